@@ -1,0 +1,13 @@
+/** Every command group registers itself here. Keep these modules light: heavy imports go inside actions. */
+import type { Command } from 'commander';
+import * as compile from './compile.js';
+import * as components from './components.js';
+import * as connections from './connections.js';
+import * as init from './init.js';
+import * as logs from './logs.js';
+import * as run from './run.js';
+import * as validate from './validate.js';
+
+export function registerCommands(program: Command): void {
+  for (const group of [init, validate, compile, run, components, connections, logs]) group.register(program);
+}

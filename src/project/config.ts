@@ -1,0 +1,164 @@
+/**
+ * Project configuration (`osiris.yaml`) and the filesystem contract: where builds, run logs, AIOP packages,
+ * the run index, caches and sessions live. Every path is absolute, resolved against the project root.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { OsirisError } from '../diagnostics/diagnostic.js';
+import { isJsonObject, type JsonObject } from '../yaml/json.js';
+import { parseLocatedYaml } from '../yaml/located.js';
+
+export const CONFIG_FILE = 'osiris.yaml';
+
+const filesystemSchema = z
+  .object({
+    base_path: z.string().default(''),
+    pipelines_dir: z.string().default('pipelines'),
+    build_dir: z.string().default('build'),
+    aiop_dir: z.string().default('aiop'),
+    run_logs_dir: z.string().default('run_logs'),
+    sessions_dir: z.string().default('.osiris/sessions'),
+    cache_dir: z.string().default('.osiris/cache'),
+    index_dir: z.string().default('.osiris/index'),
+    profiles: z
+      .object({
+        enabled: z.boolean().default(true),
+        values: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).default(['dev', 'staging', 'prod']),
+        default: z.string().nullable().default('dev'),
+      })
+      .prefault({}),
+    naming: z
+      .object({
+        manifest_short_len: z.number().int().min(3).max(16).default(7),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const configSchema = z.looseObject({
+  version: z.union([z.string(), z.number()]).optional(),
+  filesystem: filesystemSchema,
+});
+
+export interface ProjectPaths {
+  pipelines: string;
+  build: string;
+  aiop: string;
+  runLogs: string;
+  sessions: string;
+  cache: string;
+  index: string;
+}
+
+export interface ProjectConfig {
+  /** Absolute project root: `filesystem.base_path`, else the folder holding osiris.yaml, else the cwd. */
+  root: string;
+  /** Absolute path of the osiris.yaml that was read, if any. */
+  configFile: string | undefined;
+  paths: ProjectPaths;
+  profiles: { enabled: boolean; values: string[]; default: string | null };
+  manifestShortLen: number;
+  /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
+  raw: JsonObject;
+}
+
+export interface LoadProjectOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Explicit config file (e.g. `--config`). */
+  configFile?: string;
+}
+
+/** Finds osiris.yaml: explicit path, then `$OSIRIS_HOME/osiris.yaml`, then the cwd. */
+export function findConfigFile(options: LoadProjectOptions = {}): string | undefined {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  if (options.configFile) return resolve(cwd, options.configFile);
+  const candidates = [
+    env.OSIRIS_HOME ? join(env.OSIRIS_HOME, CONFIG_FILE) : undefined,
+    join(cwd, CONFIG_FILE),
+  ];
+  return candidates.find((p): p is string => p !== undefined && existsSync(p));
+}
+
+export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const configFile = findConfigFile(options);
+  let raw: JsonObject = {};
+  if (configFile) {
+    if (!existsSync(configFile)) {
+      throw OsirisError.of(
+        'CFG001',
+        `config file not found: ${configFile}`,
+        { file: configFile },
+        {
+          hint: 'run `osiris init` to create one, or pass the right --config path',
+        },
+      );
+    }
+    const doc = parseLocatedYaml(readFileSync(configFile, 'utf8'), configFile);
+    if (doc.errors.length > 0) throw new OsirisError(doc.errors);
+    if (doc.value !== null && doc.value !== undefined && !isJsonObject(doc.value)) {
+      throw OsirisError.of('CFG002', 'osiris.yaml must be a mapping', doc.locate([]), {
+        hint: 'start from the file `osiris init` writes',
+      });
+    }
+    raw = (doc.value as JsonObject | null) ?? {};
+    const parsed = configSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new OsirisError(
+        parsed.error.issues.map((issue) => {
+          const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+          return {
+            severity: 'error' as const,
+            code: 'CFG003',
+            message: `invalid value for '${path.join('.')}': ${issue.message}`,
+            location: doc.locate(path, 'value'),
+            hint: 'see docs/reference/configuration.md',
+          };
+        }),
+      );
+    }
+  }
+  const fs = configSchema.parse(raw).filesystem;
+  if (env.OSIRIS_FILESYSTEM_BASE) fs.base_path = env.OSIRIS_FILESYSTEM_BASE;
+  if (env.OSIRIS_PROFILE) fs.profiles.default = env.OSIRIS_PROFILE;
+
+  const home = env.HOME ?? '';
+  const base = fs.base_path.replace(/^~(?=$|\/)/, home);
+  const configDir = configFile ? dirname(configFile) : cwd;
+  const root = base ? resolve(configDir, base) : configDir;
+  const under = (p: string) => (isAbsolute(p) ? p : join(root, p));
+
+  if (
+    fs.profiles.enabled &&
+    fs.profiles.default !== null &&
+    !fs.profiles.values.includes(fs.profiles.default)
+  ) {
+    throw OsirisError.of(
+      'CFG004',
+      `default profile '${fs.profiles.default}' is not one of filesystem.profiles.values (${fs.profiles.values.join(', ')})`,
+      { file: configFile, path: 'filesystem.profiles.default' },
+      { hint: 'add it to filesystem.profiles.values or pick one of them' },
+    );
+  }
+
+  return {
+    root,
+    configFile,
+    paths: {
+      pipelines: under(fs.pipelines_dir),
+      build: under(fs.build_dir),
+      aiop: under(fs.aiop_dir),
+      runLogs: under(fs.run_logs_dir),
+      sessions: under(fs.sessions_dir),
+      cache: under(fs.cache_dir),
+      index: under(fs.index_dir),
+    },
+    profiles: { ...fs.profiles },
+    manifestShortLen: fs.naming.manifest_short_len,
+    raw,
+  };
+}

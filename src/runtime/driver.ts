@@ -1,0 +1,77 @@
+/**
+ * The driver contract. A driver lives beside its spec (`src/components/<name>/driver.ts`) and exports
+ * `driver: Driver`. Steps hand each other DuckDB tables, never row arrays: an extractor fills
+ * `ctx.outputTable`, a processor creates it from SQL over its inputs, a writer streams its input out.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
+
+/** A connection resolved from osiris_connections.yaml at run time. Holds secrets: never log or persist it. */
+export interface ResolvedConnection {
+  family: string;
+  alias: string;
+  fields: Record<string, JsonValue>;
+}
+
+/** One upstream step's output as the downstream step sees it. */
+export interface StepInput {
+  stepId: string;
+  /** The DuckDB table holding the upstream output, already quoted for SQL. */
+  table: string;
+}
+
+export interface StepContext {
+  stepId: string;
+  /** The step's compiled cfg minus meta keys (`component`, `mode`, `connection`), with spec defaults. */
+  config: JsonObject;
+  /** Present when the step references `@family.alias` (or its family's default connection). */
+  connection: ResolvedConnection | undefined;
+  /** Upstream outputs in `needs` order. */
+  inputs: StepInput[];
+  /** The run's DuckDB connection (the data plane). */
+  duck: DuckDBConnection;
+  /** The quoted table name an extractor/processor must create with its output. */
+  outputTable: string;
+  /** Folder for files the step wants kept with the run (inside the run log folder). */
+  artifactsDir: string;
+  /** Project root; relative paths in config resolve against it. */
+  projectRoot: string;
+  /** Structured event into events.jsonl (redacted by the session). */
+  emit(event: string, data?: Record<string, JsonValue>): void;
+  /** Metric into metrics.jsonl, tagged with the step id. */
+  metric(name: string, value: number, unit?: string): void;
+  /** Live progress: rows processed so far (drives the TTY progress line). */
+  progress(rows: number): void;
+  signal: AbortSignal;
+}
+
+export interface StepResult {
+  /** Rows the step consumed from its inputs (writers, processors). */
+  rowsIn?: number;
+  /** Rows in the step's output table (extractors, processors). */
+  rowsOut?: number;
+  /** Rows read from an external source (extractors). */
+  rowsRead?: number;
+  /** Rows written to an external target (writers). */
+  rowsWritten?: number;
+  bytesWritten?: number;
+  /** Files or tables the step produced, for the run summary. */
+  outputs?: string[];
+}
+
+export interface Driver {
+  run(ctx: StepContext): Promise<StepResult>;
+}
+
+/** An error a driver raises with a code from the execution taxonomy (reference §13.1) and a fix hint. */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StepError';
+  }
+}
