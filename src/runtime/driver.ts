@@ -65,13 +65,17 @@ export interface Driver {
 
 /** An error a driver raises with a code from the execution taxonomy (reference §13.1) and a fix hint. */
 export class StepError extends Error {
+  /** Structured facts for the step_failed event (file, line, column, sql_line, …); never secrets. */
+  readonly details: Record<string, JsonValue> | undefined;
+
   constructor(
     readonly code: string,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Record<string, JsonValue> },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'StepError';
+    this.details = options?.details;
   }
 }

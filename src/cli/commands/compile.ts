@@ -1,4 +1,74 @@
 import type { Command } from 'commander';
+import { runAction } from '../output.js';
 
-/** `osiris compile` — not implemented yet. */
-export function register(_program: Command): void {}
+interface CompileFlags {
+  param: string[];
+  profile?: string;
+  out?: string;
+  config?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `osiris compile <oml>` — OML → build folder (manifest.yaml, cfg/, plan.json, fingerprints.json). */
+export function register(program: Command): void {
+  program
+    .command('compile')
+    .description('compile an OML pipeline into a deterministic build folder (manifest + per-step cfg)')
+    .argument('<oml>', 'pipeline file (OML v0.1.0 YAML)')
+    .option(
+      '--param <key=value>',
+      'set a pipeline parameter (repeatable; beats profile, env and defaults)',
+      collect,
+      [],
+    )
+    .option('-p, --profile <name>', 'profile to compile for (default: filesystem.profiles.default)')
+    .option('--out <dir>', 'write the build folder exactly here instead of build/pipelines/…')
+    .option('--config <file>', 'osiris.yaml to use')
+    .option('--json', 'print one JSON document')
+    .action(async (oml: string, flags: CompileFlags) => {
+      await runAction(flags, async () => {
+        const { resolve, relative, isAbsolute } = await import('node:path');
+        const [{ compileOml }, { loadProjectConfig }, { loadRegistry }, { parseParamArgs }, output] =
+          await Promise.all([
+            import('../../compiler/compile.js'),
+            import('../../project/config.js'),
+            import('../../registry/load.js'),
+            import('../../oml/params.js'),
+            import('../output.js'),
+          ]);
+        const cwd = process.cwd();
+        const params = parseParamArgs(flags.param);
+        const project = loadProjectConfig({ cwd, env: process.env, configFile: flags.config });
+        const registry = loadRegistry({ projectRoot: project.root });
+        const result = compileOml({
+          omlPath: resolve(cwd, oml),
+          displayName: oml,
+          project,
+          registry,
+          params,
+          profile: flags.profile,
+          env: process.env,
+          outDir: flags.out === undefined ? undefined : resolve(cwd, flags.out),
+        });
+        if (flags.json) {
+          output.printJson({
+            ok: true,
+            manifest_path: result.manifestPath,
+            manifest_hash: result.manifestHash,
+            manifest_short: result.manifestShort,
+            pipeline_slug: result.pipelineSlug,
+            profile: result.profile,
+            warnings: result.warnings,
+          });
+        } else {
+          output.printDiagnostics(result.warnings);
+          const rel = relative(cwd, result.manifestPath);
+          const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : result.manifestPath;
+          output.printLine(`✓ compiled ${result.manifest.name} → ${shown} (hash ${result.manifestShort})`);
+        }
+        return 0;
+      });
+    });
+}

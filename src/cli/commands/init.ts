@@ -1,4 +1,50 @@
 import type { Command } from 'commander';
+import { runAction } from '../output.js';
 
-/** `osiris init` — not implemented yet. */
-export function register(_program: Command): void {}
+interface InitFlags {
+  force?: boolean;
+  json?: boolean;
+}
+
+/** `osiris init [path]` — scaffold a project: osiris.yaml, connections, .env.example, .gitignore. */
+export function register(program: Command): void {
+  program
+    .command('init')
+    .description('create an Osiris project: osiris.yaml, osiris_connections.yaml, .env.example, pipelines/')
+    .argument('[path]', 'project folder (created when missing)', '.')
+    .option('--force', 'overwrite osiris.yaml, osiris_connections.yaml and .env.example if they exist')
+    .option('--json', 'print one JSON document')
+    .action(async (path: string, flags: InitFlags) => {
+      await runAction(flags, async () => {
+        const [{ scaffoldProject }, output] = await Promise.all([
+          import('../../project/scaffold.js'),
+          import('../output.js'),
+        ]);
+        const result = scaffoldProject({ dir: path, force: flags.force ?? false, displayDir: path });
+        if (flags.json) {
+          output.printJson({
+            ok: true,
+            project_path: result.projectPath,
+            created: result.created,
+            overwritten: result.overwritten,
+            updated: result.updated,
+            skipped: result.skipped,
+            next_steps: result.nextSteps,
+          });
+          return 0;
+        }
+        output.printLine(`Initialised Osiris project in ${result.projectPath}`);
+        for (const name of result.created) {
+          output.printLine(`  ${result.overwritten.includes(name) ? 'overwrote' : 'created'}  ${name}`);
+        }
+        for (const name of result.updated) output.printLine(`  updated  ${name}`);
+        for (const name of result.skipped) output.printLine(`  kept     ${name}`);
+        output.printLine();
+        output.printLine('Next steps:');
+        result.nextSteps.forEach((step, i) => {
+          output.printLine(`  ${i + 1}. ${step}`);
+        });
+        return 0;
+      });
+    });
+}

@@ -1,0 +1,21 @@
+/**
+ * filesystem.parquet_writer: streams the input table to a Parquet file with DuckDB's COPY, atomically
+ * (temp file beside the target, then rename). Column types are kept exactly (DECIMAL(p,s), BIGINT,
+ * DATE, TIMESTAMP, TIMESTAMPTZ, …). Overwrite only: Parquet files cannot be appended to.
+ */
+import type { Driver, StepContext, StepResult } from '../../runtime/driver.js';
+import { runFileWriter } from '../../runtime/file-output.js';
+import { StepConfig } from '../../runtime/step-config.js';
+
+export const COMPRESSIONS = ['snappy', 'zstd', 'gzip', 'uncompressed'] as const;
+
+export const driver: Driver = {
+  async run(ctx: StepContext): Promise<StepResult> {
+    const cfg = StepConfig.of(ctx);
+    const compression = cfg.oneOf('compression', COMPRESSIONS, 'snappy');
+    const rowGroupSize = cfg.integer('row_group_size', 1);
+    const options = ['FORMAT parquet', `COMPRESSION ${compression}`];
+    if (rowGroupSize !== undefined) options.push(`ROW_GROUP_SIZE ${rowGroupSize}`);
+    return runFileWriter(ctx, { copyOptions: options.join(', '), writeMode: 'overwrite' });
+  },
+};

@@ -1,0 +1,333 @@
+/**
+ * A run session: the log folder of one `osiris run`,
+ * `<project.paths.runLogs>/[<profile>/]<pipeline_slug>/<run_id>/`, holding
+ *
+ * - `events.jsonl`   `{"ts","run_id","event",…fields}` one compact JSON object per line
+ * - `metrics.jsonl`  `{"ts","run_id","metric","value","unit"?,"step_id"?,…tags}` one per line
+ * - `status.json`    the run's state, rewritten atomically (`running` from the start, final at the end)
+ * - copies of the inputs (`manifest.yaml`, `cfg/<step>.json`) and `artifacts/<step_id>/` folders
+ *
+ * Every line and every copied file passes through the session's redactor. Each line is one `write` on a file
+ * opened in append mode, so lines never interleave or tear. The session writes no events by itself: the
+ * runner owns the event catalogue (run_start, step_start, step_complete, step_failed, run_complete, …).
+ * Sessions hold no global state; several can be open at once.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { OsirisError } from '../diagnostics/diagnostic.js';
+import type { ProjectConfig } from '../project/config.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
+import type { Redactor } from './redact.js';
+import { newRunId } from './run-id.js';
+import { appendRunRecord, type LockOptions, type RunRecord } from './run-index.js';
+
+export type RunState = 'running' | 'succeeded' | 'failed';
+export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface RunErrorInfo {
+  /** Execution taxonomy (`extract.query_failed`, …) or a diagnostic code (`RUN003`). */
+  code: string;
+  message: string;
+  step_id?: string;
+  hint?: string;
+}
+
+export interface StepStatus {
+  id: string;
+  component: string;
+  status: StepState;
+  rows_in: number | null;
+  rows_out: number | null;
+  duration_ms: number | null;
+  error?: RunErrorInfo;
+}
+
+/** `status.json`. */
+export interface RunStatusDoc {
+  run_id: string;
+  pipeline: string;
+  manifest_hash: string;
+  manifest_short: string;
+  profile: string | null;
+  status: RunState;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  rows_in: number | null;
+  rows_out: number | null;
+  steps: StepStatus[];
+  error?: RunErrorInfo;
+}
+
+export interface StatusUpdate {
+  status: RunState;
+  steps: StepStatus[];
+  error?: RunErrorInfo;
+  /** Run totals (the runner applies the writers-else-extractors rule). */
+  rowsIn?: number | null;
+  rowsOut?: number | null;
+  /** Defaults to `now()` once the status is final. */
+  finishedAt?: Date;
+}
+
+export interface OpenRunSessionOptions {
+  project: ProjectConfig;
+  pipelineSlug: string;
+  manifestHash: string;
+  manifestShort: string;
+  /** Effective profile; when profiles are enabled and none is given, the project's default is used. */
+  profile?: string | null;
+  redactor: Redactor;
+  /** Clock (tests). */
+  now?: () => Date;
+  /** Explicit run id (tests, remote workers); default `newRunId(startedAt)`. */
+  runId?: string;
+}
+
+export interface MetricOptions {
+  unit?: string;
+  stepId?: string;
+  /** Extra fields written with the metric (redacted like everything else). */
+  tags?: Record<string, unknown>;
+}
+
+export interface FinishResult {
+  status: RunStatusDoc;
+  record: RunRecord;
+}
+
+export interface RunSession {
+  readonly runId: string;
+  /** Absolute run log folder. */
+  readonly dir: string;
+  /** The folder relative to the project root (POSIX separators), as stored in the run index. */
+  readonly relativeDir: string;
+  readonly eventsPath: string;
+  readonly metricsPath: string;
+  readonly statusPath: string;
+  readonly startedAt: Date;
+  readonly profile: string | null;
+  readonly redactor: Redactor;
+  /** Appends `{ts, run_id, event, ...fields}` to events.jsonl. Fields named ts/run_id/event are ignored. */
+  event(name: string, fields?: Record<string, unknown>): void;
+  /** Appends `{ts, run_id, metric, value, unit?, step_id?, ...tags}` to metrics.jsonl. */
+  metric(name: string, value: number, options?: MetricOptions): void;
+  /**
+   * Writes a redacted copy into the run folder at `name` (relative, e.g. `manifest.yaml`, `cfg/a.json`).
+   * Strings are written as text; anything else as pretty JSON. Returns the absolute path.
+   */
+  copyArtifact(name: string, contents: string | JsonValue): string;
+  /** `artifacts/<stepId>/`, created on first use: the folder a driver may keep files in. */
+  stepArtifactsDir(stepId: string): string;
+  /** Rewrites status.json atomically and returns what was written. */
+  writeStatus(update: StatusUpdate): RunStatusDoc;
+  /**
+   * Final status.json, one run index record (with `rows_in`/`rows_out`/error), then `close()`.
+   * The session is closed even when the index write fails (the error is rethrown).
+   */
+  finish(update: StatusUpdate & { status: 'succeeded' | 'failed' }, lock?: LockOptions): FinishResult;
+  /** Flushes and closes the log files. Idempotent; events and metrics after close are dropped. */
+  close(): void;
+}
+
+function isoMs(date: Date): string {
+  return date.toISOString();
+}
+
+function toPosix(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+/** A path segment from user data: no separators, no dot-only names. */
+function safeSegment(value: string, what: string): string {
+  if (!value || value === '.' || value === '..' || /[/\\\0]/.test(value)) {
+    throw OsirisError.of(
+      'LOG010',
+      `invalid ${what} '${value}' for a run log path`,
+      {},
+      {
+        hint: `a ${what} must be a single path segment`,
+      },
+    );
+  }
+  return value;
+}
+
+/** Resolves the run folder of a new session (exported for tools that need to predict it). */
+export function runLogDir(
+  project: ProjectConfig,
+  pipelineSlug: string,
+  runId: string,
+  profile: string | null,
+): string {
+  const parts = [project.paths.runLogs];
+  if (profile) parts.push(safeSegment(profile, 'profile'));
+  parts.push(safeSegment(pipelineSlug, 'pipeline slug'), safeSegment(runId, 'run id'));
+  return join(...parts);
+}
+
+export function openRunSession(options: OpenRunSessionOptions): RunSession {
+  const { project, redactor } = options;
+  const now = options.now ?? (() => new Date());
+  const startedAt = now();
+  const runId = options.runId ?? newRunId(startedAt);
+  const profile = project.profiles.enabled ? (options.profile ?? project.profiles.default ?? null) : null;
+  const dir = runLogDir(project, options.pipelineSlug, runId, profile);
+  mkdirSync(join(dir, '..'), { recursive: true });
+  try {
+    mkdirSync(dir); // not recursive: an existing folder means a run id collision
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw OsirisError.of(
+        'LOG011',
+        `run log folder already exists: ${dir}`,
+        { file: dir },
+        {
+          hint: 'run ids must be unique; pass no explicit runId or pick a new one',
+        },
+      );
+    }
+    throw error;
+  }
+  const rel = relative(project.root, dir);
+  const relativeDir = rel.startsWith('..') || isAbsolute(rel) ? dir : toPosix(rel);
+  const eventsPath = join(dir, 'events.jsonl');
+  const metricsPath = join(dir, 'metrics.jsonl');
+  const statusPath = join(dir, 'status.json');
+  let eventsFd: number | undefined = openSync(eventsPath, 'a', 0o644);
+  let metricsFd: number | undefined = openSync(metricsPath, 'a', 0o644);
+
+  const writeLine = (
+    fd: number | undefined,
+    head: JsonObject,
+    fields: Record<string, unknown> | undefined,
+  ) => {
+    if (fd === undefined) return;
+    const line: Record<string, unknown> = { ...head };
+    if (fields) {
+      for (const [k, v] of Object.entries(fields)) {
+        if (!(k in head) && v !== undefined) line[k] = v;
+      }
+    }
+    writeSync(fd, Buffer.from(`${JSON.stringify(redactor.redactValue(line))}\n`, 'utf8'));
+  };
+
+  const writeStatus = (update: StatusUpdate): RunStatusDoc => {
+    const final = update.status !== 'running';
+    const finishedAt = final ? (update.finishedAt ?? now()) : undefined;
+    const doc: RunStatusDoc = {
+      run_id: runId,
+      pipeline: options.pipelineSlug,
+      manifest_hash: options.manifestHash,
+      manifest_short: options.manifestShort,
+      profile,
+      status: update.status,
+      started_at: isoMs(startedAt),
+      finished_at: finishedAt ? isoMs(finishedAt) : null,
+      duration_ms: finishedAt ? Math.max(0, finishedAt.getTime() - startedAt.getTime()) : null,
+      rows_in: update.rowsIn ?? null,
+      rows_out: update.rowsOut ?? null,
+      steps: update.steps,
+    };
+    if (update.error) doc.error = update.error;
+    const clean = redactor.redactValue(doc) as unknown as RunStatusDoc;
+    // Ids and hashes are not secrets; keep them exact even if a short secret value collides with them.
+    const written: RunStatusDoc = {
+      ...clean,
+      run_id: runId,
+      pipeline: options.pipelineSlug,
+      manifest_hash: options.manifestHash,
+      manifest_short: options.manifestShort,
+    };
+    writeFileAtomic(statusPath, `${JSON.stringify(written, null, 2)}\n`);
+    return written;
+  };
+
+  const close = () => {
+    for (const fd of [eventsFd, metricsFd]) {
+      if (fd === undefined) continue;
+      try {
+        fsyncSync(fd);
+      } catch {
+        // best effort
+      }
+      closeSync(fd);
+    }
+    eventsFd = undefined;
+    metricsFd = undefined;
+  };
+
+  const session: RunSession = {
+    runId,
+    dir,
+    relativeDir,
+    eventsPath,
+    metricsPath,
+    statusPath,
+    startedAt,
+    profile,
+    redactor,
+    event(name, fields) {
+      writeLine(eventsFd, { ts: isoMs(now()), run_id: runId, event: name }, fields);
+    },
+    metric(name, value, metricOptions = {}) {
+      const head: JsonObject = { ts: isoMs(now()), run_id: runId, metric: name, value };
+      if (metricOptions.unit !== undefined) head.unit = metricOptions.unit;
+      if (metricOptions.stepId !== undefined) head.step_id = metricOptions.stepId;
+      writeLine(metricsFd, head, metricOptions.tags);
+    },
+    copyArtifact(name, contents) {
+      const norm = normalize(name);
+      if (!name || isAbsolute(name) || norm.startsWith('..') || norm === '.') {
+        throw OsirisError.of(
+          'LOG012',
+          `artifact name '${name}' must be a relative path inside the run folder`,
+        );
+      }
+      const target = join(dir, norm);
+      const text =
+        typeof contents === 'string'
+          ? redactor.redactText(contents)
+          : `${JSON.stringify(redactor.redactValue(contents), null, 2)}\n`;
+      writeFileAtomic(target, text);
+      return target;
+    },
+    stepArtifactsDir(stepId) {
+      const path = join(dir, 'artifacts', safeSegment(stepId, 'step id'));
+      mkdirSync(path, { recursive: true });
+      return path;
+    },
+    writeStatus,
+    finish(update, lock = {}) {
+      try {
+        const status = writeStatus(update);
+        const record: RunRecord = {
+          run_id: runId,
+          pipeline_slug: options.pipelineSlug,
+          profile,
+          manifest_hash: options.manifestHash,
+          manifest_short: options.manifestShort,
+          status: update.status,
+          started_at: status.started_at,
+          finished_at: status.finished_at as string,
+          duration_ms: status.duration_ms as number,
+          rows_in: status.rows_in,
+          rows_out: status.rows_out,
+          run_dir: relativeDir,
+        };
+        if (status.error) {
+          record.error_code = status.error.code;
+          record.error_message = status.error.message;
+        }
+        return { status, record: appendRunRecord(project, record, { ...lock, redactor }) };
+      } finally {
+        close();
+      }
+    },
+    close,
+  };
+
+  writeStatus({ status: 'running', steps: [] });
+  return session;
+}

@@ -1,0 +1,49 @@
+/**
+ * The whole OML gate in one call, as `osiris validate` and the compiler use it: resolve params, then run the
+ * validator on the resolved document (locations from the original; inline secrets from the text as written).
+ */
+import { type Diagnostic, isError, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
+import type { LocatedDocument } from '../yaml/located.js';
+import type { DerivedDocument } from './load.js';
+import { type ParamSources, resolveParams } from './params.js';
+import type { OmlDocument } from './types.js';
+import { type ValidateOptions, validateOml } from './validate.js';
+
+export interface CheckOmlOptions extends ValidateOptions {
+  params?: ParamSources;
+}
+
+export interface CheckOmlResult {
+  /** No errors (warnings allowed). */
+  ok: boolean;
+  /** Errors and warnings, sorted with sortDiagnostics. */
+  diagnostics: Diagnostic[];
+  /** The resolved document (placeholders replaced); `{}` when the file is not a mapping. */
+  oml: JsonObject;
+  /** The typed document, only when `ok`. */
+  document: OmlDocument | undefined;
+  /** Effective param values. */
+  params: Record<string, JsonValue>;
+  /** The resolved located document (for further located checks). */
+  resolved: DerivedDocument;
+}
+
+export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckOmlResult {
+  const resolved = resolveParams(doc, options.params ?? {});
+  const validateOptions: ValidateOptions = { registry: options.registry };
+  if (options.secretKeys) validateOptions.secretKeys = options.secretKeys;
+  const diagnostics = sortDiagnostics([
+    ...resolved.diagnostics,
+    ...validateOml(resolved.document, validateOptions),
+  ]);
+  const ok = !diagnostics.some(isError);
+  return {
+    ok,
+    diagnostics,
+    oml: resolved.oml,
+    document: ok ? (resolved.oml as unknown as OmlDocument) : undefined,
+    params: resolved.params,
+    resolved: resolved.document,
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * `osiris run` as a library call (the CLI, the chat agent and the MCP server share it): find or compile the
+ * manifest, open the run session, resolve connections step by step, run, and report.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { OsirisError } from '../diagnostics/diagnostic.js';
+import type { LoadedManifest, LoadedStep } from '../compiler/manifest.js';
+import type { ProgressReporter } from '../observability/progress.js';
+import type { ProjectConfig } from '../project/config.js';
+import type { Registry } from '../registry/registry.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { ResolvedConnection } from './driver.js';
+import type { RunPipelineResult } from './runner.js';
+
+export interface RunTarget {
+  /** An OML file (compiled first), a manifest.yaml, or a build folder. */
+  file?: string;
+  /** Run the most recent successful compile instead. */
+  lastCompile?: boolean;
+}
+
+export interface ExecuteOptions extends RunTarget {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  project: ProjectConfig;
+  registry: Registry;
+  params?: Record<string, string>;
+  profile?: string;
+  maxParallel?: number;
+  keepData?: boolean;
+  progress: ProgressReporter;
+  signal?: AbortSignal;
+}
+
+export interface PreparedRun {
+  loaded: LoadedManifest;
+  /** Whether the target was OML that this call compiled. */
+  compiled: boolean;
+  warnings: Diagnostic[];
+}
+
+/** Whether a YAML file is a compiled manifest (has `meta.manifest_hash`) rather than OML. */
+function isManifestFile(path: string): boolean {
+  const head = readFileSync(path, 'utf8').slice(0, 4096);
+  return /^meta:\s*$/m.test(head) && /manifest_hash:/.test(head) && !/^oml_version:/m.test(head);
+}
+
+/** Finds the manifest to run: compiles OML, loads a manifest or build folder, or follows --last-compile. */
+export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Promise<PreparedRun> {
+  const { loadManifest } = await import('../compiler/manifest.js');
+  if (options.lastCompile) {
+    if (options.file) {
+      throw OsirisError.of('RUN001', 'give either a file or --last-compile, not both', {}, {
+        hint: 'drop the file argument to run the last compiled pipeline',
+      });
+    }
+    const { readLastCompile } = await import('../compiler/pointers.js');
+    const pointer = readLastCompile(options.project);
+    if (!pointer) {
+      throw OsirisError.of('RUN002', 'nothing has been compiled in this project yet', {}, {
+        hint: 'run `osiris compile <pipeline.yaml>` first, or pass the pipeline file to `osiris run`',
+      });
+    }
+    return { loaded: loadManifest(pointer.manifest_path), compiled: false, warnings: [] };
+  }
+  if (!options.file) {
+    throw OsirisError.of('RUN001', 'no pipeline given', {}, {
+      hint: 'usage: osiris run <pipeline.yaml | manifest.yaml | build folder> or osiris run --last-compile',
+    });
+  }
+  const path = resolve(options.cwd, options.file);
+  if (!existsSync(path)) {
+    throw OsirisError.of('RUN003', `file not found: ${options.file}`, { file: options.file }, {
+      hint: 'check the path (it is relative to the current folder)',
+    });
+  }
+  if (statSync(path).isDirectory() || isManifestFile(path)) {
+    return { loaded: loadManifest(path), compiled: false, warnings: [] };
+  }
+  const { compileOml } = await import('../compiler/compile.js');
+  const result = compileOml({
+    omlPath: path,
+    displayName: options.file,
+    project: options.project,
+    registry: options.registry,
+    env: options.env,
+    ...(options.params ? { params: options.params } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+  });
+  return { loaded: loadManifest(result.manifestPath), compiled: true, warnings: result.warnings };
+}
+
+/** Builds the per-step connection resolver; the connections file is read only if a step needs it. */
+async function connectionResolver(
+  options: ExecuteOptions,
+  onSecret: (values: string[]) => void,
+  onWarning: (d: Diagnostic) => void,
+): Promise<(step: LoadedStep) => ResolvedConnection | undefined> {
+  let config: import('../connections/config.js').ConnectionsConfig | undefined;
+  const { loadConnectionsConfig } = await import('../connections/config.js');
+  const { resolveConnection } = await import('../connections/resolve.js');
+  const stringsIn = (fields: Record<string, unknown>): string[] =>
+    Object.values(fields).flatMap((v) =>
+      typeof v === 'string' ? [v] : v && typeof v === 'object' ? stringsIn(v as Record<string, unknown>) : [],
+    );
+  return (step) => {
+    if (!step.connection) return undefined;
+    config ??= loadConnectionsConfig({ cwd: options.cwd, env: options.env, projectRoot: options.project.root }).config;
+    const resolved = resolveConnection(step.connection, {
+      connections: config,
+      env: options.env,
+      registry: options.registry,
+      componentName: step.component,
+      stepConfig: step.config,
+      stepId: step.id,
+      onWarning,
+    });
+    // Secret fields of the resolved connection feed the redactor's exact-value scan, so a password that
+    // shows up inside a driver error message is masked too.
+    const secretKeys = new Set(options.registry.secretKeys(step.component));
+    const secrets = Object.entries(resolved.fields)
+      .filter(([k]) => secretKeys.has(k) || /pass|secret|token|key|dsn/i.test(k))
+      .flatMap(([, v]) => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? stringsIn(v as Record<string, unknown>) : []));
+    onSecret(secrets);
+    return resolved;
+  };
+}
+
+export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun): Promise<RunPipelineResult & { warnings: Diagnostic[] }> {
+  const prep = prepared ?? (await prepareRun(options));
+  const { createRedactor } = await import('../observability/redact.js');
+  const { openRunSession } = await import('../observability/session.js');
+  const { runPipeline } = await import('./runner.js');
+  const { loaded } = prep;
+  const redactor = createRedactor({ secretKeys: options.registry.allSecretKeys() });
+  const session = openRunSession({
+    project: options.project,
+    pipelineSlug: loaded.manifest.pipeline.id,
+    manifestHash: loaded.manifest.meta.manifest_hash,
+    manifestShort: loaded.manifest.meta.manifest_short,
+    profile: loaded.manifest.meta.profile,
+    redactor,
+  });
+  const warnings = [...prep.warnings];
+  const resolver = await connectionResolver(
+    options,
+    (values) => redactor.addSecrets({ secretValues: values }),
+    (w) => {
+      warnings.push(w);
+      session.event('warning', { code: w.code, message: w.message, ...(w.stepId ? { step_id: w.stepId } : {}) });
+    },
+  );
+  const result = await runPipeline({
+    project: options.project,
+    loaded,
+    registry: options.registry,
+    session,
+    resolveConnection: resolver,
+    progress: options.progress,
+    ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
+    ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { ...result, warnings };
+}
+

@@ -1,0 +1,303 @@
+/**
+ * Executes a compiled manifest on the local machine with DuckDB as the data plane.
+ *
+ * A run owns one DuckDB database file in `<run dir>/scratch/` (deleted at the end unless `keepData`), so
+ * tables larger than memory spill to disk. Steps run in the compiled topological order (up to `maxParallel`
+ * at once when their inputs allow it); each step's output is a table named by its step id. The first failure
+ * stops the run: running steps finish, the rest are marked skipped. Every run — failed ones too — leaves
+ * events.jsonl, metrics.jsonl, status.json, copies of the manifest and cfg, and a run index record.
+ */
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LoadedManifest, LoadedStep } from '../compiler/manifest.js';
+import { OsirisError } from '../diagnostics/diagnostic.js';
+import type { ProgressReporter } from '../observability/progress.js';
+import type { Redactor } from '../observability/redact.js';
+import type { RunErrorInfo, RunSession, RunStatusDoc, StepStatus } from '../observability/session.js';
+import type { ProjectConfig } from '../project/config.js';
+import type { Registry } from '../registry/registry.js';
+import type { JsonValue } from '../yaml/json.js';
+import { assertTableExists, type DataPlane, openDataPlane, quoteIdent } from './dataplane.js';
+import type { Driver, ResolvedConnection, StepContext, StepResult } from './driver.js';
+import { StepError } from './driver.js';
+import { runDag } from './scheduler.js';
+
+export interface RunPipelineOptions {
+  project: ProjectConfig;
+  loaded: LoadedManifest;
+  registry: Registry;
+  /** An open run session (the caller opens it so it can also log what happened before the run). */
+  session: RunSession;
+  /** Resolves a step's `@family.alias`; throws OsirisError when the connection or a variable is missing. */
+  resolveConnection: (step: LoadedStep) => ResolvedConnection | undefined;
+  progress: ProgressReporter;
+  maxParallel?: number;
+  keepData?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface StepOutcome {
+  id: string;
+  component: string;
+  status: StepStatus['status'];
+  result?: StepResult;
+  durationMs?: number;
+  error?: RunErrorInfo;
+}
+
+export interface RunPipelineResult {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  runDir: string;
+  durationMs: number;
+  steps: StepOutcome[];
+  /** Files and tables the writers produced. */
+  outputs: string[];
+  error?: RunErrorInfo;
+  statusDoc: RunStatusDoc;
+  /** Where the DuckDB file was kept (only with keepData). */
+  dataFile?: string;
+}
+
+/** Loads a component's driver module (`driver.js` beside the spec). */
+async function loadDriver(registry: Registry, step: LoadedStep): Promise<Driver> {
+  const component = registry.get(step.component);
+  if (!component?.driverPath) {
+    throw new StepError(
+      'config.invalid',
+      `component '${step.component}' has no runtime driver in this version of Osiris`,
+      `run \`osiris components list --runnable\` to see the components that can run`,
+    );
+  }
+  const module = (await import(pathToFileURL(component.driverPath).href)) as { driver?: Driver };
+  if (!module.driver || typeof module.driver.run !== 'function') {
+    throw new StepError('config.invalid', `driver module of '${step.component}' does not export \`driver\``);
+  }
+  return module.driver;
+}
+
+/** Turns anything a step throws into the run's error vocabulary, redacted. */
+function toRunError(error: unknown, stepId: string, redactor: Redactor): RunErrorInfo {
+  let code = 'system.error';
+  let message = error instanceof Error ? error.message : String(error);
+  let hint: string | undefined;
+  if (error instanceof StepError) {
+    code = error.code;
+    hint = error.hint;
+  } else if (error instanceof OsirisError) {
+    const first = error.diagnostics[0];
+    code = first?.code ?? 'config.invalid';
+    message = first?.message ?? message;
+    hint = first?.hint;
+  }
+  const info: RunErrorInfo = { code, message: redactor.redactText(message), step_id: stepId };
+  if (hint) info.hint = redactor.redactText(hint);
+  return info;
+}
+
+/** Peak resident set size of this process so far, in bytes. */
+function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export async function runPipeline(options: RunPipelineOptions): Promise<RunPipelineResult> {
+  const { loaded, session, progress, registry } = options;
+  const redactor = session.redactor;
+  const started = Date.now();
+  const steps = loaded.steps;
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const status = new Map<string, StepStatus>(
+    steps.map((s) => [
+      s.id,
+      { id: s.id, component: s.component, status: 'pending', rows_in: null, rows_out: null, duration_ms: null },
+    ]),
+  );
+  const outcomes = new Map<string, StepOutcome>();
+  const outputs: string[] = [];
+  let firstError: RunErrorInfo | undefined;
+  const statusList = () => steps.map((s) => status.get(s.id) as StepStatus);
+
+  // Copies of what ran, next to the logs: the manifest and every cfg (cfg holds no secrets by construction).
+  session.copyArtifact('manifest.yaml', readFileSync(loaded.manifestPath, 'utf8'));
+  for (const step of steps) session.copyArtifact(`cfg/${step.id}.json`, readFileSync(step.cfgFile, 'utf8'));
+
+  session.event('run_start', {
+    pipeline: loaded.manifest.pipeline.id,
+    manifest_hash: loaded.manifest.meta.manifest_hash,
+    profile: loaded.manifest.meta.profile,
+    steps: steps.length,
+    max_parallel: options.maxParallel ?? 1,
+    adapter: 'local',
+  });
+  session.writeStatus({ status: 'running', steps: statusList() });
+
+  const scratchDir = join(session.dir, 'scratch');
+  mkdirSync(scratchDir, { recursive: true });
+  let plane: DataPlane | undefined;
+
+  const executeStep = async (step: LoadedStep): Promise<boolean> => {
+    const stepStatus = status.get(step.id) as StepStatus;
+    const t0 = Date.now();
+    stepStatus.status = 'running';
+    session.event('step_start', { step_id: step.id, component: step.component, driver: step.driver, needs: step.needs });
+    progress.stepStarted(step.id, step.component);
+    try {
+      const driver = await loadDriver(registry, step);
+      const connection = options.resolveConnection(step);
+      if (connection) {
+        session.event('connection_resolved', {
+          step_id: step.id,
+          connection: `@${connection.family}.${connection.alias}`,
+        });
+      }
+      if (!plane) throw new Error('data plane not open');
+      const conn = await plane.connect();
+      const inputs = step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) }));
+      for (const input of inputs) await assertTableExists(conn, input);
+      const ctx: StepContext = {
+        stepId: step.id,
+        config: step.config,
+        connection,
+        inputs,
+        duck: conn,
+        outputTable: quoteIdent(step.id),
+        artifactsDir: session.stepArtifactsDir(step.id),
+        projectRoot: options.project.root,
+        emit: (event: string, data: Record<string, JsonValue> = {}) =>
+          session.event(event, { ...data, step_id: step.id }),
+        metric: (name: string, value: number, unit?: string) =>
+          session.metric(name, value, { stepId: step.id, ...(unit ? { unit } : {}) }),
+        progress: (rows: number) => progress.stepProgress(step.id, rows),
+        signal: options.signal ?? new AbortController().signal,
+      };
+      const result = await driver.run(ctx);
+      const producesTable = step.mode !== 'write';
+      if (producesTable) await assertTableExists(conn, { stepId: step.id, table: ctx.outputTable });
+      const durationMs = Date.now() - t0;
+      stepStatus.status = 'succeeded';
+      stepStatus.rows_in = result.rowsIn ?? null;
+      stepStatus.rows_out = result.rowsOut ?? null;
+      stepStatus.duration_ms = durationMs;
+      outputs.push(...(result.outputs ?? []));
+      if (result.rowsRead !== undefined) session.metric('rows_read', result.rowsRead, { stepId: step.id, unit: 'rows' });
+      if (result.rowsWritten !== undefined)
+        session.metric('rows_written', result.rowsWritten, { stepId: step.id, unit: 'rows' });
+      if (result.bytesWritten !== undefined)
+        session.metric('bytes_written', result.bytesWritten, { stepId: step.id, unit: 'bytes' });
+      session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
+      session.metric('peak_rss_bytes', peakRssBytes(), { stepId: step.id, unit: 'bytes' });
+      session.event('step_complete', {
+        step_id: step.id,
+        rows_in: result.rowsIn ?? null,
+        rows_out: result.rowsOut ?? result.rowsWritten ?? null,
+        duration_ms: durationMs,
+        ...(result.outputs?.length ? { outputs: result.outputs } : {}),
+      });
+      progress.stepFinished(step.id, {
+        rowsOut: result.rowsOut ?? result.rowsWritten ?? null,
+        durationMs,
+        status: 'succeeded',
+      });
+      outcomes.set(step.id, { id: step.id, component: step.component, status: 'succeeded', result, durationMs });
+      return true;
+    } catch (error) {
+      const durationMs = Date.now() - t0;
+      const info = toRunError(error, step.id, redactor);
+      stepStatus.status = 'failed';
+      stepStatus.duration_ms = durationMs;
+      stepStatus.error = info;
+      firstError ??= info;
+      session.event('step_failed', {
+        step_id: step.id,
+        error_code: info.code,
+        message: info.message,
+        ...(info.hint ? { hint: info.hint } : {}),
+        duration_ms: durationMs,
+      });
+      session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
+      progress.stepFinished(step.id, { durationMs, status: 'failed', error: info.message });
+      outcomes.set(step.id, { id: step.id, component: step.component, status: 'failed', durationMs, error: info });
+      return false;
+    } finally {
+      session.writeStatus({ status: 'running', steps: statusList() });
+    }
+  };
+
+  let dataFile: string | undefined;
+  try {
+    plane = await openDataPlane(scratchDir);
+    dataFile = plane.dbPath;
+    const result = await runDag(steps, options.maxParallel ?? 1, executeStep);
+    for (const [id, outcome] of result) {
+      if (outcome !== 'skipped') continue;
+      const s = status.get(id) as StepStatus;
+      s.status = 'skipped';
+      session.event('step_skipped', { step_id: id, reason: firstError ? `step '${firstError.step_id}' failed` : 'not reached' });
+      progress.stepFinished(id, { durationMs: 0, status: 'skipped' });
+      outcomes.set(id, { id, component: byId.get(id)?.component ?? '', status: 'skipped' });
+    }
+  } catch (error) {
+    firstError ??= toRunError(error, '', redactor);
+    delete firstError.step_id;
+  } finally {
+    plane?.close();
+    if (!options.keepData) {
+      rmSync(scratchDir, { recursive: true, force: true });
+      dataFile = undefined;
+    }
+  }
+
+  const durationMs = Date.now() - started;
+  const runStatus = firstError ? 'failed' : 'succeeded';
+  // Rows of the run: what writers wrote, else what extractors read (never both: that double-counts).
+  const writers = steps.filter((s) => s.mode === 'write');
+  const counted = writers.length > 0 ? writers : steps.filter((s) => s.mode === 'read');
+  const rowsOf = (pick: (r: StepResult) => number | undefined) => {
+    let total: number | null = null;
+    for (const s of counted) {
+      const r = outcomes.get(s.id)?.result;
+      const v = r ? pick(r) : undefined;
+      if (v !== undefined) total = (total ?? 0) + v;
+    }
+    return total;
+  };
+  const rowsOut = rowsOf((r) => r.rowsWritten ?? r.rowsOut);
+  const rowsIn = rowsOf((r) => r.rowsIn ?? r.rowsRead);
+  session.metric('peak_rss_bytes', peakRssBytes(), { unit: 'bytes' });
+  session.event(runStatus === 'succeeded' ? 'run_complete' : 'run_failed', {
+    status: runStatus,
+    duration_ms: durationMs,
+    rows_out: rowsOut,
+    steps_succeeded: statusList().filter((s) => s.status === 'succeeded').length,
+    steps_total: steps.length,
+    ...(firstError ? { error_code: firstError.code, message: firstError.message } : {}),
+  });
+  const { status: statusDoc } = session.finish({
+    status: runStatus,
+    steps: statusList(),
+    rowsIn,
+    rowsOut,
+    ...(firstError ? { error: firstError } : {}),
+  });
+  progress.runFinished({
+    status: runStatus,
+    durationMs,
+    runId: session.runId,
+    stepsTotal: steps.length,
+    stepsSucceeded: statusList().filter((s) => s.status === 'succeeded').length,
+    rowsOut,
+  });
+  const out: RunPipelineResult = {
+    runId: session.runId,
+    status: runStatus,
+    runDir: session.dir,
+    durationMs,
+    steps: steps.map((s) => outcomes.get(s.id) ?? { id: s.id, component: s.component, status: 'skipped' }),
+    outputs,
+    statusDoc,
+  };
+  if (firstError) out.error = firstError;
+  if (dataFile) out.dataFile = dataFile;
+  return out;
+}

@@ -1,0 +1,307 @@
+/**
+ * One case per diagnostic code: a document that triggers it (with the expected severity and line:col) and a
+ * corrected document that does not. A meta test checks the table covers every code in ALL_CODES.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
+import { checkOml } from '../../../src/oml/check.js';
+import { ALL_CODES } from '../../../src/oml/codes.js';
+import type { ParamSources } from '../../../src/oml/params.js';
+import { doc, registry } from './fixtures.js';
+
+export function run(text: string, params: ParamSources = {}): Diagnostic[] {
+  return checkOml(doc(text), { registry, params }).diagnostics;
+}
+
+const head = 'oml_version: "0.1.0"\nname: demo\n';
+
+/** A pipeline whose steps are `steps` (YAML list text, indented by two). */
+const withSteps = (steps: string, top = head) => `${top}steps:\n${steps}`;
+
+const extract = [
+  '  - id: extract',
+  '    component: mysql.extractor',
+  '    mode: read',
+  '    config:',
+  '      connection: "@mysql.main"',
+  '      query: SELECT 1',
+  '',
+].join('\n');
+
+interface Case {
+  bad: string;
+  good: string;
+  /** [line, col] of the diagnostic in `bad`. */
+  at?: [number, number];
+  badParams?: ParamSources;
+  goodParams?: ParamSources;
+}
+
+const cases: Record<string, Case> = {
+  OML002: { bad: '- a\n- b\n', good: withSteps(extract), at: [1, 1] },
+  OML003: { bad: head, good: withSteps(extract), at: [1, 1] },
+  OML004: { bad: `version: 1\n${withSteps(extract)}`, good: withSteps(extract), at: [1, 1] },
+  OML005: {
+    bad: withSteps(extract, 'oml_version: 0.1\nname: demo\n'),
+    good: withSteps(extract),
+    at: [1, 14],
+  },
+  OML006: {
+    bad: withSteps(extract, 'oml_version: "0.2.0"\nname: demo\n'),
+    good: withSteps(extract),
+    at: [1, 14],
+  },
+  OML007: { bad: withSteps(extract, 'oml_version: "0.1.0"\nname: 12\n'), good: withSteps(extract), at: [2, 7] },
+  OML008: { bad: withSteps(extract, 'oml_version: "0.1.0"\nname: "  "\n'), good: withSteps(extract), at: [2, 7] },
+  OML009: {
+    bad: withSteps(extract, 'oml_version: "0.1.0"\nname: My Pipeline\n'),
+    good: withSteps(extract),
+    at: [2, 7],
+  },
+  OML010: { bad: `${head}steps: { a: 1 }\n`, good: withSteps(extract), at: [3, 8] },
+  OML011: { bad: `${head}steps: []\n`, good: withSteps(extract), at: [3, 8] },
+  OML012: { bad: `${head}steps:\n  - just-a-string\n`, good: withSteps(extract), at: [4, 5] },
+  OML013: {
+    bad: withSteps('  - id: t\n    component: duckdb.proc\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [5, 16],
+  },
+  OML014: {
+    bad: withSteps('  - id: t\n    component: duckdb.processor\n    config: { query: SELECT 1 }\n'),
+    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [4, 5],
+  },
+  OML015: {
+    bad: withSteps('  - id: 7\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    good: withSteps('  - id: "7"\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [4, 9],
+  },
+  OML016: {
+    bad: withSteps(`${extract}${extract.replace('component', 'needs: []\n    component')}`),
+    good: withSteps(`${extract}${extract.replace('id: extract', 'id: extract2')}`),
+    at: [10, 9],
+  },
+  OML017: {
+    bad: withSteps('  - id: t\n    component: 3\n    mode: transform\n'),
+    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [5, 16],
+  },
+  OML018: {
+    bad: withSteps('  - id: t\n    component: duckdb.processor\n    mode: [transform]\n    config: { query: SELECT 1 }\n'),
+    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [6, 11],
+  },
+  OML019: {
+    bad: withSteps(extract.replace('mode: read', 'mode: extract')),
+    good: withSteps(extract),
+    at: [6, 11],
+  },
+  OML020: {
+    bad: withSteps('  - id: t\n    component: duckdb.processor\n    mode: read\n    config: { query: SELECT 1 }\n'),
+    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [6, 11],
+  },
+  OML021: {
+    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: extract\n    config: { query: SELECT 1 }\n`),
+    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`),
+    at: [13, 12],
+  },
+  OML022: {
+    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [1]\n    config: { query: SELECT 1 }\n`),
+    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`),
+    at: [13, 13],
+  },
+  OML023: {
+    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extarct]\n    config: { query: SELECT 1 }\n`),
+    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`),
+    at: [13, 13],
+  },
+  OML024: {
+    bad: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: SELECT 1\n'),
+    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    at: [7, 13],
+  },
+  OML025: {
+    bad: withSteps(extract.replace('"@mysql.main"', '"@mysql.main.eu"')),
+    good: withSteps(extract.replace('"@mysql.main"', '"@mysql"')),
+    at: [8, 19],
+  },
+  OML026: {
+    bad: withSteps(
+      `${extract}  - id: load\n    component: postgres.writer\n    mode: write\n    config:\n      connection: "@postgres.dw"\n      table: t\n      write_mode: upsert\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: load\n    component: postgres.writer\n    mode: write\n    config:\n      connection: "@postgres.dw"\n      table: t\n      write_mode: replace\n`,
+    ),
+    at: [16, 19],
+  },
+  OML027: {
+    bad: withSteps('  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: merge }\n'),
+    good: withSteps('  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: append }\n'),
+    at: [7, 27],
+  },
+  OML028: {
+    bad: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      lmit: 5')),
+    good: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      limit: 5')),
+    at: [10, 7],
+  },
+  OML029: {
+    bad: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      user: bob')),
+    good: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      host: db.internal')),
+    at: [10, 7],
+  },
+  OML030: {
+    bad: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      schema: sales')),
+    good: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      host: db.internal')),
+    at: [10, 7],
+  },
+  OML031: {
+    bad: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      header: true\n'),
+    good: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n'),
+    at: [7, 5],
+  },
+  OML032: {
+    bad: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: cr\n'),
+    good: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: crlf\n'),
+    at: [9, 16],
+  },
+  OML033: { bad: `${withSteps(extract)}stpes: []\n`, good: withSteps(extract), at: [10, 1] },
+  OML034: {
+    bad: withSteps(extract.replace('id: extract', 'id: "extract movies"')),
+    good: withSteps(extract.replace('id: extract', 'id: extract-movies')),
+    at: [4, 9],
+  },
+  OML035: {
+    bad: withSteps(extract.replace('component', 'needs: [extract]\n    component')),
+    good: withSteps(extract.replace('component', 'needs: []\n    component')),
+    at: [5, 13],
+  },
+  OML036: {
+    bad: withSteps(
+      `${extract.replace('component', 'needs: [t]\n    component')}  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract.replace('component', 'needs: []\n    component')}  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n`,
+    ),
+    at: [5, 13],
+  },
+  OML037: {
+    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: extract\n    config: { query: SELECT 1 }\n`),
+    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`),
+    at: [13, 13],
+  },
+  OML038: {
+    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: extract }\n    config: { query: SELECT 1 }\n`),
+    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`),
+    at: [13, 19],
+  },
+  OML039: {
+    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extrct.df}" }\n    config: { query: SELECT 1 }\n`),
+    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`),
+    at: [13, 19],
+  },
+  OML040: {
+    bad: withSteps(extract.replace('"@mysql.main"', '"@postgres.main"')),
+    good: withSteps(extract),
+    at: [8, 19],
+  },
+  OML041: {
+    bad: withSteps(extract.replace('component', 'depends_on: []\n    component')),
+    good: withSteps(extract.replace('component', 'needs: []\n    component')),
+    at: [5, 5],
+  },
+  OML042: {
+    bad: withSteps(
+      '  - id: g\n    component: graphql.extractor\n    mode: read\n    config:\n      endpoint: https://x.test/graphql\n      auth_token: abc123def\n',
+    ),
+    good: withSteps(
+      '  - id: g\n    component: graphql.extractor\n    mode: read\n    config:\n      endpoint: https://x.test/graphql\n      auth_token: ${GRAPHQL_TOKEN}\n',
+    ),
+    at: [9, 19],
+  },
+  OML043: {
+    bad: withSteps(extract, `${head}description: [a, b]\n`),
+    good: withSteps(extract, `${head}description: a pipeline\n`),
+    at: [3, 14],
+  },
+  PAR001: { bad: withSteps(extract, `${head}params: [1]\n`), good: withSteps(extract, `${head}params: {}\n`), at: [3, 9] },
+  PAR002: {
+    bad: withSteps(extract, `${head}params:\n  limit: [1, 2]\n`),
+    good: withSteps(extract, `${head}params:\n  limit: 1\n`),
+    at: [4, 10],
+  },
+  PAR003: {
+    bad: withSteps(extract, `${head}profiles: [prod]\n`),
+    good: withSteps(extract, `${head}profiles: { prod: { params: {} } }\n`),
+    at: [3, 11],
+  },
+  PAR004: {
+    bad: withSteps(extract, `${head}profiles: { prod: { params: {} } }\n`),
+    badParams: { profile: 'prdo' },
+    good: withSteps(extract, `${head}profiles: { prod: { params: {} } }\n`),
+    goodParams: { profile: 'prod' },
+    at: [3, 1],
+  },
+  PAR005: {
+    bad: withSteps(extract, `${head}params: { limit: 1 }\nprofiles: { prod: { params: { limt: 2 } } }\n`),
+    good: withSteps(extract, `${head}params: { limit: 1 }\nprofiles: { prod: { params: { limit: 2 } } }\n`),
+    at: [4, 31],
+  },
+  PAR006: {
+    bad: withSteps(extract, `${head}params: { limit: 1 }\n`),
+    badParams: { cli: { limt: '2' } },
+    good: withSteps(extract, `${head}params: { limit: 1 }\n`),
+    goodParams: { cli: { limit: '2' } },
+    at: [3, 1],
+  },
+  PAR007: {
+    bad: withSteps(extract, `${head}params: { limit: 1 }\n`),
+    badParams: { cli: { limit: 'ten' } },
+    good: withSteps(extract, `${head}params: { limit: 1 }\n`),
+    goodParams: { cli: { limit: '10' } },
+    at: [3, 18],
+  },
+  PAR008: {
+    bad: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"')),
+    good: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"'), `${head}params: { limit: 5 }\n`),
+    at: [9, 14],
+  },
+  PAR009: {
+    bad: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.the limit}"'), `${head}params: { limit: 5 }\n`),
+    good: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"'), `${head}params: { limit: 5 }\n`),
+    at: [10, 14],
+  },
+  PAR011: {
+    bad: withSteps(extract, `${head}params:\n  limit: { default: 1, typ: int }\n`),
+    good: withSteps(extract, `${head}params:\n  limit: { default: 1, description: rows }\n`),
+    at: [4, 24],
+  },
+};
+
+/** Codes tested elsewhere because no document triggers them (they are thrown). */
+const THROWN = new Set(['OML001', 'PAR010']);
+
+describe('every diagnostic code', () => {
+  it('has a case here (or is a thrown error tested in load/params tests)', () => {
+    const missing = ALL_CODES.map((c) => c.code).filter((code) => !(code in cases) && !THROWN.has(code));
+    expect(missing).toEqual([]);
+  });
+
+  for (const [code, c] of Object.entries(cases)) {
+    const info = ALL_CODES.find((i) => i.code === code);
+    it(`${code} (${info?.severity}) fires on the bad document at its location`, () => {
+      const hits = run(c.bad, c.badParams).filter((d) => d.code === code);
+      expect(hits.length, JSON.stringify(run(c.bad, c.badParams), null, 1)).toBeGreaterThan(0);
+      const first = hits[0] as Diagnostic;
+      expect(first.severity).toBe(info?.severity);
+      expect(first.location.file).toBe('pipeline.yaml');
+      if (c.at) expect([first.location.line, first.location.col]).toEqual(c.at);
+      expect(first.message.length).toBeGreaterThan(0);
+    });
+    it(`${code} does not fire on the corrected document`, () => {
+      const all = run(c.good, c.goodParams);
+      expect(all.filter((d) => d.code === code)).toEqual([]);
+      expect(all.filter((d) => d.severity === 'error')).toEqual([]);
+    });
+  }
+});
