@@ -254,13 +254,13 @@ const ASSIGN_LINE = new RegExp(
 const QUERY_KEY = /([?&](?:key|sig)=)([^\s&#'"<>]+)/gi;
 /** URL userinfo with a password: keeps scheme and user, masks the password. */
 const URL_USERINFO =
-  /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:@/?#'"<>`]*):([^\s/?#'"<>`]+)@(?=[^\s@/?#'"<>`]*(?:[/?#\s'"<>`]|$))/gi;
+  /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:@/?#'"<>`]*):([^\s/?#'"<>`]+)@(?=[^\s@/?#'"<>`]*(?:[/?#\s'"<>`]|$))/gi;
 /** `Bearer <token>` / `Basic <base64>` / `Token <token>` credentials. */
 const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest)(\s+)([A-Za-z0-9._~+/=-]+)/gi;
 /** JWT: base64url JSON header (`eyJ`), payload and (possibly empty) signature. */
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-/** PEM private key blocks. */
-const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
+/** PEM private key block headers (the block runs to its END line, or to the end of the text). */
+const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----/g;
 /** Well-known API key / token shapes. */
 const KEY_SHAPES: readonly RegExp[] = [
   /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}/g, // OpenAI / Anthropic style
@@ -317,6 +317,24 @@ export function looksLikeCredential(value: string): boolean {
   return entropy(value) >= 4.2;
 }
 
+/** Masks PEM private key blocks; a block without its END line is masked to the end of the text. */
+function maskPrivateKeys(text: string): string {
+  if (!text.includes('PRIVATE KEY-----')) return text;
+  let out = '';
+  let from = 0;
+  PEM_BEGIN.lastIndex = 0;
+  for (let m = PEM_BEGIN.exec(text); m !== null; m = PEM_BEGIN.exec(text)) {
+    if (m.index < from) continue;
+    const endMarker = `-----END ${m[1]}PRIVATE KEY-----`;
+    const end = text.indexOf(endMarker, m.index + m[0].length);
+    out += `${text.slice(from, m.index)}${MASK}`;
+    from = end === -1 ? text.length : end + endMarker.length;
+    PEM_BEGIN.lastIndex = from;
+    if (end === -1) break;
+  }
+  return out + text.slice(from);
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -363,7 +381,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     if (text.length < 4) return text;
     let out = text;
     if (valuePattern) out = out.replace(valuePattern, MASK);
-    out = out.replace(PEM_PRIVATE_KEY, MASK);
+    out = maskPrivateKeys(out);
     out = out.replace(URL_USERINFO, (_m, scheme: string, user: string, pass: string) =>
       pass === MASK ? `${scheme}${user}:${pass}@` : `${scheme}${user}:${MASK}@`,
     );

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { type Diagnostic, diagnostic, isError } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, diagnostic, isError, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { closestMatch, didYouMean } from '../diagnostics/suggest.js';
 import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import { type LocatedDocument, parseLocatedYaml } from '../yaml/located.js';
@@ -23,7 +23,8 @@ import type { ComponentSpec, LoadedComponent } from './types.js';
  * REG005 configSchema is not a valid JSON Schema · REG006 an example config fails configSchema ·
  * REG007 a secret/redaction pointer names no config field · REG008 an llmHints alias names no config field ·
  * REG009 component or spec not found · REG010 an x-connection-field names no config field ·
- * REG011 configSchema.required names no config field.
+ * REG011 configSchema.required names no config field · REG012 unknown component mode (CLI filter) ·
+ * REG013 a built-in components folder is missing.
  */
 export const REG = {
   unreadable: 'REG001',
@@ -37,6 +38,8 @@ export const REG = {
   notFound: 'REG009',
   connectionField: 'REG010',
   required: 'REG011',
+  unknownMode: 'REG012',
+  missingRoot: 'REG013',
 } as const;
 
 export type ValidationLevel = 'basic' | 'enhanced' | 'strict';
@@ -166,6 +169,9 @@ function specHint(path: DocPath, error: ErrorObject): string | undefined {
     }
   }
   if (error.keyword === 'type' && path[0] === 'capabilities') return 'capability flags are true or false';
+  if (error.keyword === 'type' && path.length === 1 && path[0] === 'version') {
+    return 'use a full semantic version such as 1.0.0 (YAML reads 1 or 1.0 as a number)';
+  }
   return undefined;
 }
 
@@ -309,6 +315,21 @@ export function loadRegistry(options: LoadRegistryOptions = {}): Registry {
 
   const components: LoadedComponent[] = [];
   const problems: Diagnostic[] = [];
+  for (const { root, origin } of sources) {
+    if (origin === 'builtin' && !isDir(root)) {
+      problems.push(
+        diagnostic(
+          'error',
+          REG.missingRoot,
+          `components folder not found: ${root}`,
+          {},
+          {
+            hint: 'reinstall Osiris, or run `npm run build` in a checkout (it copies the specs into dist/)',
+          },
+        ),
+      );
+    }
+  }
   const byName = new Map<string, SpecFile>();
   for (const file of files) {
     const parsed = readSpec(file.specPath, file.folder);
@@ -343,7 +364,7 @@ export function loadRegistry(options: LoadRegistryOptions = {}): Registry {
       driverPath: file.driverPath,
     });
   }
-  const registry = new Registry(components, problems);
+  const registry = new Registry(components, sortDiagnostics(problems));
   cache.set(key, { signature, registry });
   return registry;
 }

@@ -20,7 +20,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { sha256Hex } from '../util/canonical.js';
-import { type StepInput, StepError } from './driver.js';
+import { StepError, type StepInput } from './driver.js';
 
 export interface DataPlaneOptions {
   /** DuckDB `memory_limit`, e.g. `4GB` or `50%`; DuckDB's default is 80% of RAM. */
@@ -91,7 +91,9 @@ const progressOn = new WeakSet<DuckDBConnection>();
 /** Turns on DuckDB's progress tracking for a connection (a session setting), without printing. */
 async function enableProgress(conn: DuckDBConnection): Promise<void> {
   if (progressOn.has(conn)) return;
-  await conn.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0');
+  await conn.run(
+    'SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0',
+  );
   progressOn.add(conn);
 }
 
@@ -120,7 +122,9 @@ export interface ColumnInfo {
 /** Columns of a table, view or any relation (`table` already quoted), in order. */
 export async function describeTable(conn: DuckDBConnection, table: string): Promise<ColumnInfo[]> {
   const reader = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${table}`);
-  return reader.getRowObjects().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  return reader
+    .getRowObjects()
+    .map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
 }
 
 /** `df_` + the step id with every char outside `[0-9A-Za-z_]` replaced by `_` (leading digit → `_` prefix). */

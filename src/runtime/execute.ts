@@ -4,14 +4,16 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { LoadedManifest, LoadedStep } from '../compiler/manifest.js';
+import type { ConnectionsConfig } from '../connections/config.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
+import type { Redactor } from '../observability/redact.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
-import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { ResolvedConnection } from './driver.js';
-import type { RunPipelineResult } from './runner.js';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
+import type { PreparedStep, RunPipelineResult } from './runner.js';
 
 export interface RunTarget {
   /** An OML file (compiled first), a manifest.yaml, or a build folder. */
@@ -51,29 +53,49 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
   const { loadManifest } = await import('../compiler/manifest.js');
   if (options.lastCompile) {
     if (options.file) {
-      throw OsirisError.of('RUN001', 'give either a file or --last-compile, not both', {}, {
-        hint: 'drop the file argument to run the last compiled pipeline',
-      });
+      throw OsirisError.of(
+        'RUN001',
+        'give either a file or --last-compile, not both',
+        {},
+        {
+          hint: 'drop the file argument to run the last compiled pipeline',
+        },
+      );
     }
     const { readLastCompile } = await import('../compiler/pointers.js');
     const pointer = readLastCompile(options.project);
     if (!pointer) {
-      throw OsirisError.of('RUN002', 'nothing has been compiled in this project yet', {}, {
-        hint: 'run `osiris compile <pipeline.yaml>` first, or pass the pipeline file to `osiris run`',
-      });
+      throw OsirisError.of(
+        'RUN002',
+        'nothing has been compiled in this project yet',
+        {},
+        {
+          hint: 'run `osiris compile <pipeline.yaml>` first, or pass the pipeline file to `osiris run`',
+        },
+      );
     }
     return { loaded: loadManifest(pointer.manifest_path), compiled: false, warnings: [] };
   }
   if (!options.file) {
-    throw OsirisError.of('RUN001', 'no pipeline given', {}, {
-      hint: 'usage: osiris run <pipeline.yaml | manifest.yaml | build folder> or osiris run --last-compile',
-    });
+    throw OsirisError.of(
+      'RUN001',
+      'no pipeline given',
+      {},
+      {
+        hint: 'usage: osiris run <pipeline.yaml | manifest.yaml | build folder> or osiris run --last-compile',
+      },
+    );
   }
   const path = resolve(options.cwd, options.file);
   if (!existsSync(path)) {
-    throw OsirisError.of('RUN003', `file not found: ${options.file}`, { file: options.file }, {
-      hint: 'check the path (it is relative to the current folder)',
-    });
+    throw OsirisError.of(
+      'RUN003',
+      `file not found: ${options.file}`,
+      { file: options.file },
+      {
+        hint: 'check the path (it is relative to the current folder)',
+      },
+    );
   }
   if (statSync(path).isDirectory() || isManifestFile(path)) {
     return { loaded: loadManifest(path), compiled: false, warnings: [] };
@@ -91,24 +113,45 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
   return { loaded: loadManifest(result.manifestPath), compiled: true, warnings: result.warnings };
 }
 
-/** Builds the per-step connection resolver; the connections file is read only if a step needs it. */
-async function connectionResolver(
+/**
+ * Builds the per-step preparation: resolve the step's connection (the connections file is read only when
+ * a step references one) and expand `${VAR}` references the compiler kept under secret config keys.
+ * Every secret value found feeds the redactor before the step runs.
+ */
+async function stepPreparer(
   options: ExecuteOptions,
-  onSecret: (values: string[]) => void,
+  redactor: Redactor,
   onWarning: (d: Diagnostic) => void,
-): Promise<(step: LoadedStep) => ResolvedConnection | undefined> {
-  let config: import('../connections/config.js').ConnectionsConfig | undefined;
+): Promise<(step: LoadedStep) => PreparedStep> {
   const { loadConnectionsConfig } = await import('../connections/config.js');
   const { resolveConnection } = await import('../connections/resolve.js');
-  const stringsIn = (fields: Record<string, unknown>): string[] =>
-    Object.values(fields).flatMap((v) =>
-      typeof v === 'string' ? [v] : v && typeof v === 'object' ? stringsIn(v as Record<string, unknown>) : [],
-    );
+  const { interpolate } = await import('../connections/env.js');
+  let connections: ConnectionsConfig | undefined;
+  const secretStrings = (value: JsonValue | undefined): string[] =>
+    typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value.flatMap(secretStrings)
+        : value && typeof value === 'object'
+          ? Object.values(value).flatMap(secretStrings)
+          : [];
   return (step) => {
-    if (!step.connection) return undefined;
-    config ??= loadConnectionsConfig({ cwd: options.cwd, env: options.env, projectRoot: options.project.root }).config;
-    const resolved = resolveConnection(step.connection, {
-      connections: config,
+    const specSecrets = new Set(options.registry.secretKeys(step.component));
+    const isSecret = (key: string) => specSecrets.has(key) || redactor.isSecretKey(key);
+    const config: JsonObject = { ...step.config };
+    for (const [key, value] of Object.entries(config)) {
+      if (!isSecret(key) || typeof value !== 'string' || !value.includes('${')) continue;
+      config[key] = interpolate(value, options.env, { path: ['steps', step.id, 'config', key] });
+      redactor.addSecrets({ secretValues: secretStrings(config[key]) });
+    }
+    if (!step.connection) return { connection: undefined, config };
+    connections ??= loadConnectionsConfig({
+      cwd: options.cwd,
+      env: options.env,
+      projectRoot: options.project.root,
+    }).config;
+    const connection = resolveConnection(step.connection, {
+      connections,
       env: options.env,
       registry: options.registry,
       componentName: step.component,
@@ -116,18 +159,18 @@ async function connectionResolver(
       stepId: step.id,
       onWarning,
     });
-    // Secret fields of the resolved connection feed the redactor's exact-value scan, so a password that
-    // shows up inside a driver error message is masked too.
-    const secretKeys = new Set(options.registry.secretKeys(step.component));
-    const secrets = Object.entries(resolved.fields)
-      .filter(([k]) => secretKeys.has(k) || /pass|secret|token|key|dsn/i.test(k))
-      .flatMap(([, v]) => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? stringsIn(v as Record<string, unknown>) : []));
-    onSecret(secrets);
-    return resolved;
+    const secrets = Object.entries(connection.fields)
+      .filter(([k]) => isSecret(k))
+      .flatMap(([, v]) => secretStrings(v));
+    redactor.addSecrets({ secretValues: secrets });
+    return { connection, config };
   };
 }
 
-export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun): Promise<RunPipelineResult & { warnings: Diagnostic[] }> {
+export async function executeRun(
+  options: ExecuteOptions,
+  prepared?: PreparedRun,
+): Promise<RunPipelineResult & { warnings: Diagnostic[] }> {
   const prep = prepared ?? (await prepareRun(options));
   const { createRedactor } = await import('../observability/redact.js');
   const { openRunSession } = await import('../observability/session.js');
@@ -143,20 +186,20 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
     redactor,
   });
   const warnings = [...prep.warnings];
-  const resolver = await connectionResolver(
-    options,
-    (values) => redactor.addSecrets({ secretValues: values }),
-    (w) => {
-      warnings.push(w);
-      session.event('warning', { code: w.code, message: w.message, ...(w.stepId ? { step_id: w.stepId } : {}) });
-    },
-  );
+  const prepareStep = await stepPreparer(options, redactor, (w) => {
+    warnings.push(w);
+    session.event('warning', {
+      code: w.code,
+      message: w.message,
+      ...(w.stepId ? { step_id: w.stepId } : {}),
+    });
+  });
   const result = await runPipeline({
     project: options.project,
     loaded,
     registry: options.registry,
     session,
-    resolveConnection: resolver,
+    prepareStep,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
@@ -164,4 +207,3 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
   });
   return { ...result, warnings };
 }
-

@@ -26,8 +26,15 @@ import {
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { closestMatch } from '../diagnostics/suggest.js';
 import { commitTempFile, tempPathBeside } from '../util/fs-atomic.js';
-import { type ColumnInfo, describeTable, quoteIdent, quoteLiteral, runTracked, tableRowCount } from './dataplane.js';
-import { type StepContext, type StepInput, StepError, type StepResult } from './driver.js';
+import {
+  type ColumnInfo,
+  describeTable,
+  quoteIdent,
+  quoteLiteral,
+  runTracked,
+  tableRowCount,
+} from './dataplane.js';
+import { type StepContext, StepError, type StepInput, type StepResult } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
 import { StepConfig } from './step-config.js';
 
@@ -51,7 +58,12 @@ export function displayPath(projectRoot: string, abs: string): string {
 export function writeErrorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const text = messageOf(error);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || /permission denied|read-only file system/i.test(text))
+  if (
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    /permission denied|read-only file system/i.test(text)
+  )
     return 'write.permission_denied';
   if (code === 'ENOSPC' || /no space left/i.test(text)) return 'write.disk_full';
   if (code === 'ENOENT' || code === 'ENOTDIR' || /no such file or directory|not a directory/i.test(text))
@@ -75,13 +87,23 @@ function shortCause(error: unknown): string {
  * Makes sure the target's folder exists (creating it when `createDirs`) and is writable; the target itself
  * must not be a folder.
  */
-export function prepareTargetFolder(stepId: string, target: string, shown: string, createDirs: boolean): void {
+export function prepareTargetFolder(
+  stepId: string,
+  target: string,
+  shown: string,
+  createDirs: boolean,
+): void {
   const dir = dirname(target);
   const fail = (code: string, error: unknown, hint: string): never => {
-    throw new StepError(code, `step '${stepId}': cannot write ${shown}: ${WHY[code]} (${shortCause(error)})`, hint, {
-      cause: error,
-      details: { path: target },
-    });
+    throw new StepError(
+      code,
+      `step '${stepId}': cannot write ${shown}: ${WHY[code]} (${shortCause(error)})`,
+      hint,
+      {
+        cause: error,
+        details: { path: target },
+      },
+    );
   };
   if (createDirs) {
     try {
@@ -192,10 +214,14 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   const part = tempPathBeside(target);
   let temp: string | undefined;
   try {
-    const result = await runTracked(ctx.duck, `COPY (${select}) TO ${quoteLiteral(part)} (${plan.copyOptions})`, {
-      signal: ctx.signal,
-      onProgress: (rows) => ctx.progress(rows),
-    });
+    const result = await runTracked(
+      ctx.duck,
+      `COPY (${select}) TO ${quoteLiteral(part)} (${plan.copyOptions})`,
+      {
+        signal: ctx.signal,
+        onProgress: (rows) => ctx.progress(rows),
+      },
+    );
     const rows = Number(result.rowsChanged);
     let bytes: number;
     if (append) {

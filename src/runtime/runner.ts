@@ -17,7 +17,7 @@ import type { Redactor } from '../observability/redact.js';
 import type { RunErrorInfo, RunSession, RunStatusDoc, StepStatus } from '../observability/session.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
-import type { JsonValue } from '../yaml/json.js';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
 import { assertTableExists, type DataPlane, openDataPlane, quoteIdent } from './dataplane.js';
 import type { Driver, ResolvedConnection, StepContext, StepResult } from './driver.js';
 import { StepError } from './driver.js';
@@ -29,12 +29,20 @@ export interface RunPipelineOptions {
   registry: Registry;
   /** An open run session (the caller opens it so it can also log what happened before the run). */
   session: RunSession;
-  /** Resolves a step's `@family.alias`; throws OsirisError when the connection or a variable is missing. */
-  resolveConnection: (step: LoadedStep) => ResolvedConnection | undefined;
+  /**
+   * Run-time inputs of a step: its `@family.alias` connection resolved, and `${VAR}` references in its
+   * secret config fields expanded. Throws OsirisError when a connection or a variable is missing.
+   */
+  prepareStep: (step: LoadedStep) => PreparedStep;
   progress: ProgressReporter;
   maxParallel?: number;
   keepData?: boolean;
   signal?: AbortSignal;
+}
+
+export interface PreparedStep {
+  connection: ResolvedConnection | undefined;
+  config: JsonObject;
 }
 
 export interface StepOutcome {
@@ -110,7 +118,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const status = new Map<string, StepStatus>(
     steps.map((s) => [
       s.id,
-      { id: s.id, component: s.component, status: 'pending', rows_in: null, rows_out: null, duration_ms: null },
+      {
+        id: s.id,
+        component: s.component,
+        status: 'pending',
+        rows_in: null,
+        rows_out: null,
+        duration_ms: null,
+      },
     ]),
   );
   const outcomes = new Map<string, StepOutcome>();
@@ -140,11 +155,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const stepStatus = status.get(step.id) as StepStatus;
     const t0 = Date.now();
     stepStatus.status = 'running';
-    session.event('step_start', { step_id: step.id, component: step.component, driver: step.driver, needs: step.needs });
+    session.event('step_start', {
+      step_id: step.id,
+      component: step.component,
+      driver: step.driver,
+      needs: step.needs,
+    });
     progress.stepStarted(step.id, step.component);
     try {
       const driver = await loadDriver(registry, step);
-      const connection = options.resolveConnection(step);
+      const { connection, config } = options.prepareStep(step);
       if (connection) {
         session.event('connection_resolved', {
           step_id: step.id,
@@ -157,7 +177,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       for (const input of inputs) await assertTableExists(conn, input);
       const ctx: StepContext = {
         stepId: step.id,
-        config: step.config,
+        config,
         connection,
         inputs,
         duck: conn,
@@ -179,8 +199,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       stepStatus.rows_in = result.rowsIn ?? null;
       stepStatus.rows_out = result.rowsOut ?? null;
       stepStatus.duration_ms = durationMs;
-      outputs.push(...(result.outputs ?? []));
-      if (result.rowsRead !== undefined) session.metric('rows_read', result.rowsRead, { stepId: step.id, unit: 'rows' });
+      if (step.mode === 'write') outputs.push(...(result.outputs ?? []));
+      if (result.rowsRead !== undefined)
+        session.metric('rows_read', result.rowsRead, { stepId: step.id, unit: 'rows' });
       if (result.rowsWritten !== undefined)
         session.metric('rows_written', result.rowsWritten, { stepId: step.id, unit: 'rows' });
       if (result.bytesWritten !== undefined)
@@ -199,7 +220,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
         durationMs,
         status: 'succeeded',
       });
-      outcomes.set(step.id, { id: step.id, component: step.component, status: 'succeeded', result, durationMs });
+      outcomes.set(step.id, {
+        id: step.id,
+        component: step.component,
+        status: 'succeeded',
+        result,
+        durationMs,
+      });
       return true;
     } catch (error) {
       const durationMs = Date.now() - t0;
@@ -217,7 +244,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       });
       session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
       progress.stepFinished(step.id, { durationMs, status: 'failed', error: info.message });
-      outcomes.set(step.id, { id: step.id, component: step.component, status: 'failed', durationMs, error: info });
+      outcomes.set(step.id, {
+        id: step.id,
+        component: step.component,
+        status: 'failed',
+        durationMs,
+        error: info,
+      });
       return false;
     } finally {
       session.writeStatus({ status: 'running', steps: statusList() });
@@ -233,7 +266,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (outcome !== 'skipped') continue;
       const s = status.get(id) as StepStatus;
       s.status = 'skipped';
-      session.event('step_skipped', { step_id: id, reason: firstError ? `step '${firstError.step_id}' failed` : 'not reached' });
+      session.event('step_skipped', {
+        step_id: id,
+        reason: firstError ? `step '${firstError.step_id}' failed` : 'not reached',
+      });
       progress.stepFinished(id, { durationMs: 0, status: 'skipped' });
       outcomes.set(id, { id, component: byId.get(id)?.component ?? '', status: 'skipped' });
     }

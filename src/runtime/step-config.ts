@@ -4,7 +4,7 @@
  * fail with `config.invalid` naming the step and the key.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
-import { StepError, type StepContext } from './driver.js';
+import { type StepContext, StepError } from './driver.js';
 
 export class StepConfig {
   constructor(
@@ -42,7 +42,8 @@ export class StepConfig {
 
   requiredString(key: string): string {
     const v = this.string(key);
-    if (v === undefined || v.trim() === '') throw this.invalid(key, 'a non-empty string', `set '${key}' in the step config`);
+    if (v === undefined || v.trim() === '')
+      throw this.invalid(key, 'a non-empty string', `set '${key}' in the step config`);
     return v;
   }
 
@@ -64,7 +65,8 @@ export class StepConfig {
   integer(key: string, min: number, fallback?: number): number | undefined {
     const v = this.config[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw this.invalid(key, `an integer ≥ ${min}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      throw this.invalid(key, `an integer ≥ ${min}`);
     return v;
   }
 
@@ -72,7 +74,8 @@ export class StepConfig {
     const v = this.config[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') return [v];
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw this.invalid(key, 'a list of strings');
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+      throw this.invalid(key, 'a list of strings');
     return v as string[];
   }
 

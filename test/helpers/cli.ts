@@ -24,7 +24,10 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 }
 
 /** `runCli` + JSON.parse of stdout. */
-export function runCliJson<T = unknown>(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+export function runCliJson<T = unknown>(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   const result = runCli([...args, '--json'], options);
   let json: T | undefined;
   try {

@@ -28,7 +28,9 @@ function planJson(loaded: LoadedManifest) {
 
 function printPlan(loaded: LoadedManifest): void {
   const plan = planJson(loaded);
-  printLine(`plan for ${plan.pipeline} (manifest ${loaded.manifest.meta.manifest_short}, profile ${plan.profile ?? '-'})`);
+  printLine(
+    `plan for ${plan.pipeline} (manifest ${loaded.manifest.meta.manifest_short}, profile ${plan.profile ?? '-'})`,
+  );
   plan.steps.forEach((s, i) => {
     const inputs = s.needs.length ? ` ← ${s.needs.join(', ')}` : '';
     const conn = s.connection ? ` via ${s.connection}` : '';
@@ -40,9 +42,14 @@ function printPlan(loaded: LoadedManifest): void {
 function parseMaxParallel(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw OsirisError.of('RUN004', `--max-parallel must be a whole number from 1 to 64, got '${value}'`, {}, {
-      hint: 'e.g. --max-parallel 2',
-    });
+    throw OsirisError.of(
+      'RUN004',
+      `--max-parallel must be a whole number from 1 to 64, got '${value}'`,
+      {},
+      {
+        hint: 'e.g. --max-parallel 2',
+      },
+    );
   }
   return n;
 }
@@ -76,7 +83,13 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   if (!flags.json && prepared.warnings.length > 0) printDiagnostics(prepared.warnings);
 
   if (flags.dryRun) {
-    if (flags.json) printJson({ ok: true, dry_run: true, ...planJson(prepared.loaded), ...diagnosticsJson(prepared.warnings) });
+    if (flags.json)
+      printJson({
+        ok: true,
+        dry_run: true,
+        ...planJson(prepared.loaded),
+        ...diagnosticsJson(prepared.warnings),
+      });
     else printPlan(prepared.loaded);
     return ExitCode.ok;
   }

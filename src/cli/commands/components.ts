@@ -110,17 +110,18 @@ const COMPONENT_MODES = ['extract', 'write', 'load', 'transform', 'discover', 'a
 const OML_ALIASES: Record<string, string> = { read: 'extract' };
 
 async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
-  const [{ OsirisError, ExitCode }, { didYouMean }, out] = await Promise.all([
+  const [{ OsirisError, ExitCode }, { didYouMean }, out, { REG }] = await Promise.all([
     import('../../diagnostics/diagnostic.js'),
     import('../../diagnostics/suggest.js'),
     import('../output.js'),
+    import('../../registry/load.js'),
   ]);
   let mode: string | undefined;
   if (opts.mode !== undefined && opts.mode !== 'all') {
     mode = OML_ALIASES[opts.mode] ?? opts.mode;
     if (!COMPONENT_MODES.includes(mode)) {
       throw OsirisError.of(
-        'REG012',
+        REG.unknownMode,
         `unknown mode '${opts.mode}'`,
         {},
         {
@@ -188,7 +189,10 @@ function printTable(print: (line: string) => void, header: string[], rows: strin
 }
 
 async function resolveComponent(ctx: Context, name: string): Promise<LoadedComponent> {
-  const { OsirisError, ExitCode } = await import('../../diagnostics/diagnostic.js');
+  const [{ OsirisError, ExitCode }, { REG }] = await Promise.all([
+    import('../../diagnostics/diagnostic.js'),
+    import('../../registry/load.js'),
+  ]);
   const found = ctx.registry.get(name);
   if (found) return found;
   const { basename, dirname } = await import('node:path');
@@ -200,7 +204,7 @@ async function resolveComponent(ctx: Context, name: string): Promise<LoadedCompo
       [
         {
           severity: 'error',
-          code: 'REG009',
+          code: REG.notFound,
           message: `component '${name}' has an invalid spec and was not loaded`,
           location: {},
           hint: 'fix the problems below, then run `osiris components validate`',
@@ -212,7 +216,7 @@ async function resolveComponent(ctx: Context, name: string): Promise<LoadedCompo
   }
   const { didYouMean } = await import('../../diagnostics/suggest.js');
   throw OsirisError.of(
-    'REG009',
+    REG.notFound,
     `unknown component '${name}'`,
     {},
     { hint: didYouMean(name, ctx.registry.names()) ?? 'run `osiris components list` to see them all' },

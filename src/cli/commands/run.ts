@@ -16,7 +16,9 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a pipeline (OML file, compiled manifest, or --last-compile) on the local DuckDB data plane')
+    .description(
+      'run a pipeline (OML file, compiled manifest, or --last-compile) on the local DuckDB data plane',
+    )
     .argument('[file]', 'OML pipeline, manifest.yaml or build folder')
     .option('--last-compile', 'run the most recent successful `osiris compile`')
     .option('--param <key=value>', 'set a pipeline parameter (repeatable)', collect, [])

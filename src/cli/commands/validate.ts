@@ -48,11 +48,13 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       import('../../oml/params.js'),
       import('../../oml/check.js'),
     ]);
-  const [{ loadProjectConfig }, { loadRegistry }, { stepDependencies }] = await Promise.all([
-    import('../../project/config.js'),
-    import('../../registry/load.js'),
-    import('../../oml/dependencies.js'),
-  ]);
+  const [{ loadProjectConfig }, { loadRegistry }, { stepDependencies }, { secretKeyNames }] =
+    await Promise.all([
+      import('../../project/config.js'),
+      import('../../registry/load.js'),
+      import('../../oml/dependencies.js'),
+      import('../../oml/secrets.js'),
+    ]);
   const cwd = process.cwd();
   const cli = parseParamArgs(flags.param);
   const project = loadProjectConfig({
@@ -98,7 +100,7 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       warnings,
       name,
       steps,
-      params: result.ok ? result.params : {},
+      params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
       profile: profile ?? null,
     });
   } else {
@@ -150,4 +152,15 @@ async function validateProject(flags: ValidateFlags): Promise<0 | 2> {
     );
   }
   return diagnostics.some(isError) ? ExitCode.usage : ExitCode.ok;
+}
+
+/** Params whose names look like secrets are shown as `***` (their values must not reach the terminal). */
+function maskSecretParams(
+  params: Record<string, unknown>,
+  secretNames: readonly string[],
+): Record<string, unknown> {
+  const names = new Set(secretNames);
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k, names.has(k.toLowerCase()) ? '***' : v]),
+  );
 }

@@ -239,3 +239,30 @@ describe('looksLikeCredential', () => {
     expect(looksLikeCredential('short1A')).toBe(false);
   });
 });
+
+describe('redactText stays linear on hostile input', () => {
+  const r = createRedactor({ secretValues: ['abcd1234'] });
+  const big = 200_000;
+  const inputs: Record<string, string> = {
+    snake: 'a_'.repeat(big / 2),
+    dotted: 'ab.'.repeat(big / 3),
+    dashed: 'sk-a-'.repeat(big / 5),
+    schemes: 'a://b:'.repeat(big / 6),
+    userinfo: `postgres://u:${'x@'.repeat(big / 2)}`,
+    colons: 'password:'.repeat(big / 9),
+    equals: 'token=token='.repeat(big / 12),
+    jwtish: 'eyJaaaaa.'.repeat(big / 9),
+    pem: '-----BEGIN PRIVATE KEY-----'.repeat(big / 27),
+    bearer: 'Bearer '.repeat(big / 7),
+    json: '"password":"'.repeat(big / 12),
+  };
+  it.each(Object.entries(inputs))('%s', (_name, input) => {
+    const started = performance.now();
+    r.redactText(input);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+  it('masks an unterminated PEM block to the end', () => {
+    expect(r.redactText('a\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE')).toBe(`a\n${MASK}`);
+    expect(r.redactText('x -----BEGIN PRIVATE KEY-----k-----END PRIVATE KEY----- y')).toBe(`x ${MASK} y`);
+  });
+});

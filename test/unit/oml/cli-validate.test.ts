@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +74,9 @@ describe('osiris validate <oml>', () => {
     writeFileSync('pipeline.yaml', VALID);
     const r = await osiris('validate', 'pipeline.yaml');
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain("pipeline.yaml:19:5 warning OML041 unknown step key 'junk' (it is ignored) [step write]");
+    expect(r.stderr).toContain(
+      "pipeline.yaml:19:5 warning OML041 unknown step key 'junk' (it is ignored) [step write]",
+    );
     expect(r.stdout).toBe('✓ pipeline.yaml is valid (3 steps, 1 warning)\n');
   });
 

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findCycle, parseInputRef, stepDependencies } from '../../../src/oml/dependencies.js';
@@ -49,7 +50,16 @@ describe('parseInputRef', () => {
   it('accepts only ${<step>.df}', () => {
     expect(parseInputRef('${extract-movies.df}')).toBe('extract-movies');
     expect(parseInputRef('${a_1.df}')).toBe('a_1');
-    for (const bad of ['extract', '${extract}', '${extract.rows}', ' ${a.df}', '${a.df} ', '${params.df}x', 1, null]) {
+    for (const bad of [
+      'extract',
+      '${extract}',
+      '${extract.rows}',
+      ' ${a.df}',
+      '${a.df} ',
+      '${params.df}x',
+      1,
+      null,
+    ]) {
       expect(parseInputRef(bad)).toBeUndefined();
     }
   });
@@ -100,31 +110,34 @@ describe('findCycle', () => {
 
   it('agrees with a topological sort on random graphs', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 7 })), { maxLength: 20 }), (pairs) => {
-        const deps = new Map<string, string[]>();
-        for (let i = 0; i < 8; i++) deps.set(`n${i}`, []);
-        for (const [from, to] of pairs) deps.get(`n${from}`)?.push(`n${to}`);
-        // Kahn: a graph is acyclic iff every node can be removed.
-        const remaining = new Map([...deps].map(([k, v]) => [k, new Set(v)]));
-        let progress = true;
-        while (progress) {
-          progress = false;
-          for (const [node, ds] of remaining) {
-            if ([...ds].every((d) => !remaining.has(d))) {
-              remaining.delete(node);
-              progress = true;
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 7 })), { maxLength: 20 }),
+        (pairs) => {
+          const deps = new Map<string, string[]>();
+          for (let i = 0; i < 8; i++) deps.set(`n${i}`, []);
+          for (const [from, to] of pairs) deps.get(`n${from}`)?.push(`n${to}`);
+          // Kahn: a graph is acyclic iff every node can be removed.
+          const remaining = new Map([...deps].map(([k, v]) => [k, new Set(v)]));
+          let progress = true;
+          while (progress) {
+            progress = false;
+            for (const [node, ds] of remaining) {
+              if ([...ds].every((d) => !remaining.has(d))) {
+                remaining.delete(node);
+                progress = true;
+              }
             }
           }
-        }
-        const cycle = findCycle(deps);
-        expect(cycle === undefined).toBe(remaining.size === 0);
-        if (cycle) {
-          expect(cycle[0]).toBe(cycle[cycle.length - 1]);
-          for (let i = 0; i < cycle.length - 1; i++) {
-            expect(deps.get(cycle[i] as string)).toContain(cycle[i + 1]);
+          const cycle = findCycle(deps);
+          expect(cycle === undefined).toBe(remaining.size === 0);
+          if (cycle) {
+            expect(cycle[0]).toBe(cycle[cycle.length - 1]);
+            for (let i = 0; i < cycle.length - 1; i++) {
+              expect(deps.get(cycle[i] as string)).toContain(cycle[i + 1]);
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 });

@@ -80,6 +80,7 @@ export const fixtureComponents: LoadedComponent[] = [
       },
       required: ['table', 'host', 'password'],
       if: { properties: { write_mode: { const: 'upsert' } }, required: ['write_mode'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then keyword
       then: { required: ['primary_key'] },
     },
     llmHints: { inputAliases: { write_mode: ['load_mode', 'disposition'], table: ['table_name'] } },

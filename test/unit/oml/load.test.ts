@@ -24,7 +24,12 @@ describe('readOmlFile', () => {
     const doc = readOmlFile(path, 'pipelines/p.yaml');
     expect(doc.file).toBe('pipelines/p.yaml');
     expect(doc.value).toEqual({ oml_version: '0.1.0', name: 'demo' });
-    expect(doc.locate(['name'], 'value')).toEqual({ file: 'pipelines/p.yaml', line: 2, col: 7, path: 'name' });
+    expect(doc.locate(['name'], 'value')).toEqual({
+      file: 'pipelines/p.yaml',
+      line: 2,
+      col: 7,
+      path: 'name',
+    });
   });
 
   it('defaults the display name to the path', () => {

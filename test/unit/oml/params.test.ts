@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 import { describe, expect, it } from 'vitest';
 import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import { coerceParam, type ParamSources, parseParamArgs, resolveParams } from '../../../src/oml/params.js';
@@ -7,7 +8,11 @@ const codes = (r: { diagnostics: { code: string }[] }) => r.diagnostics.map((d) 
 
 describe('parseParamArgs', () => {
   it('splits name=value at the first =', () => {
-    expect(parseParamArgs(['limit=10', 'filter=a=b', 'empty='])).toEqual({ limit: '10', filter: 'a=b', empty: '' });
+    expect(parseParamArgs(['limit=10', 'filter=a=b', 'empty='])).toEqual({
+      limit: '10',
+      filter: 'a=b',
+      empty: '',
+    });
   });
 
   it('lets a later value win', () => {
@@ -49,7 +54,8 @@ ${withProfile ? 'profiles:\n  prod:\n    params:\n      level: profile\n' : ''}s
       if (present.includes('profile')) sources.profile = 'prod';
       if (present.includes('cli')) sources.cli = { level: 'cli' };
       const r = resolveParams(doc(text(present.includes('default'), present.includes('profile'))), sources);
-      const query = ((r.oml.steps as { config: { query: unknown } }[])[0] as { config: { query: unknown } }).config.query;
+      const query = ((r.oml.steps as { config: { query: unknown } }[])[0] as { config: { query: unknown } })
+        .config.query;
       const winner = present.at(-1);
       if (winner === undefined) {
         expect(codes(r)).toEqual(['PAR008']);
@@ -99,10 +105,16 @@ ${config}
   });
 
   it('coerces env and CLI text to the type of the default', () => {
-    const r = resolveParams(pipeline('  limit: 100\n  ratio: 0.5\n  flag: false\n  name: x', '      a: ${params.limit}\n      b: ${params.ratio}\n      c: ${params.flag}\n      d: ${params.name}'), {
-      env: { OSIRIS_PARAM_LIMIT: ' 250 ', OSIRIS_PARAM_FLAG: 'TRUE' },
-      cli: { ratio: '1e-3', name: '42' },
-    });
+    const r = resolveParams(
+      pipeline(
+        '  limit: 100\n  ratio: 0.5\n  flag: false\n  name: x',
+        '      a: ${params.limit}\n      b: ${params.ratio}\n      c: ${params.flag}\n      d: ${params.name}',
+      ),
+      {
+        env: { OSIRIS_PARAM_LIMIT: ' 250 ', OSIRIS_PARAM_FLAG: 'TRUE' },
+        cli: { ratio: '1e-3', name: '42' },
+      },
+    );
     expect(codes(r)).toEqual([]);
     expect(cfg(r)).toEqual({ a: 250, b: 0.001, c: true, d: '42' });
   });
@@ -113,7 +125,9 @@ ${config}
     ['ratio', '0.5', 'half', 'a number'],
     ['flag', 'true', 'yes', 'true or false'],
   ])('reports PAR007 when %s (default %s) gets %j', (name, def, value, expected) => {
-    const r = resolveParams(pipeline(`  ${name}: ${def}`, `      v: \${params.${name}}`), { cli: { [name]: value } });
+    const r = resolveParams(pipeline(`  ${name}: ${def}`, `      v: \${params.${name}}`), {
+      cli: { [name]: value },
+    });
     expect(codes(r)).toEqual(['PAR007']);
     expect(r.diagnostics[0]?.message).toContain(`must be ${expected}`);
     expect(r.diagnostics[0]?.location).toMatchObject({ line: 4, col: 5 + name.length });
@@ -122,14 +136,22 @@ ${config}
   });
 
   it('names the env variable in coercion errors', () => {
-    const r = resolveParams(pipeline('  limit: 1', '      v: ${params.limit}'), { env: { OSIRIS_PARAM_LIMIT: 'x' } });
+    const r = resolveParams(pipeline('  limit: 1', '      v: ${params.limit}'), {
+      env: { OSIRIS_PARAM_LIMIT: 'x' },
+    });
     expect(r.diagnostics[0]?.message).toContain('environment variable OSIRIS_PARAM_LIMIT');
   });
 
   it('matches env names to declared params case-insensitively, with _ for -', () => {
-    const r = resolveParams(pipeline('  start-date: "2024-01-01"\n  maxRows: 5', '      a: ${params.start-date}\n      b: ${params.maxRows}'), {
-      env: { OSIRIS_PARAM_START_DATE: '2025-02-02', OSIRIS_PARAM_MAXROWS: '9' },
-    });
+    const r = resolveParams(
+      pipeline(
+        '  start-date: "2024-01-01"\n  maxRows: 5',
+        '      a: ${params.start-date}\n      b: ${params.maxRows}',
+      ),
+      {
+        env: { OSIRIS_PARAM_START_DATE: '2025-02-02', OSIRIS_PARAM_MAXROWS: '9' },
+      },
+    );
     expect(cfg(r)).toEqual({ a: '2025-02-02', b: 9 });
   });
 
@@ -143,8 +165,13 @@ ${config}
   });
 
   it('reports unresolved placeholders at the value, once per name, with a hint', () => {
-    const r = resolveParams(pipeline('  limit: 1', '      q: "${params.limt} ${params.limt} ${params.zzz}"'), {});
-    expect(r.diagnostics.map((d) => [d.code, d.message, d.location.line, d.location.col, d.location.path])).toEqual([
+    const r = resolveParams(
+      pipeline('  limit: 1', '      q: "${params.limt} ${params.limt} ${params.zzz}"'),
+      {},
+    );
+    expect(
+      r.diagnostics.map((d) => [d.code, d.message, d.location.line, d.location.col, d.location.path]),
+    ).toEqual([
       ['PAR008', "unresolved parameter 'limt'", 10, 10, 'steps[0].config.q'],
       ['PAR008', "unresolved parameter 'zzz'", 10, 10, 'steps[0].config.q'],
     ]);
@@ -153,11 +180,17 @@ ${config}
   });
 
   it('treats a null default (or a mapping without default) as a required param', () => {
-    const r = resolveParams(pipeline('  a: null\n  b: { description: needed }', '      x: ${params.a}\n      y: ${params.b}'), {});
+    const r = resolveParams(
+      pipeline('  a: null\n  b: { description: needed }', '      x: ${params.a}\n      y: ${params.b}'),
+      {},
+    );
     expect(codes(r)).toEqual(['PAR008', 'PAR008']);
-    const ok = resolveParams(pipeline('  a: null\n  b: { description: needed }', '      x: ${params.a}\n      y: ${params.b}'), {
-      cli: { a: '1', b: '2' },
-    });
+    const ok = resolveParams(
+      pipeline('  a: null\n  b: { description: needed }', '      x: ${params.a}\n      y: ${params.b}'),
+      {
+        cli: { a: '1', b: '2' },
+      },
+    );
     expect(codes(ok)).toEqual([]);
     expect(cfg(ok)).toEqual({ x: '1', y: '2' });
   });
@@ -205,7 +238,9 @@ steps:
 
 describe('declarations and profiles', () => {
   const base = (top: string) =>
-    doc(`oml_version: "0.1.0"\nname: demo\n${top}steps:\n  - { id: s, component: duckdb.processor, mode: transform, config: { query: x } }\n`);
+    doc(
+      `oml_version: "0.1.0"\nname: demo\n${top}steps:\n  - { id: s, component: duckdb.processor, mode: transform, config: { query: x } }\n`,
+    );
 
   it('rejects params that are not a mapping, bad names and non-scalar defaults', () => {
     expect(codes(resolveParams(base('params: 3\n'), {}))).toEqual(['PAR001']);
@@ -220,7 +255,9 @@ describe('declarations and profiles', () => {
     expect(codes(resolveParams(base('profiles: { prod: 1 }\n'), {}))).toEqual(['PAR003']);
     expect(codes(resolveParams(base('profiles: { prod: { params: [1] } }\n'), {}))).toEqual(['PAR003']);
     expect(codes(resolveParams(base('profiles: { prod: { parms: {} } }\n'), {}))).toEqual(['PAR011']);
-    expect(codes(resolveParams(base('params: { a: 1 }\nprofiles: { prod: { params: { a: [1] } } }\n'), {}))).toEqual(['PAR002']);
+    expect(
+      codes(resolveParams(base('params: { a: 1 }\nprofiles: { prod: { params: { a: [1] } } }\n'), {})),
+    ).toEqual(['PAR002']);
   });
 
   it('lists the declared profiles for an unknown one', () => {
@@ -230,12 +267,18 @@ describe('declarations and profiles', () => {
   });
 
   it('accepts a project profile the OML does not override, and any profile without a profiles section', () => {
-    expect(codes(resolveParams(base('profiles: { prod: {} }\n'), { profile: 'dev', knownProfiles: ['dev', 'prod'] }))).toEqual([]);
+    expect(
+      codes(
+        resolveParams(base('profiles: { prod: {} }\n'), { profile: 'dev', knownProfiles: ['dev', 'prod'] }),
+      ),
+    ).toEqual([]);
     expect(codes(resolveParams(base(''), { profile: 'anything' }))).toEqual([]);
   });
 
   it('applies only the selected profile and keeps its value types', () => {
-    const text = base('params: { limit: 1 }\nprofiles: { prod: { params: { limit: 1000 } }, dev: { params: { limit: 10 } } }\n');
+    const text = base(
+      'params: { limit: 1 }\nprofiles: { prod: { params: { limit: 1000 } }, dev: { params: { limit: 10 } } }\n',
+    );
     expect(resolveParams(text, { profile: 'prod' }).params).toEqual({ limit: 1000 });
     expect(resolveParams(text, { profile: 'dev' }).params).toEqual({ limit: 10 });
     expect(resolveParams(text, {}).params).toEqual({ limit: 1 });

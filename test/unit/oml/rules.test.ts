@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 /**
  * One case per diagnostic code: a document that triggers it (with the expected severity and line:col) and a
  * corrected document that does not. A meta test checks the table covers every code in ALL_CODES.
@@ -9,7 +10,7 @@ import { ALL_CODES } from '../../../src/oml/codes.js';
 import type { ParamSources } from '../../../src/oml/params.js';
 import { doc, registry } from './fixtures.js';
 
-export function run(text: string, params: ParamSources = {}): Diagnostic[] {
+function run(text: string, params: ParamSources = {}): Diagnostic[] {
   return checkOml(doc(text), { registry, params }).diagnostics;
 }
 
@@ -51,8 +52,16 @@ const cases: Record<string, Case> = {
     good: withSteps(extract),
     at: [1, 14],
   },
-  OML007: { bad: withSteps(extract, 'oml_version: "0.1.0"\nname: 12\n'), good: withSteps(extract), at: [2, 7] },
-  OML008: { bad: withSteps(extract, 'oml_version: "0.1.0"\nname: "  "\n'), good: withSteps(extract), at: [2, 7] },
+  OML007: {
+    bad: withSteps(extract, 'oml_version: "0.1.0"\nname: 12\n'),
+    good: withSteps(extract),
+    at: [2, 7],
+  },
+  OML008: {
+    bad: withSteps(extract, 'oml_version: "0.1.0"\nname: "  "\n'),
+    good: withSteps(extract),
+    at: [2, 7],
+  },
   OML009: {
     bad: withSteps(extract, 'oml_version: "0.1.0"\nname: My Pipeline\n'),
     good: withSteps(extract),
@@ -62,18 +71,28 @@ const cases: Record<string, Case> = {
   OML011: { bad: `${head}steps: []\n`, good: withSteps(extract), at: [3, 8] },
   OML012: { bad: `${head}steps:\n  - just-a-string\n`, good: withSteps(extract), at: [4, 5] },
   OML013: {
-    bad: withSteps('  - id: t\n    component: duckdb.proc\n    mode: transform\n    config: { query: SELECT 1 }\n'),
-    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    bad: withSteps(
+      '  - id: t\n    component: duckdb.proc\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
+    good: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [5, 16],
   },
   OML014: {
     bad: withSteps('  - id: t\n    component: duckdb.processor\n    config: { query: SELECT 1 }\n'),
-    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    good: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [4, 5],
   },
   OML015: {
-    bad: withSteps('  - id: 7\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
-    good: withSteps('  - id: "7"\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    bad: withSteps(
+      '  - id: 7\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
+    good: withSteps(
+      '  - id: "7"\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [4, 9],
   },
   OML016: {
@@ -83,12 +102,18 @@ const cases: Record<string, Case> = {
   },
   OML017: {
     bad: withSteps('  - id: t\n    component: 3\n    mode: transform\n'),
-    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    good: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [5, 16],
   },
   OML018: {
-    bad: withSteps('  - id: t\n    component: duckdb.processor\n    mode: [transform]\n    config: { query: SELECT 1 }\n'),
-    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    bad: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: [transform]\n    config: { query: SELECT 1 }\n',
+    ),
+    good: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [6, 11],
   },
   OML019: {
@@ -97,28 +122,46 @@ const cases: Record<string, Case> = {
     at: [6, 11],
   },
   OML020: {
-    bad: withSteps('  - id: t\n    component: duckdb.processor\n    mode: read\n    config: { query: SELECT 1 }\n'),
-    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    bad: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: read\n    config: { query: SELECT 1 }\n',
+    ),
+    good: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [6, 11],
   },
   OML021: {
-    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: extract\n    config: { query: SELECT 1 }\n`),
-    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`),
+    bad: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: extract\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`,
+    ),
     at: [13, 12],
   },
   OML022: {
-    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [1]\n    config: { query: SELECT 1 }\n`),
-    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`),
+    bad: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [1]\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`,
+    ),
     at: [13, 13],
   },
   OML023: {
-    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extarct]\n    config: { query: SELECT 1 }\n`),
-    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`),
+    bad: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extarct]\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`,
+    ),
     at: [13, 13],
   },
   OML024: {
     bad: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: SELECT 1\n'),
-    good: withSteps('  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n'),
+    good: withSteps(
+      '  - id: t\n    component: duckdb.processor\n    mode: transform\n    config: { query: SELECT 1 }\n',
+    ),
     at: [7, 13],
   },
   OML025: {
@@ -136,8 +179,12 @@ const cases: Record<string, Case> = {
     at: [16, 19],
   },
   OML027: {
-    bad: withSteps('  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: merge }\n'),
-    good: withSteps('  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: append }\n'),
+    bad: withSteps(
+      '  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: merge }\n',
+    ),
+    good: withSteps(
+      '  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: append }\n',
+    ),
     at: [7, 27],
   },
   OML028: {
@@ -156,13 +203,21 @@ const cases: Record<string, Case> = {
     at: [10, 7],
   },
   OML031: {
-    bad: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      header: true\n'),
-    good: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n'),
+    bad: withSteps(
+      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      header: true\n',
+    ),
+    good: withSteps(
+      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n',
+    ),
     at: [7, 5],
   },
   OML032: {
-    bad: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: cr\n'),
-    good: withSteps('  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: crlf\n'),
+    bad: withSteps(
+      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: cr\n',
+    ),
+    good: withSteps(
+      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: crlf\n',
+    ),
     at: [9, 16],
   },
   OML033: { bad: `${withSteps(extract)}stpes: []\n`, good: withSteps(extract), at: [10, 1] },
@@ -186,18 +241,30 @@ const cases: Record<string, Case> = {
     at: [5, 13],
   },
   OML037: {
-    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: extract\n    config: { query: SELECT 1 }\n`),
-    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`),
+    bad: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: extract\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`,
+    ),
     at: [13, 13],
   },
   OML038: {
-    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: extract }\n    config: { query: SELECT 1 }\n`),
-    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`),
+    bad: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: extract }\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`,
+    ),
     at: [13, 19],
   },
   OML039: {
-    bad: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extrct.df}" }\n    config: { query: SELECT 1 }\n`),
-    good: withSteps(`${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`),
+    bad: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extrct.df}" }\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}  - id: t\n    component: duckdb.processor\n    mode: transform\n    inputs: { df: "\${extract.df}" }\n    config: { query: SELECT 1 }\n`,
+    ),
     at: [13, 19],
   },
   OML040: {
@@ -224,7 +291,11 @@ const cases: Record<string, Case> = {
     good: withSteps(extract, `${head}description: a pipeline\n`),
     at: [3, 14],
   },
-  PAR001: { bad: withSteps(extract, `${head}params: [1]\n`), good: withSteps(extract, `${head}params: {}\n`), at: [3, 9] },
+  PAR001: {
+    bad: withSteps(extract, `${head}params: [1]\n`),
+    good: withSteps(extract, `${head}params: {}\n`),
+    at: [3, 9],
+  },
   PAR002: {
     bad: withSteps(extract, `${head}params:\n  limit: [1, 2]\n`),
     good: withSteps(extract, `${head}params:\n  limit: 1\n`),
@@ -263,12 +334,21 @@ const cases: Record<string, Case> = {
   },
   PAR008: {
     bad: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"')),
-    good: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"'), `${head}params: { limit: 5 }\n`),
+    good: withSteps(
+      extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"'),
+      `${head}params: { limit: 5 }\n`,
+    ),
     at: [9, 14],
   },
   PAR009: {
-    bad: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.the limit}"'), `${head}params: { limit: 5 }\n`),
-    good: withSteps(extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"'), `${head}params: { limit: 5 }\n`),
+    bad: withSteps(
+      extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.the limit}"'),
+      `${head}params: { limit: 5 }\n`,
+    ),
+    good: withSteps(
+      extract.replace('SELECT 1', '"SELECT 1 LIMIT ${params.limit}"'),
+      `${head}params: { limit: 5 }\n`,
+    ),
     at: [10, 14],
   },
   PAR011: {

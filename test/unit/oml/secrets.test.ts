@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 import { describe, expect, it } from 'vitest';
 import { resolveParams } from '../../../src/oml/params.js';
 import { COMMON_SECRET_KEYS, findInlineSecrets, secretKeyNames } from '../../../src/oml/secrets.js';
@@ -29,12 +30,19 @@ describe('secretKeyNames', () => {
 
 describe('findInlineSecrets', () => {
   it('flags a literal under a secret key, at the value, without echoing it', () => {
-    const [d, ...rest] = findInlineSecrets(step('      endpoint: https://x\n      auth_token: s3cr3t-value'), keys);
+    const [d, ...rest] = findInlineSecrets(
+      step('      endpoint: https://x\n      auth_token: s3cr3t-value'),
+      keys,
+    );
     expect(rest).toEqual([]);
     expect(d?.code).toBe('OML042');
     expect(d?.severity).toBe('error');
     expect(d?.stepId).toBe('g');
-    expect([d?.location.line, d?.location.col, d?.location.path]).toEqual([9, 19, 'steps[0].config.auth_token']);
+    expect([d?.location.line, d?.location.col, d?.location.path]).toEqual([
+      9,
+      19,
+      'steps[0].config.auth_token',
+    ]);
     expect(JSON.stringify(d)).not.toContain('s3cr3t');
   });
 
@@ -53,7 +61,11 @@ steps:
 `),
       keys,
     );
-    expect(list.map((d) => d.location.path)).toEqual(['metadata.Password', 'params.api_key', 'steps[0].config.nested[0].deep.TOKEN']);
+    expect(list.map((d) => d.location.path)).toEqual([
+      'metadata.Password',
+      'params.api_key',
+      'steps[0].config.nested[0].deep.TOKEN',
+    ]);
   });
 
   it('flags numbers and values set from params, but not ${ENV} references, empty values or mappings', () => {
@@ -64,7 +76,10 @@ steps:
       keys,
     );
     expect(list.map((d) => [d.location.path, d.message])).toEqual([
-      ['steps[0].config.password', "inline secret: 'steps[0].config.password' holds a literal value; secrets must not appear in OML"],
+      [
+        'steps[0].config.password',
+        "inline secret: 'steps[0].config.password' holds a literal value; secrets must not appear in OML",
+      ],
       [
         'steps[0].config.token',
         "inline secret: 'steps[0].config.token' holds a value taken from param 'tok' (params are written to the manifest); secrets must not appear in OML",
@@ -77,7 +92,13 @@ steps:
   });
 
   it('never flags primary_key or url', () => {
-    expect(findInlineSecrets(step('      primary_key: id\n      url: https://db.example.com'), [...keys, 'primary_key', 'url'])).toEqual([]);
+    expect(
+      findInlineSecrets(step('      primary_key: id\n      url: https://db.example.com'), [
+        ...keys,
+        'primary_key',
+        'url',
+      ]),
+    ).toEqual([]);
   });
 
   it('scans the document as written even when given the resolved one', () => {
@@ -91,9 +112,15 @@ steps:
   });
 
   it('runs inside validateOml with the registry secret keys', () => {
-    const list = validateOml(step('      endpoint: https://x\n      headers: { a: b }\n      auth_token: abcdef'), { registry });
+    const list = validateOml(
+      step('      endpoint: https://x\n      headers: { a: b }\n      auth_token: abcdef'),
+      { registry },
+    );
     expect(list.map((d) => d.code)).toEqual(['OML042']);
-    const custom = validateOml(step('      endpoint: https://x\n      auth_token: abcdef'), { registry, secretKeys: ['endpoint'] });
+    const custom = validateOml(step('      endpoint: https://x\n      auth_token: abcdef'), {
+      registry,
+      secretKeys: ['endpoint'],
+    });
     expect(custom.map((d) => d.location.path)).toEqual(['steps[0].config.endpoint']);
   });
 });

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 import { describe, expect, it } from 'vitest';
 import { type Diagnostic, formatDiagnostic } from '../../../src/diagnostics/diagnostic.js';
 import { checkOml } from '../../../src/oml/check.js';
@@ -101,9 +102,16 @@ steps:
     const b = validate(text);
     expect(a).toEqual(b);
     const positions = a.map((d) => [d.location.line ?? 0, d.location.col ?? 0]);
-    const sorted = [...positions].sort((x, y) => (x[0] as number) - (y[0] as number) || (x[1] as number) - (y[1] as number));
+    const sorted = [...positions].sort(
+      (x, y) => (x[0] as number) - (y[0] as number) || (x[1] as number) - (y[1] as number),
+    );
     expect(positions).toEqual(sorted);
-    expect(a.filter((d) => d.severity === 'warning').map((d) => d.code)).toEqual(['OML006', 'OML009', 'OML033', 'OML041']);
+    expect(a.filter((d) => d.severity === 'warning').map((d) => d.code)).toEqual([
+      'OML006',
+      'OML009',
+      'OML033',
+      'OML041',
+    ]);
     expect(a.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['OML020', 'OML032']);
   });
 
@@ -130,7 +138,9 @@ steps:
   });
 
   it('rejects metadata that is not a mapping', () => {
-    expect(codes(validate(VALID.replace('name: movies\n', 'name: movies\nmetadata: x\n')))).toEqual(['OML043']);
+    expect(codes(validate(VALID.replace('name: movies\n', 'name: movies\nmetadata: x\n')))).toEqual([
+      'OML043',
+    ]);
   });
 });
 
@@ -151,29 +161,79 @@ describe('steps', () => {
   });
 
   it('rejects malformed and reserved ids, suggesting a fix', () => {
-    const bad = withCode(validate(oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace('id: s', 'id: "my step!"')), 'OML034');
+    const bad = withCode(
+      validate(
+        oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace(
+          'id: s',
+          'id: "my step!"',
+        ),
+      ),
+      'OML034',
+    );
     expect(bad[0]?.hint).toBe("e.g. 'my-step-'");
-    const reserved = withCode(validate(oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace('id: s', 'id: params')), 'OML034');
+    const reserved = withCode(
+      validate(
+        oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace(
+          'id: s',
+          'id: params',
+        ),
+      ),
+      'OML034',
+    );
     expect(reserved[0]?.message).toContain('reserved');
     for (const ok of ['a', '1st', 'extract_movies-2', 'A9']) {
-      expect(codes(validate(oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace('id: s', `id: ${ok}`)))).toEqual([]);
+      expect(
+        codes(
+          validate(
+            oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace(
+              'id: s',
+              `id: ${ok}`,
+            ),
+          ),
+        ),
+      ).toEqual([]);
     }
     for (const bad2 of ['-a', '_a', 'a.b', 'a/b', 'a b']) {
-      expect(codes(validate(oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace('id: s', `id: "${bad2}"`)))).toContain('OML034');
+      expect(
+        codes(
+          validate(
+            oneStep('component: duckdb.processor\nmode: transform\nconfig: { query: x }').replace(
+              'id: s',
+              `id: "${bad2}"`,
+            ),
+          ),
+        ),
+      ).toContain('OML034');
     }
   });
 
-  it('maps other tools\' mode names to OML modes', () => {
-    const [extract] = withCode(validate(oneStep('component: mysql.extractor\nmode: extract\nconfig: { connection: "@mysql", query: x }')), 'OML019');
+  it("maps other tools' mode names to OML modes", () => {
+    const [extract] = withCode(
+      validate(
+        oneStep('component: mysql.extractor\nmode: extract\nconfig: { connection: "@mysql", query: x }'),
+      ),
+      'OML019',
+    );
     expect(extract?.hint).toBe("OML calls this mode 'read'");
-    const [load] = withCode(validate(oneStep('component: filesystem.csv_writer\nmode: load\nconfig: { path: x }')), 'OML019');
+    const [load] = withCode(
+      validate(oneStep('component: filesystem.csv_writer\nmode: load\nconfig: { path: x }')),
+      'OML019',
+    );
     expect(load?.hint).toBe("OML calls this mode 'write'");
-    const [typo] = withCode(validate(oneStep('component: duckdb.processor\nmode: transfrom\nconfig: { query: x }')), 'OML019');
+    const [typo] = withCode(
+      validate(oneStep('component: duckdb.processor\nmode: transfrom\nconfig: { query: x }')),
+      'OML019',
+    );
     expect(typo?.hint).toBe("did you mean 'transform'?");
   });
 
   it('lists the modes a component supports when the mode does not fit', () => {
-    const [d] = withCode(validate(oneStep('component: mysql.extractor\nmode: write\nconfig: { connection: "@mysql", query: x }')), 'OML020');
+    const [d] = withCode(
+      validate(
+        oneStep('component: mysql.extractor\nmode: write\nconfig: { connection: "@mysql", query: x }'),
+      ),
+      'OML020',
+    );
     expect(d?.hint).toBe('mysql.extractor supports: read');
     const [none] = withCode(validate(oneStep('component: posthog.discoverer\nmode: read')), 'OML020');
     expect(none?.hint).toContain('has no OML mode');
@@ -184,13 +244,21 @@ describe('steps', () => {
   });
 
   it('hints that a config key written at step level belongs under config', () => {
-    const [d] = withCode(validate(oneStep('component: duckdb.processor\nmode: transform\nquery: SELECT 1\nconfig: { query: x }')), 'OML041');
+    const [d] = withCode(
+      validate(
+        oneStep('component: duckdb.processor\nmode: transform\nquery: SELECT 1\nconfig: { query: x }'),
+      ),
+      'OML041',
+    );
     expect(d?.hint).toBe("move 'query' under config:");
     expect(d?.severity).toBe('warning');
   });
 
   it('suggests step ids for unknown needs and input references', () => {
-    const text = VALID.replace('inputs: { movies: "${extract.df}" }', 'needs: [extrac]\n    inputs: { movies: "${extracted.df}" }');
+    const text = VALID.replace(
+      'inputs: { movies: "${extract.df}" }',
+      'needs: [extrac]\n    inputs: { movies: "${extracted.df}" }',
+    );
     const list = validate(text);
     expect(withCode(list, 'OML023')[0]?.hint).toBe("did you mean 'extract'?");
     expect(withCode(list, 'OML039')[0]?.hint).toBe("did you mean 'extract'?");
@@ -288,7 +356,9 @@ steps:
 
 describe('connections', () => {
   const step = (connection: string) =>
-    oneStep(`component: mysql.extractor\nmode: read\nconfig:\n  connection: ${connection}\n  query: SELECT 1`);
+    oneStep(
+      `component: mysql.extractor\nmode: read\nconfig:\n  connection: ${connection}\n  query: SELECT 1`,
+    );
 
   it('accepts @family.alias and @family', () => {
     expect(validate(step('"@mysql.main"'))).toEqual([]);
@@ -324,24 +394,41 @@ describe('connections', () => {
 
 describe('config against the configSchema', () => {
   const cfg = (component: string, mode: string, config: string) =>
-    validate(oneStep(`component: ${component}\nmode: ${mode}\nconfig:\n${config.split('\n').map((l) => `  ${l}`).join('\n')}`));
+    validate(
+      oneStep(
+        `component: ${component}\nmode: ${mode}\nconfig:\n${config
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n')}`,
+      ),
+    );
 
   it('checks types, ranges and enums, never echoing the value', () => {
-    const list = cfg('mysql.extractor', 'read', 'connection: "@mysql"\nquery: SELECT 1\nport: 99999\nlimit: "10"');
+    const list = cfg(
+      'mysql.extractor',
+      'read',
+      'connection: "@mysql"\nquery: SELECT 1\nport: 99999\nlimit: "10"',
+    );
     expect(list.map((d) => [d.code, d.location.path, d.message])).toEqual([
       ['OML032', 'steps[0].config.port', "invalid value for 'config.port': must be <= 65535"],
       ['OML032', 'steps[0].config.limit', "invalid value for 'config.limit': must be integer"],
     ]);
     expect(list[1]?.hint).toBe('write the number without quotes');
     const [e] = cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\nwrite_mode: apend');
-    expect(e?.message).toBe(`invalid value for 'config.write_mode': must be one of "append", "replace", "upsert"`);
+    expect(e?.message).toBe(
+      `invalid value for 'config.write_mode': must be one of "append", "replace", "upsert"`,
+    );
     expect(e?.hint).toBe("did you mean 'append'?");
   });
 
   it('checks patterns, lengths and formats', () => {
-    expect(codes(cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: "my table"'))).toEqual(['OML032']);
+    expect(codes(cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: "my table"'))).toEqual([
+      'OML032',
+    ]);
     expect(codes(cfg('filesystem.csv_writer', 'write', 'path: x\ndelimiter: ";;"'))).toEqual(['OML032']);
-    expect(codes(cfg('filesystem.csv_extractor', 'read', 'path: x\nendpoint: "not a uri"'))).toEqual(['OML032']);
+    expect(codes(cfg('filesystem.csv_extractor', 'read', 'path: x\nendpoint: "not a uri"'))).toEqual([
+      'OML032',
+    ]);
     expect(cfg('filesystem.csv_extractor', 'read', 'path: x\nendpoint: "https://example.com/x"')).toEqual([]);
   });
 
@@ -352,7 +439,10 @@ describe('config against the configSchema', () => {
 
   it('explains either/or keys', () => {
     const [none] = cfg('mysql.extractor', 'read', 'connection: "@mysql"');
-    expect([none?.code, none?.message]).toEqual(['OML031', "component 'mysql.extractor' needs 'query' or 'table'"]);
+    expect([none?.code, none?.message]).toEqual([
+      'OML031',
+      "component 'mysql.extractor' needs 'query' or 'table'",
+    ]);
     const [both] = cfg('mysql.extractor', 'read', 'connection: "@mysql"\nquery: x\ntable: t');
     expect([both?.code, both?.message]).toEqual([
       'OML032',
@@ -364,7 +454,11 @@ describe('config against the configSchema', () => {
   });
 
   it('checks nested mappings', () => {
-    const list = cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\noptions: { create_tabel: true }');
+    const list = cfg(
+      'postgres.writer',
+      'write',
+      'connection: "@postgres"\ntable: t\noptions: { create_tabel: true }',
+    );
     expect(list.map((d) => [d.code, d.message, d.hint])).toEqual([
       ['OML031', "missing required key 'create_table' in 'config.options'", "add 'create_table'"],
       ['OML028', "unknown key 'create_tabel' in 'config.options'", "did you mean 'create_table'?"],
@@ -372,7 +466,9 @@ describe('config against the configSchema', () => {
   });
 
   it('suggests from llmHints.inputAliases, then edit distance, then lists the keys', () => {
-    const hint = (key: string) => withCode(cfg('postgres.writer', 'write', `connection: "@postgres"\ntable: t\n${key}: x`), 'OML028')[0]?.hint;
+    const hint = (key: string) =>
+      withCode(cfg('postgres.writer', 'write', `connection: "@postgres"\ntable: t\n${key}: x`), 'OML028')[0]
+        ?.hint;
     expect(hint('disposition')).toBe("did you mean 'write_mode'?");
     expect(hint('tabel')).toBe("did you mean 'table'?");
     expect(hint('zzzzzz')).toContain('known keys: batch_size, host,');
@@ -384,18 +480,33 @@ describe('config against the configSchema', () => {
   it('needs a primary key for upsert only, once', () => {
     const upsert = cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\nwrite_mode: upsert');
     expect(codes(upsert)).toEqual(['OML026']);
-    expect(codes(cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\nwrite_mode: upsert\nprimary_key: []'))).toEqual([
-      'OML026',
-      'OML032',
-    ]);
-    expect(cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\nwrite_mode: upsert\nprimary_key: [a, b]')).toEqual([]);
-    expect(cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\nwrite_mode: replace')).toEqual([]);
+    expect(
+      codes(
+        cfg(
+          'postgres.writer',
+          'write',
+          'connection: "@postgres"\ntable: t\nwrite_mode: upsert\nprimary_key: []',
+        ),
+      ),
+    ).toEqual(['OML026', 'OML032']);
+    expect(
+      cfg(
+        'postgres.writer',
+        'write',
+        'connection: "@postgres"\ntable: t\nwrite_mode: upsert\nprimary_key: [a, b]',
+      ),
+    ).toEqual([]);
+    expect(cfg('postgres.writer', 'write', 'connection: "@postgres"\ntable: t\nwrite_mode: replace')).toEqual(
+      [],
+    );
     expect(cfg('custom.writer', 'write', 'mode: upsert\nupsert_keys: [id]')).toEqual([]);
     expect(codes(cfg('custom.writer', 'write', 'mode: upsert'))).toEqual(['OML026']);
   });
 
   it('leaves values with unresolved ${params.x} placeholders for after resolution', () => {
-    const text = oneStep('component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: x\n  port: ${params.port}');
+    const text = oneStep(
+      'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: x\n  port: ${params.port}',
+    );
     expect(validateOml(doc(text), { registry })).toEqual([]);
     const withParams = text.replace('steps:', 'params: { port: "x" }\nsteps:');
     const resolved = resolveParams(doc(withParams), {});
@@ -404,10 +515,9 @@ describe('config against the configSchema', () => {
   });
 
   it('validates the resolved document: typed params satisfy integer fields', () => {
-    const text = oneStep('component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: x\n  port: ${params.port}').replace(
-      'steps:',
-      'params: { port: 3307 }\nsteps:',
-    );
+    const text = oneStep(
+      'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: x\n  port: ${params.port}',
+    ).replace('steps:', 'params: { port: 3307 }\nsteps:');
     const result = checkOml(doc(text), { registry, params: { cli: { port: '3308' } } });
     expect(result.diagnostics).toEqual([]);
     expect(result.document?.steps[0]?.config?.port).toBe(3308);

@@ -14,7 +14,10 @@ describe('docs/reference/components.md', () => {
   it('is generated from the shipped specs (OSIRIS_UPDATE_DOCS=1 rewrites it)', () => {
     if (process.env.OSIRIS_UPDATE_DOCS === '1') writeFileAtomic(DOC, rendered);
     expect(existsSync(DOC), 'run with OSIRIS_UPDATE_DOCS=1 to create it').toBe(true);
-    expect(readFileSync(DOC, 'utf8')).toBe(rendered);
+    expect(
+      readFileSync(DOC, 'utf8'),
+      'docs/reference/components.md is stale: OSIRIS_UPDATE_DOCS=1 npx vitest run test/unit/registry/docs.test.ts',
+    ).toBe(rendered);
   });
 
   it('has a section, a config table and an OML example for every component', () => {

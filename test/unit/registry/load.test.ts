@@ -90,6 +90,18 @@ describe('loadRegistry: invalid specs are reported, located and kept out', () =>
   });
 });
 
+describe('loadRegistry roots', () => {
+  it('reports a missing built-in components folder (REG013)', () => {
+    const registry = loadRegistry({ roots: [join(tmpdir(), 'no-such-osiris-components')], fresh: true });
+    expect(registry.names()).toEqual([]);
+    expect(registry.problems.map((p) => p.code)).toEqual(['REG013']);
+  });
+
+  it('defaults to the shipped components folder', () => {
+    expect(builtinComponentsRoot()).toBe(resolve('src/components'));
+  });
+});
+
 describe('connectionFields', () => {
   const registry = loadRegistry({ roots: [MIXED, LEVELS, builtinComponentsRoot()], fresh: true });
 
