@@ -43,31 +43,181 @@ function writeCsv(name, columns, rows) {
   return rows.length;
 }
 
-const FIRST = ['Maren', 'Tobias', 'Ines', 'Kofi', 'Lucía', 'Anders', 'Noor', 'Hiro', 'Camille', 'Dmitri',
-  'Aisha', 'Mateo', 'Greta', 'Rahul', 'Sofia', 'Jonah', 'Yara', 'Emeka', 'Elin', 'Paolo', 'Mei', 'Oskar',
-  'Zanele', 'Luca', 'Amara', 'Felix', 'Saoirse', 'Tariq', 'Björn', 'Leila'];
-const LAST = ['Halvorsen', 'Okafor', 'Moreau', 'Castillo', 'Lindqvist', 'Nakamura', 'Brennan', 'Petrova',
-  'Adeyemi', 'Rossi', 'Kowalski', 'Haddad', 'Fischer', 'Mensah', 'Sato', 'Duarte', 'Novak', 'Quinn',
-  'Zhang', 'Ibrahim', 'Costa', 'Wójcik', 'Achterberg', 'Müller', 'Nilsson'];
-const NATIONALITIES = ['American', 'British', 'French', 'Nigerian', 'Japanese', 'Swedish', 'Mexican',
-  'Indian', 'Italian', 'Brazilian', 'German', 'Ghanaian', 'Polish', 'Canadian', 'South Korean'];
-const GENRES = ['Drama', 'Comedy', 'Thriller', 'Sci-Fi', 'Documentary', 'Romance', 'Horror', 'Animation', 'Crime'];
-const TITLE_A = ['Silent', 'Crimson', 'Last', 'Hidden', 'Broken', 'Golden', 'Northern', 'Distant', 'Paper',
-  'Electric', 'Quiet', 'Burning', 'Winter', 'Glass', 'Midnight', 'Wild'];
-const TITLE_B = ['Harbor', 'Letters', 'Orchard', 'Frontier', 'Signal', 'Tide', 'Garden', 'Empire', 'River',
-  'Lanterns', 'Archive', 'Crossing', 'Season', 'Machine', 'Kingdom', 'Echoes'];
-const ROLES = ['Detective', 'Mother', 'Captain', 'Stranger', 'Teacher', 'Pilot', 'Doctor', 'Runaway',
-  'Mayor', 'Engineer', 'Singer', 'Sister', 'Narrator', 'Ghost', 'Lawyer'];
-const REVIEWERS = ['cinephile42', 'Ana Lima', 'Jürgen K.', 'reelthoughts', '映画ファン', 'Chloé B.',
-  'popcorn_pete', 'S. Okoro', 'Marta Nowak', 'film.buff.99', 'Ólafur', 'Priya R.'];
-const PRAISE = ['A quiet triumph.', 'Gorgeous cinematography 🎬', 'Slow, but it earns its ending.',
-  'Bold, moving, and "unforgettable"', 'Too long by half an hour.', 'The score alone is worth it 🎻',
-  'Ein Meisterwerk.', 'Très belle mise en scène.', '素晴らしい映画でした。', 'Predictable, yet warm, and funny.',
-  'The lead performance carries everything.', 'I laughed, I cried — twice.', '不错，值得一看 👍',
-  'Messy second act, great finale.'];
+const FIRST = [
+  'Maren',
+  'Tobias',
+  'Ines',
+  'Kofi',
+  'Lucía',
+  'Anders',
+  'Noor',
+  'Hiro',
+  'Camille',
+  'Dmitri',
+  'Aisha',
+  'Mateo',
+  'Greta',
+  'Rahul',
+  'Sofia',
+  'Jonah',
+  'Yara',
+  'Emeka',
+  'Elin',
+  'Paolo',
+  'Mei',
+  'Oskar',
+  'Zanele',
+  'Luca',
+  'Amara',
+  'Felix',
+  'Saoirse',
+  'Tariq',
+  'Björn',
+  'Leila',
+];
+const LAST = [
+  'Halvorsen',
+  'Okafor',
+  'Moreau',
+  'Castillo',
+  'Lindqvist',
+  'Nakamura',
+  'Brennan',
+  'Petrova',
+  'Adeyemi',
+  'Rossi',
+  'Kowalski',
+  'Haddad',
+  'Fischer',
+  'Mensah',
+  'Sato',
+  'Duarte',
+  'Novak',
+  'Quinn',
+  'Zhang',
+  'Ibrahim',
+  'Costa',
+  'Wójcik',
+  'Achterberg',
+  'Müller',
+  'Nilsson',
+];
+const NATIONALITIES = [
+  'American',
+  'British',
+  'French',
+  'Nigerian',
+  'Japanese',
+  'Swedish',
+  'Mexican',
+  'Indian',
+  'Italian',
+  'Brazilian',
+  'German',
+  'Ghanaian',
+  'Polish',
+  'Canadian',
+  'South Korean',
+];
+const GENRES = [
+  'Drama',
+  'Comedy',
+  'Thriller',
+  'Sci-Fi',
+  'Documentary',
+  'Romance',
+  'Horror',
+  'Animation',
+  'Crime',
+];
+const TITLE_A = [
+  'Silent',
+  'Crimson',
+  'Last',
+  'Hidden',
+  'Broken',
+  'Golden',
+  'Northern',
+  'Distant',
+  'Paper',
+  'Electric',
+  'Quiet',
+  'Burning',
+  'Winter',
+  'Glass',
+  'Midnight',
+  'Wild',
+];
+const TITLE_B = [
+  'Harbor',
+  'Letters',
+  'Orchard',
+  'Frontier',
+  'Signal',
+  'Tide',
+  'Garden',
+  'Empire',
+  'River',
+  'Lanterns',
+  'Archive',
+  'Crossing',
+  'Season',
+  'Machine',
+  'Kingdom',
+  'Echoes',
+];
+const ROLES = [
+  'Detective',
+  'Mother',
+  'Captain',
+  'Stranger',
+  'Teacher',
+  'Pilot',
+  'Doctor',
+  'Runaway',
+  'Mayor',
+  'Engineer',
+  'Singer',
+  'Sister',
+  'Narrator',
+  'Ghost',
+  'Lawyer',
+];
+const REVIEWERS = [
+  'cinephile42',
+  'Ana Lima',
+  'Jürgen K.',
+  'reelthoughts',
+  '映画ファン',
+  'Chloé B.',
+  'popcorn_pete',
+  'S. Okoro',
+  'Marta Nowak',
+  'film.buff.99',
+  'Ólafur',
+  'Priya R.',
+];
+const PRAISE = [
+  'A quiet triumph.',
+  'Gorgeous cinematography 🎬',
+  'Slow, but it earns its ending.',
+  'Bold, moving, and "unforgettable"',
+  'Too long by half an hour.',
+  'The score alone is worth it 🎻',
+  'Ein Meisterwerk.',
+  'Très belle mise en scène.',
+  '素晴らしい映画でした。',
+  'Predictable, yet warm, and funny.',
+  'The lead performance carries everything.',
+  'I laughed, I cried — twice.',
+  '不错，值得一看 👍',
+  'Messy second act, great finale.',
+];
 
 // Directors: Ava DuVernay first (director_id 1), then fictional directors.
-const directors = [{ director_id: 1, name: 'Ava DuVernay', birth_year: 1972, nationality: 'American', awards: 8 }];
+const directors = [
+  { director_id: 1, name: 'Ava DuVernay', birth_year: 1972, nationality: 'American', awards: 8 },
+];
 const usedNames = new Set(['Ava DuVernay']);
 while (directors.length < 24) {
   const name = `${pick(FIRST)} ${pick(LAST)}`;
@@ -120,7 +270,9 @@ for (const d of directors.slice(1)) {
       director_id: d.director_id,
       runtime_minutes: int(78, 171),
       budget_usd: money(budget),
-      box_office_usd: chance(0.08) ? null : `${Math.round(budget * roi)}.${String(int(0, 99)).padStart(2, '0')}`,
+      box_office_usd: chance(0.08)
+        ? null
+        : `${Math.round(budget * roi)}.${String(int(0, 99)).padStart(2, '0')}`,
       rating: (int(28, 91) / 10).toFixed(1),
     });
   }
@@ -133,7 +285,12 @@ while (actors.length < 60) {
   const name = `${pick(FIRST)} ${pick(LAST)}`;
   if (usedNames.has(name)) continue;
   usedNames.add(name);
-  actors.push({ actor_id: actors.length + 1, name, birth_year: int(1935, 2005), nationality: pick(NATIONALITIES) });
+  actors.push({
+    actor_id: actors.length + 1,
+    name,
+    birth_year: int(1935, 2005),
+    nationality: pick(NATIONALITIES),
+  });
 }
 const movieActors = [];
 for (const m of movies) {
@@ -141,7 +298,12 @@ for (const m of movies) {
   const size = int(1, 4);
   while (cast.size < size) cast.add(int(1, actors.length));
   [...cast].forEach((actor_id, i) => {
-    movieActors.push({ movie_id: m.movie_id, actor_id, character_name: `${pick(ROLES)} ${pick(LAST)}`, billing_order: i + 1 });
+    movieActors.push({
+      movie_id: m.movie_id,
+      actor_id,
+      character_name: `${pick(ROLES)} ${pick(LAST)}`,
+      billing_order: i + 1,
+    });
   });
 }
 
@@ -162,14 +324,40 @@ for (let i = 0; i < 150; i++) {
 
 mkdirSync(outDir, { recursive: true });
 const counts = {
-  directors: writeCsv('directors.csv', ['director_id', 'name', 'birth_year', 'nationality', 'awards'], directors),
+  directors: writeCsv(
+    'directors.csv',
+    ['director_id', 'name', 'birth_year', 'nationality', 'awards'],
+    directors,
+  ),
   movies: writeCsv(
     'movies.csv',
-    ['movie_id', 'title', 'release_year', 'genre', 'director_id', 'runtime_minutes', 'budget_usd', 'box_office_usd', 'rating'],
+    [
+      'movie_id',
+      'title',
+      'release_year',
+      'genre',
+      'director_id',
+      'runtime_minutes',
+      'budget_usd',
+      'box_office_usd',
+      'rating',
+    ],
     movies,
   ),
   actors: writeCsv('actors.csv', ['actor_id', 'name', 'birth_year', 'nationality'], actors),
-  movie_actors: writeCsv('movie_actors.csv', ['movie_id', 'actor_id', 'character_name', 'billing_order'], movieActors),
-  reviews: writeCsv('reviews.csv', ['review_id', 'movie_id', 'reviewer', 'score', 'review_date', 'review_text'], reviews),
+  movie_actors: writeCsv(
+    'movie_actors.csv',
+    ['movie_id', 'actor_id', 'character_name', 'billing_order'],
+    movieActors,
+  ),
+  reviews: writeCsv(
+    'reviews.csv',
+    ['review_id', 'movie_id', 'reviewer', 'score', 'review_date', 'review_text'],
+    reviews,
+  ),
 };
-console.log(`wrote ${outDir}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+console.log(
+  `wrote ${outDir}: ${Object.entries(counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);

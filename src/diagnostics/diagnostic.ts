@@ -72,7 +72,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (line !== undefined) where += `${where ? ':' : ''}${line}${col !== undefined ? `:${col}` : ''}`;
   if (!where && path) where = path;
   const head = `${where ? `${where} ` : ''}${d.severity} ${d.code}`;
-  const step = d.stepId !== undefined && !d.message.includes(`'${d.stepId}'`) ? ` [step ${d.stepId}]` : '';
+  // A file position already says where; without one, name the step so the message still points somewhere.
+  const step =
+    d.stepId !== undefined && line === undefined && !d.message.includes(`'${d.stepId}'`)
+      ? ` [step ${d.stepId}]`
+      : '';
   return `${head} ${d.message}${step}${d.hint ? ` — ${d.hint}` : ''}`;
 }
 

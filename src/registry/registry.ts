@@ -92,7 +92,9 @@ export class Registry {
   secretKeys(name: string): string[] {
     const spec = this.byName.get(name)?.spec;
     if (!spec) return [];
-    return [...new Set([...(spec.secrets ?? []), ...(spec['x-secret'] ?? [])].map(pointerHead))].sort();
+    const heads = new Set([...(spec.secrets ?? []), ...(spec['x-secret'] ?? [])].map(pointerHead));
+    heads.delete('resolved_connection'); // a run-time container of connection fields, not a config key
+    return [...heads].sort();
   }
 
   /** Secret key names across every component: feeds the inline-secret scan and the redactor. */

@@ -237,8 +237,6 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
       commitTempFile(part, target);
     }
     ctx.progress(rows);
-    ctx.metric('rows_written', rows, 'rows');
-    ctx.metric('bytes_written', bytes, 'bytes');
     return { rowsIn: rows, rowsWritten: rows, bytesWritten: bytes, outputs: [target] };
   } catch (error) {
     rmSync(part, { force: true });

@@ -17,7 +17,9 @@ describe('formatDiagnostic', () => {
   });
 
   it('falls back to the dotted path when there is no file position', () => {
-    expect(formatDiagnostic(diagnostic('warning', 'X1', 'odd', { path: 'steps[0].id' }))).toBe('steps[0].id warning X1 odd');
+    expect(formatDiagnostic(diagnostic('warning', 'X1', 'odd', { path: 'steps[0].id' }))).toBe(
+      'steps[0].id warning X1 odd',
+    );
   });
 });
 

@@ -25,7 +25,8 @@ function sqlError(
   names: string[],
 ): StepError {
   const info = parseDuckDBError(error);
-  const pos = info.position === undefined ? undefined : locateInSql(query, info.position, prefix, positionUnit(info));
+  const pos =
+    info.position === undefined ? undefined : locateInSql(query, info.position, prefix, positionUnit(info));
   let message = info.message.replace(/\nDid you mean "[^"]*"\?/g, '');
   const [first, ...rest] = message.split('\n');
   message = [first, ...rest.filter((l) => /^Candidate bindings/i.test(l))].join('; ');
@@ -106,8 +107,6 @@ export const driver: Driver = {
       });
       const rowsOut = await tableRowCount(conn, ctx.outputTable);
       ctx.progress(rowsOut);
-      ctx.metric('rows_read', rowsIn, 'rows');
-      ctx.metric('rows_written', rowsOut, 'rows');
       return { rowsIn, rowsOut };
     } finally {
       await aliases.drop();

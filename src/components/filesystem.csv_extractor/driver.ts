@@ -97,10 +97,10 @@ function plan(ctx: StepContext): ReadPlan {
     if ([...quote].length > 1) throw cfg.invalid('quote', 'one character (or empty for none)');
     options.push(`quote = ${quoteLiteral(quote)}`);
   }
-  const escape = cfg.string('escape');
-  if (escape !== undefined) {
-    if ([...escape].length > 1) throw cfg.invalid('escape', 'one character (or empty for none)');
-    options.push(`escape = ${quoteLiteral(escape)}`);
+  const escapeChar = cfg.string('escape');
+  if (escapeChar !== undefined) {
+    if ([...escapeChar].length > 1) throw cfg.invalid('escape', 'one character (or empty for none)');
+    options.push(`escape = ${quoteLiteral(escapeChar)}`);
   }
   const comment = cfg.string('comment');
   if (comment !== undefined) options.push(`comment = ${quoteLiteral(comment)}`);
@@ -326,7 +326,6 @@ export const driver: Driver = {
       columns: columns.map((c) => ({ name: c.name, type: c.type })),
     });
     ctx.progress(rows);
-    ctx.metric('rows_read', rows, 'rows');
     return { rowsRead: rows, rowsOut: rows, outputs: [p.file] };
   },
 };

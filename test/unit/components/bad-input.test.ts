@@ -2,7 +2,15 @@
  * Bad input at driver level: each failure is a StepError with a taxonomy code, a message naming the step
  * and the file / SQL line, and no change to pre-existing targets.
  */
-import { accessSync, chmodSync, constants, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driver as processor } from '../../../src/components/duckdb.processor/driver.js';
@@ -43,9 +51,9 @@ describe('extract', () => {
     expect(error.code).toBe('extract.path_not_found');
     expect(error.message).toBe("step 'read-missing': input file data/nope.csv not found");
     expect(error.hint).toContain(t.dir);
-    expect(await t.rows("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE table_name = 'read-missing'")).toEqual([
-      { n: 0 },
-    ]);
+    expect(
+      await t.rows("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE table_name = 'read-missing'"),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('a row with too many fields in a small file (found while sniffing)', async () => {
@@ -64,22 +72,30 @@ describe('extract', () => {
     write('bad/big.csv', `${lines.join('\n')}\n`);
     const error = await fails(csvExtractor, 'read-big', { path: 'bad/big.csv', delimiter: ',' });
     expect(error.code).toBe('extract.parse_failed');
-    expect(error.message).toMatch(/^step 'read-big': bad\/big\.csv line 50001: Expected Number of Columns: 2 Found: 1/);
-    expect(await t.rows("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE table_name = 'read-big'")).toEqual([
-      { n: 0 },
-    ]);
+    expect(error.message).toMatch(
+      /^step 'read-big': bad\/big\.csv line 50001: Expected Number of Columns: 2 Found: 1/,
+    );
+    expect(
+      await t.rows("SELECT count(*)::INT AS n FROM duckdb_tables() WHERE table_name = 'read-big'"),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('a value that does not fit an explicit column type', async () => {
     write('bad/types.csv', 'id,amount\n1,2.5\n2,lots\n');
-    const error = await fails(csvExtractor, 'read-types', { path: 'bad/types.csv', columns: { amount: 'DECIMAL(10,2)' } });
+    const error = await fails(csvExtractor, 'read-types', {
+      path: 'bad/types.csv',
+      columns: { amount: 'DECIMAL(10,2)' },
+    });
     expect(error.code).toBe('extract.parse_failed');
     expect(error.message).toMatch(/^step 'read-types': bad\/types\.csv line 3: .*lots/);
   });
 
   it('a typed column the file does not have', async () => {
     write('bad/cols.csv', 'id\n1\n');
-    const error = await fails(csvExtractor, 'read-cols', { path: 'bad/cols.csv', columns: { nope: 'INTEGER' } });
+    const error = await fails(csvExtractor, 'read-cols', {
+      path: 'bad/cols.csv',
+      columns: { nope: 'INTEGER' },
+    });
     expect(error.code).toBe('config.invalid');
     expect(error.message).toContain('nope');
   });
@@ -89,13 +105,17 @@ describe('transform', () => {
   it('an SQL syntax error names the step and the line', async () => {
     const error = await fails(processor, 'sql-syntax', { query: 'SELECT id,\n  label\nFORM good' }, ['good']);
     expect(error.code).toBe('transform.failed');
-    expect(error.message).toMatch(/^step 'sql-syntax': SQL Parser Error at line 3, column 6: syntax error at or near "good"/);
+    expect(error.message).toMatch(
+      /^step 'sql-syntax': SQL Parser Error at line 3, column 6: syntax error at or near "good"/,
+    );
   });
 
   it('a binder error names the step, the line and the available tables', async () => {
     const error = await fails(processor, 'sql-binder', { query: 'SELECT id\nFROM goood' }, ['good']);
     expect(error.code).toBe('transform.failed');
-    expect(error.message).toMatch(/^step 'sql-binder': SQL Catalog Error at line 2, column 6: Table with name goood does not exist!/);
+    expect(error.message).toMatch(
+      /^step 'sql-binder': SQL Catalog Error at line 2, column 6: Table with name goood does not exist!/,
+    );
     expect(error.hint).toBe('did you mean good? tables this step can read: df_good, input_df, good');
   });
 });

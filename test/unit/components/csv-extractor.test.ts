@@ -39,7 +39,9 @@ describe('filesystem.csv_extractor', () => {
       name: 'VARCHAR',
       big: 'BIGINT',
     });
-    expect(await t.rows('SELECT amount::VARCHAR AS a, big::VARCHAR AS b, name FROM typed ORDER BY id')).toEqual([
+    expect(
+      await t.rows('SELECT amount::VARCHAR AS a, big::VARCHAR AS b, name FROM typed ORDER BY id'),
+    ).toEqual([
       { a: '2.500', b: '9007199254740993', name: 'a' },
       { a: '-1234567.125', b: '-5', name: 'b, c' },
     ]);
@@ -70,7 +72,7 @@ describe('filesystem.csv_extractor', () => {
   });
 
   it('reads delimiter, quote, header, skip_rows, null_values and comment options', async () => {
-    file('opts.csv', 'exported by tool\nid;note\n1;\'a;b\'\n2;NA\n# trailing comment\n3;\n');
+    file('opts.csv', "exported by tool\nid;note\n1;'a;b'\n2;NA\n# trailing comment\n3;\n");
     await t.runStep(driver, 'opts', {
       path: 'opts.csv',
       delimiter: ';',

@@ -43,7 +43,12 @@ GROUP BY d.name ORDER BY d.name;`,
   });
 
   it('exposes a single input as input_df and drops the alias views afterwards', async () => {
-    await t.runStep(driver, 'single', { query: 'SELECT title FROM input_df WHERE director_id = 10' }, { needs: ['extract-movies'] });
+    await t.runStep(
+      driver,
+      'single',
+      { query: 'SELECT title FROM input_df WHERE director_id = 10' },
+      { needs: ['extract-movies'] },
+    );
     expect(await t.rows('SELECT count(*)::INT AS n FROM single')).toEqual([{ n: 2 }]);
     await expect(t.plane.connection.run('SELECT * FROM input_df')).rejects.toThrow(/does not exist/);
     await expect(t.plane.connection.run('SELECT * FROM df_extract_movies')).rejects.toThrow(/does not exist/);
@@ -54,7 +59,11 @@ GROUP BY d.name ORDER BY d.name;`,
   });
 
   it('reports a syntax error with step id, line, column and caret', async () => {
-    const error = await failure('bad-syntax', 'SELECT title,\n  director_id\nFROM input_df\nWHERE title = = 1', ['extract-movies']);
+    const error = await failure(
+      'bad-syntax',
+      'SELECT title,\n  director_id\nFROM input_df\nWHERE title = = 1',
+      ['extract-movies'],
+    );
     expect(error.code).toBe('transform.failed');
     expect(error.message).toContain("step 'bad-syntax'");
     expect(error.message).toContain('SQL Parser Error at line 4, column 15: syntax error at or near "="');
@@ -63,7 +72,9 @@ GROUP BY d.name ORDER BY d.name;`,
   });
 
   it('reports a binder error on the line of the user query', async () => {
-    const error = await failure('bad-column', 'SELECT\n  title,\n  nosuch_col\nFROM input_df', ['extract-movies']);
+    const error = await failure('bad-column', 'SELECT\n  title,\n  nosuch_col\nFROM input_df', [
+      'extract-movies',
+    ]);
     expect(error.code).toBe('transform.failed');
     expect(error.message).toMatch(
       /^step 'bad-column': SQL Binder Error at line 3, column 3: Referenced column "nosuch_col" not found/,
@@ -72,7 +83,10 @@ GROUP BY d.name ORDER BY d.name;`,
   });
 
   it('hints the readable tables with a did-you-mean for an unknown table', async () => {
-    const error = await failure('bad-table', 'SELECT *\nFROM df_extract_movie', ['extract-movies', 'extract-directors']);
+    const error = await failure('bad-table', 'SELECT *\nFROM df_extract_movie', [
+      'extract-movies',
+      'extract-directors',
+    ]);
     expect(error.message).toContain("step 'bad-table': SQL Catalog Error at line 2, column 6");
     expect(error.message).not.toContain('pg_');
     expect(error.hint).toBe(

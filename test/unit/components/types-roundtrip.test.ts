@@ -27,14 +27,50 @@ const TYPES: Record<string, string> = {
 const COLS = Object.keys(TYPES);
 
 const ROWS = [
-  [1, '12345678901234.5678', '1234567890123456789012345678.0123456789', '9007199254740993', '2024-02-29',
-    '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+02', 'emoji 😀 and CJK 中文, 한국어', 'true'],
-  [2, '-0.0001', '-0.0000000001', '-9223372036854775808', '1970-01-01', '1999-12-31 23:59:59.999999',
-    '1999-12-31 23:59:59.999999-08', 'line1\nline2\r\nline3', 'false'],
-  [3, '0.0000', '0E-10', '9223372036854775807', '1900-01-01', '2000-01-01 00:00:00',
-    '2000-01-01 00:00:00+00', 'quote " and ""double"" and \'single\'', 'true'],
-  [4, '99999999999999.9999', '9999999999999999999999999999.9999999999', '9007199254740992', '2038-01-19',
-    '2038-01-19 03:14:07.000001', '2038-01-19 03:14:07.000001+05:30', 'delims , ; | and\ttab', 'false'],
+  [
+    1,
+    '12345678901234.5678',
+    '1234567890123456789012345678.0123456789',
+    '9007199254740993',
+    '2024-02-29',
+    '2024-01-02 03:04:05.123456',
+    '2024-01-02 03:04:05.123456+02',
+    'emoji 😀 and CJK 中文, 한국어',
+    'true',
+  ],
+  [
+    2,
+    '-0.0001',
+    '-0.0000000001',
+    '-9223372036854775808',
+    '1970-01-01',
+    '1999-12-31 23:59:59.999999',
+    '1999-12-31 23:59:59.999999-08',
+    'line1\nline2\r\nline3',
+    'false',
+  ],
+  [
+    3,
+    '0.0000',
+    '0E-10',
+    '9223372036854775807',
+    '1900-01-01',
+    '2000-01-01 00:00:00',
+    '2000-01-01 00:00:00+00',
+    'quote " and ""double"" and \'single\'',
+    'true',
+  ],
+  [
+    4,
+    '99999999999999.9999',
+    '9999999999999999999999999999.9999999999',
+    '9007199254740992',
+    '2038-01-19',
+    '2038-01-19 03:14:07.000001',
+    '2038-01-19 03:14:07.000001+05:30',
+    'delims , ; | and\ttab',
+    'false',
+  ],
   [5, '1.5', '2.25', '0', '2000-02-29', '2000-02-29 12:00:00.5', '2000-02-29 12:00:00.5+00', '', 'true'],
   [6, null, null, null, null, null, null, null, null],
 ];
@@ -55,7 +91,11 @@ beforeAll(async () => {
   const values = ROWS.map(
     (row) =>
       `(${row
-        .map((v, i) => (v === null ? `NULL::${TYPES[COLS[i] as string]}` : `CAST(${quoteLiteral(String(v))} AS ${TYPES[COLS[i] as string]})`))
+        .map((v, i) =>
+          v === null
+            ? `NULL::${TYPES[COLS[i] as string]}`
+            : `CAST(${quoteLiteral(String(v))} AS ${TYPES[COLS[i] as string]})`,
+        )
         .join(', ')})`,
   );
   await t.plane.connection.run(
@@ -77,9 +117,9 @@ describe('type survival', () => {
     await t.runStep(csvWriter, 'csv-out', { path: 'rt/typed.csv' }, { needs: ['typed'] });
     const columns = Object.fromEntries(COLS.map((c) => [c, TYPES[c] as string]));
     await t.runStep(csvExtractor, 'csv-in', { path: 'rt/typed.csv', columns });
-    expect(Object.fromEntries((await describeTable(t.plane.connection, '"csv-in"')).map((c) => [c.name, c.type]))).toEqual(
-      TYPES,
-    );
+    expect(
+      Object.fromEntries((await describeTable(t.plane.connection, '"csv-in"')).map((c) => [c.name, c.type])),
+    ).toEqual(TYPES);
     expect(await cells('"csv-in"')).toEqual(expected);
   });
 
@@ -114,7 +154,12 @@ describe('type survival', () => {
   });
 
   it('Parquet: write → read keeps the exact types', async () => {
-    await t.runStep(parquetWriter, 'pq-out', { path: 'rt/typed.parquet', compression: 'zstd' }, { needs: ['typed'] });
+    await t.runStep(
+      parquetWriter,
+      'pq-out',
+      { path: 'rt/typed.parquet', compression: 'zstd' },
+      { needs: ['typed'] },
+    );
     const file = quoteLiteral(join(t.dir, 'rt/typed.parquet'));
     const types = Object.fromEntries(
       (await describeTable(t.plane.connection, `read_parquet(${file})`)).map((c) => [c.name, c.type]),

@@ -61,14 +61,34 @@ describe('filesystem.csv_writer', () => {
   });
 
   it('appends without repeating the header, and refuses a different header', async () => {
-    await t.runStep(csvWriter, 'w3', { path: 'out/log.csv', write_mode: 'append', columns: ['id'] }, { needs: ['src'] });
-    await t.runStep(csvWriter, 'w3', { path: 'out/log.csv', write_mode: 'append', columns: ['id'] }, { needs: ['src'] });
+    await t.runStep(
+      csvWriter,
+      'w3',
+      { path: 'out/log.csv', write_mode: 'append', columns: ['id'] },
+      { needs: ['src'] },
+    );
+    await t.runStep(
+      csvWriter,
+      'w3',
+      { path: 'out/log.csv', write_mode: 'append', columns: ['id'] },
+      { needs: ['src'] },
+    );
     expect(read('out/log.csv')).toBe('id\n2\n1\n3\n2\n1\n3\n');
     writeFileSync(join(t.dir, 'out/nonl.csv'), 'id\n7');
-    await t.runStep(csvWriter, 'w3', { path: 'out/nonl.csv', write_mode: 'append', columns: ['id'] }, { needs: ['src'] });
+    await t.runStep(
+      csvWriter,
+      'w3',
+      { path: 'out/nonl.csv', write_mode: 'append', columns: ['id'] },
+      { needs: ['src'] },
+    );
     expect(read('out/nonl.csv')).toBe('id\n7\n2\n1\n3\n');
     const error = await t
-      .runStep(csvWriter, 'w3', { path: 'out/log.csv', write_mode: 'append', columns: ['name'] }, { needs: ['src'] })
+      .runStep(
+        csvWriter,
+        'w3',
+        { path: 'out/log.csv', write_mode: 'append', columns: ['name'] },
+        { needs: ['src'] },
+      )
       .catch((e) => e);
     expect(error.code).toBe('write.schema_mismatch');
     expect(read('out/log.csv')).toBe('id\n2\n1\n3\n2\n1\n3\n');
@@ -87,7 +107,9 @@ describe('filesystem.csv_writer', () => {
   it('refuses to replace a file with an empty input unless allow_empty', async () => {
     await t.runStep(csvWriter, 'w5', { path: 'out/keep.csv' }, { needs: ['src'] });
     const before = read('out/keep.csv');
-    const error = await t.runStep(csvWriter, 'w5', { path: 'out/keep.csv' }, { needs: ['empty_src'] }).catch((e) => e);
+    const error = await t
+      .runStep(csvWriter, 'w5', { path: 'out/keep.csv' }, { needs: ['empty_src'] })
+      .catch((e) => e);
     expect(error.code).toBe('write.empty_input');
     expect(read('out/keep.csv')).toBe(before);
     await t.runStep(csvWriter, 'w5', { path: 'out/keep.csv', allow_empty: true }, { needs: ['empty_src'] });
@@ -95,7 +117,9 @@ describe('filesystem.csv_writer', () => {
   });
 
   it('needs exactly one input', async () => {
-    const error = await t.runStep(csvWriter, 'w6', { path: 'out/x.csv' }, { needs: ['src', 'empty_src'] }).catch((e) => e);
+    const error = await t
+      .runStep(csvWriter, 'w6', { path: 'out/x.csv' }, { needs: ['src', 'empty_src'] })
+      .catch((e) => e);
     expect(error.code).toBe('config.invalid');
     expect(error.message).toContain('has 2 inputs');
   });
@@ -121,9 +145,18 @@ describe('filesystem.parquet_writer', () => {
   it('splits row groups by row_group_size', async () => {
     await t.plane.connection.run('CREATE TABLE many AS SELECT i FROM range(20000) t(i)');
     const groups = async (path: string) =>
-      (await t.rows(`SELECT count(DISTINCT row_group_id)::INT AS n FROM parquet_metadata('${join(t.dir, path)}')`))[0]?.n;
+      (
+        await t.rows(
+          `SELECT count(DISTINCT row_group_id)::INT AS n FROM parquet_metadata('${join(t.dir, path)}')`,
+        )
+      )[0]?.n;
     await t.runStep(parquetWriter, 'p2', { path: 'out/one.parquet' }, { needs: ['many'] });
-    await t.runStep(parquetWriter, 'p2', { path: 'out/many.parquet', row_group_size: 4096 }, { needs: ['many'] });
+    await t.runStep(
+      parquetWriter,
+      'p2',
+      { path: 'out/many.parquet', row_group_size: 4096 },
+      { needs: ['many'] },
+    );
     expect(await groups('out/one.parquet')).toBe(1);
     expect(await groups('out/many.parquet')).toBeGreaterThanOrEqual(4);
   });
@@ -135,23 +168,48 @@ describe('filesystem.json_writer', () => {
     expect(read('out/a.jsonl')).toBe(
       '{"id":1,"name":"a, \\"quoted\\"","amount":null}\n{"id":2,"name":"b","amount":"1.50"}\n{"id":3,"name":"","amount":"3.25"}\n',
     );
-    await t.runStep(jsonWriter, 'j1', { path: 'out/n.jsonl', decimal_format: 'number', columns: ['amount'] }, { needs: ['src'] });
+    await t.runStep(
+      jsonWriter,
+      'j1',
+      { path: 'out/n.jsonl', decimal_format: 'number', columns: ['amount'] },
+      { needs: ['src'] },
+    );
     expect(read('out/n.jsonl')).toBe('{"amount":1.5}\n{"amount":null}\n{"amount":3.25}\n');
   });
 
   it('writes one array, appends JSON lines, and refuses append for arrays', async () => {
-    await t.runStep(jsonWriter, 'j2', { path: 'out/arr.json', format: 'array', columns: ['id'] }, { needs: ['src'] });
+    await t.runStep(
+      jsonWriter,
+      'j2',
+      { path: 'out/arr.json', format: 'array', columns: ['id'] },
+      { needs: ['src'] },
+    );
     expect(JSON.parse(read('out/arr.json'))).toEqual([{ id: 2 }, { id: 1 }, { id: 3 }]);
     const bad = await t
-      .runStep(jsonWriter, 'j2', { path: 'out/arr.json', format: 'array', write_mode: 'append' }, { needs: ['src'] })
+      .runStep(
+        jsonWriter,
+        'j2',
+        { path: 'out/arr.json', format: 'array', write_mode: 'append' },
+        { needs: ['src'] },
+      )
       .catch((e) => e);
     expect(bad.code).toBe('config.invalid');
     const intoArray = await t
       .runStep(jsonWriter, 'j2', { path: 'out/arr.json', write_mode: 'append' }, { needs: ['src'] })
       .catch((e) => e);
     expect(intoArray.code).toBe('write.schema_mismatch');
-    await t.runStep(jsonWriter, 'j3', { path: 'out/log.jsonl', write_mode: 'append', columns: ['id'] }, { needs: ['src'] });
-    await t.runStep(jsonWriter, 'j3', { path: 'out/log.jsonl', write_mode: 'append', columns: ['id'] }, { needs: ['src'] });
+    await t.runStep(
+      jsonWriter,
+      'j3',
+      { path: 'out/log.jsonl', write_mode: 'append', columns: ['id'] },
+      { needs: ['src'] },
+    );
+    await t.runStep(
+      jsonWriter,
+      'j3',
+      { path: 'out/log.jsonl', write_mode: 'append', columns: ['id'] },
+      { needs: ['src'] },
+    );
     expect(read('out/log.jsonl').trim().split('\n')).toHaveLength(6);
   });
 

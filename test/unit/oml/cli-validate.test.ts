@@ -75,7 +75,7 @@ describe('osiris validate <oml>', () => {
     const r = await osiris('validate', 'pipeline.yaml');
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      "pipeline.yaml:19:5 warning OML041 unknown step key 'junk' (it is ignored) [step write]",
+      "pipeline.yaml:19:5 warning OML041 unknown step key 'junk' (it is ignored) — step keys: component, config, id, inputs, mode, needs",
     );
     expect(r.stdout).toBe('✓ pipeline.yaml is valid (3 steps, 1 warning)\n');
   });
@@ -85,7 +85,7 @@ describe('osiris validate <oml>', () => {
     const r = await osiris('validate', 'pipeline.yaml');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      "pipeline.yaml:12:16 error OML013 unknown component 'duckdb.proc' [step top] — did you mean 'duckdb.processor'?",
+      "pipeline.yaml:12:16 error OML013 unknown component 'duckdb.proc' — did you mean 'duckdb.processor'?",
     );
     expect(r.stdout).toBe('✗ pipeline.yaml is invalid (1 error, 1 warning)\n');
   });

@@ -51,7 +51,7 @@ describe('validateOml', () => {
     const [d] = withCode(validate(text), 'OML013');
     expect(d).toBeDefined();
     expect(formatDiagnostic(d as Diagnostic)).toBe(
-      "pipeline.yaml:11:16 error OML013 unknown component 'duckdb.proc' [step transform] — did you mean 'duckdb.processor'?",
+      "pipeline.yaml:11:16 error OML013 unknown component 'duckdb.proc' — did you mean 'duckdb.processor'?",
     );
     expect(d?.stepId).toBe('transform');
     expect(d?.location.path).toBe('steps[1].component');

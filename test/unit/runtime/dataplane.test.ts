@@ -111,7 +111,9 @@ describe('data plane', () => {
   });
 
   it('fails with runtime.dependency_failed when an upstream table is missing', async () => {
-    const error = await createInputAliases(plane.connection, [{ stepId: 'ghost', table: '"ghost"' }]).catch((e) => e);
+    const error = await createInputAliases(plane.connection, [{ stepId: 'ghost', table: '"ghost"' }]).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(StepError);
     expect(error.code).toBe('runtime.dependency_failed');
     expect(error.message).toContain("'ghost'");

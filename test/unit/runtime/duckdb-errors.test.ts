@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { caretSnippet, locateInSql, parseDuckDBError, positionUnit } from '../../../src/runtime/duckdb-errors.js';
+import {
+  caretSnippet,
+  locateInSql,
+  parseDuckDBError,
+  positionUnit,
+} from '../../../src/runtime/duckdb-errors.js';
 
 describe('parseDuckDBError', () => {
   it('reads the JSON form, with or without a type prefix', () => {
@@ -13,19 +18,27 @@ describe('parseDuckDBError', () => {
       subtype: 'MISSING_ENTRY',
       name: 'x',
     });
-    const prefixed = new Error('Parser Error: {"exception_type":"Parser","exception_message":"syntax error","position":"3"}');
-    expect(parseDuckDBError(prefixed)).toMatchObject({ type: 'Parser', message: 'syntax error', position: 3 });
+    const prefixed = new Error(
+      'Parser Error: {"exception_type":"Parser","exception_message":"syntax error","position":"3"}',
+    );
+    expect(parseDuckDBError(prefixed)).toMatchObject({
+      type: 'Parser',
+      message: 'syntax error',
+      position: 3,
+    });
   });
 
   it('reads the text form and drops the LINE context', () => {
-    const text = new Error('Binder Error: Referenced column "q" not found\n\nLINE 1: select q\n               ^');
+    const text = new Error(
+      'Binder Error: Referenced column "q" not found\n\nLINE 1: select q\n               ^',
+    );
     expect(parseDuckDBError(text)).toEqual({ type: 'Binder', message: 'Referenced column "q" not found' });
     expect(parseDuckDBError('plain')).toEqual({ type: '', message: 'plain' });
   });
 });
 
 describe('locateInSql', () => {
-  const sql = 'SELECT a,\n  \'😀\' AS e, b\nFROM t';
+  const sql = "SELECT a,\n  '😀' AS e, b\nFROM t";
   it('maps byte offsets after a prefix to line and column in characters', () => {
     const prefix = 'CREATE TABLE x AS\n';
     const offset = Buffer.byteLength(prefix) + Buffer.byteLength("SELECT a,\n  '😀' AS e, ");
