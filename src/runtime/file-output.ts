@@ -9,6 +9,9 @@
  * and the temp replaces the target. This costs a copy of the existing file per append; in exchange readers
  * never see a half-appended file and a failed append changes nothing. Concurrent appends to one file from
  * two runs are not serialised (last rename wins).
+ *
+ * Metrics: the writer reports rows and bytes in its StepResult; the runner turns those into the
+ * rows_written / bytes_written metrics, so drivers do not call `ctx.metric` for them.
  */
 import {
   closeSync,

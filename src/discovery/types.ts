@@ -1,0 +1,65 @@
+/**
+ * What every database family provides for discovery and `connections doctor`. Each family implements these
+ * in `src/connectors/<family>/`; `src/connectors/index.ts` maps family names to them, loaded lazily.
+ */
+import type { ResolvedConnection } from '../runtime/driver.js';
+import type { JsonValue } from '../yaml/json.js';
+
+export interface TableRef {
+  /** Schema (Postgres) or database (MySQL); null when the engine has none. */
+  schema: string | null;
+  name: string;
+}
+
+export interface TableSummary extends TableRef {
+  kind: 'table' | 'view';
+  /** Engine statistics estimate (never a full COUNT); null when unknown. */
+  rowEstimate: number | null;
+}
+
+export interface ColumnDetail {
+  name: string;
+  /** The engine's own type text, e.g. `decimal(12,2)`, `timestamp with time zone`. */
+  sourceType: string;
+  /** The DuckDB type Osiris maps it to (docs/reference/types.md). */
+  duckdbType: string;
+  nullable: boolean;
+  /** Position in the table's primary key (1-based), or null. */
+  primaryKeyPosition: number | null;
+  default: string | null;
+}
+
+export interface TableDetail extends TableSummary {
+  columns: ColumnDetail[];
+  /** Primary key columns in key order. */
+  primaryKey: string[];
+}
+
+export interface DiscoveryAdapter {
+  readonly family: string;
+  /** Tables and views of the connection's database/schema, sorted by schema then name. */
+  listTables(): Promise<TableSummary[]>;
+  describeTable(table: TableRef): Promise<TableDetail>;
+  /** At most `limit` rows, values as JSON-safe text/numbers (big ints and decimals as strings). */
+  sampleRows(table: TableRef, limit: number): Promise<Array<Record<string, JsonValue>>>;
+  /** A cheap hash of the schema (tables, columns, types) used to invalidate the discovery cache. */
+  schemaFingerprint(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export type DoctorStatus = 'ok' | 'auth_failed' | 'unreachable' | 'database_missing' | 'timeout' | 'error';
+
+export interface DoctorResult {
+  status: DoctorStatus;
+  latencyMs: number;
+  /** Human message; must never contain a secret. */
+  message: string;
+  /** Server version when connected. */
+  serverVersion?: string;
+}
+
+/** A family's connector entry points. */
+export interface FamilyConnector {
+  openDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter>;
+  doctor(connection: ResolvedConnection, timeoutMs: number): Promise<DoctorResult>;
+}
