@@ -31,6 +31,8 @@ export interface RunErrorInfo {
   message: string;
   step_id?: string;
   hint?: string;
+  /** Where exactly: file, line, col, sql_line, upstream_step… (from StepError.details). */
+  details?: Record<string, JsonValue>;
 }
 
 export interface StepStatus {

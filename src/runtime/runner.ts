@@ -90,9 +90,11 @@ function toRunError(error: unknown, stepId: string, redactor: Redactor): RunErro
   let code = 'system.error';
   let message = error instanceof Error ? error.message : String(error);
   let hint: string | undefined;
+  let details: Record<string, JsonValue> | undefined;
   if (error instanceof StepError) {
     code = error.code;
     hint = error.hint;
+    details = error.details;
   } else if (error instanceof OsirisError) {
     const first = error.diagnostics[0];
     code = first?.code ?? 'config.invalid';
@@ -101,6 +103,7 @@ function toRunError(error: unknown, stepId: string, redactor: Redactor): RunErro
   }
   const info: RunErrorInfo = { code, message: redactor.redactText(message), step_id: stepId };
   if (hint) info.hint = redactor.redactText(hint);
+  if (details) info.details = redactor.redactValue(details) as Record<string, JsonValue>;
   return info;
 }
 
@@ -240,6 +243,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
         error_code: info.code,
         message: info.message,
         ...(info.hint ? { hint: info.hint } : {}),
+        ...(info.details ? { details: info.details } : {}),
         duration_ms: durationMs,
       });
       session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });

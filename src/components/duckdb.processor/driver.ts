@@ -36,8 +36,8 @@ function sqlError(
   if (pos) Object.assign(details, { line: pos.line, col: pos.col, sql_line: pos.text });
 
   let hint: string | undefined;
-  const missingTable =
-    info.subtype === 'MISSING_ENTRY' || /^Table with name .* does not exist/.test(info.message);
+  // MISSING_ENTRY also covers unknown functions and types: only a table gets the table hint.
+  const missingTable = /^Table with name .* does not exist/.test(info.message);
   if (missingTable) {
     const name = info.name ?? /Table with name (.*?) does not exist/.exec(info.message)?.[1] ?? '';
     const near = closestMatch(name, names);

@@ -129,6 +129,15 @@ describe('filesystem.csv_extractor', () => {
     expect(wrong.code).toBe('connection.invalid_config');
   });
 
+  it('rejects config the spec cannot express (sample_size 0, a two-character delimiter)', async () => {
+    file('tiny.csv', 'a\n1\n');
+    const zero = await t.runStep(driver, 'tiny', { path: 'tiny.csv', sample_size: 0 }).catch((e) => e);
+    expect(zero.code).toBe('config.invalid');
+    expect(zero.message).toContain("step 'tiny': config 'sample_size'");
+    const delim = await t.runStep(driver, 'tiny', { path: 'tiny.csv', delimiter: '||' }).catch((e) => e);
+    expect(delim.code).toBe('config.invalid');
+  });
+
   it('reads every file a glob matches', async () => {
     file('parts/a.csv', 'n\n1\n');
     file('parts/b.csv', 'n\n2\n');

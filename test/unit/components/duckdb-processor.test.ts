@@ -92,6 +92,14 @@ GROUP BY d.name ORDER BY d.name;`,
     );
   });
 
+  it('an unknown function gets no table hint', async () => {
+    const error = await failure('bad-fn', 'SELECT no_such_fn(title)\nFROM input_df', ['extract-movies']);
+    expect(error.message).toMatch(
+      /^step 'bad-fn': SQL Catalog Error at line 1, column 8: Scalar Function with name no_such_fn does not exist/,
+    );
+    expect(error.hint).toBeUndefined();
+  });
+
   it('refuses several statements and runtime errors keep the step id', async () => {
     const many = await failure('many', 'SELECT 1; SELECT 2', []);
     expect(many.message).toContain('holds 2 statements');
