@@ -38,7 +38,14 @@ export interface ReadOnlySqlOptions {
 }
 
 /** Statement kinds an extractor may run. `DESC` is MySQL's short form of DESCRIBE. */
-export const READ_ONLY_LEADING_KEYWORDS: readonly string[] = ['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN'];
+export const READ_ONLY_LEADING_KEYWORDS: readonly string[] = [
+  'SELECT',
+  'WITH',
+  'SHOW',
+  'DESCRIBE',
+  'DESC',
+  'EXPLAIN',
+];
 
 /** Keywords that change data, schema, privileges, sessions or transactions, or take row locks. */
 const FORBIDDEN_KEYWORDS = new Set([
@@ -127,7 +134,8 @@ const POSTGRES: LexRules = {
   dashDashNeedsSpace: false,
   backslashInSingle: false,
   doubleQuoteIsString: false,
-  backtickIdent: false,
+  // A backtick is a syntax error in PostgreSQL, so reading it as quoting cannot hide runnable code.
+  backtickIdent: true,
   nestedBlockComments: true,
   executableComments: false,
   dollarQuotes: true,
@@ -233,7 +241,8 @@ function lex(sql: string, rules: LexRules): { tokens: Token[] } | { failure: Lex
     // String literals and quoted identifiers.
     if (ch === "'") {
       const end = readQuoted(i, "'", rules.backslashInSingle);
-      if (end === null) return { failure: { keyword: "'", offset: i, reason: 'unterminated string literal' } };
+      if (end === null)
+        return { failure: { keyword: "'", offset: i, reason: 'unterminated string literal' } };
       tokens.push({ kind: 'string', text: sql.slice(i, end), offset: i });
       i = end;
       continue;
@@ -244,13 +253,18 @@ function lex(sql: string, rules: LexRules): { tokens: Token[] } | { failure: Lex
         const what = rules.doubleQuoteIsString ? 'string literal' : 'quoted identifier';
         return { failure: { keyword: '"', offset: i, reason: `unterminated ${what}` } };
       }
-      tokens.push({ kind: rules.doubleQuoteIsString ? 'string' : 'quoted', text: sql.slice(i, end), offset: i });
+      tokens.push({
+        kind: rules.doubleQuoteIsString ? 'string' : 'quoted',
+        text: sql.slice(i, end),
+        offset: i,
+      });
       i = end;
       continue;
     }
     if (ch === '`' && rules.backtickIdent) {
       const end = readQuoted(i, '`', false);
-      if (end === null) return { failure: { keyword: '`', offset: i, reason: 'unterminated quoted identifier' } };
+      if (end === null)
+        return { failure: { keyword: '`', offset: i, reason: 'unterminated quoted identifier' } };
       tokens.push({ kind: 'quoted', text: sql.slice(i, end), offset: i });
       i = end;
       continue;
@@ -260,7 +274,8 @@ function lex(sql: string, rules: LexRules): { tokens: Token[] } | { failure: Lex
       if (m) {
         const tag = m[0];
         const end = sql.indexOf(tag, i + tag.length);
-        if (end === -1) return { failure: { keyword: tag, offset: i, reason: 'unterminated dollar-quoted string' } };
+        if (end === -1)
+          return { failure: { keyword: tag, offset: i, reason: 'unterminated dollar-quoted string' } };
         tokens.push({ kind: 'string', text: sql.slice(i, end + tag.length), offset: i });
         i = end + tag.length;
         continue;
@@ -273,7 +288,8 @@ function lex(sql: string, rules: LexRules): { tokens: Token[] } | { failure: Lex
       // PostgreSQL E'…' escape strings: the prefix belongs to the literal.
       if (rules.escapeStringPrefix && (word === 'E' || word === 'e') && sql[j] === "'") {
         const end = readQuoted(j, "'", true);
-        if (end === null) return { failure: { keyword: "'", offset: j, reason: 'unterminated string literal' } };
+        if (end === null)
+          return { failure: { keyword: "'", offset: j, reason: 'unterminated string literal' } };
         tokens.push({ kind: 'string', text: sql.slice(i, end), offset: i });
         i = end;
         continue;
@@ -359,7 +375,8 @@ export function checkReadOnlySql(sql: string, options: ReadOnlySqlOptions = {}):
     const { line, col } = position(sql, failure.offset);
     const where = `line ${line}, column ${col}`;
     const subject = failure.keyword === '' ? '' : ` at '${failure.keyword}'`;
-    const lexer = rulesets.length > 1 ? ` (read with ${rules.name === 'mysql' ? 'MySQL' : 'PostgreSQL'} rules)` : '';
+    const lexer =
+      rulesets.length > 1 ? ` (read with ${rules.name === 'mysql' ? 'MySQL' : 'PostgreSQL'} rules)` : '';
     return {
       ok: false,
       keyword: failure.keyword,
