@@ -225,8 +225,9 @@ export function compareTables(a: TableRef, b: TableRef): number {
 }
 
 /**
- * Writes `entry` atomically. When the file on disk belongs to the same connection and schema fingerprint,
- * details and samples it has that `entry` lacks are kept (ours win for tables both have).
+ * Writes `entry` atomically. When the file on disk belongs to the same connection and schema fingerprint and
+ * is not older than `entry`, details and samples it has that `entry` lacks are kept (ours win for tables both
+ * have); an older generation on disk is simply replaced.
  * Returns what was written.
  */
 export function writeCache(file: string, entry: CacheEntry): CacheEntry {
@@ -236,6 +237,7 @@ export function writeCache(file: string, entry: CacheEntry): CacheEntry {
     onDisk &&
     onDisk.key === entry.key &&
     onDisk.schemaFingerprint === entry.schemaFingerprint &&
+    Date.parse(onDisk.createdAt) >= Date.parse(entry.createdAt) &&
     canonicalJson(onDisk.identity) === canonicalJson(entry.identity)
   ) {
     merged = {
