@@ -36,9 +36,22 @@ const filesystemSchema = z
   })
   .prefault({});
 
+const runtimeSchema = z
+  .object({
+    /** DuckDB memory_limit for a run's data plane; beyond it DuckDB spills to the run's scratch folder. */
+    memory_limit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i, 'a size like 512MB, 2GB or 50%')
+      .default('1GB'),
+    /** DuckDB worker threads; default: one per core. */
+    threads: z.number().int().min(1).max(256).optional(),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
+  runtime: runtimeSchema,
 });
 
 export interface ProjectPaths {
@@ -59,6 +72,8 @@ export interface ProjectConfig {
   paths: ProjectPaths;
   profiles: { enabled: boolean; values: string[]; default: string | null };
   manifestShortLen: number;
+  /** Data plane limits for runs (`runtime:` in osiris.yaml; env OSIRIS_MEMORY_LIMIT overrides). */
+  runtime: { memoryLimit: string; threads: number | undefined };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -122,7 +137,8 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       );
     }
   }
-  const fs = configSchema.parse(raw).filesystem;
+  const parsedConfig = configSchema.parse(raw);
+  const fs = parsedConfig.filesystem;
   if (env.OSIRIS_FILESYSTEM_BASE) fs.base_path = env.OSIRIS_FILESYSTEM_BASE;
   if (env.OSIRIS_PROFILE) fs.profiles.default = env.OSIRIS_PROFILE;
 
@@ -159,6 +175,10 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
     },
     profiles: { ...fs.profiles },
     manifestShortLen: fs.naming.manifest_short_len,
+    runtime: {
+      memoryLimit: env.OSIRIS_MEMORY_LIMIT || parsedConfig.runtime.memory_limit,
+      threads: parsedConfig.runtime.threads,
+    },
     raw,
   };
 }

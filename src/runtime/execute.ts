@@ -200,6 +200,10 @@ export async function executeRun(
     registry: options.registry,
     session,
     prepareStep,
+    dataPlane: {
+      memoryLimit: options.project.runtime.memoryLimit,
+      ...(options.project.runtime.threads !== undefined ? { threads: options.project.runtime.threads } : {}),
+    },
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),

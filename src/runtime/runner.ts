@@ -18,7 +18,7 @@ import type { RunErrorInfo, RunSession, RunStatusDoc, StepStatus } from '../obse
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
-import { assertTableExists, type DataPlane, openDataPlane, quoteIdent } from './dataplane.js';
+import { assertTableExists, type DataPlane, type DataPlaneOptions, openDataPlane, quoteIdent } from './dataplane.js';
 import type { Driver, ResolvedConnection, StepContext, StepResult } from './driver.js';
 import { StepError } from './driver.js';
 import { runDag } from './scheduler.js';
@@ -37,6 +37,8 @@ export interface RunPipelineOptions {
   progress: ProgressReporter;
   maxParallel?: number;
   keepData?: boolean;
+  /** DuckDB limits for the run's database (memory_limit, threads). */
+  dataPlane?: DataPlaneOptions;
   signal?: AbortSignal;
 }
 
@@ -263,7 +265,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   let dataFile: string | undefined;
   try {
-    plane = await openDataPlane(scratchDir);
+    plane = await openDataPlane(scratchDir, options.dataPlane ?? {});
     dataFile = plane.dbPath;
     const result = await runDag(steps, options.maxParallel ?? 1, executeStep);
     for (const [id, outcome] of result) {

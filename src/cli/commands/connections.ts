@@ -98,4 +98,103 @@ export function register(program: Command): void {
         return ExitCode.ok;
       });
     });
+
+  group
+    .command('doctor')
+    .description('connect to each connection (or the one given) and report ok / auth failed / unreachable / …')
+    .argument('[connection]', 'test only this connection, e.g. @mysql.primary')
+    .option('--timeout <ms>', 'time allowed per connection, in milliseconds', '5000')
+    .option('--file <path>', 'read this connections file instead of searching for osiris_connections.yaml')
+    .option('--json', 'print one JSON document')
+    .action(async (ref: string | undefined, flags: DoctorFlags) => {
+      await runAction(flags, () => doctorAction(ref, flags));
+    });
+}
+
+interface DoctorFlags {
+  json?: boolean;
+  file?: string;
+  timeout: string;
+}
+
+/** `osiris connections doctor`: exit 0 when nothing failed, 1 when a connection failed, 2 for bad input. */
+async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promise<0 | 1 | 2> {
+  const [{ doctorConnections, isFailure, statusLabel }, output, { ExitCode, OsirisError }] =
+    await Promise.all([
+      import('../../connections/doctor.js'),
+      import('../output.js'),
+      import('../../diagnostics/diagnostic.js'),
+    ]);
+  const timeoutMs = /^\d+$/.test(flags.timeout.trim()) ? Number(flags.timeout.trim()) : Number.NaN;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
+    throw OsirisError.of(
+      'CON061',
+      `--timeout must be a whole number of milliseconds from 1 to 600000, got '${flags.timeout}'`,
+      {},
+      { hint: 'e.g. --timeout 3000' },
+    );
+  }
+  if (ref !== undefined) {
+    const { parseConnectionRef } = await import('../../connections/resolve.js');
+    parseConnectionRef(ref);
+  }
+  const cwd = process.cwd();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const { findConfigFile, loadProjectConfig } = await import('../../project/config.js');
+  const { loadDotEnv } = await import('../../connections/env.js');
+  let projectRoot = cwd;
+  if (findConfigFile({ cwd, env })) projectRoot = loadProjectConfig({ cwd, env }).root;
+  loadDotEnv({ cwd, env, projectRoot });
+  let registry: import('../../registry/registry.js').Registry | undefined;
+  try {
+    const { loadRegistry } = await import('../../registry/load.js');
+    registry = loadRegistry({ projectRoot });
+  } catch {
+    registry = undefined;
+  }
+  const report = await doctorConnections({
+    cwd,
+    env,
+    projectRoot,
+    timeoutMs,
+    ...(ref !== undefined ? { ref } : {}),
+    ...(flags.file ? { file: flags.file } : {}),
+    ...(registry ? { registry } : {}),
+  });
+  const code = report.ok ? ExitCode.ok : ExitCode.runtime;
+  if (flags.json) {
+    output.printJson(report);
+    return code;
+  }
+  if (report.results.length === 0) {
+    output.printLine(
+      report.file === null
+        ? 'No connections configured: osiris_connections.yaml was not found.'
+        : `No connections defined in ${report.file}.`,
+    );
+    return code;
+  }
+  const rows = report.results.map((r) => [
+    r.status === 'ok' ? '✓' : r.status === 'skipped' ? '○' : '✗',
+    r.connection,
+    statusLabel(r.status),
+    r.latencyMs === null ? '-' : `${r.latencyMs} ms`,
+    r.status === 'ok' ? (r.serverVersion ?? r.message) : r.message,
+  ]);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => [...(row[i] ?? '')].length)));
+  for (const row of rows) {
+    output.printLine(
+      row
+        .map((cell, i) => (i < 4 ? cell + ' '.repeat((widths[i] ?? 0) - [...cell].length) : cell))
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+  const { ok, failed, skipped } = report.summary;
+  output.printLine();
+  output.printLine(`${ok} ok, ${failed} failed, ${skipped} skipped`);
+  if (report.results.some((r) => isFailure(r.status)) && !flags.json) {
+    output.printLine('  fix the failing connections in osiris_connections.yaml or .env, then run again.');
+  }
+  return code;
 }

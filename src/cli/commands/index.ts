@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import * as compile from './compile.js';
 import * as components from './components.js';
 import * as connections from './connections.js';
+import * as discovery from './discovery.js';
 import * as init from './init.js';
 import * as logs from './logs.js';
 import * as run from './run.js';
 import * as validate from './validate.js';
 
 export function registerCommands(program: Command): void {
-  for (const group of [init, validate, compile, run, components, connections, logs]) group.register(program);
+  for (const group of [init, validate, compile, run, components, connections, discovery, logs]) group.register(program);
 }
