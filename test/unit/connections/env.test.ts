@@ -11,21 +11,11 @@ import {
   loadDotEnv,
   tokenizeEnvRefs,
 } from '../../../src/connections/env.js';
-import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import type { JsonValue } from '../../../src/yaml/json.js';
 import { parseLocatedYaml } from '../../../src/yaml/located.js';
+import { thrown } from '../../helpers/errors.js';
 
 const CANARY = 'canary-Zq9-secret-value';
-
-function thrown(fn: () => unknown): OsirisError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof OsirisError) return error;
-    throw error;
-  }
-  throw new Error('expected an OsirisError');
-}
 
 describe('interpolate', () => {
   const env = { SET: 'value', EMPTY: '', SECRET: CANARY };

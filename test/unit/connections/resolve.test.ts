@@ -6,21 +6,12 @@ import {
   parseConnectionRef,
   resolveConnection,
 } from '../../../src/connections/resolve.js';
-import { type Diagnostic, formatDiagnostic, OsirisError } from '../../../src/diagnostics/diagnostic.js';
+import { type Diagnostic, formatDiagnostic, type OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import { Registry } from '../../../src/registry/registry.js';
 import type { ComponentSpec } from '../../../src/registry/types.js';
+import { thrown } from '../../helpers/errors.js';
 
 const CANARY = 'canary-7Hx-password';
-
-function thrown(fn: () => unknown): OsirisError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof OsirisError) return error;
-    throw error;
-  }
-  throw new Error('expected an OsirisError');
-}
 
 function connections(text: string) {
   const { config, diagnostics } = parseConnectionsText(text, 'osiris_connections.yaml');

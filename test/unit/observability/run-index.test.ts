@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from '
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import { createRedactor, MASK } from '../../../src/observability/redact.js';
 import {
   appendRunRecord,
@@ -16,6 +15,7 @@ import {
   readRunRecords,
   withIndexLock,
 } from '../../../src/observability/run-index.js';
+import { thrown as catchError } from '../../helpers/errors.js';
 import { tempProject } from './helpers.js';
 import { transpileTree } from './transpile.js';
 
@@ -43,16 +43,6 @@ function seeded() {
   appendRunRecord(project, record('20250103T000000Z-00cccccc', 'movies', 'failed'));
   appendRunRecord(project, record('20250104T000000Z-00dddddd', 'movies'));
   return project;
-}
-
-function catchError(fn: () => unknown): OsirisError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof OsirisError) return error;
-    throw error;
-  }
-  throw new Error('expected an OsirisError');
 }
 
 describe('run index writer', () => {

@@ -2,20 +2,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import { derivedDocument, isDerived, readOmlFile } from '../../../src/oml/load.js';
+import { thrown } from '../../helpers/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'osiris-oml-load-'));
-
-function thrown(fn: () => unknown): OsirisError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof OsirisError) return error;
-    throw error;
-  }
-  throw new Error('expected an OsirisError');
-}
 
 describe('readOmlFile', () => {
   it('parses a file with locations, named as the user wrote it', () => {
