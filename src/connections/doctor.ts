@@ -185,9 +185,14 @@ async function testOne(
 export async function doctorConnections(options: DoctorOptions): Promise<DoctorReport> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_DOCTOR_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-    throw OsirisError.of('CON061', `timeout must be a whole number of milliseconds ≥ 1, got ${timeoutMs}`, {}, {
-      hint: 'e.g. --timeout 3000',
-    });
+    throw OsirisError.of(
+      'CON061',
+      `timeout must be a whole number of milliseconds ≥ 1, got ${timeoutMs}`,
+      {},
+      {
+        hint: 'e.g. --timeout 3000',
+      },
+    );
   }
   const { allConnections, displayPath, loadConnectionsConfig } = await import('./config.js');
   const connections =

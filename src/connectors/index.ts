@@ -1,7 +1,7 @@
 /**
  * Family name → its connector (discovery and `connections doctor`), loaded lazily so that commands which
- * never touch a database never load a driver. `supabase` speaks the Postgres protocol and uses the Postgres
- * connector unless it has its own.
+ * never touch a database never load a driver. `supabase` has its own entry point (Postgres protocol, or the
+ * REST API for doctor when only url + key are given).
  */
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
@@ -17,7 +17,7 @@ interface ConnectorModule {
 const LOADERS: Record<string, () => Promise<ConnectorModule>> = {
   mysql: () => import('./mysql/index.js'),
   postgres: () => import('./postgres/index.js'),
-  supabase: () => import('./postgres/index.js'),
+  supabase: () => import('./supabase/index.js'),
 };
 
 /** Families that have a connector, sorted. */

@@ -11,6 +11,9 @@
  * added. Sample values of columns named like secrets are masked and every sample row goes through the
  * redactor, before anything is cached or returned.
  */
+
+import type { ConnectionsConfig } from '../connections/config.js';
+import type { ConnectorLookup } from '../connectors/index.js';
 import {
   type Diagnostic,
   diagnostic,
@@ -19,18 +22,16 @@ import {
   type SourceLocation,
 } from '../diagnostics/diagnostic.js';
 import { closestMatch } from '../diagnostics/suggest.js';
-import type { ConnectionsConfig } from '../connections/config.js';
-import type { ConnectorLookup } from '../connectors/index.js';
 import { createRedactor, type Redactor } from '../observability/redact.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResolvedConnection } from '../runtime/driver.js';
 import { isJsonObject, type JsonValue } from '../yaml/json.js';
 import {
+  CACHE_FORMAT,
   type CachedSamples,
   type CacheEntry,
   type CacheMissReason,
-  CACHE_FORMAT,
   cacheFile,
   cacheKey,
   compareTables,
@@ -253,9 +254,14 @@ export function selectTables(
   for (const raw of requested) {
     const wanted = raw.trim();
     if (!wanted) {
-      throw OsirisError.of('DSC002', 'a table name in the list is empty', {}, {
-        hint: 'write table names separated by commas, e.g. --tables customers,orders',
-      });
+      throw OsirisError.of(
+        'DSC002',
+        'a table name in the list is empty',
+        {},
+        {
+          hint: 'write table names separated by commas, e.g. --tables customers,orders',
+        },
+      );
     }
     const matches = (caseless: boolean) => {
       const eq = (a: string, b: string) => (caseless ? a.toLowerCase() === b.toLowerCase() : a === b);
@@ -265,7 +271,8 @@ export function selectTables(
     let found = matches(false);
     if (found.length === 0) found = matches(true);
     if (found.length === 0) {
-      const match = closestMatch(wanted, all.map(qualified));
+      const candidates = wanted.includes('.') ? all.map(qualified) : [...new Set(all.map((t) => t.name))];
+      const match = closestMatch(wanted, candidates);
       throw OsirisError.of(
         'DSC003',
         `table '${wanted}' not found in ${connection} (${all.length} table${all.length === 1 ? '' : 's'})`,
@@ -340,7 +347,8 @@ export async function connectionRedactor(
 }
 
 function errorText(error: unknown, redactor: Redactor): string {
-  if (error instanceof OsirisError) return redactor.redactText(error.diagnostics.map((d) => d.message).join('; '));
+  if (error instanceof OsirisError)
+    return redactor.redactText(error.diagnostics.map((d) => d.message).join('; '));
   const base = error instanceof Error ? error.message : String(error);
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
   const text = typeof code === 'string' && code && !base.includes(code) ? `${base} (${code})` : base;
@@ -391,25 +399,33 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
   const read = options.refresh ? undefined : readCache(file);
   const warnings: Diagnostic[] = [];
 
-  const failure = (code: string, what: string, error: unknown, table?: TableRef) =>
-    OsirisError.of(
+  /** `discovery of @f.a failed (stage, table 's.t'): <driver message>` without repeating what it says. */
+  const failure = (code: string, stage: string, error: unknown, table?: TableRef) => {
+    const text = errorText(error, redactor);
+    const name = table ? qualified(table) : undefined;
+    const context = [stage, name && !text.includes(name) ? `table '${name}'` : undefined]
+      .filter(Boolean)
+      .join(', ');
+    const subject = text.includes(label) ? 'discovery' : `discovery of ${label}`;
+    return OsirisError.of(
       code,
-      `${what} ${label}${table ? ` table '${qualified(table)}'` : ''} failed: ${errorText(error, redactor)}`,
+      `${subject} failed (${context}): ${text}`,
       {},
       {
         hint:
           code === 'DSC010'
             ? `check ${label} in osiris_connections.yaml and that the server is up (\`osiris connections doctor ${label}\`)`
-            : `check that ${label}'s user may read the table`,
+            : `check that the user of ${label} may read ${name ? `'${name}'` : 'the catalogue'}`,
         exitCode: ExitCode.runtime,
       },
     );
+  };
 
   let adapter: DiscoveryAdapter;
   try {
     adapter = await connector.openDiscovery(connection);
   } catch (error) {
-    throw failure('DSC010', 'connecting to', error);
+    throw failure('DSC010', 'connect', error);
   }
 
   try {
@@ -417,7 +433,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
     try {
       schemaFingerprint = await adapter.schemaFingerprint();
     } catch (error) {
-      throw failure('DSC011', 'reading the schema fingerprint of', error);
+      throw failure('DSC011', 'schema fingerprint', error);
     }
     const at = now();
     let reason: CacheMissReason | null = options.refresh ? 'refresh' : (read?.problem ?? null);
@@ -437,7 +453,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
       try {
         tables = [...(await adapter.listTables())].sort(compareTables);
       } catch (error) {
-        throw failure('DSC011', 'listing the tables of', error);
+        throw failure('DSC011', 'list tables', error);
       }
       entry = {
         format: CACHE_FORMAT,
@@ -472,7 +488,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
         try {
           detail = await adapter.describeTable({ schema: table.schema, name: table.name });
         } catch (error) {
-          throw failure('DSC011', 'describing', error, table);
+          throw failure('DSC011', 'describe', error, table);
         }
         details.set(k, detail);
         changed = true;
@@ -489,7 +505,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
           try {
             raw = await adapter.sampleRows({ schema: table.schema, name: table.name }, sampleLimit);
           } catch (error) {
-            throw failure('DSC011', 'sampling', error, table);
+            throw failure('DSC011', 'sample rows', error, table);
           }
           const masked = maskSampleRows(
             raw.slice(0, sampleLimit),
@@ -525,9 +541,15 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
       } catch (error) {
         const why = error instanceof Error && 'code' in error ? String(error.code) : 'write error';
         warnings.push(
-          diagnostic('warning', 'DSC020', `could not write the discovery cache ${file} (${why})`, {}, {
-            hint: 'check that the project cache folder (.osiris/cache) is writable',
-          }),
+          diagnostic(
+            'warning',
+            'DSC020',
+            `could not write the discovery cache ${file} (${why})`,
+            {},
+            {
+              hint: 'check that the project cache folder (.osiris/cache) is writable',
+            },
+          ),
         );
       }
     }

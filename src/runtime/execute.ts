@@ -8,6 +8,7 @@ import type { LoadedManifest, LoadedStep } from '../compiler/manifest.js';
 import type { ConnectionsConfig } from '../connections/config.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { OsirisError } from '../diagnostics/diagnostic.js';
+import type { AiopExportOutcome } from '../observability/aiop/export.js';
 import type { ProgressReporter } from '../observability/progress.js';
 import type { Redactor } from '../observability/redact.js';
 import type { ProjectConfig } from '../project/config.js';
@@ -167,10 +168,15 @@ async function stepPreparer(
   };
 }
 
+export interface ExecuteResult extends RunPipelineResult {
+  warnings: Diagnostic[];
+  aiop: AiopExportOutcome;
+}
+
 export async function executeRun(
   options: ExecuteOptions,
   prepared?: PreparedRun,
-): Promise<RunPipelineResult & { warnings: Diagnostic[] }> {
+): Promise<ExecuteResult> {
   const prep = prepared ?? (await prepareRun(options));
   const { createRedactor } = await import('../observability/redact.js');
   const { openRunSession } = await import('../observability/session.js');
@@ -209,5 +215,22 @@ export async function executeRun(
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return { ...result, warnings };
+  // Every run — failed ones too — leaves an AI Operation Package; exporting it never fails the run.
+  const { writeAiopForRun } = await import('../observability/aiop/export.js');
+  const aiop = await writeAiopForRun(options.project, result.runId, {
+    registry: options.registry,
+    redactor,
+    env: options.env,
+    cwd: options.cwd,
+  });
+  if (aiop.status === 'error') {
+    warnings.push({
+      severity: 'warning',
+      code: 'RUN010',
+      message: `could not write the AI Operation Package: ${aiop.message}`,
+      location: {},
+      hint: 'the run itself is recorded; retry with `osiris logs aiop <run-id>`',
+    });
+  }
+  return { ...result, warnings, aiop };
 }

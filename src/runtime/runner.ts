@@ -204,7 +204,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       stepStatus.rows_in = result.rowsIn ?? null;
       stepStatus.rows_out = result.rowsOut ?? null;
       stepStatus.duration_ms = durationMs;
-      if (step.mode === 'write') outputs.push(...(result.outputs ?? []));
+      // An output may be a database URL; redact it like any other text that leaves the run.
+      if (step.mode === 'write') outputs.push(...(result.outputs ?? []).map((o) => redactor.redactText(o)));
       if (result.rowsRead !== undefined)
         session.metric('rows_read', result.rowsRead, { stepId: step.id, unit: 'rows' });
       if (result.rowsWritten !== undefined)

@@ -120,6 +120,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
       manifest_hash: prepared.loaded.manifest.meta.manifest_hash,
       duration_ms: result.durationMs,
       run_dir: result.runDir,
+      ...(result.aiop.status === 'written' ? { aiop_path: result.aiop.written.corePath } : {}),
       outputs: result.outputs,
       steps: result.statusDoc.steps,
       ...(result.error ? { error: result.error } : {}),
@@ -137,6 +138,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
       printLine(`✗ run ${result.runId} failed`);
     }
     printLine(`  run log: ${shown(result.runDir)}`);
+    if (result.aiop.status === 'written') printLine(`  AI package: ${shown(result.aiop.written.corePath)}`);
     if (result.dataFile) printLine(`  data kept: ${shown(result.dataFile)}`);
   }
   return result.status === 'succeeded' ? ExitCode.ok : ExitCode.runtime;

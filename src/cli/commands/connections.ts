@@ -101,7 +101,9 @@ export function register(program: Command): void {
 
   group
     .command('doctor')
-    .description('connect to each connection (or the one given) and report ok / auth failed / unreachable / …')
+    .description(
+      'connect to each connection (or the one given) and report ok / auth failed / unreachable / …',
+    )
     .argument('[connection]', 'test only this connection, e.g. @mysql.primary')
     .option('--timeout <ms>', 'time allowed per connection, in milliseconds', '5000')
     .option('--file <path>', 'read this connections file instead of searching for osiris_connections.yaml')

@@ -62,9 +62,14 @@ async function runDiscovery(ref: string, flags: RunFlags): Promise<ExitCodeValue
   if (flags.tables !== undefined) {
     tables = flags.tables.split(',').map((t) => t.trim());
     if (tables.some((t) => t === '')) {
-      throw OsirisError.of('DSC002', `--tables has an empty table name: '${flags.tables}'`, {}, {
-        hint: 'write table names separated by commas, e.g. --tables customers,orders',
-      });
+      throw OsirisError.of(
+        'DSC002',
+        `--tables has an empty table name: '${flags.tables}'`,
+        {},
+        {
+          hint: 'write table names separated by commas, e.g. --tables customers,orders',
+        },
+      );
     }
   }
 
@@ -173,9 +178,7 @@ export function renderDiscovery(result: DiscoveryResult): string[] {
     result.cache.status === 'miss'
       ? `cache miss (${result.cache.reason ?? 'no_cache'})`
       : `cache ${result.cache.status}, ${result.cache.ageSeconds}s old`;
-  const out = [
-    `${result.connection}: ${n} table${n === 1 ? '' : 's'} (${cache}, ${result.durationMs} ms)`,
-  ];
+  const out = [`${result.connection}: ${n} table${n === 1 ? '' : 's'} (${cache}, ${result.durationMs} ms)`];
   if (n > 0) {
     out.push(
       ...grid(

@@ -7,8 +7,10 @@ import * as discovery from './discovery.js';
 import * as init from './init.js';
 import * as logs from './logs.js';
 import * as run from './run.js';
+import * as runs from './runs.js';
 import * as validate from './validate.js';
 
 export function registerCommands(program: Command): void {
-  for (const group of [init, validate, compile, run, components, connections, discovery, logs]) group.register(program);
+  for (const group of [init, validate, compile, run, components, connections, discovery, logs, runs])
+    group.register(program);
 }

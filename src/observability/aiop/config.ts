@@ -80,7 +80,8 @@ const bool: Parser<boolean> = (raw) => {
 const int =
   (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
   (raw) => {
-    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    const n =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
     return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
   };
 
@@ -147,9 +148,14 @@ export function resolveAiopConfig(options: ResolveAiopConfigOptions = {}): Resol
     if (cliRaw !== undefined) {
       const v = parse(cliRaw);
       if (v === undefined) {
-        throw OsirisError.of('AIO001', `${cliFlagName(key)} must be ${expected}, got '${String(cliRaw)}'`, {}, {
-          hint: `e.g. ${cliFlagName(key)} ${String(AIOP_DEFAULTS[key])}`,
-        });
+        throw OsirisError.of(
+          'AIO001',
+          `${cliFlagName(key)} must be ${expected}, got '${String(cliRaw)}'`,
+          {},
+          {
+            hint: `e.g. ${cliFlagName(key)} ${String(AIOP_DEFAULTS[key])}`,
+          },
+        );
       }
       values[key] = v;
       sources[key] = { value: v as JsonValue, source: 'cli', origin: cliFlagName(key) };
@@ -168,7 +174,9 @@ export function resolveAiopConfig(options: ResolveAiopConfigOptions = {}): Resol
     }
     const yamlRaw = yamlValue(section, key);
     if (yamlRaw !== undefined && yamlRaw !== null) {
-      const v = parse(typeof yamlRaw === 'number' || typeof yamlRaw === 'boolean' ? yamlRaw : String(yamlRaw));
+      const v = parse(
+        typeof yamlRaw === 'number' || typeof yamlRaw === 'boolean' ? yamlRaw : String(yamlRaw),
+      );
       if (v !== undefined) {
         values[key] = v;
         sources[key] = { value: v as JsonValue, source: 'osiris.yaml', origin: `aiop.${key}` };

@@ -26,7 +26,10 @@ function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-export function deltaValue(previous: number | null | undefined, current: number | null | undefined): DeltaValue {
+export function deltaValue(
+  previous: number | null | undefined,
+  current: number | null | undefined,
+): DeltaValue {
   const p = previous ?? null;
   const c = current ?? null;
   return {
@@ -116,7 +119,10 @@ function paragraph(id: NarrativeParagraph['id'], sentences: NarrativeSentence[])
  * Builds the narrative. Every sentence cites at least one id; the ids cited are returned so the truncation
  * step can keep them ("pinned") in the core.
  */
-export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeLayer; cited: Set<EvidenceId> } {
+export function buildNarrative(inputs: NarrativeInputs): {
+  narrative: NarrativeLayer;
+  cited: Set<EvidenceId>;
+} {
   const { run, semantic, timeline, errors, artifacts, outputs, delta, intent } = inputs;
   const cited = new Set<EvidenceId>();
   const sentence = (text: string, ...ids: (EvidenceId | undefined)[]): NarrativeSentence => {
@@ -155,7 +161,10 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
     context.push(sentence(`Its stated purpose: ${/[.!?]$/.test(text) ? text : `${text}.`}`, manifestId));
   } else {
     context.push(
-      sentence(`The pipeline states no purpose; judging by its steps it ${intent.text.replace(/^It /, '').replace(/^./, (c) => c.toLowerCase())}`, manifestId),
+      sentence(
+        `The pipeline states no purpose; judging by its steps it ${intent.text.replace(/^It /, '').replace(/^./, (c) => c.toLowerCase())}`,
+        manifestId,
+      ),
     );
   }
 
@@ -178,10 +187,20 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
     const label = `Step \`${node.id}\` (${node.component}${step?.connection ? ` via ${step.connection}` : ''})`;
     if (failed) {
       const err = errors.find((e) => e.event === failed['@id']);
-      const code = typeof failed.data.error_code === 'string' ? failed.data.error_code : (err?.code ?? 'error');
+      const code =
+        typeof failed.data.error_code === 'string' ? failed.data.error_code : (err?.code ?? 'error');
       const message = typeof failed.data.message === 'string' ? failed.data.message : (err?.message ?? '');
-      const ms = typeof failed.data.duration_ms === 'number' ? ` after ${formatDuration(failed.data.duration_ms)}` : '';
-      execution.push(sentence(`${label} failed${ms} with ${code}: ${message}`.trimEnd().replace(/([^.!?])$/, '$1.'), failed['@id'], err?.['@id']));
+      const ms =
+        typeof failed.data.duration_ms === 'number'
+          ? ` after ${formatDuration(failed.data.duration_ms)}`
+          : '';
+      execution.push(
+        sentence(
+          `${label} failed${ms} with ${code}: ${message}`.trimEnd().replace(/([^.!?])$/, '$1.'),
+          failed['@id'],
+          err?.['@id'],
+        ),
+      );
     } else if (complete) {
       const d = complete.data;
       const out = typeof d.rows_out === 'number' ? d.rows_out : null;
@@ -193,7 +212,9 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
           : node.mode === 'read'
             ? `read ${out !== null ? rows(out) : 'its source'}`
             : `turned ${inn !== null ? rows(inn) : 'its inputs'} into ${out !== null ? rows(out) : 'its output'}`;
-      execution.push(sentence(`${label} ${what}${ms !== null ? ` in ${formatDuration(ms)}` : ''}.`, complete['@id']));
+      execution.push(
+        sentence(`${label} ${what}${ms !== null ? ` in ${formatDuration(ms)}` : ''}.`, complete['@id']),
+      );
     } else if (skipped) {
       const reason = typeof skipped.data.reason === 'string' ? ` (${skipped.data.reason})` : '';
       execution.push(sentence(`${label} was skipped${reason}.`, skipped['@id']));
@@ -219,8 +240,7 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
   const outcome: NarrativeSentence[] = [];
   const s = run.steps;
   if (run.status === 'succeeded') {
-    const rowsText =
-      run.rows_out !== null ? `; ${rows(run.rows_out)} came out of the pipeline` : '';
+    const rowsText = run.rows_out !== null ? `; ${rows(run.rows_out)} came out of the pipeline` : '';
     outcome.push(
       sentence(
         `The run succeeded in ${formatDuration(run.duration_ms)}: ${s.succeeded} of ${plural(s.total, 'step')} succeeded${rowsText}.`,
@@ -234,13 +254,19 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
     const firstError = errors.find((e) => e.severity === 'error');
     outcome.push(
       sentence(
-        `The run failed after ${formatDuration(run.duration_ms)}${at}${err ? ` with ${err.code}: ${err.message}` : ''}`.replace(/([^.!?])$/, '$1.'),
+        `The run failed after ${formatDuration(run.duration_ms)}${at}${err ? ` with ${err.code}: ${err.message}` : ''}`.replace(
+          /([^.!?])$/,
+          '$1.',
+        ),
         runEnd,
         firstError?.['@id'],
         run['@id'],
       ),
     );
-    if (err?.hint) outcome.push(sentence(`Suggested fix: ${err.hint.replace(/([^.!?])$/, '$1.')}`, firstError?.['@id'] ?? run['@id']));
+    if (err?.hint)
+      outcome.push(
+        sentence(`Suggested fix: ${err.hint.replace(/([^.!?])$/, '$1.')}`, firstError?.['@id'] ?? run['@id']),
+      );
     outcome.push(
       sentence(
         `${s.succeeded} of ${plural(s.total, 'step')} succeeded, ${s.failed} failed and ${s.skipped} ${s.skipped === 1 ? 'was' : 'were'} skipped.`,
@@ -253,13 +279,18 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
     const shown = outputs.slice(0, 5).map((o) => o.target);
     const more = outputs.length > 5 ? ` and ${outputs.length - 5} more` : '';
     const ids = [...new Set(outputs.slice(0, 5).map((o) => firstEvent('step_complete', o.step_id)))];
-    outcome.push(sentence(`Writers produced ${plural(outputs.length, 'output')}: ${shown.join(', ')}${more}.`, ...ids));
+    outcome.push(
+      sentence(`Writers produced ${plural(outputs.length, 'output')}: ${shown.join(', ')}${more}.`, ...ids),
+    );
   }
   const warnings = errors.filter((e) => e.severity === 'warning');
   if (warnings.length > 0) {
     const codes = [...new Set(warnings.map((w) => w.code))].sort();
     outcome.push(
-      sentence(`${plural(warnings.length, 'warning')} ${warnings.length === 1 ? 'was' : 'were'} recorded (${codes.join(', ')}).`, ...warnings.slice(0, 5).map((w) => w['@id'])),
+      sentence(
+        `${plural(warnings.length, 'warning')} ${warnings.length === 1 ? 'was' : 'were'} recorded (${codes.join(', ')}).`,
+        ...warnings.slice(0, 5).map((w) => w['@id']),
+      ),
     );
   }
 
@@ -281,16 +312,21 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
     const ro = delta.rows_out;
     if (ro && (ro.previous !== null || ro.current !== null)) {
       const fmt = (n: number | null) => (n === null ? 'unknown' : formatCount(n));
-      const pct = ro.change_percent !== null ? `, ${ro.change_percent > 0 ? '+' : ''}${ro.change_percent}%` : '';
+      const pct =
+        ro.change_percent !== null ? `, ${ro.change_percent > 0 ? '+' : ''}${ro.change_percent}%` : '';
       parts.push(
         ro.change === 0
           ? `rows out stayed at ${fmt(ro.current)}`
-          : `rows out went from ${fmt(ro.previous)} to ${fmt(ro.current)}${ro.change !== null ? ` (${signed(ro.change)}${pct})` : ''}`,
+          : ro.current === null
+            ? `no rows out were recorded (${fmt(ro.previous)} the previous time)`
+            : `rows out went from ${fmt(ro.previous)} to ${fmt(ro.current)}${ro.change !== null ? ` (${signed(ro.change)}${pct})` : ''}`,
       );
     }
     const du = delta.duration_ms;
     if (du && du.previous !== null && du.current !== null) {
-      parts.push(`duration went from ${formatDuration(du.previous)} to ${formatDuration(du.current)}${percent(du)}`);
+      parts.push(
+        `duration went from ${formatDuration(du.previous)} to ${formatDuration(du.current)}${percent(du)}`,
+      );
     }
     deltaSentences.push(
       sentence(
@@ -299,10 +335,16 @@ export function buildNarrative(inputs: NarrativeInputs): { narrative: NarrativeL
       ),
     );
     deltaSentences.push(
-      sentence(p.same_manifest ? 'The compiled manifest is the same as then.' : 'The compiled manifest changed since then.', did),
+      sentence(
+        p.same_manifest
+          ? 'The compiled manifest is the same as then.'
+          : 'The compiled manifest changed since then.',
+        did,
+      ),
     );
     const fresh = delta.errors?.new ?? [];
-    if (fresh.length > 0) deltaSentences.push(sentence(`New error or warning codes: ${fresh.join(', ')}.`, did));
+    if (fresh.length > 0)
+      deltaSentences.push(sentence(`New error or warning codes: ${fresh.join(', ')}.`, did));
   }
 
   return {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ProjectConfig } from '../../project/config.js';
 import { isJsonObject, type JsonObject } from '../../yaml/json.js';
-import { type RunRecord, readRunRecords, runDirOf, indexPaths } from '../run-index.js';
+import { indexPaths, type RunRecord, readRunRecords, runDirOf } from '../run-index.js';
 import type { RunStatusDoc } from '../session.js';
 
 export interface NumberedEvent {
@@ -43,7 +43,8 @@ export interface AiopInputs {
   projectRoot: string;
   status: RunStatusDoc | null;
   events: NumberedEvent[];
-  metrics: JsonObject[];
+  /** metrics.jsonl lines with their line numbers. */
+  metrics: NumberedEvent[];
   manifest: JsonObject | null;
   /** Step id → cfg object (meta keys included). */
   cfgs: Record<string, JsonObject>;
@@ -139,7 +140,8 @@ export function eventCodes(events: readonly JsonObject[]): string[] {
   const codes = new Set<string>();
   for (const e of events) {
     const name = typeof e.event === 'string' ? e.event : '';
-    const code = typeof e.error_code === 'string' ? e.error_code : typeof e.code === 'string' ? e.code : undefined;
+    const code =
+      typeof e.error_code === 'string' ? e.error_code : typeof e.code === 'string' ? e.code : undefined;
     if (code && (name === 'step_failed' || name === 'run_failed' || name === 'warning')) codes.add(code);
   }
   return [...codes].sort();
@@ -149,7 +151,10 @@ export function eventCodes(events: readonly JsonObject[]): string[] {
  * The newest successful run of the same pipeline and profile that started before this one (so re-exporting
  * an old run always compares with the same predecessor).
  */
-export function findPreviousSuccessfulRun(project: ProjectConfig, record: RunRecord): PreviousRun | undefined {
+export function findPreviousSuccessfulRun(
+  project: ProjectConfig,
+  record: RunRecord,
+): PreviousRun | undefined {
   const paths = indexPaths(project, record.pipeline_slug);
   const candidates = readRunRecords(paths.byPipeline ?? paths.runs).filter(
     (r) =>
@@ -161,7 +166,11 @@ export function findPreviousSuccessfulRun(project: ProjectConfig, record: RunRec
   );
   let best: RunRecord | undefined;
   for (const r of candidates) {
-    if (!best || r.started_at > best.started_at || (r.started_at === best.started_at && r.run_id > best.run_id)) {
+    if (
+      !best ||
+      r.started_at > best.started_at ||
+      (r.started_at === best.started_at && r.run_id > best.run_id)
+    ) {
       best = r;
     }
   }
@@ -205,7 +214,7 @@ export async function readAiopInputs(
   const events = eventsText ? readNumberedJsonLines(eventsText) : [];
   const metricsText = readText(join(runDir, 'metrics.jsonl'));
   if (metricsText !== undefined) sources.push('metrics.jsonl');
-  const metrics = metricsText ? readNumberedJsonLines(metricsText).map((m) => m.event) : [];
+  const metrics = metricsText ? readNumberedJsonLines(metricsText) : [];
   let manifest: JsonObject | null = null;
   const manifestText = readText(join(runDir, 'manifest.yaml'));
   if (manifestText !== undefined) {

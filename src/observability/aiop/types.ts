@@ -61,7 +61,7 @@ export interface StepMetrics {
   step_id: string;
   component: string | null;
   status: string | null;
-  /** name → aggregated value (sum; max for peak_*/max_* metrics). */
+  /** name → aggregated value (sum; the maximum for peak_… and max_… metrics). */
   values: Record<string, number>;
   units: Record<string, string>;
   samples: number;
@@ -114,7 +114,13 @@ export interface EvidenceLayer {
   timeline: Timeline;
   metrics: MetricsLayer;
   errors: ErrorItem[];
-  artifacts: { files: ArtifactItem[]; total: number; total_bytes: number; truncated: boolean; dropped: number };
+  artifacts: {
+    files: ArtifactItem[];
+    total: number;
+    total_bytes: number;
+    truncated: boolean;
+    dropped: number;
+  };
   outputs: OutputItem[];
 }
 
@@ -187,7 +193,11 @@ export interface NarrativeParagraph {
 }
 
 export interface NarrativeLayer {
-  intent: { text: string; source: 'manifest.metadata.intent' | 'manifest.description' | 'inferred'; known: boolean };
+  intent: {
+    text: string;
+    source: 'manifest.metadata.intent' | 'manifest.description' | 'inferred';
+    known: boolean;
+  };
   paragraphs: NarrativeParagraph[];
 }
 

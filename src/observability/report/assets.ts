@@ -36,7 +36,7 @@ nav.tabs{position:sticky;top:0;z-index:5;background:var(--panel);border-bottom:1
 nav.tabs .wrap{display:flex;gap:4px;overflow-x:auto}
 nav.tabs a{display:block;padding:10px 12px;color:var(--muted);font-weight:500;border-bottom:2px solid transparent;white-space:nowrap}
 nav.tabs a:hover{color:var(--ink);text-decoration:none;border-bottom-color:var(--line)}
-main{padding:20px 0 8px}
+main.wrap{padding-top:20px;padding-bottom:8px}
 .panel{background:var(--panel);border:1px solid var(--line);border-radius:10px;box-shadow:var(--shadow);padding:18px 20px;margin:0 0 18px;scroll-margin-top:56px}
 .panel h2 .count{font-weight:400;color:var(--muted);font-size:13px}
 .badge{display:inline-flex;align-items:center;gap:6px;font-size:12px;font-weight:600;line-height:1;padding:5px 9px;border-radius:999px;border:1px solid transparent;white-space:nowrap;vertical-align:middle}
@@ -52,7 +52,7 @@ main{padding:20px 0 8px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:var(--band);min-width:0}
 .card .k{font-size:11.5px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);font-weight:600}
 .card .v{font-size:18px;font-weight:600;margin-top:2px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.card .v.small{font-size:13.5px;font-weight:500}
+.card .v.small{font-size:13.5px;font-weight:500;white-space:normal;overflow-wrap:anywhere}
 .card .v.bad{color:var(--bad)}.card .v.ok{color:var(--ok)}
 .banner{border-radius:10px;padding:14px 18px;margin:0 0 18px;border:1px solid}
 .banner.error{background:var(--bad-bg);border-color:var(--bad);color:var(--ink)}
@@ -69,6 +69,7 @@ td{padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 tbody tr:hover td{background:var(--band)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.nowrap{white-space:nowrap}
+td.err{min-width:280px}
 tr.hl td{background:var(--bad-bg)}tr.hl td:first-child{box-shadow:inset 3px 0 0 var(--bad)}
 tr.warnrow td:first-child{box-shadow:inset 3px 0 0 var(--warn)}
 .table-scroll{overflow:auto;max-height:560px;border:1px solid var(--line);border-radius:8px}

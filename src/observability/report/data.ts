@@ -252,9 +252,8 @@ export function loadRunReportData(
     const start = starts.get(id) ?? null;
     const end = ends.get(id) ?? null;
     let state: StepState = s?.status ?? (end !== null ? 'succeeded' : start !== null ? 'running' : 'pending');
-    if (state === 'running' && record.status !== undefined && status?.status !== 'running') {
-      state = 'failed'; // the run ended while the step was in flight (crash)
-    }
+    // The index only records finished runs: a step still "running" there never finished.
+    if (state === 'running' && status?.status !== 'running') state = 'failed';
     return {
       id,
       component: m?.component || s?.component || eventComponent.get(id) || '',

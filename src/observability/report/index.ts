@@ -63,7 +63,10 @@ export function writeRunReport(
       },
     );
   }
-  const path = options.out !== undefined ? resolve(options.cwd ?? process.cwd(), options.out) : join(runDir, REPORT_FILE);
+  const path =
+    options.out !== undefined
+      ? resolve(options.cwd ?? process.cwd(), options.out)
+      : join(runDir, REPORT_FILE);
   const data = loadRunReportData(project, record, options);
   const html = renderRunReport(data, options.redactor ? { redactor: options.redactor } : {});
   writeFileAtomic(path, html);

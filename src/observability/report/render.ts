@@ -12,7 +12,14 @@ import type { JsonObject } from '../../yaml/json.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import type { RunRecord } from '../run-index.js';
 import { REPORT_CSS, REPORT_JS } from './assets.js';
-import type { IndexEntry, ReportEvent, ReportMetric, ReportStep, RunIndexData, RunReportData } from './data.js';
+import type {
+  IndexEntry,
+  ReportEvent,
+  ReportMetric,
+  ReportStep,
+  RunIndexData,
+  RunReportData,
+} from './data.js';
 import {
   compactValue,
   count,
@@ -70,13 +77,17 @@ function badge(status: string, text = status): string {
   return `<span class="badge ${statusClass(status)}" data-status="${esc(status)}">${esc(text)}</span>`;
 }
 
-function card(label: string, value: string, extra: { cls?: string; title?: string; html?: boolean } = {}): string {
+function card(
+  label: string,
+  value: string,
+  extra: { cls?: string; title?: string; html?: boolean } = {},
+): string {
   const title = extra.title ? ` title="${esc(extra.title)}"` : '';
   const content = extra.html ? value : esc(value);
   return `<div class="card"><div class="k">${esc(label)}</div><div class="v${extra.cls ? ` ${extra.cls}` : ''}"${title}>${content}</div></div>`;
 }
 
-function options(values: readonly string[], counts?: Map<string, number>): string {
+function optionTags(values: readonly string[], counts?: Map<string, number>): string {
   return values
     .map((v) => {
       const n = counts?.get(v);
@@ -186,11 +197,14 @@ function overview(data: RunReportData): string {
 
 function stepsSection(data: RunReportData): string {
   const rows = data.steps.map((s, i) => {
-    const err = s.error ? `<code class="ev bad">${esc(s.error.code)}</code> ${esc(s.error.message)}` : '';
+    const firstLine = s.error ? (s.error.message.split('\n')[0] ?? '') : '';
+    const err = s.error
+      ? `<code class="ev bad">${esc(s.error.code)}</code> <span title="${esc(truncate(s.error.message, 4000))}">${esc(truncate(firstLine, 120))}</span>`
+      : '';
     return [
       `<tr class="${s.status === 'failed' ? 'hl' : ''}" data-step="${esc(s.id)}" data-status="${esc(s.status)}">`,
       `<td class="num">${i + 1}</td>`,
-      `<td><a href="#events" class="step-link mono" data-step-link="${esc(s.id)}">${esc(s.id)}</a></td>`,
+      `<td class="nowrap"><a href="#events" class="step-link mono" data-step-link="${esc(s.id)}">${esc(s.id)}</a></td>`,
       `<td class="mono">${esc(s.component)}</td>`,
       `<td>${esc(s.mode ?? dash)}</td>`,
       `<td class="mono">${esc(s.connection ?? dash)}</td>`,
@@ -198,7 +212,7 @@ function stepsSection(data: RunReportData): string {
       `<td class="num" data-sort="${s.rows_in ?? ''}">${count(s.rows_in)}</td>`,
       `<td class="num" data-sort="${s.rows_out ?? ''}">${count(s.rows_out)}</td>`,
       `<td class="num" data-sort="${s.duration_ms ?? ''}">${duration(s.duration_ms)}</td>`,
-      `<td>${err}</td>`,
+      `<td class="err">${err}</td>`,
       '</tr>',
     ].join('');
   });
@@ -206,7 +220,12 @@ function stepsSection(data: RunReportData): string {
   const rowsChart = barChartSvg(
     labels,
     [
-      { name: 'rows in', cls: 'rows-in', values: data.steps.map((s) => s.rows_in), format: (v) => `${count(v)} rows` },
+      {
+        name: 'rows in',
+        cls: 'rows-in',
+        values: data.steps.map((s) => s.rows_in),
+        format: (v) => `${count(v)} rows`,
+      },
       {
         name: 'rows out',
         cls: 'rows-out',
@@ -218,7 +237,14 @@ function stepsSection(data: RunReportData): string {
   );
   const durationChart = barChartSvg(
     labels,
-    [{ name: 'duration', cls: 'dur', values: data.steps.map((s) => s.duration_ms), format: (v) => duration(v) }],
+    [
+      {
+        name: 'duration',
+        cls: 'dur',
+        values: data.steps.map((s) => s.duration_ms),
+        format: (v) => duration(v),
+      },
+    ],
     'Duration per step',
   );
   return [
@@ -253,7 +279,7 @@ function eventsSection(data: RunReportData): string {
       `<tr${rowCls ? ` class="${rowCls}"` : ''} data-event="${esc(e.event)}" data-step="${esc(e.step_id ?? '')}">`,
       `<td class="num mono" data-sort="${e.seq}" title="${esc(utc(e.ts))}">${esc(offset(e.offset_ms) || utc(e.ts))}</td>`,
       `<td><span class="ev${tone ? ` ${tone}` : ''}">${esc(e.event)}</span></td>`,
-      `<td class="mono">${e.step_id !== null ? `<span class="step-link" data-step-link="${esc(e.step_id)}">${esc(e.step_id)}</span>` : '<span class="muted">run</span>'}</td>`,
+      `<td class="mono nowrap">${e.step_id !== null ? `<span class="step-link" data-step-link="${esc(e.step_id)}">${esc(e.step_id)}</span>` : '<span class="muted">run</span>'}</td>`,
       `<td>${fieldsHtml(e.fields)}</td>`,
       '</tr>',
     ].join('');
@@ -261,8 +287,8 @@ function eventsSection(data: RunReportData): string {
   return [
     `<section class="panel" id="events"><h2>Events <span class="count" data-count-for="events-table">${events.length} shown</span></h2>`,
     '<div class="filters">',
-    `<label>Type <select id="filter-events-type" data-filter-for="events-table" data-filter-key="event"><option value="">all types</option>${options(sorted(typeCounts.keys()), typeCounts)}</select></label>`,
-    `<label>Step <select id="filter-events-step" data-filter-for="events-table" data-filter-key="step"><option value="">all steps</option>${hasRunLevel ? '<option value="@none">(run level)</option>' : ''}${options(stepIds)}</select></label>`,
+    `<label>Type <select id="filter-events-type" data-filter-for="events-table" data-filter-key="event"><option value="">all types</option>${optionTags(sorted(typeCounts.keys()), typeCounts)}</select></label>`,
+    `<label>Step <select id="filter-events-step" data-filter-for="events-table" data-filter-key="step"><option value="">all steps</option>${hasRunLevel ? '<option value="@none">(run level)</option>' : ''}${optionTags(stepIds)}</select></label>`,
     '<label>Search <input type="search" id="filter-events-text" data-filter-for="events-table" data-filter-key="text" placeholder="text in any column"></label>',
     '<button type="button" data-reset-for="events-table">Reset</button>',
     '</div>',
@@ -288,7 +314,7 @@ function metricsSection(data: RunReportData): string {
     [
       `<tr data-metric="${esc(m.metric)}" data-step="${esc(m.step_id ?? '')}">`,
       `<td class="mono">${esc(m.metric)}</td>`,
-      `<td class="mono">${m.step_id !== null ? esc(m.step_id) : '<span class="muted">run</span>'}</td>`,
+      `<td class="mono nowrap">${m.step_id !== null ? esc(m.step_id) : '<span class="muted">run</span>'}</td>`,
       `<td class="num" data-sort="${m.value}" title="${esc(String(m.value))}">${esc(metricValue(m.value, m.unit))}</td>`,
       `<td>${esc(m.unit ?? '')}</td>`,
       `<td class="num mono" data-sort="${m.seq}" title="${esc(utc(m.ts))}">${esc(offset(m.offset_ms))}</td>`,
@@ -299,8 +325,8 @@ function metricsSection(data: RunReportData): string {
   return [
     `<section class="panel" id="metrics"><h2>Metrics <span class="count" data-count-for="metrics-table">${metrics.length} shown</span></h2>`,
     '<div class="filters">',
-    `<label>Metric <select id="filter-metrics-name" data-filter-for="metrics-table" data-filter-key="metric"><option value="">all metrics</option>${options(sorted(names.keys()), names)}</select></label>`,
-    `<label>Step <select id="filter-metrics-step" data-filter-for="metrics-table" data-filter-key="step"><option value="">all steps</option>${hasRunLevel ? '<option value="@none">(run level)</option>' : ''}${options(stepIds)}</select></label>`,
+    `<label>Metric <select id="filter-metrics-name" data-filter-for="metrics-table" data-filter-key="metric"><option value="">all metrics</option>${optionTags(sorted(names.keys()), names)}</select></label>`,
+    `<label>Step <select id="filter-metrics-step" data-filter-for="metrics-table" data-filter-key="step"><option value="">all steps</option>${hasRunLevel ? '<option value="@none">(run level)</option>' : ''}${optionTags(stepIds)}</select></label>`,
     '<button type="button" data-reset-for="metrics-table">Reset</button>',
     '</div>',
     '<div class="table-scroll"><table id="metrics-table" data-filterable><thead><tr>',
@@ -401,7 +427,10 @@ function redactRecord(record: RunRecord, redactor: Redactor): RunRecord {
 /** The index page of recent runs, each linking to its report. */
 export function renderRunIndex(input: RunIndexData, options: RenderOptions = {}): string {
   const redactor = options.redactor ?? createRedactor();
-  const entries: IndexEntry[] = input.entries.map((e) => ({ ...e, record: redactRecord(e.record, redactor) }));
+  const entries: IndexEntry[] = input.entries.map((e) => ({
+    ...e,
+    record: redactRecord(e.record, redactor),
+  }));
   const records = entries.map((e) => e.record);
   const failed = records.filter((r) => r.status === 'failed').length;
   const pipelines = sorted(records.map((r) => r.pipeline_slug));
@@ -413,14 +442,14 @@ export function renderRunIndex(input: RunIndexData, options: RenderOptions = {})
       : `<span class="mono" title="run folder not found">${esc(r.run_id)}</span>`;
     const error =
       r.error_code || r.error_message
-        ? `<code class="ev bad">${esc(r.error_code ?? 'error')}</code> ${esc(truncate(r.error_message ?? '', 160))}`
+        ? `<code class="ev bad">${esc(r.error_code ?? 'error')}</code> <span title="${esc(truncate(r.error_message ?? '', 4000))}">${esc(truncate((r.error_message ?? '').split('\n')[0] ?? '', 90))}</span>`
         : '';
     const width = Math.max(2, Math.round(((r.duration_ms ?? 0) / maxDuration) * 60));
     return [
       `<tr class="${r.status === 'failed' ? 'hl' : ''}" data-pipeline="${esc(r.pipeline_slug)}" data-status="${esc(r.status)}">`,
       `<td data-sort="${esc(r.status)}">${badge(r.status)}</td>`,
-      `<td>${id}</td>`,
-      `<td class="mono">${esc(r.pipeline_slug)}</td>`,
+      `<td class="nowrap">${id}</td>`,
+      `<td class="mono nowrap">${esc(r.pipeline_slug)}</td>`,
       `<td>${esc(r.profile ?? dash)}</td>`,
       `<td class="nowrap" data-sort="${esc(r.started_at)}">${esc(utc(r.started_at))}</td>`,
       `<td class="num" data-sort="${r.duration_ms ?? ''}">${esc(duration(r.duration_ms))}<span class="durbar" style="width:${width}px"></span></td>`,
@@ -439,8 +468,8 @@ export function renderRunIndex(input: RunIndexData, options: RenderOptions = {})
     '<main class="wrap">',
     `<section class="panel" id="runs"><h2>Runs <span class="count" data-count-for="runs-table">${records.length} shown</span></h2>`,
     '<div class="filters">',
-    `<label>Pipeline <select id="filter-runs-pipeline" data-filter-for="runs-table" data-filter-key="pipeline"><option value="">all pipelines</option>${options(pipelines, pipelineCounts)}</select></label>`,
-    `<label>Status <select id="filter-runs-status" data-filter-for="runs-table" data-filter-key="status"><option value="">any status</option>${options(['succeeded', 'failed'])}</select></label>`,
+    `<label>Pipeline <select id="filter-runs-pipeline" data-filter-for="runs-table" data-filter-key="pipeline"><option value="">all pipelines</option>${optionTags(pipelines, pipelineCounts)}</select></label>`,
+    `<label>Status <select id="filter-runs-status" data-filter-for="runs-table" data-filter-key="status"><option value="">any status</option>${optionTags(['succeeded', 'failed'])}</select></label>`,
     '<label>Search <input type="search" id="filter-runs-text" data-filter-for="runs-table" data-filter-key="text" placeholder="run id, error, …"></label>',
     '<button type="button" data-reset-for="runs-table">Reset</button>',
     '</div>',

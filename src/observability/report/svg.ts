@@ -71,9 +71,7 @@ export function timelineSvg(steps: readonly ReportStep[], runDurationMs: number 
       const end = s.end_ms ?? span;
       const x0 = x(s.start_ms);
       const w = Math.max(3, r(x(end) - x0));
-      out.push(
-        `<rect class="bar ${cls}" x="${x0}" y="${y + 7}" width="${w}" height="${rowH - 14}" rx="3"/>`,
-      );
+      out.push(`<rect class="bar ${cls}" x="${x0}" y="${y + 7}" width="${w}" height="${rowH - 14}" rx="3"/>`);
       const note =
         s.status === 'failed'
           ? `failed · ${duration(s.duration_ms)}`
@@ -82,9 +80,7 @@ export function timelineSvg(steps: readonly ReportStep[], runDurationMs: number 
         `<text class="note${s.status === 'failed' ? ' bad' : ''}" x="${r(x0 + w + 6)}" y="${y + rowH / 2 + 4}">${esc(note)}</text>`,
       );
     } else {
-      out.push(
-        `<text class="note muted" x="${labelW + 4}" y="${y + rowH / 2 + 4}">${esc(s.status)}</text>`,
-      );
+      out.push(`<text class="note muted" x="${labelW + 4}" y="${y + rowH / 2 + 4}">${esc(s.status)}</text>`);
     }
     out.push('</g>');
   });
@@ -101,10 +97,14 @@ export interface BarSeries {
 }
 
 /** Horizontal bar chart: one group per label, one bar per series, scaled to the largest value. */
-export function barChartSvg(labels: readonly string[], series: readonly BarSeries[], aria: string): string {
-  const width = 960;
-  const labelW = 210;
-  const rightPad = 130;
+export function barChartSvg(
+  labels: readonly string[],
+  series: readonly BarSeries[],
+  aria: string,
+  width = 560,
+): string {
+  const labelW = Math.min(180, Math.round(width * 0.32));
+  const rightPad = 96;
   const chartW = width - labelW - rightPad;
   const barH = 14;
   const gap = 4;
@@ -128,13 +128,15 @@ export function barChartSvg(labels: readonly string[], series: readonly BarSerie
   labels.forEach((label, i) => {
     const y0 = legendH + i * groupH;
     out.push(
-      `<g data-step="${esc(label)}"><text class="label step-link" data-step-link="${esc(label)}" x="${labelW - 12}" y="${r(y0 + groupH / 2 + 2)}" text-anchor="end">${esc(truncate(label, 28))}<title>${esc(label)}</title></text>`,
+      `<g data-step="${esc(label)}"><text class="label step-link" data-step-link="${esc(label)}" x="${labelW - 12}" y="${r(y0 + groupH / 2 + 2)}" text-anchor="end">${esc(truncate(label, Math.floor(labelW / 7.2)))}<title>${esc(label)}</title></text>`,
     );
     series.forEach((s, j) => {
       const v = s.values[i] ?? null;
       const y = y0 + 5 + j * (barH + gap);
       if (v === null) {
-        out.push(`<text class="note muted" x="${labelW + 4}" y="${y + barH - 3}">${esc(`${s.name}: –`)}</text>`);
+        if (j === 0 && series.every((x) => (x.values[i] ?? null) === null)) {
+          out.push(`<text class="note muted" x="${labelW + 4}" y="${y + barH - 3}">no data</text>`);
+        }
         return;
       }
       const w = max > 0 ? Math.max(v > 0 ? 2 : 0, r((v / max) * chartW)) : 0;
@@ -190,7 +192,9 @@ export function dagSvg(steps: readonly ReportStep[]): string {
   const columns: ReportStep[][] = [];
   for (const s of steps) {
     const l = layers.get(s.id) ?? 0;
-    (columns[l] ??= []).push(s);
+    const column = columns[l] ?? [];
+    column.push(s);
+    columns[l] = column;
   }
   // Order each column by the mean row of its inputs (fewer crossings), ties in manifest order.
   const row = new Map<string, number>();
@@ -201,10 +205,7 @@ export function dagSvg(steps: readonly ReportStep[]): string {
         const rows = s.needs.map((n) => row.get(n)).filter((v): v is number => v !== undefined);
         return rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : Number.POSITIVE_INFINITY;
       };
-      col.sort(
-        (a, b) =>
-          bary(a) - bary(b) || (index.get(a.id) as number) - (index.get(b.id) as number) || 0,
-      );
+      col.sort((a, b) => bary(a) - bary(b) || (index.get(a.id) as number) - (index.get(b.id) as number) || 0);
     }
     col.forEach((s, i) => {
       row.set(s.id, i);

@@ -3,7 +3,7 @@
  * shipped components.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { removeDir, tempDir } from './helpers.js';
@@ -116,20 +116,35 @@ describe('osiris compile (binary)', () => {
   });
 
   it('a component without a driver exits 2 and names the runnable ones', () => {
+    // A project-local component that has a spec but no driver.js beside it yet.
+    mkdirSync(join(dir, 'components/acme.extractor'), { recursive: true });
     writeFileSync(
-      join(dir, 'mysql.yaml'),
-      `oml_version: "0.1.0"
-name: from-mysql
-steps:
-  - id: extract
-    component: mysql.extractor
-    mode: read
-    config: { connection: "@mysql.main", query: SELECT 1 }
+      join(dir, 'components/acme.extractor/spec.yaml'),
+      `name: acme.extractor
+version: 0.1.0
+modes: [extract]
+capabilities: {}
+configSchema:
+  type: object
+  properties:
+    endpoint: { type: string, description: API endpoint }
+  required: [endpoint]
 `,
     );
-    const r = osiris('compile', 'mysql.yaml');
+    writeFileSync(
+      join(dir, 'acme.yaml'),
+      `oml_version: "0.1.0"
+name: from-acme
+steps:
+  - id: extract
+    component: acme.extractor
+    mode: read
+    config: { endpoint: https://example.invalid/api }
+`,
+    );
+    const r = osiris('compile', 'acme.yaml');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("component 'mysql.extractor' has no runtime driver yet (step 'extract')");
+    expect(r.stderr).toContain("component 'acme.extractor' has no runtime driver yet (step 'extract')");
     expect(r.stderr).toContain('runnable components: ');
     expect(r.stderr).toContain('duckdb.processor');
   });

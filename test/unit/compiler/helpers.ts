@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { ProjectConfig } from '../../../src/project/config.js';
+import { loadProjectConfig, type ProjectConfig } from '../../../src/project/config.js';
 import { Registry } from '../../../src/registry/registry.js';
 import type { ComponentSpec, LoadedComponent } from '../../../src/registry/types.js';
 
@@ -39,25 +39,9 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A project rooted at `root` with the default filesystem contract. */
+/** A project rooted at `root` with the default filesystem contract (no osiris.yaml, no env overrides). */
 export function makeProject(root: string, overrides: Partial<ProjectConfig> = {}): ProjectConfig {
-  return {
-    root,
-    configFile: undefined,
-    paths: {
-      pipelines: join(root, 'pipelines'),
-      build: join(root, 'build'),
-      aiop: join(root, 'aiop'),
-      runLogs: join(root, 'run_logs'),
-      sessions: join(root, '.osiris/sessions'),
-      cache: join(root, '.osiris/cache'),
-      index: join(root, '.osiris/index'),
-    },
-    profiles: { enabled: true, values: ['dev', 'staging', 'prod'], default: 'dev' },
-    manifestShortLen: 7,
-    raw: {},
-    ...overrides,
-  };
+  return { ...loadProjectConfig({ cwd: root, env: {} }), ...overrides };
 }
 
 /** Replaces the one volatile field so two builds can be compared byte for byte. */

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection files write ${VAR} references literally
 /** A scriptable in-memory FamilyConnector and a throwaway project for discovery and doctor tests. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,7 +113,8 @@ export function fakeConnector(state: FakeState): { connector: FamilyConnector; c
       return adapter;
     },
     async doctor(connection, timeoutMs) {
-      if (!state.doctor) return { status: 'ok', latencyMs: 1, message: 'connected', serverVersion: 'fake 1.0' };
+      if (!state.doctor)
+        return { status: 'ok', latencyMs: 1, message: 'connected', serverVersion: 'fake 1.0' };
       return state.doctor(connection, timeoutMs);
     },
   };

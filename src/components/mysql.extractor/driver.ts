@@ -1,0 +1,557 @@
+/**
+ * mysql.extractor: streams a MySQL/MariaDB table or read-only query into the step's DuckDB table.
+ *
+ * Rows arrive one at a time from mysql2's binary protocol (exact FLOAT/DOUBLE, BIGINT and DECIMAL as strings,
+ * dates as strings: nothing passes through a lossy JS Number or Date) and go straight into a DuckDB appender,
+ * flushed every `batch_size` rows; the result is never held in memory. The output table is created from the
+ * result set's column metadata (src/connectors/mysql/types.ts). The query runs in a READ ONLY transaction
+ * with session time zone UTC.
+ *
+ * Values DuckDB cannot hold as typed: zero dates ('0000-00-00…', and dates with a zero month or day) become
+ * NULL with one `zero_dates_nulled` warning per column giving the count; a TINYINT(1) with a value other than
+ * 0/1, a DECIMAL wider than DECIMAL(38,s), or a TIME outside 00:00–24:00 widens its column (BOOLEAN →
+ * TINYINT, DECIMAL → VARCHAR, TIME → INTERVAL) with a `column_widened` warning.
+ */
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBIntervalValue,
+} from '@duckdb/node-api';
+import type { FieldPacket } from 'mysql2';
+import {
+  connectionRef,
+  MysqlClient,
+  type MysqlSettings,
+  mysqlErrorInfo,
+  mysqlSettings,
+  mysqlStepError,
+  quoteMysqlIdent,
+} from '../../connectors/mysql/client.js';
+import { type ColumnPlan, planColumns, UnsupportedColumnError } from '../../connectors/mysql/types.js';
+import { checkReadOnlySql } from '../../connectors/sql-guard.js';
+import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
+import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
+import { StepConfig } from '../../runtime/step-config.js';
+import type { JsonValue } from '../../yaml/json.js';
+
+interface ReadPlan {
+  sql: string;
+  /** Stop after this many rows (query mode: the connection is closed once it is reached). */
+  limit: number | undefined;
+  batchSize: number;
+  /** The table as the user named it (table mode), for messages. */
+  table: string | undefined;
+}
+
+/** `db.table` or `table` (in the connection's database). */
+function qualifiedTable(table: string): string {
+  const dot = table.indexOf('.');
+  if (dot > 0 && dot < table.length - 1 && table.indexOf('.', dot + 1) === -1)
+    return `${quoteMysqlIdent(table.slice(0, dot))}.${quoteMysqlIdent(table.slice(dot + 1))}`;
+  return quoteMysqlIdent(table);
+}
+
+function notReadOnly(ctx: StepContext, key: string, sql: string, prefix: string): StepError | undefined {
+  const check = checkReadOnlySql(sql, { dialect: 'mysql' });
+  if (check.ok) return undefined;
+  // Positions are reported in the user's text: subtract the wrapper we put in front (where only).
+  const offset = Math.max(0, check.offset - prefix.length);
+  const before = sql.slice(prefix.length, prefix.length + offset);
+  const line = before.split('\n').length;
+  const col = offset - (before.lastIndexOf('\n') + 1) + 1;
+  const message = check.message.replace(/\(line \d+, column \d+\)/, `(line ${line}, column ${col})`);
+  return new StepError(
+    'extract.not_read_only',
+    `step '${ctx.stepId}': config '${key}': ${message}`,
+    key === 'where'
+      ? "write only the condition in 'where' (no semicolons, no other statements)"
+      : "an extractor only reads; write changes with mysql.writer or in the database's own tooling",
+    { details: { key, keyword: check.keyword, line, column: col } },
+  );
+}
+
+function plan(ctx: StepContext): ReadPlan {
+  const cfg = StepConfig.of(ctx);
+  const query = cfg.string('query');
+  const table = cfg.string('table');
+  const batchSize = cfg.integer('batch_size', 1, 10_000);
+  const limit = cfg.integer('limit', 1);
+  if ((query === undefined) === (table === undefined))
+    throw new StepError(
+      'config.invalid',
+      `step '${ctx.stepId}': set exactly one of 'query' or 'table'`,
+      "use 'table' (with optional columns, where, limit) for a plain read, 'query' for joins and aggregates",
+    );
+  if (query !== undefined) {
+    if (query.trim() === '') throw cfg.invalid('query', 'a non-empty SELECT statement');
+    for (const key of ['columns', 'where']) {
+      if (cfg.has(key))
+        throw new StepError('config.invalid', `step '${ctx.stepId}': '${key}' only applies with 'table', not with 'query'`);
+    }
+    const bad = notReadOnly(ctx, 'query', query, '');
+    if (bad) throw bad;
+    return { sql: query.replace(/;\s*$/, ''), limit, batchSize, table: undefined };
+  }
+  const name = (table as string).trim();
+  if (name === '') throw cfg.invalid('table', 'a table name');
+  const columns = cfg.stringList('columns');
+  const where = cfg.string('where');
+  const select = columns?.length ? columns.map(quoteMysqlIdent).join(', ') : '*';
+  let sql = `SELECT ${select} FROM ${qualifiedTable(name)}`;
+  if (where !== undefined && where.trim() !== '') {
+    const prefix = 'SELECT 1 FROM t WHERE ';
+    const bad = notReadOnly(ctx, 'where', `${prefix}${where}`, prefix);
+    if (bad) throw bad;
+    // The newline ends a trailing `-- comment` in the condition.
+    sql += ` WHERE (${where}\n)`;
+  }
+  if (limit !== undefined) sql += ` LIMIT ${limit}`;
+  return { sql, limit, batchSize, table: name };
+}
+
+/** Per-column state while rows stream in. */
+interface ColumnState {
+  plan: ColumnPlan;
+  /** DuckDB type now (after any widening). */
+  type: string;
+  widened: boolean;
+  zeroDates: number;
+}
+
+type Appender = (app: DuckDBAppender, value: unknown) => void;
+
+const isZeroDate = (s: string): boolean =>
+  (s.charCodeAt(5) === 48 && s.charCodeAt(6) === 48) || (s.charCodeAt(8) === 48 && s.charCodeAt(9) === 48);
+
+/** `[-]HHH:MM:SS[.ffffff]` → microseconds. */
+function timeMicros(s: string): bigint {
+  const neg = s.startsWith('-');
+  const body = neg ? s.slice(1) : s;
+  const [hms = '', frac = ''] = body.split('.');
+  const [h = '0', m = '0', sec = '0'] = hms.split(':');
+  const micros =
+    ((BigInt(h) * 60n + BigInt(m)) * 60n + BigInt(sec)) * 1_000_000n + BigInt((frac + '000000').slice(0, 6));
+  return neg ? -micros : micros;
+}
+
+/** Whether a TIME text fits DuckDB's TIME (00:00:00 – 24:00:00). */
+function timeFits(s: string): boolean {
+  if (s.startsWith('-')) return false;
+  const colon = s.indexOf(':');
+  const hours = Number(s.slice(0, colon));
+  if (hours < 24) return true;
+  return hours === 24 && /^24:00:00(\.0*)?$/.test(s);
+}
+
+/** Whether a DECIMAL text has at most `digits` integer digits. */
+function decimalFits(s: string, digits: number): boolean {
+  let start = s.startsWith('-') || s.startsWith('+') ? 1 : 0;
+  const dot = s.indexOf('.');
+  const end = dot === -1 ? s.length : dot;
+  while (start < end - 1 && s.charCodeAt(start) === 48) start += 1;
+  return end - start <= digits;
+}
+
+/** BIT(n) bytes (big-endian) → unsigned integer. */
+function bitsValue(buf: Buffer): bigint {
+  let v = 0n;
+  for (const byte of buf) v = (v << 8n) | BigInt(byte);
+  return v;
+}
+
+function appenderFor(state: ColumnState): Appender {
+  const { plan } = state;
+  switch (plan.kind) {
+    case 'bool_tinyint':
+      if (state.widened)
+        return plan.unsigned
+          ? (a, v) => a.appendUTinyInt(v as number)
+          : (a, v) => a.appendTinyInt(v as number);
+      return (a, v) => a.appendBoolean(v !== 0);
+    case 'int':
+      switch (plan.duckdbType) {
+        case 'TINYINT':
+          return (a, v) => a.appendTinyInt(v as number);
+        case 'UTINYINT':
+          return (a, v) => a.appendUTinyInt(v as number);
+        case 'SMALLINT':
+          return (a, v) => a.appendSmallInt(v as number);
+        case 'USMALLINT':
+          return (a, v) => a.appendUSmallInt(v as number);
+        case 'UINTEGER':
+          return (a, v) => a.appendUInteger(v as number);
+        default:
+          return (a, v) => a.appendInteger(v as number);
+      }
+    case 'year':
+      return (a, v) => a.appendSmallInt(Number(v));
+    case 'bigint':
+      return (a, v) =>
+        typeof v === 'string'
+          ? a.appendVarchar(v)
+          : plan.unsigned
+            ? a.appendUBigInt(BigInt(v as number))
+            : a.appendBigInt(BigInt(v as number));
+    case 'float':
+      return (a, v) => a.appendFloat(Number(v));
+    case 'double':
+      return (a, v) => a.appendDouble(Number(v));
+    case 'time':
+      if (state.widened)
+        return (a, v) => a.appendInterval(new DuckDBIntervalValue(0, 0, timeMicros(String(v))));
+      return (a, v) => a.appendVarchar(String(v));
+    case 'timestamp':
+      // Session time zone is UTC: the text is a UTC time; say so explicitly.
+      return (a, v) => a.appendVarchar(`${String(v)}+00`);
+    case 'bit1':
+      return (a, v) => a.appendBoolean(bitsValue(v as Buffer) !== 0n);
+    case 'bits':
+      return (a, v) => a.appendUBigInt(bitsValue(v as Buffer));
+    case 'blob':
+      return (a, v) => a.appendBlob(Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
+    default:
+      // text, json, uuid, decimal, wide_decimal (and widened → VARCHAR), date, datetime, null
+      return (a, v) => a.appendVarchar(typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+  }
+}
+
+/** Whether `value` forces `state`'s column to widen. */
+function needsWidening(state: ColumnState, value: unknown): boolean {
+  if (state.widened || value === null) return false;
+  switch (state.plan.kind) {
+    case 'bool_tinyint':
+      return value !== 0 && value !== 1;
+    case 'wide_decimal':
+      return !decimalFits(String(value), state.plan.maxIntegerDigits ?? 0);
+    case 'time':
+      return !timeFits(String(value));
+    default:
+      return false;
+  }
+}
+
+const WIDEN_USING: Record<string, (col: string) => string> = {
+  // DuckDB has no TIME → INTERVAL cast; both print as HH:MM:SS[.ffffff].
+  INTERVAL: (col) => `CAST(CAST(${col} AS VARCHAR) AS INTERVAL)`,
+};
+
+class Loader {
+  private appender: DuckDBAppender | undefined;
+  private appenders: Appender[] = [];
+  private widenable: number[] = [];
+  private dateColumns: number[] = [];
+  states: ColumnState[] = [];
+  rows = 0;
+  sinceFlush = 0;
+
+  constructor(
+    private readonly ctx: StepContext,
+    private readonly duck: DuckDBConnection,
+    private readonly table: string,
+  ) {}
+
+  async create(columns: ColumnPlan[]): Promise<void> {
+    this.states = columns.map((plan) => ({ plan, type: plan.duckdbType, widened: false, zeroDates: 0 }));
+    const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.duckdbType}`).join(', ');
+    await this.duck.run(`CREATE OR REPLACE TABLE ${this.ctx.outputTable} (${defs})`);
+    this.widenable = this.states.flatMap((s, i) => (s.plan.widenTo !== undefined ? [i] : []));
+    this.dateColumns = this.states.flatMap((s, i) =>
+      s.plan.kind === 'date' || s.plan.kind === 'datetime' || s.plan.kind === 'timestamp' ? [i] : [],
+    );
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
+    this.appender = await this.duck.createAppender(this.table);
+    this.appenders = this.states.map(appenderFor);
+  }
+
+  /** Columns that `row` forces to widen (empty almost always). */
+  wideningFor(row: unknown[]): number[] {
+    if (this.widenable.length === 0) return [];
+    return this.widenable.filter((i) => needsWidening(this.states[i] as ColumnState, row[i]));
+  }
+
+  async widen(indexes: number[]): Promise<void> {
+    this.flush();
+    this.appender?.closeSync();
+    this.appender = undefined;
+    for (const i of indexes) {
+      const state = this.states[i] as ColumnState;
+      const to = state.plan.widenTo as string;
+      const col = quoteIdent(state.plan.name);
+      const using = WIDEN_USING[to];
+      await this.duck.run(
+        `ALTER TABLE ${this.ctx.outputTable} ALTER COLUMN ${col} TYPE ${to}${using ? ` USING ${using(col)}` : ''}`,
+      );
+      const from = state.type;
+      state.type = to;
+      state.widened = true;
+      this.ctx.emit('column_widened', {
+        column: state.plan.name,
+        source_type: state.plan.sourceType,
+        from,
+        to,
+        at_row: this.rows + 1,
+        reason:
+          state.plan.kind === 'bool_tinyint'
+            ? 'a value other than 0/1'
+            : state.plan.kind === 'time'
+              ? 'a TIME outside 00:00:00–24:00:00'
+              : `a value with more than ${state.plan.maxIntegerDigits} integer digits`,
+      });
+    }
+    await this.open();
+  }
+
+  append(row: unknown[]): void {
+    const app = this.appender as DuckDBAppender;
+    for (const i of this.dateColumns) {
+      const v = row[i];
+      if (typeof v === 'string' && isZeroDate(v)) {
+        row[i] = null;
+        (this.states[i] as ColumnState).zeroDates += 1;
+      }
+    }
+    let i = 0;
+    try {
+      for (; i < row.length; i += 1) {
+        const v = row[i];
+        if (v === null || v === undefined) app.appendNull();
+        else (this.appenders[i] as Appender)(app, v);
+      }
+      app.endRow();
+    } catch (error) {
+      const state = this.states[i];
+      const value = row[i];
+      const shown = Buffer.isBuffer(value) ? `0x${value.toString('hex').slice(0, 40)}` : String(value).slice(0, 80);
+      throw new StepError(
+        'extract.value_unrepresentable',
+        `step '${this.ctx.stepId}': column '${state?.plan.name ?? i}' (${state?.plan.sourceType ?? '?'}) row ${this.rows + 1}: value ${JSON.stringify(shown)} cannot be stored as DuckDB ${state?.type ?? '?'}: ${error instanceof Error ? error.message : String(error)}`,
+        'CAST the column to a text type in a query to keep the value as text',
+        { cause: error, details: { column: state?.plan.name ?? String(i), row: this.rows + 1 } },
+      );
+    }
+    this.rows += 1;
+    this.sinceFlush += 1;
+  }
+
+  flush(): void {
+    this.appender?.flushSync();
+    this.sinceFlush = 0;
+  }
+
+  close(): void {
+    if (!this.appender) return;
+    this.appender.flushSync();
+    this.appender.closeSync();
+    this.appender = undefined;
+  }
+
+  abandon(): void {
+    try {
+      this.appender?.closeSync();
+    } catch {
+      // the table is dropped next; a half-built chunk does not matter
+    }
+    this.appender = undefined;
+  }
+}
+
+interface StreamOutcome {
+  rows: number;
+  truncated: boolean;
+}
+
+/**
+ * Runs `sql` with the binary protocol (exact floats) and feeds every row to the loader. Falls back to the text
+ * protocol for statements the server cannot prepare (some SHOW/EXPLAIN forms).
+ */
+function streamRows(
+  ctx: StepContext,
+  client: MysqlClient,
+  loader: Loader,
+  read: ReadPlan,
+  textProtocol: boolean,
+): Promise<StreamOutcome> {
+  return new Promise<StreamOutcome>((resolve, reject) => {
+    const conn = client.raw;
+    let settled = false;
+    let gotFields = false;
+    let truncated = false;
+    let pending: Promise<void> = Promise.resolve();
+    const finish = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve({ rows: loader.rows, truncated });
+      else reject(error);
+    };
+    const fail = (error: unknown) => {
+      // Stop the server's statement too, then report.
+      if (settled) return;
+      client.abort().then(
+        () => finish(error),
+        () => finish(error),
+      );
+    };
+    const onAbort = () =>
+      fail(new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: ctx.signal.reason }));
+    if (ctx.signal.aborted) return onAbort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    /** Pauses the stream while `work` runs (table creation, widening). */
+    const pauseFor = (work: () => Promise<void>) => {
+      conn.pause();
+      pending = pending
+        .then(work)
+        .then(() => {
+          if (!settled) conn.resume();
+        })
+        .catch(fail);
+    };
+    const options = { sql: read.sql, rowsAsArray: true };
+    const query = textProtocol ? conn.query(options) : conn.execute(options);
+    query.on('error', (error: unknown) => {
+      if (!settled && !gotFields && !textProtocol && mysqlErrorInfo(error).code === 'ER_UNSUPPORTED_PS') {
+        settled = true;
+        ctx.signal.removeEventListener('abort', onAbort);
+        streamRows(ctx, client, loader, read, true).then(resolve, reject);
+        return;
+      }
+      if (truncated) return; // we closed the connection on purpose after `limit` rows
+      fail(error);
+    });
+    query.on('fields', (fields: FieldPacket[]) => {
+      gotFields = true;
+      let columns: ColumnPlan[];
+      try {
+        const planned = planColumns(fields);
+        columns = planned.columns;
+        if (planned.renamed.length)
+          ctx.emit('columns_renamed', {
+            renamed: planned.renamed.map(([from, to]) => ({ from, to })),
+            reason: 'duplicate column names in the result (DuckDB names are case-insensitive)',
+          });
+      } catch (error) {
+        if (error instanceof UnsupportedColumnError)
+          return fail(
+            new StepError('extract.type_unsupported', `step '${ctx.stepId}': ${error.message}`, error.hint, {
+              details: { column: error.column, source_type: error.sourceType },
+            }),
+          );
+        return fail(error);
+      }
+      pauseFor(() => loader.create(columns));
+    });
+    /** Batch flush, progress and the row limit, after each appended row. */
+    const afterAppend = () => {
+      if (loader.sinceFlush >= read.batchSize) {
+        loader.flush();
+        ctx.progress(loader.rows);
+      }
+      if (read.limit !== undefined && loader.rows >= read.limit && !truncated) {
+        // Query mode: stop the server from sending more. The connection is ours alone; closing it is the
+        // cheapest way to end a running statement.
+        truncated = true;
+        pending.then(() => client.abort()).then(() => finish(), fail);
+      }
+    };
+    query.on('result', (row: unknown[]) => {
+      if (settled || truncated) return;
+      try {
+        const widen = loader.wideningFor(row);
+        if (widen.length) {
+          pauseFor(async () => {
+            await loader.widen(widen);
+            loader.append(row);
+            afterAppend();
+          });
+          return;
+        }
+        loader.append(row);
+        afterAppend();
+      } catch (error) {
+        fail(error);
+      }
+    });
+    query.on('end', () => {
+      if (truncated) return;
+      pending.then(() => {
+        if (!gotFields)
+          return fail(
+            new StepError('extract.query_failed', `step '${ctx.stepId}': the statement returned no result set`),
+          );
+        finish();
+      }, fail);
+    });
+  });
+}
+
+function zeroDateWarnings(ctx: StepContext, loader: Loader): void {
+  const columns = loader.states.filter((s) => s.zeroDates > 0);
+  if (!columns.length) return;
+  const counts: Record<string, JsonValue> = {};
+  for (const s of columns) counts[s.plan.name] = s.zeroDates;
+  ctx.emit('zero_dates_nulled', {
+    level: 'warning',
+    columns: counts,
+    total: columns.reduce((n, s) => n + s.zeroDates, 0),
+    message: `MySQL zero dates (e.g. '0000-00-00') were read as NULL in ${columns
+      .map((s) => `'${s.plan.name}' (${s.zeroDates})`)
+      .join(', ')}`,
+  });
+}
+
+export const driver: Driver = {
+  async run(ctx: StepContext): Promise<StepResult> {
+    const read = plan(ctx);
+    const settings: MysqlSettings = mysqlSettings(ctx.connection, {
+      config: ctx.config,
+      stepId: ctx.stepId,
+      requireDatabase: read.table !== undefined && !read.table.includes('.'),
+    });
+    const errorContext = {
+      settings,
+      phase: 'extract' as const,
+      stepId: ctx.stepId,
+      ...(read.table === undefined ? {} : { table: read.table }),
+    };
+    const started = Date.now();
+    const loader = new Loader(ctx, ctx.duck, unquoteIdent(ctx.outputTable));
+    let client: MysqlClient | undefined;
+    try {
+      client = await MysqlClient.connect(settings, {
+        // A paused stream (table creation, widening) must not be dropped by the server.
+        sessionSql: ['SET SESSION net_write_timeout = GREATEST(@@net_write_timeout, 600)'],
+      });
+      await client.query('START TRANSACTION READ ONLY');
+      ctx.emit('extract_started', {
+        connection: connectionRef(ctx.connection, ctx.stepId),
+        mode: read.table === undefined ? 'query' : 'table',
+        ...(read.table === undefined ? {} : { table: read.table }),
+        batch_size: read.batchSize,
+      });
+      const outcome = await streamRows(ctx, client, loader, read, false);
+      loader.close();
+      if (!outcome.truncated) {
+        await client.query('COMMIT');
+        await client.end();
+      }
+      ctx.progress(outcome.rows);
+      zeroDateWarnings(ctx, loader);
+      ctx.metric('rows_read', outcome.rows, 'rows');
+      ctx.metric('duration_ms', Date.now() - started, 'ms');
+      return {
+        rowsRead: outcome.rows,
+        rowsOut: outcome.rows,
+        outputs: [read.table === undefined ? `${settings.ref} query` : `${settings.ref}/${read.table}`],
+      };
+    } catch (error) {
+      loader.abandon();
+      await client?.abort();
+      await ctx.duck.run(`DROP TABLE IF EXISTS ${ctx.outputTable}`).catch(() => undefined);
+      if (error instanceof StepError) throw error;
+      throw mysqlStepError(error, errorContext);
+    }
+  },
+};

@@ -1,0 +1,19 @@
+/**
+ * supabase.extractor: reads a Supabase project's database over the Postgres protocol (the connection's
+ * `pg_dsn`, direct or pooler, or host/port/database/user/password) exactly like postgres.extractor.
+ */
+import { connectionFields, connectionLabel, hasPgFields } from '../../connectors/postgres/client.js';
+import { runPostgresExtract } from '../../connectors/postgres/extract.js';
+import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
+
+export const driver: Driver = {
+  async run(ctx: StepContext): Promise<StepResult> {
+    if (!hasPgFields(connectionFields(ctx.connection, ctx.config)))
+      throw new StepError(
+        'connection.invalid_config',
+        `step '${ctx.stepId}': connection ${connectionLabel(ctx.connection, 'supabase')} has no database credentials (pg_dsn, or host, port, database, user and password); reading needs the Postgres protocol`,
+        'copy the connection string from the Supabase dashboard (Connect → Session pooler or Direct) into pg_dsn, e.g. pg_dsn: ${SUPABASE_DB_URL}',
+      );
+    return runPostgresExtract(ctx, { family: 'supabase' });
+  },
+};

@@ -1,0 +1,27 @@
+/**
+ * supabase.writer: over the Postgres protocol when the connection has pg_dsn or host/… (same COPY-based,
+ * transactional load as postgres.writer); otherwise over the REST API with url + service key, in batches
+ * with retries (src/connectors/supabase/write-rest.ts).
+ */
+import { connectionFields, connectionLabel, hasPgFields } from '../../connectors/postgres/client.js';
+import { runPostgresWrite } from '../../connectors/postgres/write.js';
+import { restSettings } from '../../connectors/supabase/rest.js';
+import { runSupabaseRestWrite } from '../../connectors/supabase/write-rest.js';
+import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
+import { StepConfig } from '../../runtime/step-config.js';
+
+export const driver: Driver = {
+  async run(ctx: StepContext): Promise<StepResult> {
+    const fields = connectionFields(ctx.connection, ctx.config);
+    if (hasPgFields(fields)) return runPostgresWrite(ctx, { family: 'supabase' });
+    const label = connectionLabel(ctx.connection, 'supabase');
+    const schema = StepConfig.of(ctx).string('schema');
+    const rest = restSettings({ ...fields, ...(typeof ctx.config.url === 'string' ? { url: ctx.config.url } : {}) }, label, schema);
+    if (rest) return runSupabaseRestWrite(ctx, rest);
+    throw new StepError(
+      'connection.invalid_config',
+      `step '${ctx.stepId}': connection ${label} has neither database credentials (pg_dsn, or host/port/database/user/password) nor a REST url with service_role_key or key`,
+      'add pg_dsn (Supabase dashboard → Connect), or url and service_role_key, to the connection in osiris_connections.yaml',
+    );
+  },
+};

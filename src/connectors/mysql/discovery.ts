@@ -1,0 +1,189 @@
+/**
+ * Discovery for MySQL/MariaDB: tables and views of the connection's database from information_schema (row
+ * counts are InnoDB's estimates, never a COUNT), columns with their MySQL and DuckDB types, primary keys, and
+ * sample rows read with the same exact settings as the extractor (big integers, decimals and dates as
+ * strings, binary values as hex).
+ */
+import type { ColumnDetail, DiscoveryAdapter, TableDetail, TableRef, TableSummary } from '../../discovery/types.js';
+import type { ResolvedConnection } from '../../runtime/driver.js';
+import { sha256Hex } from '../../util/canonical.js';
+import type { JsonValue } from '../../yaml/json.js';
+import { MysqlClient, type MysqlSettings, mysqlSettings, mysqlStepError, quoteMysqlIdent } from './client.js';
+import { duckdbTypeForColumnType } from './types.js';
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+
+/** A value as JSON: safe integers and finite doubles as numbers, everything else exact as text, bytes as hex. */
+export function jsonSafe(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'boolean' || typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value) ?? null;
+}
+
+class MysqlDiscovery implements DiscoveryAdapter {
+  readonly family = 'mysql';
+
+  constructor(
+    private readonly client: MysqlClient,
+    private readonly settings: MysqlSettings,
+    private readonly database: string,
+  ) {}
+
+  private fail(error: unknown, table?: TableRef): never {
+    throw mysqlStepError(error, {
+      settings: this.settings,
+      phase: 'discover',
+      ...(table ? { table: `${table.schema ?? this.database}.${table.name}` } : {}),
+    });
+  }
+
+  async listTables(): Promise<TableSummary[]> {
+    try {
+      const rows = await this.client.rows(
+        `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, TABLE_TYPE AS k, TABLE_ROWS AS r
+           FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`,
+        [this.database],
+      );
+      const tables = rows.map((row): TableSummary => {
+        const view = /VIEW/i.test(str(row.k));
+        const estimate = row.r === null || row.r === undefined || view ? null : Number(row.r);
+        return {
+          schema: str(row.s),
+          name: str(row.n),
+          kind: view ? 'view' : 'table',
+          rowEstimate: estimate !== null && Number.isFinite(estimate) ? estimate : null,
+        };
+      });
+      return tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async describeTable(table: TableRef): Promise<TableDetail> {
+    const schema = table.schema ?? this.database;
+    try {
+      const [info] = await this.client.rows(
+        `SELECT TABLE_TYPE AS k, TABLE_ROWS AS r FROM information_schema.TABLES
+          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+        [schema, table.name],
+      );
+      if (!info) {
+        const missing = Object.assign(new Error(`Table '${schema}.${table.name}' doesn't exist`), {
+          code: 'ER_NO_SUCH_TABLE',
+          errno: 1146,
+        });
+        this.fail(missing, table);
+      }
+      const cols = await this.client.rows(
+        `SELECT COLUMN_NAME AS n, DATA_TYPE AS dt, COLUMN_TYPE AS ct, IS_NULLABLE AS nl, COLUMN_DEFAULT AS d
+           FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+        [schema, table.name],
+      );
+      const keys = await this.client.rows(
+        `SELECT COLUMN_NAME AS n, ORDINAL_POSITION AS p FROM information_schema.KEY_COLUMN_USAGE
+          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
+        [schema, table.name],
+      );
+      const pk = new Map(keys.map((k) => [str(k.n), Number(k.p)]));
+      // MariaDB stores JSON as LONGTEXT with a json_valid() check; MySQL reports DATA_TYPE json itself.
+      const jsonColumns = new Set<string>();
+      const checks = await this.client
+        .rows(
+          `SELECT CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS
+            WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
+          [schema, table.name],
+        )
+        .catch(() => [] as Record<string, unknown>[]);
+      for (const check of checks) {
+        const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(str(check.c).trim());
+        if (m) jsonColumns.add((m[1] as string).replaceAll('``', '`'));
+      }
+      const columns = cols.map((c): ColumnDetail => {
+        const json = jsonColumns.has(str(c.n)) && /text$/i.test(str(c.dt));
+        return {
+          name: str(c.n),
+          sourceType: json ? 'json' : str(c.ct),
+          duckdbType: json ? 'JSON' : duckdbTypeForColumnType(str(c.dt), str(c.ct)),
+          nullable: str(c.nl).toUpperCase() === 'YES',
+          primaryKeyPosition: pk.get(str(c.n)) ?? null,
+          default: c.d === null || c.d === undefined ? null : str(c.d),
+        };
+      });
+      const view = /VIEW/i.test(str(info.k));
+      const estimate = view || info.r === null || info.r === undefined ? null : Number(info.r);
+      return {
+        schema,
+        name: table.name,
+        kind: view ? 'view' : 'table',
+        rowEstimate: estimate !== null && Number.isFinite(estimate) ? estimate : null,
+        columns,
+        primaryKey: [...pk.entries()].sort((a, b) => a[1] - b[1]).map(([name]) => name),
+      };
+    } catch (error) {
+      this.fail(error, table);
+    }
+  }
+
+  async sampleRows(table: TableRef, limit: number): Promise<Array<Record<string, JsonValue>>> {
+    const schema = table.schema ?? this.database;
+    const n = Math.max(0, Math.floor(limit));
+    if (n === 0) return [];
+    try {
+      const { rows, fields } = await this.client.rowsWithFields(
+        `SELECT * FROM ${quoteMysqlIdent(schema)}.${quoteMysqlIdent(table.name)} LIMIT ${n}`,
+      );
+      return rows.map((row) => {
+        const out: Record<string, JsonValue> = {};
+        fields.forEach((f, i) => {
+          out[f.name] = jsonSafe(row[i]);
+        });
+        return out;
+      });
+    } catch (error) {
+      this.fail(error, table);
+    }
+  }
+
+  async schemaFingerprint(): Promise<string> {
+    try {
+      const rows = await this.client.rows(
+        `SELECT c.TABLE_NAME AS t, c.COLUMN_NAME AS c, c.COLUMN_TYPE AS ty, c.IS_NULLABLE AS nl, c.COLUMN_KEY AS k
+           FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = ?
+          ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+        [this.database],
+      );
+      const tables = await this.client.rows(
+        'SELECT TABLE_NAME AS t, TABLE_TYPE AS k FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+        [this.database],
+      );
+      const text = [
+        ...tables.map((t) => `T\t${str(t.t)}\t${str(t.k)}`),
+        ...rows.map((r) => `C\t${str(r.t)}\t${str(r.c)}\t${str(r.ty)}\t${str(r.nl)}\t${str(r.k)}`),
+      ].join('\n');
+      return sha256Hex(text);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}
+
+/** Opens a discovery session on the connection's database. */
+export async function openMysqlDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter> {
+  const settings = mysqlSettings(connection, { requireDatabase: true });
+  let client: MysqlClient;
+  try {
+    client = await MysqlClient.connect(settings);
+  } catch (error) {
+    throw mysqlStepError(error, { settings, phase: 'discover' });
+  }
+  return new MysqlDiscovery(client, settings, settings.database as string);
+}

@@ -1,0 +1,241 @@
+/**
+ * Discovery over the Postgres catalog: tables and views (with pg_class.reltuples as the row estimate, never a
+ * COUNT), columns with their Postgres and DuckDB types, primary keys, defaults, sample rows and a schema
+ * fingerprint. The connection's `schema` narrows everything to one schema; Supabase connections default to
+ * `public` (the others would list Supabase's internal schemas).
+ */
+import { closestMatch } from '../../diagnostics/suggest.js';
+import type {
+  ColumnDetail,
+  DiscoveryAdapter,
+  TableDetail,
+  TableRef,
+  TableSummary,
+} from '../../discovery/types.js';
+import type { ResolvedConnection } from '../../runtime/driver.js';
+import type { JsonValue } from '../../yaml/json.js';
+import { loadTypes, typeOf } from './catalog.js';
+import {
+  classifyPgError,
+  connectionFields,
+  connectPg,
+  describeConnectionFailure,
+  hasPgFields,
+  type PgSession,
+  pgQualified,
+  pgTarget,
+  RAW_TEXT_TYPES,
+  SESSION_SETTINGS,
+} from './client.js';
+import { duckTypeForCatalog, OID } from './types.js';
+
+const SYSTEM_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
+
+interface TableRow {
+  schema: string;
+  name: string;
+  kind: string;
+  estimate: string | null;
+}
+
+const INTEGER_OIDS = new Set<number>([OID.int2, OID.int4]);
+const FLOAT_OIDS = new Set<number>([OID.float4, OID.float8]);
+
+/** A sample value as JSON: small ints and floats as numbers, booleans as booleans, the rest as exact text. */
+function sampleValue(raw: unknown, oid: number): JsonValue {
+  if (raw === null || raw === undefined) return null;
+  const text = String(raw);
+  if (oid === OID.bool) return text === 't';
+  if (INTEGER_OIDS.has(oid)) return Number(text);
+  if (FLOAT_OIDS.has(oid)) {
+    const n = Number(text);
+    return Number.isFinite(n) ? n : text;
+  }
+  return text;
+}
+
+export async function openPostgresDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter> {
+  if (connection.family === 'supabase' && !hasPgFields(connectionFields(connection)))
+    throw new Error(
+      `discovery of @${connection.family}.${connection.alias} needs database credentials (pg_dsn, or host/port/database/user/password); the REST API key alone is not enough`,
+    );
+  const target = pgTarget(connection, {}, connection.family);
+  const schema = target.schema ?? (connection.family === 'supabase' ? 'public' : undefined);
+  let session: PgSession;
+  try {
+    session = await connectPg(target, { applicationName: 'discovery' });
+  } catch (error) {
+    throw new Error(describeConnectionFailure(target, classifyPgError(error)));
+  }
+  const { client } = session;
+
+  /** Runs `fn` in a read-only transaction with the exact-text session settings. */
+  const readOnly = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await client.query(`BEGIN READ ONLY; ${SESSION_SETTINGS}`);
+    try {
+      const out = await fn();
+      await client.query('COMMIT');
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  };
+
+  const listTables = async (): Promise<TableSummary[]> => {
+    const values: string[] = [];
+    let filter = SYSTEM_SCHEMAS;
+    if (schema !== undefined) {
+      values.push(schema);
+      filter = 'n.nspname = $1';
+    }
+    const r = await client.query<TableRow>(
+      `SELECT n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
+              CASE WHEN c.relkind IN ('r', 'm', 'f') AND c.reltuples >= 0 THEN c.reltuples::bigint::text END AS estimate
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition AND ${filter}
+       ORDER BY 1, 2`,
+      values,
+    );
+    return r.rows.map((row) => ({
+      schema: row.schema,
+      name: row.name,
+      kind: row.kind === 'v' || row.kind === 'm' ? 'view' : 'table',
+      rowEstimate: row.estimate === null ? null : Number(row.estimate),
+    }));
+  };
+
+  /** The table's oid, or an error that suggests a similar name. */
+  const resolve = async (table: TableRef): Promise<string> => {
+    const s = table.schema ?? schema;
+    const r = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid::text AS oid', [
+      pgQualified(s ?? undefined, table.name),
+    ]);
+    const oid = r.rows[0]?.oid;
+    if (oid) return oid;
+    const names = (await listTables()).map((t) => (t.schema === s ? t.name : `${t.schema}.${t.name}`));
+    const near = closestMatch(table.name, names);
+    const shown = s ? `${s}.${table.name}` : table.name;
+    throw new Error(
+      `table '${shown}' does not exist in ${target.label}${near ? ` (did you mean '${near}'?)` : ''}`,
+    );
+  };
+
+  const describeTable = async (table: TableRef): Promise<TableDetail> => {
+    const oid = await resolve(table);
+    const meta = await client.query<{ schema: string; name: string; kind: string; estimate: string | null }>(
+      `SELECT n.nspname::text AS schema, c.relname::text AS name, c.relkind::text AS kind,
+              CASE WHEN c.relkind IN ('r', 'm', 'f') AND c.reltuples >= 0 THEN c.reltuples::bigint::text END AS estimate
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid`,
+      [oid],
+    );
+    const cols = await client.query<{
+      name: string;
+      typid: string;
+      typmod: string;
+      type: string;
+      nullable: boolean;
+      def: string | null;
+      pk: string | null;
+    }>(
+      `SELECT a.attname::text AS name, a.atttypid::bigint::text AS typid, a.atttypmod::text AS typmod,
+              pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
+              pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS def,
+              (SELECT k.i::text FROM pg_catalog.pg_constraint p, unnest(p.conkey) WITH ORDINALITY AS k(attnum, i)
+                WHERE p.conrelid = a.attrelid AND p.contype = 'p' AND k.attnum = a.attnum) AS pk
+       FROM pg_catalog.pg_attribute a
+       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped
+       ORDER BY a.attnum`,
+      [oid],
+    );
+    const types = await loadTypes(
+      client,
+      cols.rows.map((c) => Number(c.typid)),
+    );
+    const columns: ColumnDetail[] = cols.rows.map((c) => {
+      const t = typeOf(types, Number(c.typid));
+      const typmod = Number(c.typmod) === -1 ? t.domainTypmod : Number(c.typmod);
+      const elem = t.info.elem ? typeOf(types, t.info.elem).info : undefined;
+      return {
+        name: c.name,
+        sourceType: c.type,
+        duckdbType: duckTypeForCatalog(t.info, typmod, elem),
+        nullable: c.nullable,
+        primaryKeyPosition: c.pk === null ? null : Number(c.pk),
+        default: c.def,
+      };
+    });
+    const row = meta.rows[0] as { schema: string; name: string; kind: string; estimate: string | null };
+    return {
+      schema: row.schema,
+      name: row.name,
+      kind: row.kind === 'v' || row.kind === 'm' ? 'view' : 'table',
+      rowEstimate: row.estimate === null ? null : Number(row.estimate),
+      columns,
+      primaryKey: columns
+        .filter((c) => c.primaryKeyPosition !== null)
+        .sort((a, b) => (a.primaryKeyPosition as number) - (b.primaryKeyPosition as number))
+        .map((c) => c.name),
+    };
+  };
+
+  const sampleRows = async (table: TableRef, limit: number): Promise<Array<Record<string, JsonValue>>> => {
+    const oid = await resolve(table);
+    const n = Math.max(0, Math.floor(limit));
+    if (n === 0) return [];
+    return readOnly(async () => {
+      const r = await client.query({
+        text: `SELECT * FROM ${await qualifiedName(oid)} LIMIT ${n}`,
+        rowMode: 'array',
+        types: RAW_TEXT_TYPES,
+      });
+      const fields = r.fields;
+      return (r.rows as unknown[][]).map((values) => {
+        const out: Record<string, JsonValue> = {};
+        fields.forEach((f, i) => {
+          out[f.name] = sampleValue(values[i], f.dataTypeID);
+        });
+        return out;
+      });
+    });
+  };
+
+  const qualifiedName = async (oid: string): Promise<string> => {
+    const r = await client.query<{ schema: string; name: string }>(
+      `SELECT n.nspname::text AS schema, c.relname::text AS name FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::oid`,
+      [oid],
+    );
+    const row = r.rows[0] as { schema: string; name: string };
+    return pgQualified(row.schema, row.name);
+  };
+
+  const schemaFingerprint = async (): Promise<string> => {
+    const values: string[] = [];
+    let filter = SYSTEM_SCHEMAS;
+    if (schema !== undefined) {
+      values.push(schema);
+      filter = 'n.nspname = $1';
+    }
+    const r = await client.query<{ fp: string | null }>(
+      `SELECT md5(string_agg(concat_ws(':', n.nspname::text, c.relname::text, c.relkind::text, a.attnum::text, a.attname::text,
+                  pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull::text), E'\\n'
+                  ORDER BY n.nspname, c.relname, a.attnum)) AS fp
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${filter}`,
+      values,
+    );
+    return r.rows[0]?.fp ?? 'empty';
+  };
+
+  return {
+    family: connection.family,
+    listTables,
+    describeTable,
+    sampleRows,
+    schemaFingerprint,
+    close: () => session.close(),
+  };
+}
