@@ -217,7 +217,17 @@ export async function doctorConnections(options: DoctorOptions): Promise<DoctorR
   const worker = async () => {
     while (next < entries.length) {
       const i = next++;
-      results[i] = await testOne(entries[i] as ConnectionEntry, options, connections, timeoutMs);
+      const r = await testOne(entries[i] as ConnectionEntry, options, connections, timeoutMs);
+      // Stable key order for JSON output.
+      results[i] = {
+        connection: r.connection,
+        family: r.family,
+        alias: r.alias,
+        status: r.status,
+        latencyMs: r.latencyMs,
+        message: r.message,
+        serverVersion: r.serverVersion,
+      };
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));

@@ -390,3 +390,30 @@ export function checkReadOnlySql(sql: string, options: ReadOnlySqlOptions = {}):
   }
   return { ok: true };
 }
+
+/**
+ * Checks a WHERE condition (without the WHERE keyword) as it will be embedded in `SELECT … WHERE (<cond>)`:
+ * a second statement, a forbidden keyword or an unterminated literal is reported with positions in `where`
+ * itself.
+ */
+export function checkReadOnlyWhere(where: string, options: ReadOnlySqlOptions = {}): ReadOnlySqlCheck {
+  const prefix = 'SELECT 1 FROM t WHERE ';
+  const check = checkReadOnlySql(`${prefix}${where}`, options);
+  if (check.ok) return check;
+  const offset = Math.max(0, check.offset - prefix.length);
+  const { line, col } = position(where, offset);
+  const message = check.message.replace(/\(line \d+, column \d+\)/, `(line ${line}, column ${col})`);
+  return { ...check, offset, line, col, message };
+}
+
+/**
+ * The lexer rules for a component's SQL, from its family: `mysql.*` → mysql, `postgres.*` / `supabase.*` →
+ * postgres; undefined for components without database SQL. For the OML validator, which knows the component
+ * name but not the driver.
+ */
+export function sqlDialectOf(component: string): Exclude<SqlDialect, 'any'> | undefined {
+  const family = component.split('.')[0];
+  if (family === 'mysql') return 'mysql';
+  if (family === 'postgres' || family === 'supabase') return 'postgres';
+  return undefined;
+}

@@ -170,6 +170,11 @@ export const OML = {
     '`description` is not a string or `metadata` is not a mapping',
     'fix the field type',
   ),
+  sqlNotReadOnly: e(
+    'OML044',
+    "an extractor's `query` or `where` is not one read-only statement",
+    'extractors only read: one SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement; write with a writer step',
+  ),
 } as const satisfies Record<string, CodeInfo>;
 
 export const PAR = {

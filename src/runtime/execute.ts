@@ -173,10 +173,7 @@ export interface ExecuteResult extends RunPipelineResult {
   aiop: AiopExportOutcome;
 }
 
-export async function executeRun(
-  options: ExecuteOptions,
-  prepared?: PreparedRun,
-): Promise<ExecuteResult> {
+export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun): Promise<ExecuteResult> {
   const prep = prepared ?? (await prepareRun(options));
   const { createRedactor } = await import('../observability/redact.js');
   const { openRunSession } = await import('../observability/session.js');

@@ -18,7 +18,13 @@ import type { RunErrorInfo, RunSession, RunStatusDoc, StepStatus } from '../obse
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
-import { assertTableExists, type DataPlane, type DataPlaneOptions, openDataPlane, quoteIdent } from './dataplane.js';
+import {
+  assertTableExists,
+  type DataPlane,
+  type DataPlaneOptions,
+  openDataPlane,
+  quoteIdent,
+} from './dataplane.js';
 import type { Driver, ResolvedConnection, StepContext, StepResult } from './driver.js';
 import { StepError } from './driver.js';
 import { runDag } from './scheduler.js';

@@ -46,8 +46,18 @@ interface WritePlan {
   createIfMissing: boolean;
   batchSize: number;
   allowEmpty: boolean;
-  /** Forced load method (tests and benchmarks: `OSIRIS_MYSQL_LOAD=insert|load_data`). */
+  /** Forced load method (tests and benchmarks, see `forceLoadMethod`). */
   method: LoadMethod | undefined;
+}
+
+let forcedLoadMethod: LoadMethod | undefined;
+
+/**
+ * Forces the load method for the writes that follow (tests and benchmarks compare both); `undefined` restores
+ * the automatic choice (LOAD DATA when the server allows it).
+ */
+export function forceLoadMethod(method: LoadMethod | undefined): void {
+  forcedLoadMethod = method;
 }
 
 function plan(ctx: StepContext): WritePlan {
@@ -63,7 +73,6 @@ function plan(ctx: StepContext): WritePlan {
       'set primary_key: to the key column, or a list of columns for a composite key',
       { details: { key: 'primary_key' } },
     );
-  const forced = process.env.OSIRIS_MYSQL_LOAD;
   return {
     table,
     mode,
@@ -71,7 +80,7 @@ function plan(ctx: StepContext): WritePlan {
     createIfMissing: cfg.boolean('create_if_missing', true),
     batchSize: cfg.integer('batch_size', 1, 10_000),
     allowEmpty: cfg.boolean('allow_empty', false),
-    method: forced === 'insert' || forced === 'load_data' ? forced : undefined,
+    method: forcedLoadMethod,
   };
 }
 
@@ -152,13 +161,25 @@ const TSV_NULL = String.raw`'\N'`;
 /** A DuckDB string literal holding `text` (for building MySQL text in DuckDB SQL). */
 const lit = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
+/** `replace` chains are costly per value: escape only values that hold one of `chars` (most hold none). */
+const escapeIf = (e: string, chars: string[], replaced: string): string =>
+  `CASE WHEN ${chars.map((c) => `contains(${e}, ${c})`).join(' OR ')} THEN ${replaced} ELSE ${e} END`;
+
 /** MySQL string-literal escaping (backslash style; the session clears NO_BACKSLASH_ESCAPES). */
 const sqlEscape = (e: string): string =>
-  `replace(replace(replace(${e}, ${lit('\\')}, ${lit('\\\\')}), ${lit("'")}, ${lit("\\'")}), chr(0), ${lit('\\0')})`;
+  escapeIf(
+    e,
+    [lit('\\'), lit("'"), 'chr(0)'],
+    `replace(replace(replace(${e}, ${lit('\\')}, ${lit('\\\\')}), ${lit("'")}, ${lit("\\'")}), chr(0), ${lit('\\0')})`,
+  );
 
 /** LOAD DATA field escaping (ESCAPED BY '\\'). */
 const tsvEscape = (e: string): string =>
-  `replace(replace(replace(replace(replace(${e}, ${lit('\\')}, ${lit('\\\\')}), chr(9), ${lit('\\t')}), chr(10), ${lit('\\n')}), chr(13), ${lit('\\r')}), chr(0), ${lit('\\0')})`;
+  escapeIf(
+    e,
+    [lit('\\'), 'chr(9)', 'chr(10)', 'chr(13)', 'chr(0)'],
+    `replace(replace(replace(replace(replace(${e}, ${lit('\\')}, ${lit('\\\\')}), chr(9), ${lit('\\t')}), chr(10), ${lit('\\n')}), chr(13), ${lit('\\r')}), chr(0), ${lit('\\0')})`,
+  );
 
 const quoted = (e: string): string => `${lit("'")} || ${e} || ${lit("'")}`;
 
@@ -221,6 +242,9 @@ function tsvField(cat: Category, x: string): string {
   return `coalesce(${cat === 'text' || cat === 'nested' ? tsvEscape(text) : text}, ${TSV_NULL})`;
 }
 
+/** Bytes allowed in the socket's write buffer before the LOAD DATA stream waits for the server. */
+const WRITE_BUFFER_LIMIT = 4 * 1024 * 1024;
+
 const BINARY_TARGETS = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 
 export interface LoadColumn {
@@ -253,7 +277,15 @@ interface LoadOptions {
   progressBase: number;
 }
 
-const STRING_TARGETS = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', ...BINARY_TARGETS]);
+const STRING_TARGETS = new Set([
+  'char',
+  'varchar',
+  'tinytext',
+  'text',
+  'mediumtext',
+  'longtext',
+  ...BINARY_TARGETS,
+]);
 
 /** Target columns holding text or bytes (lower case), where "data truncated" means "value too long". */
 function stringColumns(columns: LoadColumn[]): Set<string> {
@@ -272,7 +304,11 @@ function stringColumns(columns: LoadColumn[]): Set<string> {
  * The server's first warnings as an error (LOAD DATA LOCAL downgrades errors to warnings). A truncated
  * string column (warning 1265) is reported as "value too long" (1406), what a strict INSERT says.
  */
-async function warningsError(client: MysqlClient, summary: string, strings: Set<string> = new Set()): Promise<Error> {
+async function warningsError(
+  client: MysqlClient,
+  summary: string,
+  strings: Set<string> = new Set(),
+): Promise<Error> {
   const rows = await client.rows('SHOW WARNINGS LIMIT 5').catch(() => [] as Record<string, unknown>[]);
   const first = rows.find((r) => String(r.Level) !== 'Note') ?? rows[0];
   if (!first) return new Error(`the server reported a problem but no warning text (${summary})`);
@@ -307,7 +343,11 @@ async function loadRows(o: LoadOptions): Promise<number> {
       inflight = undefined;
       const ok = await promise;
       if (ok.warningStatus > 0 || ok.affectedRows !== rows)
-        throw await warningsError(client, `${ok.affectedRows} of ${rows} rows inserted`, stringColumns(o.columns));
+        throw await warningsError(
+          client,
+          `${ok.affectedRows} of ${rows} rows inserted`,
+          stringColumns(o.columns),
+        );
       sent += rows;
       ctx.progress(o.progressBase + sent);
     };
@@ -335,7 +375,7 @@ async function loadRows(o: LoadOptions): Promise<number> {
     return sent;
   }
 
-  // LOAD DATA LOCAL INFILE from a stream.
+  // LOAD DATA LOCAL INFILE from a stream, throttled to what the server takes.
   const fields = o.columns.map((c) => tsvField(c.category, x(c))).join(' || chr(9) || ');
   const result = await o.duck.stream(`SELECT ${fields} FROM ${o.inputTable}`);
   const spec: string[] = [];
@@ -363,6 +403,7 @@ async function loadRows(o: LoadOptions): Promise<number> {
         size += line.length * 3 + 1;
         rows += 1;
         if (rows >= o.batchSize || size >= maxBytes) {
+          await client.writeBufferBelow(WRITE_BUFFER_LIMIT);
           yield Buffer.from(`${parts.join('\n')}\n`, 'utf8');
           streamed += rows;
           ctx.progress(o.progressBase + streamed);
@@ -472,7 +513,9 @@ async function swapBlockers(client: MysqlClient, table: string): Promise<string[
 // Input checks (DuckDB side, before the target is touched)
 
 function findColumn(columns: ColumnInfo[], name: string): ColumnInfo | undefined {
-  return columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  return (
+    columns.find((c) => c.name === name) ?? columns.find((c) => c.name.toLowerCase() === name.toLowerCase())
+  );
 }
 
 async function checkInput(
@@ -486,8 +529,17 @@ async function checkInput(
   for (const { info, category } of columns) {
     const x = quoteIdent(info.name);
     if (category === 'float')
-      checks.push({ column: info.name, expr: `isinf(${x}) OR isnan(${x})`, problem: 'infinite or NaN values' });
-    if (category === 'date' || category === 'timestamp' || category === 'timestamptz' || category === 'timestamp_ns')
+      checks.push({
+        column: info.name,
+        expr: `isinf(${x}) OR isnan(${x})`,
+        problem: 'infinite or NaN values',
+      });
+    if (
+      category === 'date' ||
+      category === 'timestamp' ||
+      category === 'timestamptz' ||
+      category === 'timestamp_ns'
+    )
       checks.push({ column: info.name, expr: `isinf(${x})`, problem: "'infinity' values" });
     if (category === 'timestamp_ns')
       checks.push({
@@ -537,7 +589,11 @@ async function checkInput(
   }
 }
 
-async function columnStats(ctx: StepContext, inputTable: string, columns: { info: ColumnInfo; category: Category }[]) {
+async function columnStats(
+  ctx: StepContext,
+  inputTable: string,
+  columns: { info: ColumnInfo; category: Category }[],
+) {
   const parts: string[] = [];
   const wanted: { name: string; field: keyof ColumnStats }[] = [];
   for (const { info, category } of columns) {
@@ -593,9 +649,17 @@ async function sessionSqlMode(client: MysqlClient): Promise<void> {
   await client.query('SET SESSION sql_mode = ?', [[...modes].join(',')]);
 }
 
+function throwIfCancelled(ctx: StepContext): void {
+  if (ctx.signal.aborted)
+    throw new StepError('runtime.cancelled', 'the step was cancelled', undefined, {
+      cause: ctx.signal.reason,
+    });
+}
+
 export const driver: Driver = {
   async run(ctx: StepContext): Promise<StepResult> {
     const wp = plan(ctx);
+    throwIfCancelled(ctx);
     if (ctx.inputs.length !== 1)
       throw new StepError(
         'config.invalid',
@@ -641,7 +705,13 @@ export const driver: Driver = {
         "set 'allow_empty: true' if an empty input is expected (with write_mode replace it empties the table)",
         { details: { connection: ref, table: wp.table, upstream_step: input.stepId } },
       );
-    await checkInput(ctx, input.table, categorized, wp.mode === 'upsert' ? keyColumns : [], wp.mode === 'upsert');
+    await checkInput(
+      ctx,
+      input.table,
+      categorized,
+      wp.mode === 'upsert' ? keyColumns : [],
+      wp.mode === 'upsert',
+    );
 
     const errorContext = { settings, phase: 'write' as const, stepId: ctx.stepId, table: shownTable };
     let stream: Readable | undefined;
@@ -668,6 +738,7 @@ export const driver: Driver = {
           ),
       });
       const c = client;
+      throwIfCancelled(ctx);
       await sessionSqlMode(c);
       const [vars] = await c.rows('SELECT @@local_infile AS li, @@max_allowed_packet AS mp');
       const localInfile = String(vars?.li ?? '0') === '1' || String(vars?.li).toUpperCase() === 'ON';
@@ -691,7 +762,8 @@ export const driver: Driver = {
 
       // Map input columns to target columns (MySQL column names are case-insensitive).
       const columns: LoadColumn[] = categorized.map(({ info, category }) => {
-        if (!target.exists) return { input: info.name, target: info.name, category, targetDataType: undefined };
+        if (!target.exists)
+          return { input: info.name, target: info.name, category, targetDataType: undefined };
         const t =
           target.columns.find((tc) => tc.name === info.name) ??
           target.columns.find((tc) => tc.name.toLowerCase() === info.name.toLowerCase());
@@ -730,6 +802,7 @@ export const driver: Driver = {
             setStream,
             progressBase: base,
           });
+          throwIfCancelled(ctx);
           await c.query('COMMIT');
           return sent;
         } catch (error) {
@@ -787,6 +860,7 @@ export const driver: Driver = {
         const stage = sideName(wp.table, STAGE_TAG, id);
         const ddl = `CREATE TABLE ${quoteMysqlIdent(stage)} (${defs.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
         rowsWritten = await stageLoaded(stage, ddl);
+        throwIfCancelled(ctx);
         await c.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quotedTarget}`);
         cleanup.splice(cleanup.indexOf(stage), 1);
         ctx.emit('table_created', { connection: ref, table: shownTable, ddl: ddl.replace(stage, wp.table) });
@@ -805,6 +879,7 @@ export const driver: Driver = {
         const old = sideName(wp.table, OLD_TAG, id);
         rowsWritten = await stageLoaded(stage, `CREATE TABLE ${quoteMysqlIdent(stage)} LIKE ${quotedTarget}`);
         // One RENAME of both tables is atomic: readers see the old or the new table, never none.
+        throwIfCancelled(ctx);
         await c.query(
           `RENAME TABLE ${quotedTarget} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${quotedTarget}`,
         );
@@ -861,6 +936,7 @@ export const driver: Driver = {
             `INSERT INTO ${quotedTarget} (${cols.join(', ')}) SELECT ${cols.map((col) => `s.${col}`).join(', ')} FROM ${quotedStage} AS s ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
           );
           if (ok.warningStatus > 0) throw await warningsError(c, `${ok.affectedRows} rows affected`);
+          throwIfCancelled(ctx);
           await c.query('COMMIT');
           // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.
           const updated = Math.max(0, ok.affectedRows - rowsIn);

@@ -12,6 +12,7 @@ export const driver: Driver = {
       throw new StepError(
         'connection.invalid_config',
         `step '${ctx.stepId}': connection ${connectionLabel(ctx.connection, 'supabase')} has no database credentials (pg_dsn, or host, port, database, user and password); reading needs the Postgres protocol`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the ${VAR} reference syntax of osiris_connections.yaml
         'copy the connection string from the Supabase dashboard (Connect → Session pooler or Direct) into pg_dsn, e.g. pg_dsn: ${SUPABASE_DB_URL}',
       );
     return runPostgresExtract(ctx, { family: 'supabase' });

@@ -16,7 +16,11 @@ export const driver: Driver = {
     if (hasPgFields(fields)) return runPostgresWrite(ctx, { family: 'supabase' });
     const label = connectionLabel(ctx.connection, 'supabase');
     const schema = StepConfig.of(ctx).string('schema');
-    const rest = restSettings({ ...fields, ...(typeof ctx.config.url === 'string' ? { url: ctx.config.url } : {}) }, label, schema);
+    const rest = restSettings(
+      { ...fields, ...(typeof ctx.config.url === 'string' ? { url: ctx.config.url } : {}) },
+      label,
+      schema,
+    );
     if (rest) return runSupabaseRestWrite(ctx, rest);
     throw new StepError(
       'connection.invalid_config',

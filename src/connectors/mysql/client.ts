@@ -34,7 +34,17 @@ export interface MysqlSettings {
   connectTimeoutMs: number;
 }
 
-const CONNECTION_KEYS = ['host', 'port', 'database', 'user', 'username', 'password', 'ssl', 'dsn', 'url'] as const;
+const CONNECTION_KEYS = [
+  'host',
+  'port',
+  'database',
+  'user',
+  'username',
+  'password',
+  'ssl',
+  'dsn',
+  'url',
+] as const;
 
 function text(value: JsonValue | undefined): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -55,7 +65,11 @@ function pem(ref: string, key: string, value: JsonValue | undefined): string | u
   try {
     return readFileSync(v, 'utf8');
   } catch {
-    throw invalid(ref, `cannot read '${key}' file ${JSON.stringify(v)}`, `give a readable PEM file path or the PEM text`);
+    throw invalid(
+      ref,
+      `cannot read '${key}' file ${JSON.stringify(v)}`,
+      `give a readable PEM file path or the PEM text`,
+    );
   }
 }
 
@@ -70,7 +84,12 @@ function sslOptions(ref: string, fields: Record<string, JsonValue>): SslOptions 
   if (raw === undefined || raw === null || raw === false) mode = 'disabled';
   else if (raw === true) mode = 'verify_identity';
   else if (typeof raw === 'string') mode = raw.toLowerCase().replaceAll('-', '_');
-  else throw invalid(ref, `'ssl' must be true, false or a mode`, 'use ssl_mode: disabled | required | verify_ca | verify_identity');
+  else
+    throw invalid(
+      ref,
+      `'ssl' must be true, false or a mode`,
+      'use ssl_mode: disabled | required | verify_ca | verify_identity',
+    );
   if (mode === 'true') mode = 'verify_identity';
   if (mode === 'false' || mode === 'disabled' || mode === 'disable') return undefined;
   const base: SslOptions = {};
@@ -117,7 +136,10 @@ export interface SettingsOptions {
  * resolution) or, without one, from the step config. Accepts `dsn`/`url` (`mysql://user:pass@host:port/db`)
  * too; explicit fields win over the DSN.
  */
-export function mysqlSettings(connection: ResolvedConnection | undefined, options: SettingsOptions = {}): MysqlSettings {
+export function mysqlSettings(
+  connection: ResolvedConnection | undefined,
+  options: SettingsOptions = {},
+): MysqlSettings {
   const ref = connectionRef(connection, options.stepId);
   const fields: Record<string, JsonValue> = {};
   if (connection) Object.assign(fields, connection.fields);
@@ -137,7 +159,11 @@ export function mysqlSettings(connection: ResolvedConnection | undefined, option
       throw invalid(ref, 'dsn is not a valid URL', 'write it as mysql://user:password@host:3306/database');
     }
     if (!/^(mysql|mariadb)(\+\w+)?:$/.test(url.protocol))
-      throw invalid(ref, `dsn scheme '${url.protocol}' is not mysql://`, 'write it as mysql://user:password@host:3306/database');
+      throw invalid(
+        ref,
+        `dsn scheme '${url.protocol}' is not mysql://`,
+        'write it as mysql://user:password@host:3306/database',
+      );
     if (url.hostname) fromDsn.host = decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ''));
     if (url.port) fromDsn.port = url.port;
     if (url.username) fromDsn.user = decodeURIComponent(url.username);
@@ -152,7 +178,11 @@ export function mysqlSettings(connection: ResolvedConnection | undefined, option
     throw invalid(ref, `port must be an integer between 1 and 65535, got ${JSON.stringify(portText)}`);
   const user = text(fields.user) ?? text(fields.username) ?? fromDsn.user;
   if (user === undefined || user === '')
-    throw invalid(ref, "no 'user' is set", `add user: (and password:) to the connection in osiris_connections.yaml`);
+    throw invalid(
+      ref,
+      "no 'user' is set",
+      `add user: (and password:) to the connection in osiris_connections.yaml`,
+    );
   const password = text(fields.password) ?? fromDsn.password ?? '';
   const databaseText = text(fields.database) ?? fromDsn.database;
   const database = databaseText === undefined || databaseText === '' ? undefined : databaseText;
@@ -170,7 +200,8 @@ export function mysqlSettings(connection: ResolvedConnection | undefined, option
     user,
     password,
     ssl: sslOptions(ref, fields),
-    connectTimeoutMs: timeoutSeconds === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : Math.round(timeoutSeconds * 1000),
+    connectTimeoutMs:
+      timeoutSeconds === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : Math.round(timeoutSeconds * 1000),
   };
 }
 
@@ -294,12 +325,39 @@ export class MysqlClient {
   }
 
   /** Rows with their column metadata. */
-  async rowsWithFields(sql: string, values?: unknown[]): Promise<{ rows: unknown[][]; fields: FieldPacket[] }> {
+  async rowsWithFields(
+    sql: string,
+    values?: unknown[],
+  ): Promise<{ rows: unknown[][]; fields: FieldPacket[] }> {
     return new Promise((resolve, reject) => {
       this.raw.query({ sql, values, rowsAsArray: true }, (error, rows, fields) =>
         error ? reject(error) : resolve({ rows: rows as unknown[][], fields: fields ?? [] }),
       );
     });
+  }
+
+  /**
+   * Waits while more than `limit` bytes sit in the socket's write buffer. mysql2 pipes a LOAD DATA LOCAL
+   * stream without write backpressure, so a producer faster than the server would otherwise pile the whole
+   * input up in memory.
+   */
+  async writeBufferBelow(limit: number): Promise<void> {
+    const socket = (
+      this.raw as unknown as {
+        stream?: NodeJS.EventEmitter & { writableLength?: number; destroyed?: boolean };
+      }
+    ).stream;
+    while (socket && !socket.destroyed && (socket.writableLength ?? 0) > limit) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
   }
 
   /** Ends the connection politely; falls back to destroying it. */
@@ -358,7 +416,8 @@ export interface MysqlErrorInfo {
 
 export function mysqlErrorInfo(error: unknown): MysqlErrorInfo {
   const e = (error ?? {}) as Record<string, unknown>;
-  const message = typeof e.sqlMessage === 'string' ? e.sqlMessage : error instanceof Error ? error.message : String(error);
+  const message =
+    typeof e.sqlMessage === 'string' ? e.sqlMessage : error instanceof Error ? error.message : String(error);
   return {
     code: typeof e.code === 'string' ? e.code : '',
     errno: typeof e.errno === 'number' ? e.errno : undefined,
@@ -368,7 +427,13 @@ export function mysqlErrorInfo(error: unknown): MysqlErrorInfo {
   };
 }
 
-const NETWORK_UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL']);
+const NETWORK_UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EADDRNOTAVAIL',
+]);
 const UNKNOWN_HOST = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const TIMEOUT = new Set(['ETIMEDOUT', 'PROTOCOL_SEQUENCE_TIMEOUT']);
 const CONNECTION_LOST = new Set([
@@ -408,16 +473,24 @@ export type MysqlFailureKind =
 
 export function classifyMysqlError(error: unknown): MysqlFailureKind {
   const { code, errno, message } = mysqlErrorInfo(error);
-  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' || errno === 1045 || errno === 1044)
+  if (
+    code === 'ER_ACCESS_DENIED_ERROR' ||
+    code === 'ER_DBACCESS_DENIED_ERROR' ||
+    errno === 1045 ||
+    errno === 1044
+  )
     return 'auth_failed';
-  if (code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' || code === 'ER_NOT_SUPPORTED_AUTH_MODE') return 'auth_failed';
+  if (code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' || code === 'ER_NOT_SUPPORTED_AUTH_MODE')
+    return 'auth_failed';
   if (UNKNOWN_HOST.has(code)) return 'unknown_host';
   if (NETWORK_UNREACHABLE.has(code)) return 'unreachable';
   if (TIMEOUT.has(code) || /connect ETIMEDOUT|timed? ?out/i.test(message)) return 'timeout';
   if (code === 'ER_BAD_DB_ERROR' || errno === 1049) return 'database_missing';
   if (code === 'ER_NO_SUCH_TABLE' || errno === 1146) return 'table_missing';
-  if (CONNECTION_LOST.has(code) || (errno !== undefined && CONNECTION_LOST_ERRNO.has(errno))) return 'connection_lost';
-  if (code === 'ER_DUP_ENTRY' || code === 'ER_DUP_ENTRY_WITH_KEY_NAME' || errno === 1062) return 'duplicate_key';
+  if (CONNECTION_LOST.has(code) || (errno !== undefined && CONNECTION_LOST_ERRNO.has(errno)))
+    return 'connection_lost';
+  if (code === 'ER_DUP_ENTRY' || code === 'ER_DUP_ENTRY_WITH_KEY_NAME' || errno === 1062)
+    return 'duplicate_key';
   if (code === 'ER_DATA_TOO_LONG' || errno === 1406) return 'value_too_long';
   if (code === 'ER_BAD_NULL_ERROR' || errno === 1048) return 'null_value';
   if (
@@ -436,7 +509,11 @@ export function classifyMysqlError(error: unknown): MysqlFailureKind {
   )
     return 'invalid_value';
   if (code === 'ER_BAD_FIELD_ERROR' || errno === 1054) return 'unknown_column';
-  if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_COLUMNACCESS_DENIED_ERROR' || code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR')
+  if (
+    code === 'ER_TABLEACCESS_DENIED_ERROR' ||
+    code === 'ER_COLUMNACCESS_DENIED_ERROR' ||
+    code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR'
+  )
     return 'permission_denied';
   if (code === 'ER_PARSE_ERROR' || errno === 1064) return 'syntax';
   if (/ssl|tls|certificate|secure connection/i.test(message) || code.startsWith('HANDSHAKE_')) return 'tls';
@@ -600,7 +677,11 @@ export function mysqlStepError(error: unknown, ctx: ErrorContext): StepError {
       );
     default:
       return new StepError(
-        ctx.phase === 'write' ? 'write.failed' : ctx.phase === 'extract' ? 'extract.query_failed' : 'connection.failed',
+        ctx.phase === 'write'
+          ? 'write.failed'
+          : ctx.phase === 'extract'
+            ? 'extract.query_failed'
+            : 'connection.failed',
         `${step}${ref}:${tableText} ${serverSays}`,
         undefined,
         opts,

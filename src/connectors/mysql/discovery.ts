@@ -4,14 +4,21 @@
  * sample rows read with the same exact settings as the extractor (big integers, decimals and dates as
  * strings, binary values as hex).
  */
-import type { ColumnDetail, DiscoveryAdapter, TableDetail, TableRef, TableSummary } from '../../discovery/types.js';
+import type {
+  ColumnDetail,
+  DiscoveryAdapter,
+  TableDetail,
+  TableRef,
+  TableSummary,
+} from '../../discovery/types.js';
 import type { ResolvedConnection } from '../../runtime/driver.js';
 import { sha256Hex } from '../../util/canonical.js';
 import type { JsonValue } from '../../yaml/json.js';
 import { MysqlClient, type MysqlSettings, mysqlSettings, mysqlStepError, quoteMysqlIdent } from './client.js';
 import { duckdbTypeForColumnType } from './types.js';
 
-const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+const str = (v: unknown): string =>
+  v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
 
 /** A value as JSON: safe integers and finite doubles as numbers, everything else exact as text, bytes as hex. */
 export function jsonSafe(value: unknown): JsonValue {

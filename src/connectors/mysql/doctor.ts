@@ -64,7 +64,11 @@ export async function doctorMysql(connection: ResolvedConnection, timeoutMs: num
   } catch (error) {
     const kind = classifyMysqlError(error);
     const mapped = mysqlStepError(error, { settings, phase: 'discover' });
-    return { status: STATUS[kind] ?? 'error', latencyMs: elapsed(), message: scrub(mapped.message, settings) };
+    return {
+      status: STATUS[kind] ?? 'error',
+      latencyMs: elapsed(),
+      message: scrub(mapped.message, settings),
+    };
   } finally {
     if (timer) clearTimeout(timer);
     await client?.end().catch(() => undefined);

@@ -142,15 +142,35 @@ export function planColumn(field: FieldPacket): Omit<ColumnPlan, 'name'> {
           duckdbType: 'BOOLEAN',
           widenTo: unsigned ? 'UTINYINT' : 'TINYINT',
         };
-      return { ...base, sourceType: `TINYINT${u}`, kind: 'int', duckdbType: unsigned ? 'UTINYINT' : 'TINYINT' };
+      return {
+        ...base,
+        sourceType: `TINYINT${u}`,
+        kind: 'int',
+        duckdbType: unsigned ? 'UTINYINT' : 'TINYINT',
+      };
     case MysqlType.SHORT:
-      return { ...base, sourceType: `SMALLINT${u}`, kind: 'int', duckdbType: unsigned ? 'USMALLINT' : 'SMALLINT' };
+      return {
+        ...base,
+        sourceType: `SMALLINT${u}`,
+        kind: 'int',
+        duckdbType: unsigned ? 'USMALLINT' : 'SMALLINT',
+      };
     case MysqlType.INT24:
-      return { ...base, sourceType: `MEDIUMINT${u}`, kind: 'int', duckdbType: unsigned ? 'UINTEGER' : 'INTEGER' };
+      return {
+        ...base,
+        sourceType: `MEDIUMINT${u}`,
+        kind: 'int',
+        duckdbType: unsigned ? 'UINTEGER' : 'INTEGER',
+      };
     case MysqlType.LONG:
       return { ...base, sourceType: `INT${u}`, kind: 'int', duckdbType: unsigned ? 'UINTEGER' : 'INTEGER' };
     case MysqlType.LONGLONG:
-      return { ...base, sourceType: `BIGINT${u}`, kind: 'bigint', duckdbType: unsigned ? 'UBIGINT' : 'BIGINT' };
+      return {
+        ...base,
+        sourceType: `BIGINT${u}`,
+        kind: 'bigint',
+        duckdbType: unsigned ? 'UBIGINT' : 'BIGINT',
+      };
     case MysqlType.YEAR:
       return { ...base, sourceType: 'YEAR', kind: 'year', duckdbType: 'SMALLINT' };
     case MysqlType.FLOAT:
@@ -241,14 +261,23 @@ export function planColumn(field: FieldPacket): Omit<ColumnPlan, 'name'> {
       if (flags & FLAG_SET) return { ...base, sourceType: 'SET', kind: 'text', duckdbType: 'VARCHAR' };
       const isBlobType = type >= MysqlType.TINY_BLOB && type <= MysqlType.BLOB;
       if (binary) {
-        const sourceType = isBlobType ? 'BLOB' : type === MysqlType.STRING ? `BINARY(${length})` : `VARBINARY(${length})`;
+        const sourceType = isBlobType
+          ? 'BLOB'
+          : type === MysqlType.STRING
+            ? `BINARY(${length})`
+            : `VARBINARY(${length})`;
         return { ...base, sourceType, kind: 'blob', duckdbType: 'BLOB' };
       }
       const sourceType = isBlobType ? 'TEXT' : type === MysqlType.STRING ? 'CHAR' : 'VARCHAR';
       return { ...base, sourceType, kind: 'text', duckdbType: 'VARCHAR' };
     }
     default:
-      return { ...base, sourceType: `type ${type}`, kind: binary ? 'blob' : 'text', duckdbType: binary ? 'BLOB' : 'VARCHAR' };
+      return {
+        ...base,
+        sourceType: `type ${type}`,
+        kind: binary ? 'blob' : 'text',
+        duckdbType: binary ? 'BLOB' : 'VARCHAR',
+      };
   }
 }
 
@@ -256,7 +285,10 @@ export function planColumn(field: FieldPacket): Omit<ColumnPlan, 'name'> {
  * Plans every column of a result set; duplicate names (DuckDB names are case-insensitive) get `_2`, `_3`, ….
  * Returns the renames so the caller can report them.
  */
-export function planColumns(fields: readonly FieldPacket[]): { columns: ColumnPlan[]; renamed: [string, string][] } {
+export function planColumns(fields: readonly FieldPacket[]): {
+  columns: ColumnPlan[];
+  renamed: [string, string][];
+} {
   const taken = new Set<string>();
   const renamed: [string, string][] = [];
   const columns = fields.map((field) => {
@@ -360,7 +392,11 @@ const VARCHAR_DEFAULT = 255;
 const MAX_KEY_CHARS = 768;
 
 /** A MySQL type for a DuckDB column, for CREATE TABLE. Returns undefined for types Osiris cannot write. */
-export function mysqlTypeForDuckdb(duckType: string, stats: ColumnStats = {}, isKey = false): string | undefined {
+export function mysqlTypeForDuckdb(
+  duckType: string,
+  stats: ColumnStats = {},
+  isKey = false,
+): string | undefined {
   const t = duckType.toUpperCase().trim();
   const dec = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
   if (dec) return `DECIMAL(${dec[1]},${dec[2]})`;

@@ -224,9 +224,7 @@ export async function connectPg(target: PgTarget, options: ConnectOptions = {}):
     password: target.password ?? '',
     ssl: sslOption(target.sslmode),
     connectionTimeoutMillis: options.timeoutMs ?? 10_000,
-    application_name: options.applicationName
-      ? `osiris ${options.applicationName}`.slice(0, 63)
-      : 'osiris',
+    application_name: options.applicationName ? `osiris ${options.applicationName}`.slice(0, 63) : 'osiris',
     keepAlive: true,
   });
   let background: Error | undefined;
@@ -268,7 +266,9 @@ export const SESSION_SETTINGS = [
 ].join('; ');
 
 /** Per-query type parsers that hand every value over as the server's text (nothing becomes a JS number or Date). */
-export const RAW_TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+export const RAW_TEXT_TYPES = {
+  getTypeParser: () => (value: string) => value,
+} as unknown as pg.CustomTypesConfig;
 
 /** A Postgres identifier, always quoted. */
 export function pgIdent(name: string): string {

@@ -26,7 +26,10 @@ const STATUS: Partial<Record<PgErrorKind, DoctorStatus>> = {
   timeout: 'timeout',
 };
 
-export async function doctorPostgres(connection: ResolvedConnection, timeoutMs: number): Promise<DoctorResult> {
+export async function doctorPostgres(
+  connection: ResolvedConnection,
+  timeoutMs: number,
+): Promise<DoctorResult> {
   if (connection.family === 'supabase' && !hasPgFields(connectionFields(connection))) {
     const { doctorSupabaseRest } = await import('../supabase/doctor.js');
     return doctorSupabaseRest(connection, timeoutMs);

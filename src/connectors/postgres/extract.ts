@@ -41,7 +41,7 @@ import { DUCKDB_MAX_DECIMAL_PRECISION, NUMERIC_AUTO, planReadColumn, type ReadCo
 /** Rows appended to DuckDB per batch unless the step says otherwise. */
 export const DEFAULT_EXTRACT_BATCH = 50_000;
 /** A batch is also cut when its text reaches this size, so wide rows stay bounded. */
-const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 interface SourcePlan {
   /** The SELECT (without trailing semicolon) whose rows are read. */
@@ -77,7 +77,14 @@ export async function stepConnect(ctx: StepContext, target: PgTarget): Promise<P
       connectionErrorCode(info.kind) ?? 'connection.failed',
       `step '${ctx.stepId}': ${describeConnectionFailure(target, info)}`,
       connectionHint(target, info),
-      { details: { connection: target.label, host: target.host, port: target.port, database: target.database } },
+      {
+        details: {
+          connection: target.label,
+          host: target.host,
+          port: target.port,
+          database: target.database,
+        },
+      },
     );
   }
 }
@@ -112,7 +119,9 @@ function guard(ctx: StepContext, key: string, sql: string, shownSql: string): vo
     key === 'where'
       ? 'write only a condition in where (no semicolons, no data-changing statements)'
       : 'extractors only read: use one SELECT (or WITH … SELECT) statement',
-    { details: { key, keyword: check.keyword, line: check.line, col: check.col, sql: shownSql.slice(0, 200) } },
+    {
+      details: { key, keyword: check.keyword, line: check.line, col: check.col, sql: shownSql.slice(0, 200) },
+    },
   );
 }
 
@@ -138,7 +147,8 @@ function planSource(ctx: StepContext, target: PgTarget): SourcePlan {
     guard(ctx, 'query', query, query);
     const body = stripTrailingSemicolon(query);
     const plain = ['SHOW', 'EXPLAIN'].includes(leadingKeyword(body));
-    const sql = limit !== undefined && !plain ? `SELECT * FROM (\n${body}\n) AS osiris_limited LIMIT ${limit}` : body;
+    const sql =
+      limit !== undefined && !plain ? `SELECT * FROM (\n${body}\n) AS osiris_limited LIMIT ${limit}` : body;
     return { sql, shown: 'the query', table: undefined, schema: undefined, plain, userQuery: body };
   }
   if (table === undefined || table.trim() === '')
@@ -213,8 +223,8 @@ function outputDdl(out: string, columns: ReadColumn[]): string {
 }
 
 interface Loader {
-  /** Adds lines (without their newline); may wait for DuckDB when two batches are pending. */
-  add(lines: string[], bytes: number): Promise<void>;
+  /** Adds a block of `lines` lines (joined by newlines); may wait for DuckDB when two batches are pending. */
+  add(block: string, lines: number, bytes: number): Promise<void>;
   /** Loads what is pending and waits for DuckDB. */
   finish(): Promise<void>;
   rows(): number;
@@ -242,19 +252,21 @@ async function createLoader(
   const insertSql = `INSERT INTO ${out} SELECT ${exprs.join(', ')} FROM (SELECT ${split} AS p FROM ${stage})`;
 
   let pending: string[] = [];
+  let pendingRows = 0;
   let pendingBytes = 0;
   let inflight: Promise<void> | undefined;
   let inflightDone = false;
   let failure: unknown;
   let loaded = 0;
 
-  const start = async (lines: string[]) => {
+  const start = async (blocks: string[], rows: number) => {
     const appender = await duck.createAppender(stageName, 'main', 'temp');
     try {
-      for (const line of lines) {
-        appender.appendVarchar(line);
-        appender.endRow();
-      }
+      for (const block of blocks)
+        for (const line of block.split('\n')) {
+          appender.appendVarchar(line);
+          appender.endRow();
+        }
       appender.flushSync();
     } finally {
       appender.closeSync();
@@ -263,7 +275,7 @@ async function createLoader(
     inflight = duck.run(insertSql).then(
       async () => {
         await duck.run(`DELETE FROM ${stage}`);
-        loaded += lines.length;
+        loaded += rows;
         ctx.progress(loaded);
         inflightDone = true;
       },
@@ -280,18 +292,21 @@ async function createLoader(
   };
   const cut = async () => {
     await settle();
-    const lines = pending;
+    const blocks = pending;
+    const rows = pendingRows;
     pending = [];
+    pendingRows = 0;
     pendingBytes = 0;
-    if (lines.length) await start(lines);
+    if (rows) await start(blocks, rows);
   };
   return {
-    async add(lines, bytes) {
-      for (const l of lines) pending.push(l);
+    async add(block, lines, bytes) {
+      pending.push(block);
+      pendingRows += lines;
       pendingBytes += bytes;
-      const full = pending.length >= batchRows || pendingBytes >= BATCH_BYTES;
+      const full = pendingRows >= batchRows || pendingBytes >= BATCH_BYTES;
       if (!full) return;
-      const overfull = pending.length >= 2 * batchRows || pendingBytes >= 2 * BATCH_BYTES;
+      const overfull = pendingRows >= 2 * batchRows || pendingBytes >= 2 * BATCH_BYTES;
       if (inflight && !inflightDone && !overfull) return;
       await cut();
     },
@@ -342,8 +357,16 @@ async function sizeNumericColumns(ctx: StepContext, out: string, columns: ReadCo
               coalesce(max(length(split_part(${c}, '.', 2))), 0)
        FROM ${out} WHERE ${c} IS NOT NULL`,
     );
-    const [bad, intDigits, scale] = (reader.getRows()[0] ?? [0, 0, 0]).map(Number) as [number, number, number];
-    if (bad === 0 && scale <= DUCKDB_MAX_DECIMAL_PRECISION && intDigits <= DUCKDB_MAX_DECIMAL_PRECISION - scale) {
+    const [bad, intDigits, scale] = (reader.getRows()[0] ?? [0, 0, 0]).map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    if (
+      bad === 0 &&
+      scale <= DUCKDB_MAX_DECIMAL_PRECISION &&
+      intDigits <= DUCKDB_MAX_DECIMAL_PRECISION - scale
+    ) {
       const type = `DECIMAL(${DUCKDB_MAX_DECIMAL_PRECISION},${scale})`;
       await ctx.duck.run(`ALTER TABLE ${out} ALTER COLUMN ${c} TYPE ${type} USING CAST(${c} AS ${type})`);
       col.duckType = type;
@@ -422,7 +445,9 @@ async function toExtractError(
 ): Promise<StepError> {
   if (error instanceof StepError) return error;
   if (ctx.signal.aborted)
-    return new StepError('runtime.cancelled', `step '${ctx.stepId}' was cancelled`, undefined, { cause: error });
+    return new StepError('runtime.cancelled', `step '${ctx.stepId}' was cancelled`, undefined, {
+      cause: error,
+    });
   const info = classifyPgError(session?.backgroundError ?? error);
   const details: Record<string, JsonValue> = { connection: target.label, source: plan.shown };
   const connCode = connectionErrorCode(info.kind);
@@ -483,11 +508,15 @@ async function toExtractError(
   }
 }
 
-/** Splits COPY text output into lines, holding back an incomplete last line. */
-class LineSplitter {
+/**
+ * Cuts COPY text output into blocks of whole lines (one string per block, newlines inside, no trailing
+ * newline), holding back an incomplete last line. Lines are counted on the bytes, so no per-line string
+ * exists until a batch is appended to DuckDB.
+ */
+class BlockSplitter {
   private rest: Buffer[] = [];
 
-  push(chunk: Buffer): { lines: string[]; bytes: number } | undefined {
+  push(chunk: Buffer): { text: string; lines: number; bytes: number } | undefined {
     const last = chunk.lastIndexOf(10);
     if (last < 0) {
       this.rest.push(chunk);
@@ -501,8 +530,10 @@ class LineSplitter {
       end = head.length + last;
       this.rest = [];
     }
-    if (end + 1 < data.length) this.rest.push(data.subarray(end + 1));
-    return { lines: data.toString('utf8', 0, end).split('\n'), bytes: end + 1 };
+    if (end + 1 < data.length) this.rest.push(Buffer.from(data.subarray(end + 1)));
+    let lines = 0;
+    for (let i = data.indexOf(10); i !== -1 && i <= end; i = data.indexOf(10, i + 1)) lines++;
+    return { text: data.toString('utf8', 0, end), lines, bytes: end + 1 };
   }
 
   leftover(): number {
@@ -598,7 +629,10 @@ export async function runPostgresExtract(ctx: StepContext, options: ExtractOptio
             'extract.type_error',
             `step '${ctx.stepId}': column '${bad.column.name}' (${bad.column.sourceType}) of ${plan.shown}: value '${bad.value.slice(0, 60)}' cannot be represented as DuckDB ${bad.column.duckType}: ${duckMsg}`,
             'cast the column in a query (e.g. col::text) to keep it as text',
-            { cause: error, details: { connection: target.label, source: plan.shown, column: bad.column.name } },
+            {
+              cause: error,
+              details: { connection: target.label, source: plan.shown, column: bad.column.name },
+            },
           );
         throw new StepError(
           'extract.type_error',
@@ -609,11 +643,11 @@ export async function runPostgresExtract(ctx: StepContext, options: ExtractOptio
       });
       try {
         stream = client.query(copyTo(sent));
-        const splitter = new LineSplitter();
+        const splitter = new BlockSplitter();
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           bytes += chunk.length;
           const cut = splitter.push(chunk);
-          if (cut) await loader.add(cut.lines, cut.bytes);
+          if (cut) await loader.add(cut.text, cut.lines, cut.bytes);
         }
         if (splitter.leftover() > 0)
           throw new StepError(

@@ -1,5 +1,5 @@
 /**
- * The Postgres ⇄ DuckDB type map (docs/reference/types-postgres.md), as data plus the SQL that moves values
+ * The Postgres ⇄ DuckDB type map (docs/reference/types.md), as data plus the SQL that moves values
  * across exactly.
  *
  * Reading: every value leaves Postgres as text (COPY … TO STDOUT, text format), lands in DuckDB as VARCHAR and
@@ -243,7 +243,8 @@ export function planReadColumn(
         const text = unescapeCopyText(copyNull(raw));
         const list = `CAST(CAST(${text} AS JSON) AS VARCHAR[])`;
         if (element === 'VARCHAR') return list;
-        if (DATED_ELEMENTS.has(element)) return `list_transform(${list}, x -> CAST(${bcToDuck('x')} AS ${element}))`;
+        if (DATED_ELEMENTS.has(element))
+          return `list_transform(${list}, x -> CAST(${bcToDuck('x')} AS ${element}))`;
         return `CAST(${list} AS ${element}[])`;
       },
     };

@@ -69,7 +69,13 @@ function checkIdentifier(ctx: StepContext, what: string, name: string, key: stri
   if (!identifierTooLong(name)) return;
   throw new StepError(
     'config.invalid',
-    `step '${ctx.stepId}': ${what} '${name}' is ${Buffer.byteLength(name, 'utf8')} bytes long; Postgres cuts identifiers at ${MAX_IDENTIFIER_BYTES} bytes, so it would silently become '${Buffer.from(name, 'utf8').subarray(0, MAX_IDENTIFIER_BYTES).toString('utf8').replace(/\uFFFD$/, '')}'`,
+    `step '${ctx.stepId}': ${what} '${name}' is ${Buffer.byteLength(name, 'utf8')} bytes long; Postgres cuts identifiers at ${MAX_IDENTIFIER_BYTES} bytes, so it would silently become '${Buffer.from(
+      name,
+      'utf8',
+    )
+      .subarray(0, MAX_IDENTIFIER_BYTES)
+      .toString('utf8')
+      .replace(/\uFFFD$/, '')}'`,
     key === 'column'
       ? 'rename the column in an upstream duckdb.processor step (SELECT long_name AS short_name …)'
       : `choose a ${what} name of at most ${MAX_IDENTIFIER_BYTES} bytes`,

@@ -6,7 +6,10 @@ import type { DoctorResult } from '../../discovery/types.js';
 import type { ResolvedConnection } from '../../runtime/driver.js';
 import { PostgrestClient, RestError, restSettings } from './rest.js';
 
-export async function doctorSupabaseRest(connection: ResolvedConnection, timeoutMs: number): Promise<DoctorResult> {
+export async function doctorSupabaseRest(
+  connection: ResolvedConnection,
+  timeoutMs: number,
+): Promise<DoctorResult> {
   const label = `@${connection.family}.${connection.alias}`;
   const settings = restSettings(connection.fields, label, undefined);
   if (!settings)
@@ -17,12 +20,20 @@ export async function doctorSupabaseRest(connection: ResolvedConnection, timeout
     };
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const client = new PostgrestClient(settings, { retries: 0, timeoutMs: Math.max(100, Math.floor(timeoutMs)) });
+  const client = new PostgrestClient(settings, {
+    retries: 0,
+    timeoutMs: Math.max(100, Math.floor(timeoutMs)),
+  });
   try {
     const status = await client.probe();
-    return { status: 'ok', latencyMs: elapsed(), message: `${label}: REST API at ${settings.url} answered HTTP ${status}` };
+    return {
+      status: 'ok',
+      latencyMs: elapsed(),
+      message: `${label}: REST API at ${settings.url} answered HTTP ${status}`,
+    };
   } catch (error) {
-    if (!(error instanceof RestError)) return { status: 'error', latencyMs: elapsed(), message: `${label}: ${String(error)}` };
+    if (!(error instanceof RestError))
+      return { status: 'error', latencyMs: elapsed(), message: `${label}: ${String(error)}` };
     const status =
       error.kind === 'auth_failed'
         ? 'auth_failed'

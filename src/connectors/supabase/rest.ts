@@ -25,7 +25,8 @@ export function restSettings(
   schema: string | undefined,
 ): RestSettings | undefined {
   const url = typeof fields.url === 'string' ? fields.url.trim().replace(/\/+$/, '') : '';
-  const pick = (k: string) => (typeof fields[k] === 'string' && fields[k] !== '' ? (fields[k] as string) : undefined);
+  const pick = (k: string) =>
+    typeof fields[k] === 'string' && fields[k] !== '' ? (fields[k] as string) : undefined;
   const key = pick('service_role_key') ?? pick('key') ?? pick('anon_key');
   if (!/^https?:\/\//i.test(url) || !key) return undefined;
   const s = schema ?? (typeof fields.schema === 'string' && fields.schema !== '' ? fields.schema : 'public');
@@ -160,7 +161,12 @@ export class PostgrestClient {
   async insert(
     table: string,
     body: string,
-    options: { columns: string[]; onConflict?: string[]; signal?: AbortSignal; onRetry?: (n: RetryNotice) => void },
+    options: {
+      columns: string[];
+      onConflict?: string[];
+      signal?: AbortSignal;
+      onRetry?: (n: RetryNotice) => void;
+    },
   ): Promise<void> {
     const params = new URLSearchParams();
     params.set('columns', options.columns.map(restColumn).join(','));
@@ -238,7 +244,10 @@ export class PostgrestClient {
         }
         const kind = kindOf(res.status, code);
         failure = new RestError(
-          mask(`HTTP ${res.status} from ${where}${code ? ` (${code})` : ''}: ${detail || res.statusText}`, this.settings.key),
+          mask(
+            `HTTP ${res.status} from ${where}${code ? ` (${code})` : ''}: ${detail || res.statusText}`,
+            this.settings.key,
+          ),
           kind,
           res.status,
           code,

@@ -7,11 +7,12 @@
  * transaction, so a failure after some batches leaves those rows written (upsert is idempotent: rerun it);
  * `replace` is refused because REST cannot swap a table atomically; tables cannot be created.
  */
+
+import { closestMatch } from '../../diagnostics/suggest.js';
 import { describeTable, quoteIdent, quoteLiteral, tableRowCount } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
 import { singleInput } from '../../runtime/file-output.js';
 import { StepConfig } from '../../runtime/step-config.js';
-import { closestMatch } from '../../diagnostics/suggest.js';
 import { PostgrestClient, RestError, type RestSettings } from './rest.js';
 
 /** Rows per REST request unless the step says otherwise. */
@@ -22,7 +23,8 @@ export function restJsonValue(col: string, duckType: string): string {
   const t = duckType.trim().toUpperCase();
   if (t === 'BLOB') return `to_json('\\x' || hex(${col}))`;
   if (t === 'JSON') return col;
-  if (/^(DECIMAL|HUGEINT|UHUGEINT|BIGINT|UBIGINT|BIGNUM|VARINT)/.test(t)) return `to_json(CAST(${col} AS VARCHAR))`;
+  if (/^(DECIMAL|HUGEINT|UHUGEINT|BIGINT|UBIGINT|BIGNUM|VARINT)/.test(t))
+    return `to_json(CAST(${col} AS VARCHAR))`;
   if (t === 'FLOAT' || t === 'DOUBLE')
     return `CASE WHEN isfinite(${col}) THEN CAST(CAST(${col} AS VARCHAR) AS JSON) ELSE to_json(CAST(${col} AS VARCHAR)) END`;
   if (t === 'TIMESTAMP_NS') return `to_json(CAST(CAST(${col} AS TIMESTAMP) AS VARCHAR))`;
@@ -82,7 +84,9 @@ export async function runSupabaseRestWrite(ctx: StepContext, settings: RestSetti
     channel: 'rest',
   });
   const pairs = columns.map((c) => `${quoteLiteral(c.name)}, ${restJsonValue(quoteIdent(c.name), c.type)}`);
-  const result = await ctx.duck.stream(`SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) FROM ${input.table}`);
+  const result = await ctx.duck.stream(
+    `SELECT CAST(json_object(${pairs.join(', ')}) AS VARCHAR) FROM ${input.table}`,
+  );
   let written = 0;
   let bytes = 0;
   let batch: string[] = [];
@@ -170,19 +174,46 @@ function restFailure(
   const base = `step '${ctx.stepId}': writing ${shown} through the REST API of ${settings.label} failed${tried}: ${error.message}${already}`;
   switch (error.kind) {
     case 'auth_failed':
-      return new StepError('connection.auth_failed', base, `check key / service_role_key of ${settings.label}; writes need the service_role key or a role allowed by row-level security`, { details });
+      return new StepError(
+        'connection.auth_failed',
+        base,
+        `check key / service_role_key of ${settings.label}; writes need the service_role key or a role allowed by row-level security`,
+        { details },
+      );
     case 'missing_table':
-      return new StepError('write.schema_mismatch', base, `create the table first (the REST API cannot create tables), or add pg_dsn to ${settings.label} so create_if_missing can create it`, { details });
+      return new StepError(
+        'write.schema_mismatch',
+        base,
+        `create the table first (the REST API cannot create tables), or add pg_dsn to ${settings.label} so create_if_missing can create it`,
+        { details },
+      );
     case 'missing_column':
-      return new StepError('write.schema_mismatch', base, 'the input has a column the table lacks; rename or drop it upstream', { details });
+      return new StepError(
+        'write.schema_mismatch',
+        base,
+        'the input has a column the table lacks; rename or drop it upstream',
+        { details },
+      );
     case 'conflict':
-      return new StepError('validation.constraint_violation', base, mode === 'append' ? "use write_mode 'upsert' with primary_key" : 'deduplicate the input upstream', { details });
+      return new StepError(
+        'validation.constraint_violation',
+        base,
+        mode === 'append' ? "use write_mode 'upsert' with primary_key" : 'deduplicate the input upstream',
+        { details },
+      );
     case 'bad_value':
-      return new StepError('write.schema_mismatch', base, 'make the input values fit the target column types', { details });
+      return new StepError(
+        'write.schema_mismatch',
+        base,
+        'make the input values fit the target column types',
+        { details },
+      );
     case 'too_large':
       return new StepError('write.failed', base, 'lower batch_size', { details });
     case 'unreachable':
-      return new StepError('connection.failed', base, `check url of ${settings.label} and the network`, { details });
+      return new StepError('connection.failed', base, `check url of ${settings.label} and the network`, {
+        details,
+      });
     case 'timeout':
       return new StepError('connection.timeout', base, 'raise timeout or lower batch_size', { details });
     default:

@@ -1,17 +1,15 @@
 /**
- * The MySQL DiscoveryAdapter and doctor directly (the generic discovery/doctor layers are tested in
- * test/integration/discovery/): tables with estimates, columns with MySQL and DuckDB types, keys, JSON-safe
- * samples, the schema fingerprint, and doctor statuses.
+ * The MySQL DiscoveryAdapter directly (the generic discovery layer is tested in test/integration/discovery/):
+ * tables with estimates, columns with MySQL and DuckDB types, keys, JSON-safe samples, the schema fingerprint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connector } from '../../../src/connectors/mysql/index.js';
 import { mysqlUnavailable } from '../../helpers/databases.js';
-import { silentServer } from '../discovery/helpers.js';
-import { createTestDb, type MysqlTestDb } from './helpers.js';
+import { createTestDb, failure, type MysqlTestDb } from './helpers.js';
 
 const why = await mysqlUnavailable();
 
-describe.skipIf(why !== undefined)('MySQL connector: discovery and doctor', () => {
+describe.skipIf(why !== undefined)('MySQL connector: discovery', () => {
   let db: MysqlTestDb;
 
   beforeAll(async () => {
@@ -48,7 +46,9 @@ describe.skipIf(why !== undefined)('MySQL connector: discovery and doctor', () =
 
       const orders = await d.describeTable({ schema: db.name, name: 'orders' });
       expect(orders.primaryKey).toEqual(['id', 'line']);
-      expect(orders.columns.map((c) => [c.name, c.sourceType, c.duckdbType, c.nullable, c.primaryKeyPosition])).toEqual([
+      expect(
+        orders.columns.map((c) => [c.name, c.sourceType, c.duckdbType, c.nullable, c.primaryKeyPosition]),
+      ).toEqual([
         ['id', 'bigint(20) unsigned', 'UBIGINT', false, 1],
         ['line', 'smallint(6)', 'SMALLINT', false, 2],
         ['amount', 'decimal(65,30)', 'DECIMAL(38,30)', true, null],
@@ -74,7 +74,7 @@ describe.skipIf(why !== undefined)('MySQL connector: discovery and doctor', () =
       expect(JSON.parse(JSON.stringify(samples))).toEqual(samples);
       expect(await d.sampleRows({ schema: db.name, name: 'orders' }, 0)).toEqual([]);
 
-      const missing = await d.describeTable({ schema: db.name, name: 'nope' }).catch((e: unknown) => e as Error & { code?: string });
+      const missing = await failure(d.describeTable({ schema: db.name, name: 'nope' }));
       expect(missing.code).toBe('discover.table_not_found');
       expect(missing.message).toContain('@mysql.test');
     } finally {
@@ -93,31 +93,6 @@ describe.skipIf(why !== undefined)('MySQL connector: discovery and doctor', () =
       expect(await d.schemaFingerprint()).not.toBe(first);
     } finally {
       await d.close();
-    }
-  });
-
-  it('doctor tells ok, auth failed, database missing, unreachable and timeout apart', async () => {
-    const silent = await silentServer();
-    try {
-      const ok = await connector.doctor(db.connection(), 2000);
-      expect(ok).toMatchObject({ status: 'ok' });
-      expect(ok.serverVersion).toMatch(/MariaDB|^\d+\.\d+/);
-      const secret = 'Wr0ng-Secret-Value';
-      const auth = await connector.doctor(db.connection({ password: secret }), 2000);
-      expect(auth.status).toBe('auth_failed');
-      expect(auth.message).toContain('@mysql.test');
-      expect(auth.message).not.toContain(secret);
-      expect((await connector.doctor(db.connection({ database: `${db.name}_nope` }), 2000)).status).toBe(
-        'database_missing',
-      );
-      expect((await connector.doctor(db.connection({ port: 1 }), 2000)).status).toBe('unreachable');
-      expect((await connector.doctor(db.connection({ host: 'no-such-host.invalid' }), 2000)).status).toBe('unreachable');
-      const started = Date.now();
-      const slow = await connector.doctor(db.connection({ port: silent.port }), 800);
-      expect(slow.status).toBe('timeout');
-      expect(Date.now() - started).toBeLessThan(3000);
-    } finally {
-      await silent.close();
     }
   });
 });

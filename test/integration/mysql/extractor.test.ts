@@ -53,15 +53,20 @@ describe.skipIf(why !== undefined)('mysql.extractor', () => {
   it('reads a whole table', async () => {
     const result = await run('movies', { table: 'movies' });
     expect(result).toMatchObject({ rowsRead: 5, rowsOut: 5, outputs: ['@mysql.test/movies'] });
-    expect(await plane.rows('SELECT id, title, CAST(rating AS VARCHAR) AS rating FROM movies ORDER BY id LIMIT 1')).toEqual([
-      { id: 1, title: 'Cléo de 5 à 7', rating: '7.9' },
-    ]);
+    expect(
+      await plane.rows('SELECT id, title, CAST(rating AS VARCHAR) AS rating FROM movies ORDER BY id LIMIT 1'),
+    ).toEqual([{ id: 1, title: 'Cléo de 5 à 7', rating: '7.9' }]);
     const metrics = plane.recorded.get('movies')?.metrics ?? [];
     expect(metrics.find((m) => m.name === 'rows_read')?.value).toBe(5);
   });
 
   it('narrows a table with columns, where and limit', async () => {
-    await run('kurosawa', { table: 'movies', columns: ['title', 'year'], where: 'director_id = 2 -- trailing comment', limit: 2 });
+    await run('kurosawa', {
+      table: 'movies',
+      columns: ['title', 'year'],
+      where: 'director_id = 2 -- trailing comment',
+      limit: 2,
+    });
     const rows = await plane.rows('SELECT * FROM kurosawa ORDER BY title');
     expect(rows).toHaveLength(2);
     expect(Object.keys(rows[0] ?? {})).toEqual(['title', 'year']);
@@ -123,7 +128,10 @@ describe.skipIf(why !== undefined)('mysql.extractor', () => {
     const del = await failure(run('bad2', { query: 'WITH x AS (SELECT 1) DELETE FROM movies' }));
     expect(del.details).toMatchObject({ keyword: 'DELETE' });
     const where = await failure(run('bad3', { table: 'movies', where: '1=1; DELETE FROM movies' }));
-    expect(where).toMatchObject({ code: 'extract.not_read_only', details: { key: 'where', line: 1, column: 6 } });
+    expect(where).toMatchObject({
+      code: 'extract.not_read_only',
+      details: { key: 'where', line: 1, column: 6 },
+    });
     const outfile = await failure(run('bad4', { query: "SELECT * FROM movies INTO OUTFILE '/tmp/x'" }));
     expect(outfile.details).toMatchObject({ keyword: 'INTO' });
     expect(await db.rows('SELECT COUNT(*) AS n FROM movies')).toEqual([{ n: '5' }]);
@@ -135,9 +143,9 @@ describe.skipIf(why !== undefined)('mysql.extractor', () => {
     expect(result.rowsRead).toBe(LARGE);
     const progress = plane.recorded.get('large')?.progress ?? [];
     expect(progress).toEqual([25_000, 50_000, 75_000, 100_000, LARGE]);
-    expect(await plane.rows('SELECT count(*) AS n, sum(id) AS s, max("at")::VARCHAR AS m FROM large')).toEqual([
-      { n: String(LARGE), s: String((LARGE * (LARGE + 1)) / 2), m: '2024-01-02 09:20:00' },
-    ]);
+    expect(
+      await plane.rows('SELECT count(*) AS n, sum(id) AS s, max("at")::VARCHAR AS m FROM large'),
+    ).toEqual([{ n: String(LARGE), s: String((LARGE * (LARGE + 1)) / 2), m: '2024-01-02 09:20:00' }]);
     // Rows go straight into DuckDB: the process does not grow by anything like the result's size.
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
   });
@@ -148,11 +156,15 @@ describe.skipIf(why !== undefined)('mysql.extractor', () => {
     setTimeout(() => controller.abort(), 200);
     const error = await failure(pending);
     expect(error.code).toBe('runtime.cancelled');
-    expect(await plane.rows("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'cancelled'")).toEqual([
-      { n: '0' },
-    ]);
+    expect(
+      await plane.rows("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'cancelled'"),
+    ).toEqual([{ n: '0' }]);
     // and the server stopped the statement (it would otherwise sleep through 120k rows)
-    expect(await db.rows('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [db.name])).toEqual([]);
+    expect(
+      await db.rows('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [
+        db.name,
+      ]),
+    ).toEqual([]);
   });
 
   it('config errors: both or neither of query and table', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { driver as extractor } from '../../../src/components/mysql.extractor/driver.js';
-import { driver as writer } from '../../../src/components/mysql.writer/driver.js';
+import { forceLoadMethod, driver as writer } from '../../../src/components/mysql.writer/driver.js';
 import type { ResolvedConnection, StepResult } from '../../../src/runtime/driver.js';
 import type { JsonObject } from '../../../src/yaml/json.js';
 import { mysqlUnavailable } from '../../helpers/databases.js';
@@ -50,7 +50,7 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
     config: JsonObject,
     options: { method?: 'insert' | 'load_data'; connection?: ResolvedConnection } = {},
   ): Promise<StepResult> => {
-    if (options.method) process.env.OSIRIS_MYSQL_LOAD = options.method;
+    forceLoadMethod(options.method);
     try {
       n += 1;
       return await plane.runStep(writer, `w${n}`, config, {
@@ -58,7 +58,7 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
         needs: [input],
       });
     } finally {
-      delete process.env.OSIRIS_MYSQL_LOAD;
+      forceLoadMethod(undefined);
     }
   };
   const failure = (p: Promise<unknown>) =>
@@ -91,14 +91,20 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
       const before = await db.fingerprint('target');
       const error = await failure(write('long_input', { table: 'target', write_mode: 'append' }, { method }));
       expect(error.code).toBe('write.value_too_long');
-      expect(error.details).toMatchObject({ column: 'name', connection: '@mysql.test', table: `${db.name}.target` });
+      expect(error.details).toMatchObject({
+        column: 'name',
+        connection: '@mysql.test',
+        table: `${db.name}.target`,
+      });
       expect(error.message).toContain("column 'name'");
       expect(await db.fingerprint('target')).toEqual(before);
     });
 
     it(`value too long while replacing: the staging table goes, the target stays (${method})`, async () => {
       const before = await db.fingerprint('target');
-      const error = await failure(write('long_input', { table: 'target', write_mode: 'replace' }, { method }));
+      const error = await failure(
+        write('long_input', { table: 'target', write_mode: 'replace' }, { method }),
+      );
       expect(error.code).toBe('write.value_too_long');
       expect(await db.fingerprint('target')).toEqual(before);
       expect(await stageTables()).toEqual([]);
@@ -137,9 +143,11 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
         }
       })();
       const error = await failure(
-        write('big_input', { table: 'target', write_mode: mode, batch_size: 5000 }, { method }).finally(() => {
-          done = true;
-        }),
+        write('big_input', { table: 'target', write_mode: mode, batch_size: 5000 }, { method }).finally(
+          () => {
+            done = true;
+          },
+        ),
       );
       await killer;
       expect(killed).toBeDefined();
@@ -150,6 +158,35 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
       expect(await stageTables()).toEqual([]);
     });
   }
+
+  it('cancelled mid-load: runtime.cancelled, target unchanged, server statement stopped', {
+    timeout: 60_000,
+  }, async () => {
+    await db.admin.query('ALTER TABLE target MODIFY name VARCHAR(20) NOT NULL');
+    const before = await db.fingerprint('target');
+    const controller = new AbortController();
+    n += 1;
+    const pending = plane.runStep(
+      writer,
+      `w${n}`,
+      { table: 'target', write_mode: 'replace' },
+      {
+        connection: db.connection(),
+        needs: ['big_input'],
+        signal: controller.signal,
+      },
+    );
+    setTimeout(() => controller.abort(), 150);
+    const error = await failure(pending);
+    expect(error.code).toBe('runtime.cancelled');
+    expect(await db.fingerprint('target')).toEqual(before);
+    expect(await stageTables()).toEqual([]);
+    expect(
+      await db.rows('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [
+        db.name,
+      ]),
+    ).toEqual([]);
+  });
 
   it('wrong password: auth failed, the alias named, the password not', async () => {
     const before = await db.fingerprint('target');
@@ -163,7 +200,12 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
     expect(JSON.stringify(error.details)).not.toContain(secret);
     expect(await db.fingerprint('target')).toEqual(before);
     const read = await failure(
-      plane.runStep(extractor, 'ex_pw', { table: 'target' }, { connection: db.connection({ password: secret }) }),
+      plane.runStep(
+        extractor,
+        'ex_pw',
+        { table: 'target' },
+        { connection: db.connection({ password: secret }) },
+      ),
     );
     expect(read.code).toBe('connection.auth_failed');
     expect(read.message).not.toContain(secret);
@@ -171,7 +213,11 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
 
   it('unknown host', async () => {
     const error = await failure(
-      write('small_input', { table: 'target' }, { connection: db.connection({ host: 'no-such-host.invalid' }) }),
+      write(
+        'small_input',
+        { table: 'target' },
+        { connection: db.connection({ host: 'no-such-host.invalid' }) },
+      ),
     );
     expect(error.code).toBe('connection.unreachable');
     expect(error.message).toContain("unknown host 'no-such-host.invalid'");
@@ -194,20 +240,34 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
   });
 
   it('extractor: missing table, unknown database, unknown column', async () => {
-    const missing = await failure(plane.runStep(extractor, 'ex_missing', { table: 'nope' }, { connection: db.connection() }));
+    const missing = await failure(
+      plane.runStep(extractor, 'ex_missing', { table: 'nope' }, { connection: db.connection() }),
+    );
     expect(missing.code).toBe('extract.table_not_found');
     expect(missing.message).toContain("table 'nope'");
     expect(missing.message).toContain('@mysql.test');
     const nodb = await failure(
-      plane.runStep(extractor, 'ex_nodb', { table: 'target' }, { connection: db.connection({ database: `${db.name}_missing` }) }),
+      plane.runStep(
+        extractor,
+        'ex_nodb',
+        { table: 'target' },
+        { connection: db.connection({ database: `${db.name}_missing` }) },
+      ),
     );
     expect(nodb.code).toBe('connection.database_not_found');
     expect(nodb.message).toContain(`unknown database '${db.name}_missing'`);
     const nocol = await failure(
-      plane.runStep(extractor, 'ex_nocol', { table: 'target', columns: ['id', 'nme'] }, { connection: db.connection() }),
+      plane.runStep(
+        extractor,
+        'ex_nocol',
+        { table: 'target', columns: ['id', 'nme'] },
+        { connection: db.connection() },
+      ),
     );
     expect(nocol).toMatchObject({ code: 'extract.schema_mismatch', details: { column: 'nme' } });
     // a failed extract leaves no output table behind
-    expect(await plane.rows("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ex_%'")).toEqual([]);
+    expect(await plane.rows("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ex_%'")).toEqual(
+      [],
+    );
   });
 });

@@ -50,7 +50,14 @@ export async function createTestDb(prefix = 'osiris_test'): Promise<MysqlTestDb>
     connection: (overrides = {}) => ({
       family: 'mysql',
       alias: 'test',
-      fields: { host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, password: MYSQL.password, database: name, ...overrides },
+      fields: {
+        host: MYSQL.host,
+        port: MYSQL.port,
+        user: MYSQL.user,
+        password: MYSQL.password,
+        database: name,
+        ...overrides,
+      },
     }),
     rows,
     async fingerprint(table: string) {
@@ -77,4 +84,17 @@ export async function createTestDb(prefix = 'osiris_test'): Promise<MysqlTestDb>
       await admin.end();
     },
   };
+}
+
+/** A step error as tests look at it. */
+export type Failure = Error & { code?: string; details?: Record<string, unknown>; hint?: string };
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export function failure(p: Promise<unknown>): Promise<Failure> {
+  return p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e as Failure,
+  );
 }

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driver as extractor } from '../../../src/components/mysql.extractor/driver.js';
-import { driver as writer } from '../../../src/components/mysql.writer/driver.js';
+import { forceLoadMethod, driver as writer } from '../../../src/components/mysql.writer/driver.js';
 import { mysqlUnavailable } from '../../helpers/databases.js';
 import { openTestPlane, type TestPlane } from '../../helpers/step-context.js';
-import { createTestDb, type MysqlTestDb } from './helpers.js';
+import { createTestDb, failure, type MysqlTestDb } from './helpers.js';
 
 const why = await mysqlUnavailable();
 
@@ -35,7 +35,7 @@ const ROWS = [
     '23:59:59.999999', 2155,
     'b', 'x,z', '{"a": 12345678901234567890, "b": [1, 2.5, "😀"]}',
     x'00ff10', x'01020304', x'0a0d09',
-    'héllo 😀 \\\\ tab\\there\\nnewline ''q'' "dq"', '😀 emoji ✓', 'ab')`,
+    'héllo 😀 \\\\ tab\\there\\nnewline\\rcr ''q'' "dq" nul\\0byte', '😀 emoji ✓', 'ab')`,
   // zero dates, minimal values
   `(2, 0, b'0', b'0', b'0', 127, 0, 0, 8388607, 0, 9223372036854775807, 0,
     '-0.000000000000000000000000000001', '0.00', '-0.0000000001', -1.17549435e-38, -1e300,
@@ -92,7 +92,7 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
     await db.admin.query(`CREATE TABLE types_src (${COLUMNS}) CHARACTER SET utf8mb4`);
     await db.admin.query("SET SESSION sql_mode = ''");
     await db.admin.query(`INSERT INTO types_src VALUES ${ROWS.join(',\n')}`);
-    await db.admin.query("SET SESSION sql_mode = DEFAULT");
+    await db.admin.query('SET SESSION sql_mode = DEFAULT');
     await db.admin.query('CREATE TABLE types_back LIKE types_src');
   });
 
@@ -102,16 +102,23 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
   });
 
   it('reads every type into its DuckDB type with exact values', async () => {
-    const result = await plane.runStep(extractor, 'src', { table: 'types_src', batch_size: 2 }, {
-      connection: db.connection(),
-    });
+    const result = await plane.runStep(
+      extractor,
+      'src',
+      { table: 'types_src', batch_size: 2 },
+      {
+        connection: db.connection(),
+      },
+    );
     expect(result).toMatchObject({ rowsRead: 3, rowsOut: 3 });
     const types = await plane.rows('DESCRIBE "src"');
     expect(Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))).toEqual(EXPECTED_TYPES);
 
     const [r1, r2, r3] = await plane.rows(
       `SELECT ${Object.keys(EXPECTED_TYPES)
-        .map((c) => (c === 'bl' || c === 'bn' || c === 'vb' ? `hex(${c}) AS ${c}` : `CAST(${c} AS VARCHAR) AS ${c}`))
+        .map((c) =>
+          c === 'bl' || c === 'bn' || c === 'vb' ? `hex(${c}) AS ${c}` : `CAST(${c} AS VARCHAR) AS ${c}`,
+        )
         .join(', ')} FROM src ORDER BY id`,
     );
     expect(r1).toEqual({
@@ -144,7 +151,7 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
       bl: '00FF10',
       bn: '01020304',
       vb: '0A0D09',
-      tx: 'héllo 😀 \\ tab\there\nnewline \'q\' "dq"',
+      tx: 'héllo 😀 \\ tab\there\nnewline\rcr \'q\' "dq" nul\u0000byte',
       vc: '😀 emoji ✓',
       ch: 'ab',
     });
@@ -169,9 +176,13 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
     expect(Object.entries(r3 ?? {}).filter(([k, v]) => k !== 'id' && v !== null)).toEqual([]);
 
     // The float survives bit for bit: the binary protocol carries the 4-byte value, not 6 printed digits.
-    const [exactFloat] = await plane.rows('SELECT CAST(f AS DOUBLE) = CAST(3.14159265::FLOAT AS DOUBLE) AS same FROM src WHERE id = 1');
+    const [exactFloat] = await plane.rows(
+      'SELECT CAST(f AS DOUBLE) = CAST(3.14159265::FLOAT AS DOUBLE) AS same FROM src WHERE id = 1',
+    );
     expect(exactFloat?.same).toBe(true);
-    const [ubig] = await plane.rows('SELECT ub = 18446744073709551615::UBIGINT AS same FROM src WHERE id = 1');
+    const [ubig] = await plane.rows(
+      'SELECT ub = 18446744073709551615::UBIGINT AS same FROM src WHERE id = 1',
+    );
     expect(ubig?.same).toBe(true);
 
     // Zero dates: NULL plus one aggregated warning event with a count per column.
@@ -182,11 +193,34 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
     expect(plane.recorded.get('src')?.progress).toEqual([2, 3]);
   });
 
+  it('the text protocol (used when there is no FLOAT/DOUBLE column) reads the same values', async () => {
+    const cols = Object.keys(EXPECTED_TYPES).filter((c) => c !== 'f' && c !== 'dbl');
+    await plane.runStep(
+      extractor,
+      'src_text',
+      { table: 'types_src', columns: cols },
+      { connection: db.connection() },
+    );
+    const text = await plane.rows('DESCRIBE src_text');
+    expect(Object.fromEntries(text.map((t) => [t.column_name, t.column_type]))).toEqual(
+      Object.fromEntries(cols.map((c) => [c, EXPECTED_TYPES[c]])),
+    );
+    const list = cols.map((c) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ');
+    expect(await plane.rows(`SELECT ${list} FROM src_text ORDER BY id`)).toEqual(
+      await plane.rows(`SELECT ${list} FROM src ORDER BY id`),
+    );
+  });
+
   it('writes every type back unchanged (except zero dates, which are NULL now)', async () => {
-    const result = await plane.runStep(writer, 'back', { table: 'types_back', write_mode: 'append' }, {
-      connection: db.connection(),
-      needs: ['src'],
-    });
+    const result = await plane.runStep(
+      writer,
+      'back',
+      { table: 'types_back', write_mode: 'append' },
+      {
+        connection: db.connection(),
+        needs: ['src'],
+      },
+    );
     expect(result.rowsWritten).toBe(3);
     const cols = Object.keys(EXPECTED_TYPES);
     const hexes = (table: string) =>
@@ -200,14 +234,19 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
 
   it('the same round trip with batched INSERT instead of LOAD DATA', async () => {
     await db.admin.query('TRUNCATE TABLE types_back');
-    process.env.OSIRIS_MYSQL_LOAD = 'insert';
+    forceLoadMethod('insert');
     try {
-      await plane.runStep(writer, 'back2', { table: 'types_back', batch_size: 2 }, {
-        connection: db.connection(),
-        needs: ['src'],
-      });
+      await plane.runStep(
+        writer,
+        'back2',
+        { table: 'types_back', batch_size: 2 },
+        {
+          connection: db.connection(),
+          needs: ['src'],
+        },
+      );
     } finally {
-      delete process.env.OSIRIS_MYSQL_LOAD;
+      forceLoadMethod(undefined);
     }
     const cols = Object.keys(EXPECTED_TYPES);
     const hexes = (table: string) =>
@@ -218,14 +257,21 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
   });
 
   it('widens TINYINT(1), DECIMAL(65,30) and TIME when a value does not fit, with a warning', async () => {
-    await db.admin.query(`CREATE TABLE widen (id INT PRIMARY KEY, flag TINYINT(1), big DECIMAL(65,30), dur TIME(6))`);
+    await db.admin.query(
+      `CREATE TABLE widen (id INT PRIMARY KEY, flag TINYINT(1), big DECIMAL(65,30), dur TIME(6))`,
+    );
     await db.admin.query(`INSERT INTO widen VALUES
       (1, 1, '1.5', '10:00:00'),
       (2, 0, '12345678.000000000000000000000000000001', '23:59:59'),
       (3, 5, '12345678901234567890123456789012345.5', '-838:59:59.000000'),
       (4, NULL, NULL, '100:00:00.25'),
       (5, -1, '-99999999999999999999999999999999999.999999999999999999999999999999', NULL)`);
-    await plane.runStep(extractor, 'widen', { table: 'widen', batch_size: 1 }, { connection: db.connection() });
+    await plane.runStep(
+      extractor,
+      'widen',
+      { table: 'widen', batch_size: 1 },
+      { connection: db.connection() },
+    );
     const types = await plane.rows('DESCRIBE widen');
     expect(Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))).toEqual({
       id: 'INTEGER',
@@ -239,7 +285,12 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
     expect(rows).toEqual([
       { id: 1, flag: '1', big: '1.500000000000000000000000000000', dur: '10:00:00' },
       { id: 2, flag: '0', big: '12345678.000000000000000000000000000001', dur: '23:59:59' },
-      { id: 3, flag: '5', big: '12345678901234567890123456789012345.500000000000000000000000000000', dur: '-838:59:59' },
+      {
+        id: 3,
+        flag: '5',
+        big: '12345678901234567890123456789012345.500000000000000000000000000000',
+        dur: '-838:59:59',
+      },
       { id: 4, flag: null, big: null, dur: '100:00:00.25' },
       {
         id: 5,
@@ -257,16 +308,26 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
 
     // and back into a table of the same definition, unchanged
     await db.admin.query('CREATE TABLE widen_back LIKE widen');
-    await plane.runStep(writer, 'widen_back', { table: 'widen_back' }, { connection: db.connection(), needs: ['widen'] });
+    await plane.runStep(
+      writer,
+      'widen_back',
+      { table: 'widen_back' },
+      { connection: db.connection(), needs: ['widen'] },
+    );
     const hex = (t: string) => db.rows(`SELECT HEX(flag) f, HEX(big) b, HEX(dur) d FROM ${t} ORDER BY id`);
     expect(await hex('widen_back')).toEqual(await hex('widen'));
   });
 
   it('creates a table from DuckDB types when the target is missing, and the values survive', async () => {
-    await plane.runStep(writer, 'created', { table: 'types_created', primary_key: 'id' }, {
-      connection: db.connection(),
-      needs: ['src'],
-    });
+    await plane.runStep(
+      writer,
+      'created',
+      { table: 'types_created', primary_key: 'id' },
+      {
+        connection: db.connection(),
+        needs: ['src'],
+      },
+    );
     const cols = await db.rows(
       `SELECT COLUMN_NAME AS c, COLUMN_TYPE AS t, IS_NULLABLE AS n, COLUMN_KEY AS k FROM information_schema.COLUMNS
         WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'types_created' ORDER BY ORDINAL_POSITION`,
@@ -302,25 +363,54 @@ describe.skipIf(why !== undefined)('MySQL ↔ DuckDB type map', () => {
     expect(String(ddl?.data?.ddl)).toContain('COLLATE=utf8mb4_bin');
   });
 
+  it('year 0 and MariaDB UUID columns', async () => {
+    await db.admin.query(`CREATE TABLE odd (id INT PRIMARY KEY, d DATE, u UUID);
+      INSERT INTO odd VALUES (1, '0000-01-01', '123e4567-e89b-12d3-a456-426655440000'), (2, '9999-12-31', NULL)`);
+    await plane.runStep(extractor, 'odd', { table: 'odd' }, { connection: db.connection() });
+    expect((await plane.rows('DESCRIBE odd')).map((c) => c.column_type)).toEqual(['INTEGER', 'DATE', 'UUID']);
+    expect(
+      await plane.rows('SELECT CAST(d AS VARCHAR) AS d, CAST(u AS VARCHAR) AS u FROM odd ORDER BY id'),
+    ).toEqual([
+      { d: '0001-01-01 (BC)', u: '123e4567-e89b-12d3-a456-426655440000' },
+      { d: '9999-12-31', u: null },
+    ]);
+    await db.admin.query('CREATE TABLE odd_back LIKE odd');
+    await plane.runStep(
+      writer,
+      'odd_back',
+      { table: 'odd_back' },
+      { connection: db.connection(), needs: ['odd'] },
+    );
+    const hex = (t: string) => db.rows(`SELECT HEX(d) d, HEX(u) u FROM ${t} ORDER BY id`);
+    expect(await hex('odd_back')).toEqual(await hex('odd'));
+  });
+
   it('refuses values MySQL cannot store, naming the column', async () => {
     await plane.plane.connection.run(
       "CREATE TABLE inf AS SELECT 1 AS id, 'inf'::DOUBLE AS x UNION ALL SELECT 2, 1.5",
     );
     await db.admin.query('CREATE TABLE inf_target (id INT PRIMARY KEY, x DOUBLE)');
     const before = await db.fingerprint('inf_target');
-    const error = await plane
-      .runStep(writer, 'inf_w', { table: 'inf_target' }, { connection: db.connection(), needs: ['inf'] })
-      .catch((e: unknown) => e as Error & { code?: string; details?: Record<string, unknown> });
+    const error = await failure(
+      plane.runStep(
+        writer,
+        'inf_w',
+        { table: 'inf_target' },
+        { connection: db.connection(), needs: ['inf'] },
+      ),
+    );
     expect(error).toMatchObject({ code: 'write.value_unrepresentable', details: { column: 'x' } });
     expect(error.message).toContain("'x'");
     expect(await db.fingerprint('inf_target')).toEqual(before);
   });
 
   it('fails clearly on GEOMETRY, suggesting a text form', async () => {
-    await db.admin.query("CREATE TABLE geo (id INT, g GEOMETRY); INSERT INTO geo VALUES (1, ST_GeomFromText('POINT(1 2)'))");
-    const error = await plane
-      .runStep(extractor, 'geo', { table: 'geo' }, { connection: db.connection() })
-      .catch((e: unknown) => e as Error & { code?: string; hint?: string });
+    await db.admin.query(
+      "CREATE TABLE geo (id INT, g GEOMETRY); INSERT INTO geo VALUES (1, ST_GeomFromText('POINT(1 2)'))",
+    );
+    const error = await failure(
+      plane.runStep(extractor, 'geo', { table: 'geo' }, { connection: db.connection() }),
+    );
     expect(error).toMatchObject({ code: 'extract.type_unsupported' });
     expect(error.message).toContain("'g'");
     expect(error.hint).toContain('ST_AsText');

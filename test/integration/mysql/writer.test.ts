@@ -4,12 +4,12 @@
  * (LOAD DATA LOCAL INFILE and batched INSERT).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { driver as writer } from '../../../src/components/mysql.writer/driver.js';
+import { forceLoadMethod, driver as writer } from '../../../src/components/mysql.writer/driver.js';
 import type { StepResult } from '../../../src/runtime/driver.js';
 import type { JsonObject } from '../../../src/yaml/json.js';
 import { mysqlUnavailable } from '../../helpers/databases.js';
 import { openTestPlane, type TestPlane } from '../../helpers/step-context.js';
-import { createTestDb, type MysqlTestDb } from './helpers.js';
+import { createTestDb, failure, type MysqlTestDb } from './helpers.js';
 
 const why = await mysqlUnavailable();
 
@@ -43,17 +43,26 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
   for (const method of ['load_data', 'insert'] as const) {
     describe(`with ${method}`, () => {
       const write = async (input: string, config: JsonObject): Promise<StepResult> => {
-        process.env.OSIRIS_MYSQL_LOAD = method;
+        forceLoadMethod(method);
         try {
           n += 1;
-          return await plane.runStep(writer, `w${n}`, config, { connection: db.connection(), needs: [input] });
+          return await plane.runStep(writer, `w${n}`, config, {
+            connection: db.connection(),
+            needs: [input],
+          });
         } finally {
-          delete process.env.OSIRIS_MYSQL_LOAD;
+          forceLoadMethod(undefined);
         }
       };
-      const people = (table: string) => db.rows(`SELECT id, name, CAST(score AS CHAR) AS score FROM ${table} ORDER BY id`);
+      const people = (table: string) =>
+        db.rows(`SELECT id, name, CAST(score AS CHAR) AS score FROM ${table} ORDER BY id`);
       const leftovers = async () =>
-        (await db.rows(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '%\\_\\_osiris\\_%'`, [db.name])).map((r) => r.t);
+        (
+          await db.rows(
+            `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '%\\_\\_osiris\\_%'`,
+            [db.name],
+          )
+        ).map((r) => r.t);
 
       beforeEach(async () => {
         await db.admin.query(`DROP TABLE IF EXISTS t_people, t_lines;
@@ -73,7 +82,10 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
           { id: 3, name: 'Linus', score: '7.00' },
         ]);
         const events = plane.recorded.get(`w${n}`)?.events ?? [];
-        expect(events.find((e) => e.event === 'write_started')?.data).toMatchObject({ method, write_mode: 'append' });
+        expect(events.find((e) => e.event === 'write_started')?.data).toMatchObject({
+          method,
+          write_mode: 'append',
+        });
         expect(plane.recorded.get(`w${n}`)?.progress.at(-1)).toBe(3);
       });
 
@@ -92,10 +104,12 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
       });
 
       it('replace refuses a table with foreign keys or triggers, leaving it untouched', async () => {
-        await db.admin.query(`CREATE TABLE child (id INT PRIMARY KEY, person INT, FOREIGN KEY (person) REFERENCES t_people (id))`);
+        await db.admin.query(
+          `CREATE TABLE child (id INT PRIMARY KEY, person INT, FOREIGN KEY (person) REFERENCES t_people (id))`,
+        );
         try {
           const before = await db.fingerprint('t_people');
-          const error = await write('people', { table: 't_people', write_mode: 'replace' }).catch((e: unknown) => e as Error & { code?: string });
+          const error = await failure(write('people', { table: 't_people', write_mode: 'replace' }));
           expect(error.code).toBe('write.replace_unsupported');
           expect(error.message).toContain('foreign key');
           expect(await db.fingerprint('t_people')).toEqual(before);
@@ -107,7 +121,11 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
 
       it('upsert updates matching keys and inserts new ones', async () => {
         await write('people', { table: 't_people', write_mode: 'replace' });
-        const result = await write('people_v2', { table: 't_people', write_mode: 'upsert', primary_key: 'id' });
+        const result = await write('people_v2', {
+          table: 't_people',
+          write_mode: 'upsert',
+          primary_key: 'id',
+        });
         expect(result.rowsWritten).toBe(2);
         expect(await people('t_people')).toEqual([
           { id: 1, name: 'Ada', score: '9.50' },
@@ -121,7 +139,11 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
       });
 
       it('upsert on a composite key', async () => {
-        await write('lines_v2', { table: 't_lines', write_mode: 'upsert', primary_key: ['order_id', 'line'] });
+        await write('lines_v2', {
+          table: 't_lines',
+          write_mode: 'upsert',
+          primary_key: ['order_id', 'line'],
+        });
         expect(await db.rows('SELECT order_id, line, note FROM t_lines ORDER BY order_id, line')).toEqual([
           { order_id: 1, line: 1, note: 'old' },
           { order_id: 1, line: 2, note: 'B' },
@@ -131,13 +153,13 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
 
       it('upsert refuses duplicate keys in the input and a target without that key', async () => {
         const before = await db.fingerprint('t_people');
-        const dup = await write('dup_people', { table: 't_people', write_mode: 'upsert', primary_key: 'id' }).catch(
-          (e: unknown) => e as Error & { code?: string },
+        const dup = await failure(
+          write('dup_people', { table: 't_people', write_mode: 'upsert', primary_key: 'id' }),
         );
         expect(dup.code).toBe('write.duplicate_key');
         expect(dup.message).toContain('id=5');
-        const nokey = await write('people_v2', { table: 't_people', write_mode: 'upsert', primary_key: 'name' }).catch(
-          (e: unknown) => e as Error & { code?: string },
+        const nokey = await failure(
+          write('people_v2', { table: 't_people', write_mode: 'upsert', primary_key: 'name' }),
         );
         expect(nokey.code).toBe('write.schema_mismatch');
         expect(nokey.message).toContain('(name)');
@@ -157,24 +179,33 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
 
       it('an empty input never wipes the target unless allow_empty is set', async () => {
         const before = await db.fingerprint('t_people');
-        const error = await write('empty_people', { table: 't_people', write_mode: 'replace' }).catch(
-          (e: unknown) => e as Error & { code?: string; hint?: string },
-        );
+        const error = await failure(write('empty_people', { table: 't_people', write_mode: 'replace' }));
         expect(error.code).toBe('write.empty_input');
-        expect(error.message).toContain("refusing to replace @mysql.test table");
+        expect(error.message).toContain('refusing to replace @mysql.test table');
         expect(error.hint).toContain('allow_empty');
         expect(await db.fingerprint('t_people')).toEqual(before);
-        const ok = await write('empty_people', { table: 't_people', write_mode: 'replace', allow_empty: true });
+        const ok = await write('empty_people', {
+          table: 't_people',
+          write_mode: 'replace',
+          allow_empty: true,
+        });
         expect(ok.rowsWritten).toBe(0);
         expect(await db.fingerprint('t_people')).toMatchObject({ rows: 0 });
       });
 
       it('maps columns case-insensitively and refuses input columns the table lacks', async () => {
         await write('mixed_case', { table: 't_people' });
-        expect((await people('t_people')).find((r) => r.id === 7)).toEqual({ id: 7, name: 'Mixed', score: '1.25' });
+        expect((await people('t_people')).find((r) => r.id === 7)).toEqual({
+          id: 7,
+          name: 'Mixed',
+          score: '1.25',
+        });
         const before = await db.fingerprint('t_people');
-        const error = await write('extra_col', { table: 't_people' }).catch((e: unknown) => e as Error & { code?: string; details?: Record<string, unknown> });
-        expect(error).toMatchObject({ code: 'write.schema_mismatch', details: { column: 'nickname', table: 't_people' } });
+        const error = await failure(write('extra_col', { table: 't_people' }));
+        expect(error).toMatchObject({
+          code: 'write.schema_mismatch',
+          details: { column: 'nickname', table: 't_people' },
+        });
         expect(error.message).toContain('@mysql.test');
         expect(await db.fingerprint('t_people')).toEqual(before);
       });

@@ -29,9 +29,13 @@ describe.skipIf(skip)('postgres discovery', () => {
        SELECT i, 'c' || i, i * 1.5, ARRAY['a', 'b'], '2024-01-01 00:00:00+00', 'tok' || i, 12345678901234567890.5
        FROM generate_series(1, 1200) i`,
     );
-    await fx.exec(`CREATE TABLE ${fx.q('order_lines')} (order_id int, line int, qty smallint, ok boolean, PRIMARY KEY (line, order_id))`);
+    await fx.exec(
+      `CREATE TABLE ${fx.q('order_lines')} (order_id int, line int, qty smallint, ok boolean, PRIMARY KEY (line, order_id))`,
+    );
     await fx.exec(`INSERT INTO ${fx.q('order_lines')} VALUES (1, 1, 2, true), (1, 2, 3, false)`);
-    await fx.exec(`CREATE VIEW ${fx.q('rich')} AS SELECT id, name FROM ${fx.q('customers')} WHERE balance > 100`);
+    await fx.exec(
+      `CREATE VIEW ${fx.q('rich')} AS SELECT id, name FROM ${fx.q('customers')} WHERE balance > 100`,
+    );
     await fx.exec(`ANALYZE ${fx.q('customers')}`);
     adapter = await postgres.openDiscovery(fx.connection());
   });
@@ -51,12 +55,46 @@ describe.skipIf(skip)('postgres discovery', () => {
 
   it('describes columns: source and DuckDB types, nullability, defaults, primary key', async () => {
     const t = await adapter.describeTable({ schema: fx.schema, name: 'customers' });
-    expect(t).toMatchObject({ schema: fx.schema, name: 'customers', kind: 'table', rowEstimate: 1200, primaryKey: ['id'] });
+    expect(t).toMatchObject({
+      schema: fx.schema,
+      name: 'customers',
+      kind: 'table',
+      rowEstimate: 1200,
+      primaryKey: ['id'],
+    });
     expect(t.columns).toEqual([
-      { name: 'id', sourceType: 'bigint', duckdbType: 'BIGINT', nullable: false, primaryKeyPosition: 1, default: null },
-      { name: 'name', sourceType: 'text', duckdbType: 'VARCHAR', nullable: false, primaryKeyPosition: null, default: null },
-      { name: 'balance', sourceType: 'numeric(12,2)', duckdbType: 'DECIMAL(12,2)', nullable: true, primaryKeyPosition: null, default: '0' },
-      { name: 'tags', sourceType: 'text[]', duckdbType: 'VARCHAR[]', nullable: true, primaryKeyPosition: null, default: null },
+      {
+        name: 'id',
+        sourceType: 'bigint',
+        duckdbType: 'BIGINT',
+        nullable: false,
+        primaryKeyPosition: 1,
+        default: null,
+      },
+      {
+        name: 'name',
+        sourceType: 'text',
+        duckdbType: 'VARCHAR',
+        nullable: false,
+        primaryKeyPosition: null,
+        default: null,
+      },
+      {
+        name: 'balance',
+        sourceType: 'numeric(12,2)',
+        duckdbType: 'DECIMAL(12,2)',
+        nullable: true,
+        primaryKeyPosition: null,
+        default: '0',
+      },
+      {
+        name: 'tags',
+        sourceType: 'text[]',
+        duckdbType: 'VARCHAR[]',
+        nullable: true,
+        primaryKeyPosition: null,
+        default: null,
+      },
       {
         name: 'created_at',
         sourceType: 'timestamp with time zone',
@@ -65,7 +103,14 @@ describe.skipIf(skip)('postgres discovery', () => {
         primaryKeyPosition: null,
         default: 'now()',
       },
-      { name: 'api_token', sourceType: 'text', duckdbType: 'VARCHAR', nullable: true, primaryKeyPosition: null, default: null },
+      {
+        name: 'api_token',
+        sourceType: 'text',
+        duckdbType: 'VARCHAR',
+        nullable: true,
+        primaryKeyPosition: null,
+        default: null,
+      },
       {
         name: 'big',
         sourceType: 'numeric',
@@ -127,7 +172,11 @@ describe.skipIf(skip)('postgres discovery', () => {
 
   it('works for supabase connections over pg_dsn', async () => {
     const dsn = `postgresql://postgres@127.0.0.1:5432/test`;
-    const sb = await supabase.openDiscovery({ family: 'supabase', alias: 'main', fields: { pg_dsn: dsn, schema: fx.schema } });
+    const sb = await supabase.openDiscovery({
+      family: 'supabase',
+      alias: 'main',
+      fields: { pg_dsn: dsn, schema: fx.schema },
+    });
     try {
       expect((await sb.listTables()).map((t) => t.name)).toEqual(['customers', 'order_lines', 'rich']);
     } finally {
@@ -137,7 +186,11 @@ describe.skipIf(skip)('postgres discovery', () => {
 
   it('refuses a REST-only supabase connection with a clear message', async () => {
     await expect(
-      supabase.openDiscovery({ family: 'supabase', alias: 'rest', fields: { url: 'https://x.supabase.co', key: SECRET } }),
+      supabase.openDiscovery({
+        family: 'supabase',
+        alias: 'rest',
+        fields: { url: 'https://x.supabase.co', key: SECRET },
+      }),
     ).rejects.toThrow(/needs database credentials/);
   });
 });
@@ -162,7 +215,10 @@ describe.skipIf(skip)('postgres doctor', () => {
   it('auth_failed for a rejected password, never printing it', async () => {
     const server = await rejectingServer();
     try {
-      const r = await postgres.doctor(fx.connection({ port: server.port, password: SECRET, user: 'app' }), 5000);
+      const r = await postgres.doctor(
+        fx.connection({ port: server.port, password: SECRET, user: 'app' }),
+        5000,
+      );
       expect(r.status).toBe('auth_failed');
       expect(r.message).toContain('password authentication failed for user "app"');
       expect(JSON.stringify(r)).not.toContain(SECRET);
@@ -172,7 +228,10 @@ describe.skipIf(skip)('postgres doctor', () => {
   });
 
   it('unreachable for an unknown host and a closed port', async () => {
-    const host = await postgres.doctor(fx.connection({ host: 'nonexistent-host.invalid', password: SECRET }), 5000);
+    const host = await postgres.doctor(
+      fx.connection({ host: 'nonexistent-host.invalid', password: SECRET }),
+      5000,
+    );
     expect(host.status).toBe('unreachable');
     expect(host.message).toContain('ENOTFOUND');
     expect(JSON.stringify(host)).not.toContain(SECRET);

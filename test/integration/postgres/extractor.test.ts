@@ -29,7 +29,9 @@ describe.skipIf(skip)('postgres.extractor', () => {
   beforeAll(async () => {
     pg = await openPgFixture();
     tp = await openTestPlane();
-    await pg.exec(`CREATE TABLE ${pg.q('orders')} (id bigint PRIMARY KEY, customer text, total numeric(12,2), status text)`);
+    await pg.exec(
+      `CREATE TABLE ${pg.q('orders')} (id bigint PRIMARY KEY, customer text, total numeric(12,2), status text)`,
+    );
     await pg.exec(
       `INSERT INTO ${pg.q('orders')}
        SELECT i, 'customer ' || (i % 97), (i * 1.25)::numeric(12,2), CASE WHEN i % 3 = 0 THEN 'open' ELSE 'done' END
@@ -47,7 +49,12 @@ describe.skipIf(skip)('postgres.extractor', () => {
   });
 
   it('reads a whole table in many batches, in order, reporting progress', async () => {
-    const result = await tp.runStep(driver, 'all', { table: 'orders', batch_size: 1000 }, { connection: pg.connection() });
+    const result = await tp.runStep(
+      driver,
+      'all',
+      { table: 'orders', batch_size: 1000 },
+      { connection: pg.connection() },
+    );
     expect(result).toMatchObject({ rowsRead: 25000, rowsOut: 25000 });
     const [agg] = await tp.rows(
       `SELECT count(*)::INT AS n, sum(total)::VARCHAR AS s, bool_and(id = rn)::BOOLEAN AS ordered
@@ -90,12 +97,22 @@ describe.skipIf(skip)('postgres.extractor', () => {
   });
 
   it("puts the connection's schema first on the search_path for queries", async () => {
-    await tp.runStep(driver, 'sp', { query: 'SELECT count(*) AS n FROM orders' }, { connection: pg.connection() });
+    await tp.runStep(
+      driver,
+      'sp',
+      { query: 'SELECT count(*) AS n FROM orders' },
+      { connection: pg.connection() },
+    );
     expect(await tp.rows('SELECT n FROM "sp"')).toEqual([{ n: '25000' }]);
   });
 
   it('reads another schema given by the step', async () => {
-    await tp.runStep(driver, 'other', { table: 'things', schema: `${pg.schema}_other` }, { connection: pg.connection() });
+    await tp.runStep(
+      driver,
+      'other',
+      { table: 'things', schema: `${pg.schema}_other` },
+      { connection: pg.connection() },
+    );
     expect(await tp.rows('SELECT n FROM "other" ORDER BY n')).toEqual([{ n: 7 }, { n: 8 }]);
   });
 
@@ -124,18 +141,38 @@ describe.skipIf(skip)('postgres.extractor', () => {
   });
 
   it('keeps duplicate result column names apart', async () => {
-    await tp.runStep(driver, 'dup', { query: 'SELECT 1 AS x, 2 AS x, 3 AS "X"' }, { connection: pg.connection() });
+    await tp.runStep(
+      driver,
+      'dup',
+      { query: 'SELECT 1 AS x, 2 AS x, 3 AS "X"' },
+      { connection: pg.connection() },
+    );
     expect(await tp.rows('SELECT * FROM "dup"')).toEqual([{ x: 1, x_2: 2, X_3: 3 }]);
   });
 
   it('creates an empty table with the right columns for an empty result', async () => {
-    const result = await tp.runStep(driver, 'empty', { table: 'orders', where: 'false' }, { connection: pg.connection() });
+    const result = await tp.runStep(
+      driver,
+      'empty',
+      { table: 'orders', where: 'false' },
+      { connection: pg.connection() },
+    );
     expect(result.rowsOut).toBe(0);
-    expect((await tp.rows('DESCRIBE "empty"')).map((d) => d.column_name)).toEqual(['id', 'customer', 'total', 'status']);
+    expect((await tp.rows('DESCRIBE "empty"')).map((d) => d.column_name)).toEqual([
+      'id',
+      'customer',
+      'total',
+      'status',
+    ]);
   });
 
   it('runs EXPLAIN as a plain query', async () => {
-    await tp.runStep(driver, 'plan', { query: `EXPLAIN SELECT * FROM ${pg.q('orders')}` }, { connection: pg.connection() });
+    await tp.runStep(
+      driver,
+      'plan',
+      { query: `EXPLAIN SELECT * FROM ${pg.q('orders')}` },
+      { connection: pg.connection() },
+    );
     const rows = await tp.rows('SELECT * FROM "plan"');
     expect(JSON.stringify(rows)).toContain('Seq Scan');
   });
@@ -148,8 +185,14 @@ describe.skipIf(skip)('postgres.extractor', () => {
   });
 
   it('supabase.extractor without database credentials says what is missing', async () => {
-    const conn = { family: 'supabase', alias: 'rest', fields: { url: 'https://x.supabase.co', key: 'k'.repeat(40) } };
-    const err = await failure(tp.runStep(supabaseExtractor, 'sbx', { table: 'orders' }, { connection: conn }));
+    const conn = {
+      family: 'supabase',
+      alias: 'rest',
+      fields: { url: 'https://x.supabase.co', key: 'k'.repeat(40) },
+    };
+    const err = await failure(
+      tp.runStep(supabaseExtractor, 'sbx', { table: 'orders' }, { connection: conn }),
+    );
     expect(err.code).toBe('connection.invalid_config');
     expect(err.message).toContain('@supabase.rest has no database credentials');
     expect(err.message).not.toContain('kkkk');
@@ -173,7 +216,12 @@ describe.skipIf(skip)('postgres.extractor', () => {
 
     it('also in where', async () => {
       const err = await failure(
-        tp.runStep(driver, 'badw', { table: 'orders', where: 'true; DELETE FROM orders' }, { connection: pg.connection() }),
+        tp.runStep(
+          driver,
+          'badw',
+          { table: 'orders', where: 'true; DELETE FROM orders' },
+          { connection: pg.connection() },
+        ),
       );
       expect(err.message).toMatch(/config 'where'/);
       expect(err.details).toMatchObject({ key: 'where' });
@@ -181,16 +229,25 @@ describe.skipIf(skip)('postgres.extractor', () => {
   });
 
   it('names a missing table with the connection and a did-you-mean', async () => {
-    const err = await failure(tp.runStep(driver, 'miss', { table: 'order' }, { connection: pg.connection() }));
+    const err = await failure(
+      tp.runStep(driver, 'miss', { table: 'order' }, { connection: pg.connection() }),
+    );
     expect(err.code).toBe('extract.schema_mismatch');
-    expect(err.message).toContain(`table '${pg.schema}.order' does not exist in @postgres.test (127.0.0.1:5432/test)`);
+    expect(err.message).toContain(
+      `table '${pg.schema}.order' does not exist in @postgres.test (127.0.0.1:5432/test)`,
+    );
     expect(err.hint).toContain('orders');
     await expect(tp.rows('SELECT * FROM "miss"')).rejects.toThrow();
   });
 
   it('names a missing column with the table and lists the columns', async () => {
     const err = await failure(
-      tp.runStep(driver, 'missc', { table: 'orders', columns: ['id', 'totl'] }, { connection: pg.connection() }),
+      tp.runStep(
+        driver,
+        'missc',
+        { table: 'orders', columns: ['id', 'totl'] },
+        { connection: pg.connection() },
+      ),
     );
     expect(err.code).toBe('extract.schema_mismatch');
     expect(err.message).toContain(`column 'totl' does not exist in table '${pg.schema}.orders'`);
@@ -198,9 +255,41 @@ describe.skipIf(skip)('postgres.extractor', () => {
     expect(err.details).toMatchObject({ column: 'totl', connection: '@postgres.test' });
   });
 
+  it('stops when the run is cancelled, leaving no output table', async () => {
+    const ac = new AbortController();
+    const ctx = tp.context(
+      'cancel',
+      { table: 'orders', batch_size: 1000 },
+      { connection: pg.connection(), signal: ac.signal },
+    );
+    const report = ctx.progress;
+    ctx.progress = (rows) => {
+      report(rows);
+      ac.abort();
+    };
+    const err = await failure(driver.run(ctx));
+    expect(err.code).toBe('runtime.cancelled');
+    await expect(tp.rows('SELECT * FROM "cancel"')).rejects.toThrow();
+    // The server-side session ends too (it may take a moment after the socket closes).
+    let active = 1;
+    for (let i = 0; i < 50 && active > 0; i++) {
+      const [row] = await pg.rows<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'osiris cancel'`,
+      );
+      active = row?.n ?? 0;
+      if (active > 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(active).toBe(0);
+  });
+
   it('points at the line and column of a syntax error in the query', async () => {
     const err = await failure(
-      tp.runStep(driver, 'syntax', { query: 'SELECT id,\n  total total2 total3\nFROM orders' }, { connection: pg.connection() }),
+      tp.runStep(
+        driver,
+        'syntax',
+        { query: 'SELECT id,\n  total total2 total3\nFROM orders' },
+        { connection: pg.connection() },
+      ),
     );
     expect(err.code).toBe('extract.query_failed');
     expect(err.message).toMatch(/at line 2, column 16: syntax error at or near "total3"/);

@@ -42,8 +42,12 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
   let fx: PgFixture;
   let tp: TestPlane;
   let before: { count: number; md5: string | null };
-  const write = (id: string, config: Record<string, unknown>, input: string, connection?: ResolvedConnection) =>
-    tp.runStep(driver, id, config as never, { connection: connection ?? fx.connection(), needs: [input] });
+  const write = (
+    id: string,
+    config: Record<string, unknown>,
+    input: string,
+    connection?: ResolvedConnection,
+  ) => tp.runStep(driver, id, config as never, { connection: connection ?? fx.connection(), needs: [input] });
 
   beforeAll(async () => {
     fx = await openPgFixture();
@@ -55,7 +59,9 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
 
   beforeEach(async () => {
     await fx.exec(`DROP TABLE IF EXISTS ${fx.q('target')}`);
-    await fx.exec(`CREATE TABLE ${fx.q('target')} (id int PRIMARY KEY, name varchar(12), amount numeric(8,2))`);
+    await fx.exec(
+      `CREATE TABLE ${fx.q('target')} (id int PRIMARY KEY, name varchar(12), amount numeric(8,2))`,
+    );
     await fx.exec(`INSERT INTO ${fx.q('target')} SELECT i, 'old ' || i, i FROM generate_series(1, 500) i`);
     before = await fx.fingerprint('target');
   });
@@ -77,56 +83,74 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
     expect(await fx.fingerprint('target')).toEqual(before);
   });
 
-  it.each(['append', 'replace', 'upsert'])('a value too long for varchar(n) (%s) names the column', async (mode) => {
-    await tp.plane.connection.run(
-      `CREATE OR REPLACE TABLE long AS SELECT * FROM (VALUES (1, 'fits', 1.0), (2, 'much too long for twelve', 2.0)) t(id, name, amount)`,
-    );
-    const err = await failure(write(`long-${mode}`, { table: 'target', write_mode: mode, primary_key: 'id' }, 'long'));
-    expect(err.code).toBe('write.schema_mismatch');
-    expect(err.message).toContain(`column 'name' of ${fx.schema}.target: value too long for type character varying(12)`);
-    expect(err.message).not.toContain('osiris_stage_');
-    expect(err.details).toMatchObject({ column: 'name', table: `${fx.schema}.target`, connection: '@postgres.test' });
-    expect(await fx.fingerprint('target')).toEqual(before);
-  });
+  it.each(['append', 'replace', 'upsert'])(
+    'a value too long for varchar(n) (%s) names the column',
+    async (mode) => {
+      await tp.plane.connection.run(
+        `CREATE OR REPLACE TABLE long AS SELECT * FROM (VALUES (1, 'fits', 1.0), (2, 'much too long for twelve', 2.0)) t(id, name, amount)`,
+      );
+      const err = await failure(
+        write(`long-${mode}`, { table: 'target', write_mode: mode, primary_key: 'id' }, 'long'),
+      );
+      expect(err.code).toBe('write.schema_mismatch');
+      expect(err.message).toContain(
+        `column 'name' of ${fx.schema}.target: value too long for type character varying(12)`,
+      );
+      expect(err.message).not.toContain('osiris_stage_');
+      expect(err.details).toMatchObject({
+        column: 'name',
+        table: `${fx.schema}.target`,
+        connection: '@postgres.test',
+      });
+      expect(await fx.fingerprint('target')).toEqual(before);
+    },
+  );
 
-  it.each(['append', 'replace'])('the connection dropped mid-load (%s, pg_terminate_backend)', async (mode) => {
-    const killer = new pg.Client({ ...POSTGRES });
-    await killer.connect();
-    let killed = false;
-    let running = true;
-    const stepId = `kill-${mode}`;
-    const watch = (async () => {
-      while (running && !killed) {
-        const r = await killer.query(
-          `SELECT a.pid, p.tuples_processed FROM pg_stat_activity a JOIN pg_stat_progress_copy p USING (pid)
+  it.each(['append', 'replace'])(
+    'the connection dropped mid-load (%s, pg_terminate_backend)',
+    async (mode) => {
+      const killer = new pg.Client({ ...POSTGRES });
+      await killer.connect();
+      let killed = false;
+      let running = true;
+      const stepId = `kill-${mode}`;
+      const watch = (async () => {
+        while (running && !killed) {
+          const r = await killer.query(
+            `SELECT a.pid, p.tuples_processed FROM pg_stat_activity a JOIN pg_stat_progress_copy p USING (pid)
            WHERE a.application_name = $1`,
-          [`osiris ${stepId}`],
-        );
-        const row = r.rows[0] as { pid: number; tuples_processed: string } | undefined;
-        if (row && Number(row.tuples_processed) > 20000) {
-          await killer.query('SELECT pg_terminate_backend($1)', [row.pid]);
-          killed = true;
+            [`osiris ${stepId}`],
+          );
+          const row = r.rows[0] as { pid: number; tuples_processed: string } | undefined;
+          if (row && Number(row.tuples_processed) > 20000) {
+            await killer.query('SELECT pg_terminate_backend($1)', [row.pid]);
+            killed = true;
+          }
         }
+      })();
+      try {
+        await tp.plane.connection.run(
+          `CREATE OR REPLACE TABLE fresh AS SELECT id + 1000 AS id, 'n' || id AS name, amount FROM rows200k`,
+        );
+        const err = await failure(
+          write(stepId, { table: 'target', write_mode: mode, batch_size: 10000 }, 'fresh'),
+        );
+        expect(killed).toBe(true);
+        expect(err.code).toBe('connection.failed');
+        expect(err.message).toMatch(/connection to @postgres\.test \(127\.0\.0\.1:5432\/test\) was lost/);
+        expect(err.message).toContain(`nothing was committed; ${fx.schema}.target is unchanged`);
+      } finally {
+        running = false;
+        await watch;
+        await killer.end();
       }
-    })();
-    try {
-      await tp.plane.connection.run(`CREATE OR REPLACE TABLE fresh AS SELECT id + 1000 AS id, 'n' || id AS name, amount FROM rows200k`);
-      const err = await failure(write(stepId, { table: 'target', write_mode: mode, batch_size: 10000 }, 'fresh'));
-      expect(killed).toBe(true);
-      expect(err.code).toBe('connection.failed');
-      expect(err.message).toMatch(/connection to @postgres\.test \(127\.0\.0\.1:5432\/test\) was lost/);
-      expect(err.message).toContain(`nothing was committed; ${fx.schema}.target is unchanged`);
-    } finally {
-      running = false;
-      await watch;
-      await killer.end();
-    }
-    expect(await fx.fingerprint('target')).toEqual(before);
-    const leftovers = await fx.rows(
-      `SELECT relname FROM pg_class WHERE relname LIKE 'osiris_stage_%' AND relpersistence = 'p'`,
-    );
-    expect(leftovers).toEqual([]);
-  });
+      expect(await fx.fingerprint('target')).toEqual(before);
+      const leftovers = await fx.rows(
+        `SELECT relname FROM pg_class WHERE relname LIKE 'osiris_stage_%' AND relpersistence = 'p'`,
+      );
+      expect(leftovers).toEqual([]);
+    },
+  );
 
   it('a wrong password (server asks for one and rejects it); the password never shows', async () => {
     const server: FakeServer = await rejectingServer();
@@ -159,7 +183,9 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
       );
       expect(server.passwords).toEqual([SECRET]);
       expect(err.code).toBe('connection.auth_failed');
-      expect(err.message).toContain(`@supabase.main (127.0.0.1:${server.port}/postgres) as 'postgres.abcdef'`);
+      expect(err.message).toContain(
+        `@supabase.main (127.0.0.1:${server.port}/postgres) as 'postgres.abcdef'`,
+      );
       const all = everything(err, tp, 'pwdsn');
       expect(all).not.toContain(SECRET);
       expect(all).not.toContain(encodeURIComponent(SECRET));
@@ -170,7 +196,9 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
   });
 
   it('a role that does not exist (real server)', async () => {
-    const err = await failure(write('norole', { table: 'target' }, 'rows200k', fx.connection({ user: 'no_such_role_x' })));
+    const err = await failure(
+      write('norole', { table: 'target' }, 'rows200k', fx.connection({ user: 'no_such_role_x' })),
+    );
     expect(err.code).toBe('connection.auth_failed');
     expect(err.message).toContain('role "no_such_role_x" does not exist');
     expect(await fx.fingerprint('target')).toEqual(before);
@@ -178,10 +206,17 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
 
   it('an unknown host', async () => {
     const err = await failure(
-      write('nohost', { table: 'target' }, 'rows200k', fx.connection({ host: 'nonexistent-host.invalid', password: SECRET })),
+      write(
+        'nohost',
+        { table: 'target' },
+        'rows200k',
+        fx.connection({ host: 'nonexistent-host.invalid', password: SECRET }),
+      ),
     );
     expect(err.code).toBe('connection.failed');
-    expect(err.message).toContain('cannot reach @postgres.test (nonexistent-host.invalid:5432/test): ENOTFOUND');
+    expect(err.message).toContain(
+      'cannot reach @postgres.test (nonexistent-host.invalid:5432/test): ENOTFOUND',
+    );
     expect(everything(err, tp, 'nohost')).not.toContain(SECRET);
   });
 
@@ -192,7 +227,9 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
   });
 
   it('a database that does not exist', async () => {
-    const err = await failure(write('nodb', { table: 'target' }, 'rows200k', fx.connection({ database: 'no_such_db_x' })));
+    const err = await failure(
+      write('nodb', { table: 'target' }, 'rows200k', fx.connection({ database: 'no_such_db_x' })),
+    );
     expect(err.code).toBe('connection.not_found');
     expect(err.message).toContain("database 'no_such_db_x' does not exist on @postgres.test");
   });
@@ -207,7 +244,9 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
   });
 
   it('extracting from a missing table names it (and the extractor never writes)', async () => {
-    const err = await failure(tp.runStep(extractor, 'ex-miss', { table: 'targett' }, { connection: fx.connection() }));
+    const err = await failure(
+      tp.runStep(extractor, 'ex-miss', { table: 'targett' }, { connection: fx.connection() }),
+    );
     expect(err.code).toBe('extract.schema_mismatch');
     expect(err.message).toContain(`table '${fx.schema}.targett' does not exist in @postgres.test`);
     expect(err.hint).toContain("did you mean 'target'?");

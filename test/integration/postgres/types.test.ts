@@ -1,5 +1,5 @@
 /**
- * The Postgres ⇄ DuckDB type map (docs/reference/types-postgres.md), pinned on real rows: each type is read
+ * The Postgres ⇄ DuckDB type map (docs/reference/types.md), pinned on real rows: each type is read
  * by postgres.extractor into DuckDB (type checked), written back by postgres.writer into a table it creates,
  * and compared value by value with the source — including NULLs, extremes and awkward text.
  */
@@ -68,11 +68,21 @@ const CASES: Case[] = [
   { col: 'c_money', pg: 'money', duck: 'DECIMAL(38,2)', values: ["'1234.56'", "'-0.99'"], sameText: false },
   { col: 'c_real', pg: 'real', duck: 'FLOAT', values: ['3.4028235e38', "'-Infinity'"] },
   { col: 'c_double', pg: 'double precision', duck: 'DOUBLE', values: ['0.1', "'NaN'"] },
-  { col: 'c_double_tiny', pg: 'double precision', duck: 'DOUBLE', values: ['5e-324', '1.7976931348623157e308'] },
+  {
+    col: 'c_double_tiny',
+    pg: 'double precision',
+    duck: 'DOUBLE',
+    values: ['5e-324', '1.7976931348623157e308'],
+  },
   { col: 'c_bool', pg: 'boolean', duck: 'BOOLEAN', values: ['true', 'false'] },
   { col: 'c_date', pg: 'date', duck: 'DATE', values: ["'2024-02-29'", "'infinity'"] },
   { col: 'c_date_old', pg: 'date', duck: 'DATE', values: ["'0001-01-01'", "'9999-12-31'"] },
-  { col: 'c_ts', pg: 'timestamp', duck: 'TIMESTAMP', values: ["'2024-06-01 12:34:56.123456'", "'1970-01-01 00:00:00'"] },
+  {
+    col: 'c_ts',
+    pg: 'timestamp',
+    duck: 'TIMESTAMP',
+    values: ["'2024-06-01 12:34:56.123456'", "'1970-01-01 00:00:00'"],
+  },
   {
     col: 'c_tstz',
     pg: 'timestamptz',
@@ -80,15 +90,30 @@ const CASES: Case[] = [
     values: ["'2024-06-01 12:34:56.654321+05:30'", "'1999-12-31 23:59:59.999999-08'"],
   },
   { col: 'c_time', pg: 'time', duck: 'TIME', values: ["'23:59:59.999999'", "'00:00:00'"] },
-  { col: 'c_timetz', pg: 'timetz', duck: 'TIME WITH TIME ZONE', values: ["'12:00:00.5+05:30'", "'01:02:03-08'"] },
+  {
+    col: 'c_timetz',
+    pg: 'timetz',
+    duck: 'TIME WITH TIME ZONE',
+    values: ["'12:00:00.5+05:30'", "'01:02:03-08'"],
+  },
   {
     col: 'c_interval',
     pg: 'interval',
     duck: 'INTERVAL',
     values: ["'1 year 2 mons 3 days 04:05:06.789012'", "'-1 days +02:03:00.000001'"],
   },
-  { col: 'c_interval_big', pg: 'interval', duck: 'INTERVAL', values: ["'-5 mons -00:00:00.000001'", "'10000 hours'"] },
-  { col: 'c_uuid', pg: 'uuid', duck: 'UUID', values: ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", "'00000000-0000-0000-0000-000000000000'"] },
+  {
+    col: 'c_interval_big',
+    pg: 'interval',
+    duck: 'INTERVAL',
+    values: ["'-5 mons -00:00:00.000001'", "'10000 hours'"],
+  },
+  {
+    col: 'c_uuid',
+    pg: 'uuid',
+    duck: 'UUID',
+    values: ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", "'00000000-0000-0000-0000-000000000000'"],
+  },
   {
     col: 'c_json',
     pg: 'json',
@@ -97,38 +122,84 @@ const CASES: Case[] = [
     compareAs: 'jsonb',
     sameText: false,
   },
-  { col: 'c_jsonb', pg: 'jsonb', duck: 'JSON', values: [`'{"k": {"n": 12345678901234567890.5}}'`, `'"tab\\tnewline\\n"'`] },
+  {
+    col: 'c_jsonb',
+    pg: 'jsonb',
+    duck: 'JSON',
+    values: [`'{"k": {"n": 12345678901234567890.5}}'`, `'"tab\\tnewline\\n"'`],
+  },
   { col: 'c_int_arr', pg: 'integer[]', duck: 'INTEGER[]', values: ["'{1,NULL,-3}'", "'{}'"] },
   { col: 'c_bigint_arr', pg: 'bigint[]', duck: 'BIGINT[]', values: ["'{9223372036854775807}'", "'{NULL}'"] },
   {
     col: 'c_text_arr',
     pg: 'text[]',
     duck: 'VARCHAR[]',
-    values: [`'{"a,b","q\\"uote","back\\\\slash","",NULL,"NULL","🦆 duck"}'`, `'{"line\nbreak","tab\tchar"}'`],
+    values: [
+      `'{"a,b","q\\"uote","back\\\\slash","",NULL,"NULL","🦆 duck"}'`,
+      `'{"line\nbreak","tab\tchar"}'`,
+    ],
   },
-  { col: 'c_num_arr', pg: 'numeric(10,3)[]', duck: 'DECIMAL(10,3)[]', values: ["'{1.5,NULL,-0.001}'", "'{}'"] },
+  {
+    col: 'c_num_arr',
+    pg: 'numeric(10,3)[]',
+    duck: 'DECIMAL(10,3)[]',
+    values: ["'{1.5,NULL,-0.001}'", "'{}'"],
+  },
   { col: 'c_bool_arr', pg: 'boolean[]', duck: 'BOOLEAN[]', values: ["'{t,f,NULL}'", "'{}'"] },
   { col: 'c_bytea', pg: 'bytea', duck: 'BLOB', values: ["'\\x00ff0a5c0d09'", "''"] },
-  { col: 'c_text', pg: 'text', duck: 'VARCHAR', values: [`E'emoji 🦆👩‍👩‍👧 tab\\t nl\\n cr\\r bs\\\\ quote" comma, \\\\N'`, "''"] },
+  {
+    col: 'c_text',
+    pg: 'text',
+    duck: 'VARCHAR',
+    values: [`E'emoji 🦆👩‍👩‍👧 tab\\t nl\\n cr\\r bs\\\\ quote" comma, \\\\N'`, "''"],
+  },
   { col: 'c_text_escapes', pg: 'text', duck: 'VARCHAR', values: [`E'\\\\.'`, `E'\\\\N'`] },
-  { col: 'c_varchar', pg: 'varchar(10)', duck: 'VARCHAR', values: ["'ünïcødé'", "' padded  '"], sameText: true },
+  {
+    col: 'c_varchar',
+    pg: 'varchar(10)',
+    duck: 'VARCHAR',
+    values: ["'ünïcødé'", "' padded  '"],
+    sameText: true,
+  },
   // char(n) values keep their padding ('ab   '); text casts of bpchar drop it, so compare as char(5).
   { col: 'c_char', pg: 'char(5)', duck: 'VARCHAR', values: ["'ab'", "'abcde'"], sameText: false },
   { col: 'c_enum', pg: 'mood', duck: 'VARCHAR', values: ["'happy'", "'sad'"] },
   { col: 'c_domain', pg: 'price', duck: 'DECIMAL(10,2)', values: ['19.99', '0'], compareAs: 'numeric(10,2)' },
   // inet's text cast adds the netmask ('::1/128') where its output does not ('::1'): compare as inet.
-  { col: 'c_inet', pg: 'inet', duck: 'VARCHAR', values: ["'192.168.0.1/24'", "'::1'"], warns: true, sameText: false },
+  {
+    col: 'c_inet',
+    pg: 'inet',
+    duck: 'VARCHAR',
+    values: ["'192.168.0.1/24'", "'::1'"],
+    warns: true,
+    sameText: false,
+  },
   // DuckDB reads '0044-03-15 BC' as the AD date unless the marker is moved: pinned here.
   { col: 'c_date_bc', pg: 'date', duck: 'DATE', values: ["'0044-03-15 BC'", "'0001-01-01 BC'"] },
-  { col: 'c_ts_bc', pg: 'timestamp', duck: 'TIMESTAMP', values: ["'0044-03-15 12:00:00.5 BC'", "'4713-01-01 00:00:00 BC'"] },
+  {
+    col: 'c_ts_bc',
+    pg: 'timestamp',
+    duck: 'TIMESTAMP',
+    values: ["'0044-03-15 12:00:00.5 BC'", "'4713-01-01 00:00:00 BC'"],
+  },
   {
     col: 'c_tstz_bc',
     pg: 'timestamptz',
     duck: 'TIMESTAMP WITH TIME ZONE',
     values: ["'0044-03-15 12:00:00.25+00 BC'", "'0001-12-31 23:59:59.999999+00 BC'"],
   },
-  { col: 'c_date_arr', pg: 'date[]', duck: 'DATE[]', values: ["'{2024-01-31,NULL,0044-03-15 BC}'", "'{infinity}'"] },
-  { col: 'c_tstz_arr', pg: 'timestamptz[]', duck: 'TIMESTAMP WITH TIME ZONE[]', values: ["'{2024-01-31 10:00:00.000001+02}'", "'{}'"] },
+  {
+    col: 'c_date_arr',
+    pg: 'date[]',
+    duck: 'DATE[]',
+    values: ["'{2024-01-31,NULL,0044-03-15 BC}'", "'{infinity}'"],
+  },
+  {
+    col: 'c_tstz_arr',
+    pg: 'timestamptz[]',
+    duck: 'TIMESTAMP WITH TIME ZONE[]',
+    values: ["'{2024-01-31 10:00:00.000001+02}'", "'{}'"],
+  },
 ];
 
 describe.skipIf(skip)('Postgres ⇄ DuckDB types', () => {
@@ -159,10 +230,15 @@ describe.skipIf(skip)('Postgres ⇄ DuckDB types', () => {
     warnings = (tp.recorded.get('read')?.events ?? [])
       .filter((e) => e.event === 'warning')
       .map((e) => String(e.data?.column));
-    await tp.runStep(writer, 'write', { table: 'dst', write_mode: 'append', primary_key: 'id' }, {
-      connection: conn,
-      needs: ['read'],
-    });
+    await tp.runStep(
+      writer,
+      'write',
+      { table: 'dst', write_mode: 'append', primary_key: 'id' },
+      {
+        connection: conn,
+        needs: ['read'],
+      },
+    );
   });
 
   afterAll(async () => {

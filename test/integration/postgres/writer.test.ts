@@ -45,8 +45,14 @@ describe.skipIf(skip)('postgres.writer', () => {
   it('creates a missing table from the input types (quoted identifiers, primary key) and appends', async () => {
     await duck(`CREATE TABLE odd AS SELECT 1 AS "Mixed Case", 'x' AS "select", 2::BIGINT AS "a""quote"`);
     const result = await write('w-odd', { table: 'Odd Table', primary_key: 'Mixed Case' }, 'odd');
-    expect(result).toMatchObject({ rowsIn: 1, rowsWritten: 1, outputs: [`@postgres.test ${pg.schema}.Odd Table`] });
-    expect(await pg.rows(`SELECT * FROM ${pg.q('Odd Table')}`)).toEqual([{ 'Mixed Case': 1, select: 'x', 'a"quote': '2' }]);
+    expect(result).toMatchObject({
+      rowsIn: 1,
+      rowsWritten: 1,
+      outputs: [`@postgres.test ${pg.schema}.Odd Table`],
+    });
+    expect(await pg.rows(`SELECT * FROM ${pg.q('Odd Table')}`)).toEqual([
+      { 'Mixed Case': 1, select: 'x', 'a"quote': '2' },
+    ]);
     const pk = await pg.rows(
       `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
        WHERE i.indrelid = '${pg.q('Odd Table')}'::regclass AND i.indisprimary`,
@@ -75,13 +81,17 @@ describe.skipIf(skip)('postgres.writer', () => {
   });
 
   it('streams many slices through one COPY (batch_size) and counts them', async () => {
-    await duck(`CREATE TABLE big AS SELECT i AS id, md5(i::VARCHAR) AS h, i * 0.5 AS half FROM range(1, 20001) t(i)`);
+    await duck(
+      `CREATE TABLE big AS SELECT i AS id, md5(i::VARCHAR) AS h, i * 0.5 AS half FROM range(1, 20001) t(i)`,
+    );
     const result = await write('w-big', { table: 'big', batch_size: 3000 }, 'big');
     expect(result.rowsWritten).toBe(20000);
     const [agg] = await pg.rows<{ n: number; s: string; h: string }>(
       `SELECT count(*)::int AS n, sum(half)::text AS s, md5(string_agg(h, '' ORDER BY id)) AS h FROM ${pg.q('big')}`,
     );
-    const [expected] = await tp.rows(`SELECT sum(half)::VARCHAR AS s, md5(string_agg(h, '' ORDER BY id)) AS h FROM big`);
+    const [expected] = await tp.rows(
+      `SELECT sum(half)::VARCHAR AS s, md5(string_agg(h, '' ORDER BY id)) AS h FROM big`,
+    );
     expect(agg).toEqual({ n: 20000, s: expected?.s, h: expected?.h });
     const progress = tp.recorded.get('w-big')?.progress ?? [];
     expect(progress).toContain(3000);
@@ -105,9 +115,10 @@ describe.skipIf(skip)('postgres.writer', () => {
         `SELECT relacl::text AS acl FROM pg_class WHERE oid = '${pg.q('people_r')}'::regclass`,
       );
       expect(acl?.acl).toContain('=r/');
-      const idx = await pg.rows(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'people_r' ORDER BY 1`, [
-        pg.schema,
-      ]);
+      const idx = await pg.rows(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'people_r' ORDER BY 1`,
+        [pg.schema],
+      );
       expect(idx).toEqual([{ indexname: 'people_r_name' }, { indexname: 'people_r_pkey' }]);
     });
 
@@ -176,8 +187,12 @@ describe.skipIf(skip)('postgres.writer', () => {
 
   describe('upsert', () => {
     it('inserts new rows and updates existing ones on a single key', async () => {
-      await pg.exec(`CREATE TABLE ${pg.q('people_u')} (id int PRIMARY KEY, name text, score numeric(6,2), note text DEFAULT 'kept')`);
-      await pg.exec(`INSERT INTO ${pg.q('people_u')} VALUES (2, 'Old Grace', 1, 'mine'), (7, 'Other', 2, 'x')`);
+      await pg.exec(
+        `CREATE TABLE ${pg.q('people_u')} (id int PRIMARY KEY, name text, score numeric(6,2), note text DEFAULT 'kept')`,
+      );
+      await pg.exec(
+        `INSERT INTO ${pg.q('people_u')} VALUES (2, 'Old Grace', 1, 'mine'), (7, 'Other', 2, 'x')`,
+      );
       await write('w-ups', { table: 'people_u', write_mode: 'upsert', primary_key: 'id' }, 'people');
       expect(await pg.rows(`SELECT * FROM ${pg.q('people_u')} ORDER BY id`)).toEqual([
         { id: 1, name: 'Ada', score: '36.50', note: 'kept' },
@@ -192,7 +207,9 @@ describe.skipIf(skip)('postgres.writer', () => {
         `CREATE TABLE daily AS SELECT * FROM (VALUES (DATE '2024-01-01', 1, 10), (DATE '2024-01-01', 2, 20), (DATE '2024-01-02', 1, 30)) t(day, cust, total)`,
       );
       await write('w-c1', { table: 'daily', write_mode: 'upsert', primary_key: ['day', 'cust'] }, 'daily');
-      await duck(`CREATE TABLE daily2 AS SELECT * FROM (VALUES (DATE '2024-01-01', 2, 99), (DATE '2024-01-03', 5, 1)) t(day, cust, total)`);
+      await duck(
+        `CREATE TABLE daily2 AS SELECT * FROM (VALUES (DATE '2024-01-01', 2, 99), (DATE '2024-01-03', 5, 1)) t(day, cust, total)`,
+      );
       await write('w-c2', { table: 'daily', write_mode: 'upsert', primary_key: ['day', 'cust'] }, 'daily2');
       expect(await pg.rows(`SELECT day::text, cust, total FROM ${pg.q('daily')} ORDER BY 1, 2`)).toEqual([
         { day: '2024-01-01', cust: 1, total: 10 },
@@ -204,7 +221,9 @@ describe.skipIf(skip)('postgres.writer', () => {
 
     it('needs a unique constraint on the key, and says so before writing', async () => {
       await pg.exec(`CREATE TABLE ${pg.q('nokey')} (id int, name text, score numeric)`);
-      const err = await failure(write('w-nokey', { table: 'nokey', write_mode: 'upsert', primary_key: 'id' }, 'people'));
+      const err = await failure(
+        write('w-nokey', { table: 'nokey', write_mode: 'upsert', primary_key: 'id' }, 'people'),
+      );
       expect(err.code).toBe('write.schema_mismatch');
       expect(err.message).toContain('has no PRIMARY KEY or UNIQUE constraint on (id)');
       expect(err.hint).toContain('ADD PRIMARY KEY ("id")');
@@ -212,15 +231,21 @@ describe.skipIf(skip)('postgres.writer', () => {
     });
 
     it('refuses a key column the input does not have', async () => {
-      const err = await failure(write('w-badkey', { table: 'people_u', write_mode: 'upsert', primary_key: 'idd' }, 'people'));
+      const err = await failure(
+        write('w-badkey', { table: 'people_u', write_mode: 'upsert', primary_key: 'idd' }, 'people'),
+      );
       expect(err.code).toBe('config.invalid');
       expect(err.hint).toContain("did you mean 'id'?");
     });
 
     it('names the key when the input repeats it', async () => {
-      await duck(`CREATE TABLE twice AS SELECT * FROM (VALUES (1, 'a', 1.0), (1, 'b', 2.0)) t(id, name, score)`);
+      await duck(
+        `CREATE TABLE twice AS SELECT * FROM (VALUES (1, 'a', 1.0), (1, 'b', 2.0)) t(id, name, score)`,
+      );
       const before = await pg.fingerprint('people_u');
-      const err = await failure(write('w-twice', { table: 'people_u', write_mode: 'upsert', primary_key: 'id' }, 'twice'));
+      const err = await failure(
+        write('w-twice', { table: 'people_u', write_mode: 'upsert', primary_key: 'id' }, 'twice'),
+      );
       expect(err.code).toBe('validation.constraint_violation');
       expect(err.message).toContain('more than one row with the same primary key (id)');
       expect(await pg.fingerprint('people_u')).toEqual(before);

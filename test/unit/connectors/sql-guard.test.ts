@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReadOnlySql } from '../../../src/connectors/sql-guard.js';
+import { checkReadOnlySql, checkReadOnlyWhere, sqlDialectOf } from '../../../src/connectors/sql-guard.js';
 
 const reject = (sql: string, dialect?: 'mysql' | 'postgres' | 'any') => {
   const r = checkReadOnlySql(sql, dialect === undefined ? {} : { dialect });
@@ -110,5 +110,21 @@ describe('checkReadOnlySql', () => {
     const r = reject("SELECT '😀' ; DROP TABLE t");
     expect(r.col).toBe(14);
     expect(r.offset).toBe(14);
+  });
+});
+
+describe('checkReadOnlyWhere and sqlDialectOf', () => {
+  it('reports positions inside the condition itself', () => {
+    expect(checkReadOnlyWhere("created_at >= '2024-01-01'")).toEqual({ ok: true });
+    const r = checkReadOnlyWhere('a = 1;\n DELETE FROM t');
+    expect(r).toMatchObject({ ok: false, keyword: 'DELETE', line: 2, col: 2, offset: 8 });
+    if (!r.ok) expect(r.message).toContain('line 2, column 2');
+  });
+
+  it('maps component families to lexer rules', () => {
+    expect(sqlDialectOf('mysql.extractor')).toBe('mysql');
+    expect(sqlDialectOf('supabase.extractor')).toBe('postgres');
+    expect(sqlDialectOf('postgres.writer')).toBe('postgres');
+    expect(sqlDialectOf('duckdb.processor')).toBeUndefined();
   });
 });

@@ -358,8 +358,8 @@ const cases: Record<string, Case> = {
   },
 };
 
-/** Codes tested elsewhere because no document triggers them (they are thrown). */
-const THROWN = new Set(['OML001', 'PAR010']);
+/** Codes tested elsewhere: thrown ones (load/params tests) and OML044 (needs the real SQL guard, below). */
+const THROWN = new Set(['OML001', 'PAR010', 'OML044']);
 
 describe('every diagnostic code', () => {
   it('has a case here (or is a thrown error tested in load/params tests)', () => {
@@ -384,4 +384,38 @@ describe('every diagnostic code', () => {
       expect(all.filter((d) => d.severity === 'error')).toEqual([]);
     });
   }
+});
+
+describe('OML044 extractor SQL must be read-only (real registry)', () => {
+  it('rejects a write statement in an extractor query with its keyword and position', async () => {
+    const { loadRegistry } = await import('../../../src/registry/load.js');
+    const { parseLocatedYaml } = await import('../../../src/yaml/located.js');
+    const { validateOml } = await import('../../../src/oml/validate.js');
+    const text = `oml_version: "0.1.0"
+name: bad-sql
+steps:
+  - id: extract
+    component: mysql.extractor
+    mode: read
+    config:
+      connection: "@mysql.main"
+      query: |
+        SELECT 1;
+        DELETE FROM users
+`;
+    const diagnostics = validateOml(parseLocatedYaml(text, 'p.yaml'), { registry: loadRegistry() });
+    const d = diagnostics.find((x) => x.code === 'OML044');
+    expect(d?.severity).toBe('error');
+    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 9 });
+    expect(d?.message).toMatch(/DELETE|second statement|statement/i);
+    expect(d?.message).toMatch(/line 2/);
+
+    const ok = validateOml(
+      parseLocatedYaml(text.replace('SELECT 1;\n        DELETE FROM users', 'SELECT * FROM users'), 'p.yaml'),
+      {
+        registry: loadRegistry(),
+      },
+    );
+    expect(ok.filter((x) => x.code === 'OML044')).toEqual([]);
+  });
 });

@@ -210,7 +210,9 @@ describe('steps', () => {
   it("maps other tools' mode names to OML modes", () => {
     const [extract] = withCode(
       validate(
-        oneStep('component: mysql.extractor\nmode: extract\nconfig: { connection: "@mysql", query: x }'),
+        oneStep(
+          'component: mysql.extractor\nmode: extract\nconfig: { connection: "@mysql", query: SELECT 1 }',
+        ),
       ),
       'OML019',
     );
@@ -230,7 +232,7 @@ describe('steps', () => {
   it('lists the modes a component supports when the mode does not fit', () => {
     const [d] = withCode(
       validate(
-        oneStep('component: mysql.extractor\nmode: write\nconfig: { connection: "@mysql", query: x }'),
+        oneStep('component: mysql.extractor\nmode: write\nconfig: { connection: "@mysql", query: SELECT 1 }'),
       ),
       'OML020',
     );
@@ -348,7 +350,7 @@ steps:
 name: demo
 steps:
   - { id: t, component: duckdb.processor, mode: transform, needs: [e], config: { query: x } }
-  - { id: e, component: mysql.extractor, mode: read, needs: [], config: { connection: "@mysql", query: x } }
+  - { id: e, component: mysql.extractor, mode: read, needs: [], config: { connection: "@mysql", query: SELECT 1 } }
 `;
     expect(validate(text)).toEqual([]);
   });
@@ -505,7 +507,7 @@ describe('config against the configSchema', () => {
 
   it('leaves values with unresolved ${params.x} placeholders for after resolution', () => {
     const text = oneStep(
-      'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: x\n  port: ${params.port}',
+      'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: SELECT 1\n  port: ${params.port}',
     );
     expect(validateOml(doc(text), { registry })).toEqual([]);
     const withParams = text.replace('steps:', 'params: { port: "x" }\nsteps:');
@@ -516,7 +518,7 @@ describe('config against the configSchema', () => {
 
   it('validates the resolved document: typed params satisfy integer fields', () => {
     const text = oneStep(
-      'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: x\n  port: ${params.port}',
+      'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: SELECT 1\n  port: ${params.port}',
     ).replace('steps:', 'params: { port: 3307 }\nsteps:');
     const result = checkOml(doc(text), { registry, params: { cli: { port: '3308' } } });
     expect(result.diagnostics).toEqual([]);
