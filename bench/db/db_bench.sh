@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Database benchmarks: Osiris pipelines between MariaDB, PostgreSQL and files, against baselines measured in
+# the same run on the same machine. Results: docs/benchmarks.md ("Databases").
+#
+# Usage: bench/db/db_bench.sh [rows...]          (default: 1000000 5000000)
+# Env:   RUNS=3                    repetitions per case (the median is reported)
+#        MEMORY_LIMITS="1GB 256MB"  runtime.memory_limit values tried for the Osiris cases (osiris.yaml);
+#                                  1GB is the project default
+#        CASES="osiris baselines"  which groups to run
+#        KEEP=1                    keep the osiris_bench database (MariaDB) and schema (Postgres) at the end
+#        BENCH_DIR=/path           keep the temp project, dumps and run logs there
+#        BENCH_MYSQL_HOST/PORT/USER/PASSWORD (127.0.0.1 3306 root ''), BENCH_PG_HOST/PORT/USER/PASSWORD/DATABASE
+#        (127.0.0.1 5432 postgres '' test)
+#
+# Cases, each run RUNS times for each row count; wall time and peak RSS from GNU time, row counts checked
+# after every run (a mismatch stops the benchmark):
+#   osiris mysql→postgres   osiris run: mysql.extractor (table bench_rows) → postgres.writer (replace)
+#   osiris mysql→parquet    osiris run: mysql.extractor → filesystem.parquet_writer
+#   osiris postgres→csv     osiris run: postgres.extractor (the table loaded above) → filesystem.csv_writer
+#   mariadb --batch dump    mariadb --batch --quick -e 'SELECT * FROM bench_rows' > file
+#   psql \copy of the dump  into a fresh table
+#   node mysql2→pg COPY     bench/db/baseline-stream.mjs (in-process, no DuckDB)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ROWS=("$@")
+[ $# -eq 0 ] && ROWS=(1000000 5000000)
+RUNS=${RUNS:-3}
+MEMORY_LIMITS=${MEMORY_LIMITS:-1GB 256MB}
+CASES=${CASES:-osiris baselines}
+WORK=${BENCH_DIR:-$(mktemp -d /tmp/osiris-dbbench-XXXX)}
+mkdir -p "$WORK"
+[ -f dist/cli/main.js ] || npm run build >/dev/null
+
+export BENCH_MYSQL_HOST=${BENCH_MYSQL_HOST:-127.0.0.1} BENCH_MYSQL_PORT=${BENCH_MYSQL_PORT:-3306}
+export BENCH_MYSQL_USER=${BENCH_MYSQL_USER:-root} BENCH_MYSQL_PASSWORD=${BENCH_MYSQL_PASSWORD:-}
+export BENCH_MYSQL_DATABASE=osiris_bench
+export BENCH_PG_HOST=${BENCH_PG_HOST:-127.0.0.1} BENCH_PG_PORT=${BENCH_PG_PORT:-5432}
+export BENCH_PG_USER=${BENCH_PG_USER:-postgres} BENCH_PG_PASSWORD=${BENCH_PG_PASSWORD:-}
+export BENCH_PG_DATABASE=${BENCH_PG_DATABASE:-test}
+# Both client tools read their password from the environment, never from the command line.
+export MYSQL_PWD=$BENCH_MYSQL_PASSWORD PGPASSWORD=$BENCH_PG_PASSWORD PGOPTIONS="-c client_min_messages=warning"
+
+my() { mariadb -h "$BENCH_MYSQL_HOST" -P "$BENCH_MYSQL_PORT" -u "$BENCH_MYSQL_USER" "$@"; }
+pgq() { psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" -d "$BENCH_PG_DATABASE" "$@"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+fail() { echo "db_bench: $*" >&2; exit 1; }
+
+# time_cmd <cmd...>: runs it under GNU time (stdout to $WORK/stdout.txt) and prints "seconds peak_kb".
+time_cmd() {
+  if ! /usr/bin/time -o "$WORK/time.txt" -f '%e %M' "$@" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt"; then
+    tail -40 "$WORK/stderr.txt" >&2
+    tail -40 "$WORK/stdout.txt" >&2
+    fail "command failed: $*"
+  fi
+  tail -1 "$WORK/time.txt"
+}
+
+# check_count <what> <expected> <actual>
+check_count() {
+  [ "$3" = "$2" ] || fail "row count mismatch for $1: expected $2, got '$3'"
+}
+pg_count() { pgq -Atc "SELECT count(*) FROM $1"; }
+pg_sum() { pgq -Atc "SELECT sum(amount) FROM $1"; }
+
+cleanup() {
+  if [ "${KEEP:-0}" != 1 ]; then
+    my -e 'DROP DATABASE IF EXISTS osiris_bench' || true
+    pgq -c 'DROP SCHEMA IF EXISTS osiris_bench CASCADE' || true
+  fi
+  [ -z "${BENCH_DIR:-}" ] && rm -rf "$WORK"
+  return 0
+}
+trap cleanup EXIT
+
+# --- temp project -------------------------------------------------------------------------------------------
+PROJ="$WORK/project"
+mkdir -p "$PROJ" "$WORK/out"
+cat > "$PROJ/osiris_connections.yaml" <<YAML
+version: "1.0"
+connections:
+  mysql:
+    bench:
+      host: $BENCH_MYSQL_HOST
+      port: $BENCH_MYSQL_PORT
+      database: osiris_bench
+      user: $BENCH_MYSQL_USER
+      password: \${BENCH_MYSQL_PASSWORD}
+  postgres:
+    bench:
+      host: $BENCH_PG_HOST
+      port: $BENCH_PG_PORT
+      database: $BENCH_PG_DATABASE
+      user: $BENCH_PG_USER
+      password: \${BENCH_PG_PASSWORD}
+      schema: osiris_bench
+YAML
+cat > "$PROJ/mysql_to_postgres.yaml" <<'YAML'
+oml_version: "0.1.0"
+name: bench-mysql-to-postgres
+steps:
+  - id: extract
+    component: mysql.extractor
+    mode: read
+    config:
+      connection: "@mysql.bench"
+      table: bench_rows
+  - id: write
+    component: postgres.writer
+    mode: write
+    needs: [extract]
+    config:
+      connection: "@postgres.bench"
+      schema: osiris_bench
+      table: bench_rows
+      write_mode: replace
+YAML
+cat > "$PROJ/mysql_to_parquet.yaml" <<YAML
+oml_version: "0.1.0"
+name: bench-mysql-to-parquet
+steps:
+  - id: extract
+    component: mysql.extractor
+    mode: read
+    config:
+      connection: "@mysql.bench"
+      table: bench_rows
+  - id: write
+    component: filesystem.parquet_writer
+    mode: write
+    needs: [extract]
+    config:
+      path: $WORK/out/bench_rows.parquet
+YAML
+cat > "$PROJ/postgres_to_csv.yaml" <<YAML
+oml_version: "0.1.0"
+name: bench-postgres-to-csv
+steps:
+  - id: extract
+    component: postgres.extractor
+    mode: read
+    config:
+      connection: "@postgres.bench"
+      schema: osiris_bench
+      table: bench_rows
+  - id: write
+    component: filesystem.csv_writer
+    mode: write
+    needs: [extract]
+    config:
+      path: $WORK/out/bench_rows.csv
+YAML
+set_memory_limit() {
+  printf 'version: "2.0"\nruntime:\n  memory_limit: %s\n' "$1" > "$PROJ/osiris.yaml"
+}
+
+# --- checks after each case ---------------------------------------------------------------------------------
+verify() { # verify <case> <n>
+  local n=$2
+  case $1 in
+    osiris-mysql-postgres)
+      check_count "postgres osiris_bench.bench_rows" "$n" "$(pg_count osiris_bench.bench_rows)"
+      [ "$(pg_sum osiris_bench.bench_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_rows" ;;
+    osiris-mysql-parquet)
+      check_count "$WORK/out/bench_rows.parquet" "$n" "$(node bench/db/count-rows.mjs "$WORK/out/bench_rows.parquet")" ;;
+    osiris-postgres-csv)
+      check_count "$WORK/out/bench_rows.csv" "$((n + 1))" "$(wc -l < "$WORK/out/bench_rows.csv")" ;;
+    mariadb-dump)
+      check_count "$WORK/out/dump.tsv" "$n" "$(wc -l < "$WORK/out/dump.tsv")" ;;
+    psql-copy)
+      check_count "postgres osiris_bench.psql_rows" "$n" "$(pg_count osiris_bench.psql_rows)"
+      [ "$(pg_sum osiris_bench.psql_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.psql_rows" ;;
+    node-stream)
+      check_count "postgres osiris_bench.stream_rows" "$n" "$(pg_count osiris_bench.stream_rows)"
+      [ "$(pg_sum osiris_bench.stream_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.stream_rows" ;;
+  esac
+}
+
+# run_case <case> <n>: one run, prints "seconds peak_kb extract_ms write_ms" (step times: Osiris only)
+run_case() {
+  local c=$1 n=$2 s m e=- w=-
+  rm -f "$WORK/out/bench_rows.parquet" "$WORK/out/bench_rows.csv"
+  case $c in
+    osiris-*)
+      local pipeline
+      case $c in
+        osiris-mysql-postgres) pipeline=mysql_to_postgres.yaml ;;
+        osiris-mysql-parquet) pipeline=mysql_to_parquet.yaml ;;
+        osiris-postgres-csv) pipeline=postgres_to_csv.yaml ;;
+      esac
+      (cd "$PROJ" && time_cmd node "$ROOT/bin/osiris.js" run "$pipeline" --json) > "$WORK/timed.txt"
+      read -r s m < "$WORK/timed.txt"
+      read -r e w < <(jq -r '[.steps[] | .duration_ms] | @tsv' "$WORK/stdout.txt")
+      [ -n "${w:-}" ] || fail "no step durations in the output of osiris run"
+      ;;
+    mariadb-dump)
+      time_cmd bash -c 'mariadb -h "$BENCH_MYSQL_HOST" -P "$BENCH_MYSQL_PORT" -u "$BENCH_MYSQL_USER" \
+        --batch --quick --skip-column-names osiris_bench -e "SELECT * FROM bench_rows" > "$1"' _ "$WORK/out/dump.tsv" \
+        > "$WORK/timed.txt"
+      read -r s m < "$WORK/timed.txt"
+      ;;
+    psql-copy)
+      pgq -c 'DROP TABLE IF EXISTS osiris_bench.psql_rows' \
+        -c 'CREATE TABLE osiris_bench.psql_rows (id integer, email text, amount numeric(12,2), created_at timestamp, category integer, note text)'
+      time_cmd psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" \
+        -d "$BENCH_PG_DATABASE" -c "\\copy osiris_bench.psql_rows FROM '$WORK/out/dump.tsv'" > "$WORK/timed.txt"
+      read -r s m < "$WORK/timed.txt"
+      ;;
+    node-stream)
+      time_cmd node bench/db/baseline-stream.mjs bench_rows osiris_bench.stream_rows > "$WORK/timed.txt"
+      read -r s m < "$WORK/timed.txt"
+      ;;
+  esac
+  verify "$c" "$n"
+  echo "$s $m $e $w"
+}
+
+# --- main ---------------------------------------------------------------------------------------------------
+my -e 'SELECT 1' >/dev/null || fail "MariaDB not reachable at $BENCH_MYSQL_HOST:$BENCH_MYSQL_PORT"
+pgq -c 'SELECT 1' >/dev/null || fail "PostgreSQL not reachable at $BENCH_PG_HOST:$BENCH_PG_PORT"
+pgq -c 'CREATE SCHEMA IF NOT EXISTS osiris_bench'
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), node $(node -v)," \
+  "$(mariadb --version | sed 's/.*Distrib \([^,]*\),.*/MariaDB client \1/'), server $(my -Nse 'SELECT version()')," \
+  "$(psql --version), server $(pgq -Atc 'SHOW server_version')"
+echo "RUNS=$RUNS MEMORY_LIMITS='$MEMORY_LIMITS' $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+RESULTS="$WORK/results.tsv"
+: > "$RESULTS"
+printf '| rows | case | memory_limit | median s | rows/s | median peak RSS MB | extract / write step s |\n'
+printf '|---:|---|---|---:|---:|---:|---|\n'
+for n in "${ROWS[@]}"; do
+  node bench/db/generate-mysql.mjs "$n" 2>"$WORK/gen.txt" || { cat "$WORK/gen.txt" >&2; fail "generating $n rows failed"; }
+  MYSQL_SUM=$(my -Nse 'SELECT sum(amount) FROM osiris_bench.bench_rows')
+  # Postgres → CSV reads the table Osiris loaded, so MySQL → Postgres always runs first.
+  combos=()
+  for c in $CASES; do
+    case $c in
+      osiris)
+        for lim in $MEMORY_LIMITS; do
+          combos+=("osiris-mysql-postgres:$lim" "osiris-mysql-parquet:$lim" "osiris-postgres-csv:$lim")
+        done ;;
+      baselines) combos+=("mariadb-dump:-" "psql-copy:-" "node-stream:-") ;;
+      *) fail "unknown case group '$c' (osiris, baselines)" ;;
+    esac
+  done
+  [[ " ${combos[*]} " == *" osiris-postgres-csv:"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
+    fail "osiris postgres→csv needs the osiris mysql→postgres case"
+  for combo in "${combos[@]}"; do
+    c=${combo%%:*} lim=${combo#*:}
+    [ "$lim" != - ] && set_memory_limit "$lim"
+    secs=(); rss=(); ext=(); wrt=()
+    for _ in $(seq "$RUNS"); do
+      run_case "$c" "$n" > "$WORK/run.txt"
+      read -r s m e w < "$WORK/run.txt"
+      secs+=("$s"); rss+=("$m"); ext+=("$e"); wrt+=("$w")
+    done
+    ms=$(printf '%s\n' "${secs[@]}" | median)
+    mr=$(printf '%s\n' "${rss[@]}" | median)
+    steps=—
+    if [ "${ext[0]}" != - ]; then
+      steps=$(awk -v e="$(printf '%s\n' "${ext[@]}" | median)" -v w="$(printf '%s\n' "${wrt[@]}" | median)" \
+        'BEGIN {printf "%.2f / %.2f", e/1000, w/1000}')
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$c" "$lim" "$ms" "$mr" "$steps" >> "$RESULTS"
+    awk -v n="$n" -v c="$c" -v l="$lim" -v s="$ms" -v r="$mr" -v st="$steps" \
+      'BEGIN {if (l == "-") l = "—"; printf "| %d | %s | %s | %.2f | %.0f | %.0f | %s |\n", n, c, l, s, n/s, r/1024, st}'
+  done
+done
+
+# --- goals --------------------------------------------------------------------------------------------------
+echo
+echo "Goal 1: osiris mysql→postgres throughput ≥ 0.8 × node mysql2→pg COPY (ratio = baseline s / osiris s)"
+awk -F'\t' '
+  $2 == "node-stream" { base[$1] = $4 }
+  $2 == "osiris-mysql-postgres" { os[$1 "\t" $3] = $4 }
+  END {
+    for (k in os) {
+      split(k, p, "\t")
+      if (!(p[1] in base)) continue
+      r = base[p[1]] / os[k]
+      printf "  %d rows, memory_limit %s: %.2f× (%s)\n", p[1], p[2], r, (r >= 0.8 ? "met" : "missed")
+    }
+  }' "$RESULTS" | sort -k1,1n -k5
+echo "Goal 2: peak RSS < 300 MB and flat from the smallest to the largest row count"
+awk -F'\t' -v lo="${ROWS[0]}" -v hi="${ROWS[${#ROWS[@]}-1]}" '
+  $2 ~ /^osiris/ { r[$2 "\t" $3 "\t" $1] = $5 / 1024 }
+  END {
+    for (k in r) {
+      split(k, p, "\t")
+      if (p[3] != lo || !((p[1] "\t" p[2] "\t" hi) in r)) continue
+      h = r[p[1] "\t" p[2] "\t" hi]
+      printf "  %s, memory_limit %s: %.0f MB at %d rows, %.0f MB at %d rows (%s, %+.0f%%)\n", p[1], p[2], r[k], lo, h, hi, (r[k] < 300 && h < 300 ? "under 300 MB" : "over 300 MB"), (h / r[k] - 1) * 100
+    }
+  }' "$RESULTS" | sort
