@@ -52,3 +52,22 @@ describe('README quick start', () => {
     conn.closeSync();
   });
 });
+
+describe('README pipelines', () => {
+  it('every OML block in the README validates without errors', async () => {
+    const { loadRegistry } = await import('../../src/registry/load.js');
+    const { validateOml } = await import('../../src/oml/validate.js');
+    const { parseLocatedYaml } = await import('../../src/yaml/located.js');
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const pipelines = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1] as string)
+      .filter((y) => y.includes('oml_version'));
+    expect(pipelines.length).toBeGreaterThan(0);
+    for (const text of pipelines) {
+      const errors = validateOml(parseLocatedYaml(text, 'README.md'), { registry: loadRegistry() }).filter(
+        (d) => d.severity === 'error',
+      );
+      expect(errors).toEqual([]);
+    }
+  });
+});
