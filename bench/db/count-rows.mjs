@@ -9,6 +9,8 @@ if (!file) {
 }
 const db = await DuckDBInstance.create(':memory:');
 const conn = await db.connect();
-const reader = await conn.runAndReadAll(`SELECT count(*)::VARCHAR AS n FROM read_parquet('${file.replaceAll("'", "''")}')`);
+const reader = await conn.runAndReadAll(
+  `SELECT count(*)::VARCHAR AS n FROM read_parquet('${file.replaceAll("'", "''")}')`,
+);
 console.log(reader.getRowObjectsJson()[0].n);
 conn.closeSync();

@@ -4,8 +4,9 @@
 #
 # Usage: bench/db/db_bench.sh [rows...]          (default: 1000000 5000000)
 # Env:   RUNS=3                    repetitions per case (the median is reported)
-#        MEMORY_LIMITS="1GB 256MB"  runtime.memory_limit values tried for the Osiris cases (osiris.yaml);
-#                                  1GB is the project default
+#        MEMORY_LIMITS="1GB 256MB 64MB 64MB/1"
+#                                  runtime.memory_limit values tried for the Osiris cases (osiris.yaml; 1GB is
+#                                  the project default); LIMIT/T also sets runtime.threads to T
 #        CASES="osiris baselines"  which groups to run
 #        KEEP=1                    keep the osiris_bench database (MariaDB) and schema (Postgres) at the end
 #        BENCH_DIR=/path           keep the temp project, dumps and run logs there
@@ -26,7 +27,7 @@ ROOT=$PWD
 ROWS=("$@")
 [ $# -eq 0 ] && ROWS=(1000000 5000000)
 RUNS=${RUNS:-3}
-MEMORY_LIMITS=${MEMORY_LIMITS:-1GB 256MB}
+MEMORY_LIMITS=${MEMORY_LIMITS:-1GB 256MB 64MB 64MB/1}
 CASES=${CASES:-osiris baselines}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/osiris-dbbench-XXXX)}
 mkdir -p "$WORK"
@@ -150,8 +151,10 @@ steps:
     config:
       path: $WORK/out/bench_rows.csv
 YAML
-set_memory_limit() {
-  printf 'version: "2.0"\nruntime:\n  memory_limit: %s\n' "$1" > "$PROJ/osiris.yaml"
+set_memory_limit() { # LIMIT or LIMIT/THREADS
+  printf 'version: "2.0"\nruntime:\n  memory_limit: %s\n' "${1%%/*}" > "$PROJ/osiris.yaml"
+  [[ $1 == */* ]] && printf '  threads: %s\n' "${1#*/}" >> "$PROJ/osiris.yaml"
+  return 0
 }
 
 # --- checks after each case ---------------------------------------------------------------------------------
@@ -264,7 +267,7 @@ for n in "${ROWS[@]}"; do
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$c" "$lim" "$ms" "$mr" "$steps" >> "$RESULTS"
     awk -v n="$n" -v c="$c" -v l="$lim" -v s="$ms" -v r="$mr" -v st="$steps" \
-      'BEGIN {if (l == "-") l = "—"; printf "| %d | %s | %s | %.2f | %.0f | %.0f | %s |\n", n, c, l, s, n/s, r/1024, st}'
+      'BEGIN {if (l == "-") l = "—"; sub("/", ", threads ", l); printf "| %d | %s | %s | %.2f | %.0f | %.0f | %s |\n", n, c, l, s, n/s, r/1024, st}'
   done
 done
 
@@ -279,6 +282,7 @@ awk -F'\t' '
       split(k, p, "\t")
       if (!(p[1] in base)) continue
       r = base[p[1]] / os[k]
+      sub("/", ", threads ", p[2])
       printf "  %d rows, memory_limit %s: %.2f× (%s)\n", p[1], p[2], r, (r >= 0.8 ? "met" : "missed")
     }
   }' "$RESULTS" | sort -k1,1n -k5
@@ -290,6 +294,7 @@ awk -F'\t' -v lo="${ROWS[0]}" -v hi="${ROWS[${#ROWS[@]}-1]}" '
       split(k, p, "\t")
       if (p[3] != lo || !((p[1] "\t" p[2] "\t" hi) in r)) continue
       h = r[p[1] "\t" p[2] "\t" hi]
+      sub("/", ", threads ", p[2])
       printf "  %s, memory_limit %s: %.0f MB at %d rows, %.0f MB at %d rows (%s, %+.0f%%)\n", p[1], p[2], r[k], lo, h, hi, (r[k] < 300 && h < 300 ? "under 300 MB" : "over 300 MB"), (h / r[k] - 1) * 100
     }
   }' "$RESULTS" | sort

@@ -409,3 +409,25 @@ export function latestRun(project: ProjectConfig, pipeline?: string): RunRecord 
 export function runDirOf(project: ProjectConfig, record: Pick<RunRecord, 'run_dir'>): string {
   return isAbsolute(record.run_dir) ? record.run_dir : join(project.root, record.run_dir);
 }
+
+/**
+ * The run a command is about: `runId` (or a unique prefix), else the latest run (of `pipeline` when given).
+ * Throws LOG001/LOG002 from `findRun`, or LOG003 when nothing has been recorded.
+ */
+export function selectRun(project: ProjectConfig, runId: string | undefined, pipeline?: string): RunRecord {
+  if (runId !== undefined) return findRun(project, runId);
+  const record = latestRun(project, pipeline);
+  if (record) return record;
+  const known = listIndexedPipelines(project);
+  throw OsirisError.of(
+    'LOG003',
+    pipeline ? `no runs recorded for pipeline '${pipeline}'` : 'no runs recorded yet',
+    { file: indexPaths(project).runs },
+    {
+      hint:
+        pipeline && known.length > 0
+          ? `pipelines with runs: ${known.join(', ')}`
+          : 'run a pipeline with `osiris run <pipeline.yaml>` first',
+    },
+  );
+}

@@ -3,6 +3,7 @@
  * Registered under `osiris logs` by `registerAiop(logs)`. Library code loads inside the action.
  */
 import type { Command } from 'commander';
+import { assertRunSelector } from './run-selector.js';
 
 export interface AiopOptions {
   last?: boolean;
@@ -27,26 +28,7 @@ async function aiopAction(runId: string | undefined, options: AiopOptions): Prom
     import('node:path'),
   ]);
   const { resolveAiopConfig } = await import('../../observability/aiop/config.js');
-  if (runId !== undefined && options.last) {
-    throw OsirisError.of(
-      'LOG005',
-      'give a run id or --last, not both',
-      {},
-      {
-        hint: 'osiris logs aiop <run-id>  or  osiris logs aiop --last',
-      },
-    );
-  }
-  if (runId === undefined && !options.last) {
-    throw OsirisError.of(
-      'LOG005',
-      'which run? give a run id (or a unique prefix) or --last',
-      {},
-      {
-        hint: 'see `osiris logs list` for run ids',
-      },
-    );
-  }
+  assertRunSelector('aiop', runId, options.last, true);
   const format = (options.format ?? 'json').toLowerCase();
   if (format !== 'json' && format !== 'md') {
     throw OsirisError.of(
@@ -70,26 +52,7 @@ async function aiopAction(runId: string | undefined, options: AiopOptions): Prom
   const env: NodeJS.ProcessEnv = { ...process.env };
   const config = resolveAiopConfig({ cli, env, projectRaw: project.raw });
 
-  let record: import('../../observability/run-index.js').RunRecord | undefined;
-  if (runId !== undefined) {
-    record = index.findRun(project, runId);
-  } else {
-    record = index.latestRun(project, options.pipeline);
-    if (!record) {
-      const known = index.listIndexedPipelines(project);
-      throw OsirisError.of(
-        'LOG003',
-        options.pipeline ? `no runs recorded for pipeline '${options.pipeline}'` : 'no runs recorded yet',
-        { file: index.indexPaths(project).runs },
-        {
-          hint:
-            options.pipeline && known.length > 0
-              ? `pipelines with runs: ${known.join(', ')}`
-              : 'run a pipeline with `osiris run <pipeline.yaml>` first',
-        },
-      );
-    }
-  }
+  const record = index.selectRun(project, runId, options.pipeline);
 
   // .env values feed the redactor (secrets known by value); the process environment is left alone.
   const { loadDotEnv } = await import('../../connections/env.js');

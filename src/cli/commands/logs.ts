@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { registerAiop } from './logs-aiop.js';
+import { assertRunSelector } from './run-selector.js';
 
 interface CommonOptions {
   json?: boolean;
@@ -76,53 +77,14 @@ async function listAction(options: ListOptions): Promise<0 | 2> {
 }
 
 async function showAction(runId: string | undefined, options: ShowOptions): Promise<0 | 2> {
-  const [{ OsirisError }, index, output, view] = await Promise.all([
-    import('../../diagnostics/diagnostic.js'),
+  const [index, output, view] = await Promise.all([
     import('../../observability/run-index.js'),
     import('../output.js'),
     import('../../observability/logs-view.js'),
   ]);
-  if (runId !== undefined && options.last) {
-    throw OsirisError.of(
-      'LOG005',
-      'give a run id or --last, not both',
-      {},
-      {
-        hint: 'osiris logs show <run-id>  or  osiris logs show --last',
-      },
-    );
-  }
-  if (runId === undefined && !options.last) {
-    throw OsirisError.of(
-      'LOG005',
-      'which run? give a run id (or a unique prefix) or --last',
-      {},
-      {
-        hint: 'see `osiris logs list` for run ids',
-      },
-    );
-  }
+  assertRunSelector('show', runId, options.last, true);
   const project = await loadProject(options);
-  let record: import('../../observability/run-index.js').RunRecord | undefined;
-  if (runId !== undefined) {
-    record = index.findRun(project, runId);
-  } else {
-    record = index.latestRun(project, options.pipeline);
-    if (!record) {
-      const known = index.listIndexedPipelines(project);
-      throw OsirisError.of(
-        'LOG003',
-        options.pipeline ? `no runs recorded for pipeline '${options.pipeline}'` : 'no runs recorded yet',
-        { file: index.indexPaths(project).runs },
-        {
-          hint:
-            options.pipeline && known.length > 0
-              ? `pipelines with runs: ${known.join(', ')}`
-              : 'run a pipeline with `osiris run <pipeline.yaml>` first',
-        },
-      );
-    }
-  }
+  const record = index.selectRun(project, runId, options.pipeline);
   const details = view.loadRunDetails(project, record);
   if (options.json) {
     output.printJson({
@@ -232,16 +194,7 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
       );
     }
   }
-  if (!options.index && runId !== undefined && options.last) {
-    throw OsirisError.of(
-      'LOG005',
-      'give a run id or --last, not both',
-      {},
-      {
-        hint: 'osiris logs html <run-id>  or  osiris logs html --last',
-      },
-    );
-  }
+  if (!options.index) assertRunSelector('html', runId, options.last, false);
   const project = await loadProject(options);
   const redactor = await reportRedactor(project);
   let path: string;
@@ -274,21 +227,7 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
     }
     return 0;
   }
-  let record: import('../../observability/run-index.js').RunRecord | undefined;
-  if (runId !== undefined) {
-    record = index.findRun(project, runId);
-  } else {
-    // No id: the last run (of --pipeline when given), like `logs last`.
-    record = index.latestRun(project, options.pipeline);
-    if (!record) {
-      throw OsirisError.of(
-        'LOG003',
-        options.pipeline ? `no runs recorded for pipeline '${options.pipeline}'` : 'no runs recorded yet',
-        { file: index.indexPaths(project).runs },
-        { hint: 'run a pipeline with `osiris run <pipeline.yaml>` first' },
-      );
-    }
-  }
+  const record = index.selectRun(project, runId, options.pipeline);
   const written = report.writeRunReport(project, record, {
     cwd: process.cwd(),
     redactor,
