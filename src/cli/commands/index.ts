@@ -1,5 +1,6 @@
 /** Every command group registers itself here. Keep these modules light: heavy imports go inside actions. */
 import type { Command } from 'commander';
+import * as chat from './chat.js';
 import * as compile from './compile.js';
 import * as components from './components.js';
 import * as connections from './connections.js';
@@ -11,6 +12,6 @@ import * as runs from './runs.js';
 import * as validate from './validate.js';
 
 export function registerCommands(program: Command): void {
-  for (const group of [init, validate, compile, run, components, connections, discovery, logs, runs])
+  for (const group of [init, validate, compile, run, components, connections, discovery, logs, runs, chat])
     group.register(program);
 }

@@ -1,0 +1,94 @@
+/**
+ * Opens a chat: project, `.env`, LLM settings, prompts, registry, connections, the session redactor and the
+ * session store wired into a ChatAgent. The CLI and tests call this; nothing here prints.
+ */
+import { resolve } from 'node:path';
+import type { ProgressReporter } from '../observability/progress.js';
+import { type AgentEvent, ChatAgent } from './agent.js';
+import { type LlmFlags, type LlmSettings, resolveLlmSettings } from './llm-config.js';
+import { loadPrompts, PROMPTS_DIR } from './prompts.js';
+import { newSessionId, SessionStore } from './store.js';
+
+export interface OpenChatOptions {
+  cwd: string;
+  /** Copied; `.env` files are loaded into the copy. */
+  env: NodeJS.ProcessEnv;
+  configFile?: string;
+  /** Resume this session; a new one is created when omitted. */
+  session?: string;
+  proMode?: boolean;
+  promptsDir?: string;
+  llm?: LlmFlags;
+  maxSteps?: number;
+  onEvent?: (event: AgentEvent) => void;
+  progress: () => ProgressReporter;
+}
+
+export interface ChatSetup {
+  agent: ChatAgent;
+  store: SessionStore;
+  settings: LlmSettings;
+  /** The session was created by this call. */
+  created: boolean;
+}
+
+export async function openChat(options: OpenChatOptions): Promise<ChatSetup> {
+  const [
+    { loadProjectConfig },
+    { loadDotEnv },
+    { loadRegistry },
+    { loadConnectionsConfig, findConnectionsFile },
+  ] = await Promise.all([
+    import('../project/config.js'),
+    import('../connections/env.js'),
+    import('../registry/load.js'),
+    import('../connections/config.js'),
+  ]);
+  const { cwd } = options;
+  const env: NodeJS.ProcessEnv = { ...options.env };
+  const project = loadProjectConfig({
+    cwd,
+    env,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+  });
+  loadDotEnv({ cwd, env, projectRoot: project.root });
+  // Settings are checked before anything is created, so a missing key never leaves an empty session behind.
+  const settings = resolveLlmSettings(project, env, options.llm ?? {});
+  const prompts = loadPrompts({
+    proMode: Boolean(options.proMode),
+    dir: resolve(cwd, options.promptsDir ?? PROMPTS_DIR),
+  });
+  const registry = loadRegistry({ projectRoot: project.root });
+  const connections = findConnectionsFile({ cwd, env, projectRoot: project.root })
+    ? loadConnectionsConfig({ cwd, env, projectRoot: project.root }).config
+    : undefined;
+  const { agentRedactor } = await import('./redaction.js');
+  const redactor = await agentRedactor({ env, registry, connections });
+
+  const sessionsDir = project.paths.sessions;
+  const created = options.session === undefined;
+  const store = created
+    ? SessionStore.open(sessionsDir, newSessionId())
+    : SessionStore.resume(sessionsDir, options.session as string);
+  const agent = new ChatAgent({
+    cwd,
+    env,
+    project,
+    registry,
+    connections,
+    store,
+    redactor,
+    model: async () => {
+      const { createLanguageModel } = await import('./providers.js');
+      return createLanguageModel(settings, env);
+    },
+    prompts,
+    temperature: settings.temperature,
+    maxTokens: settings.maxTokens,
+    maxRepairAttempts: settings.maxRepairAttempts,
+    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    progress: options.progress,
+  });
+  return { agent, store, settings, created };
+}

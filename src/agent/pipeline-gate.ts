@@ -1,0 +1,140 @@
+/**
+ * The gate every OML document the model writes passes before a human sees it: the project's validator
+ * (the same one `osiris validate` runs), then a bind check of its SQL against the schemas discovered in this
+ * session, then the deterministic compiler. Diagnostics come back as data the model can act on.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Diagnostic, isError, OsirisError, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import { checkOml } from '../oml/check.js';
+import { readOmlFile } from '../oml/load.js';
+import type { ProjectConfig } from '../project/config.js';
+import type { Registry } from '../registry/registry.js';
+import { isJsonObject, type JsonValue } from '../yaml/json.js';
+import type { Catalog, CatalogTable } from './bind-check.js';
+import type { Proposal } from './store.js';
+
+/** The file name diagnostics use for the model's draft (the model sees line:col in it). */
+export const DRAFT_NAME = 'pipeline.yaml';
+
+/** What the session keeps of a discovery: enough to bind SQL and to remind the model. */
+export interface SessionDiscovery {
+  connection: string;
+  family: string;
+  alias: string;
+  /** The family's default alias, so `@family` resolves to it too. */
+  isDefault: boolean;
+  tables: Array<{ schema: string | null; name: string; kind: string; rowEstimate: number | null }>;
+  described: Array<CatalogTable & { primaryKey: string[] }>;
+}
+
+export interface GateOptions {
+  project: ProjectConfig;
+  registry: Registry;
+  env: NodeJS.ProcessEnv;
+  /** Where the draft is written (the session folder). */
+  dir: string;
+  discoveries: ReadonlyMap<string, JsonValue>;
+}
+
+export interface GateResult {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  pipelineName: string | undefined;
+  draftPath: string;
+}
+
+/** Catalog keyed by every way OML may name a discovered connection (`@mysql.movies`, and `@mysql` if default). */
+export function catalogFrom(discoveries: ReadonlyMap<string, JsonValue>): Catalog {
+  const catalog = new Map<string, CatalogTable[]>();
+  for (const value of discoveries.values()) {
+    const d = value as unknown as SessionDiscovery;
+    if (!d || !Array.isArray(d.described)) continue;
+    catalog.set(d.connection, d.described);
+    if (d.isDefault) catalog.set(`@${d.family}`, d.described);
+  }
+  return catalog;
+}
+
+function draftName(doc: { value: JsonValue | undefined }): string | undefined {
+  const name = isJsonObject(doc.value) ? doc.value.name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Validates the OML text and bind-checks its SQL. Never throws for bad OML: problems are diagnostics. */
+export async function checkDraft(oml: string, options: GateOptions): Promise<GateResult> {
+  const draftPath = join(options.dir, DRAFT_NAME);
+  writeFileSync(draftPath, oml.endsWith('\n') ? oml : `${oml}\n`);
+  const doc = readOmlFile(draftPath, DRAFT_NAME);
+  if (doc.errors.length > 0) {
+    return { ok: false, diagnostics: sortDiagnostics(doc.errors), pipelineName: undefined, draftPath };
+  }
+  const checked = checkOml(doc, {
+    registry: options.registry,
+    params: { env: options.env },
+    secretKeys: options.registry.allSecretKeys(),
+  });
+  const diagnostics = [...checked.diagnostics];
+  if (checked.ok) {
+    const { bindCheckPipeline } = await import('./bind-check.js');
+    diagnostics.push(
+      ...(await bindCheckPipeline(checked.resolved, catalogFrom(options.discoveries), { file: DRAFT_NAME })),
+    );
+  }
+  return {
+    ok: !diagnostics.some(isError),
+    diagnostics: sortDiagnostics(diagnostics),
+    pipelineName: draftName(doc),
+    draftPath,
+  };
+}
+
+export type ProposeResult =
+  | { ok: true; proposal: Proposal; warnings: Diagnostic[] }
+  | ({ ok: false } & GateResult);
+
+/** checkDraft, then compile. A compile failure is returned as diagnostics like a validation failure. */
+export async function proposeDraft(oml: string, options: GateOptions): Promise<ProposeResult> {
+  const gate = await checkDraft(oml, options);
+  if (!gate.ok) return { ...gate, ok: false };
+  const { compileOml } = await import('../compiler/compile.js');
+  try {
+    const result = compileOml({
+      omlPath: gate.draftPath,
+      displayName: DRAFT_NAME,
+      project: options.project,
+      registry: options.registry,
+      env: options.env,
+    });
+    return {
+      ok: true,
+      proposal: {
+        pipelineName: result.pipelineSlug,
+        oml,
+        omlPath: gate.draftPath,
+        manifestPath: result.manifestPath,
+        manifestHash: result.manifestHash,
+        manifestShort: result.manifestShort,
+      },
+      warnings: gate.diagnostics.filter((d) => !isError(d)),
+    };
+  } catch (error) {
+    if (!(error instanceof OsirisError)) throw error;
+    return { ...gate, ok: false, diagnostics: sortDiagnostics([...gate.diagnostics, ...error.diagnostics]) };
+  }
+}
+
+/** Diagnostics as the model reads them: compact, positional, with the fix hint. */
+export function diagnosticsForModel(
+  diagnostics: readonly Diagnostic[],
+): Array<Record<string, string | number>> {
+  return diagnostics.map((d) => {
+    const out: Record<string, string | number> = { severity: d.severity, code: d.code, message: d.message };
+    if (d.location.line !== undefined) out.line = d.location.line;
+    if (d.location.col !== undefined) out.col = d.location.col;
+    if (d.location.path) out.path = d.location.path;
+    if (d.stepId) out.step = d.stepId;
+    if (d.hint) out.hint = d.hint;
+    return out;
+  });
+}
