@@ -417,3 +417,47 @@ export function sqlDialectOf(component: string): Exclude<SqlDialect, 'any'> | un
   if (family === 'postgres' || family === 'supabase') return 'postgres';
   return undefined;
 }
+
+/** The parts of a statement that a runner needs to bound its result (see `readOnlyStatementShape`). */
+export interface ReadOnlyStatementShape {
+  /** Leading keyword in upper case: SELECT, WITH, SHOW, DESCRIBE, DESC or EXPLAIN. */
+  keyword: string;
+  /** The SQL up to its terminating semicolon (the semicolon and comments after it left out). */
+  body: string;
+  /**
+   * Whether the outermost query has its own LIMIT or FETCH clause (at parenthesis depth 0, or inside the
+   * parentheses that open the statement, as in `(SELECT … LIMIT 5)`). Such a clause overrides MySQL's
+   * `sql_select_limit`.
+   */
+  ownLimit: boolean;
+}
+
+/**
+ * The shape of SQL that passed `checkReadOnlySql` under one engine's lexical rules: its leading keyword, the
+ * text without the terminating semicolon (so it can be embedded in `SELECT * FROM (<body>) …`) and whether
+ * it limits its own rows. `undefined` when the SQL does not lex or has no leading keyword.
+ */
+export function readOnlyStatementShape(
+  sql: string,
+  options: { dialect: Exclude<SqlDialect, 'any'> },
+): ReadOnlyStatementShape | undefined {
+  const lexed = lex(sql, options.dialect === 'mysql' ? MYSQL : POSTGRES);
+  if ('failure' in lexed) return undefined;
+  const { tokens } = lexed;
+  const semi = tokens.findIndex((t) => t.kind === 'punct' && t.text === ';');
+  const body = semi === -1 ? tokens : tokens.slice(0, semi);
+  let leading = 0;
+  while (leading < body.length && body[leading]?.kind === 'punct' && body[leading]?.text === '(')
+    leading += 1;
+  const first = body[leading];
+  if (first === undefined || first.kind !== 'word') return undefined;
+  let depth = 0;
+  let ownLimit = false;
+  for (const tok of body) {
+    if (tok.kind === 'punct' && tok.text === '(') depth += 1;
+    else if (tok.kind === 'punct' && tok.text === ')') depth -= 1;
+    else if (tok.kind === 'word' && depth <= leading && /^(LIMIT|FETCH)$/i.test(tok.text)) ownLimit = true;
+  }
+  const end = semi === -1 ? sql.length : (tokens[semi] as Token).offset;
+  return { keyword: first.text.toUpperCase(), body: sql.slice(0, end), ownLimit };
+}

@@ -44,7 +44,7 @@ import {
   tableKey,
   writeCache,
 } from './cache.js';
-import type { DiscoveryAdapter, TableDetail, TableRef, TableSummary } from './types.js';
+import type { DiscoveryAdapter, FamilyConnector, TableDetail, TableRef, TableSummary } from './types.js';
 
 /** Sample rows per described table when `samples` is not given. */
 export const DEFAULT_SAMPLES = 10;
@@ -53,7 +53,8 @@ export const MAX_SAMPLES = 100;
 /** Tables described at most when every table is asked for (`samples` without `tables`). */
 export const DEFAULT_MAX_TABLES = 100;
 
-export interface DiscoverOptions {
+/** How `discover()` and `runReadOnlyQuery()` find a connection and its connector. */
+export interface ConnectionTargetOptions {
   /** `@family.alias` (or `@family` for the family's default alias). */
   ref: string;
   project: ProjectConfig;
@@ -65,6 +66,11 @@ export interface DiscoverOptions {
   cwd?: string;
   /** The connections file, already loaded; read from the project when omitted. */
   connections?: ConnectionsConfig;
+  /** Connector lookup (tests inject a fake); the real connectors by default. */
+  connectors?: ConnectorLookup;
+}
+
+export interface DiscoverOptions extends ConnectionTargetOptions {
   /**
    * Sample rows per described table (0 – 100). Given without `tables`, every table is described.
    * Defaults to 10 for the tables in `tables`.
@@ -78,8 +84,6 @@ export interface DiscoverOptions {
   ttlSeconds?: number;
   /** Bound on the tables described when all are asked for (default 100). */
   maxTables?: number;
-  /** Connector lookup (tests inject a fake); the real connectors by default. */
-  connectors?: ConnectorLookup;
   /** Clock (tests); `new Date()` by default. */
   now?: () => Date;
 }
@@ -346,7 +350,8 @@ export async function connectionRedactor(
   return redactor;
 }
 
-function errorText(error: unknown, redactor: Redactor): string {
+/** An error's message (with the driver's code when it does not say it), redacted. */
+export function errorText(error: unknown, redactor: Redactor): string {
   if (error instanceof OsirisError)
     return redactor.redactText(error.diagnostics.map((d) => d.message).join('; '));
   const base = error instanceof Error ? error.message : String(error);
@@ -357,7 +362,7 @@ function errorText(error: unknown, redactor: Redactor): string {
 
 // ---------------------------------------------------------------------------------------------------------
 
-async function resolveFor(options: DiscoverOptions): Promise<ResolvedConnection> {
+async function resolveFor(options: ConnectionTargetOptions): Promise<ResolvedConnection> {
   const { parseConnectionRef, resolveConnection } = await import('../connections/resolve.js');
   const parsed = parseConnectionRef(options.ref);
   let connections = options.connections;
@@ -370,6 +375,30 @@ async function resolveFor(options: DiscoverOptions): Promise<ResolvedConnection>
     }).config;
   }
   return resolveConnection(parsed, { connections, env: options.env });
+}
+
+/** A resolved connection with its `@family.alias` label, its family's connector and its redactor. */
+export interface ConnectionTarget {
+  connection: ResolvedConnection;
+  /** `@family.alias` */
+  label: string;
+  connector: FamilyConnector;
+  /** Knows the connection's secret values and the family's secret key names. */
+  redactor: Redactor;
+}
+
+/**
+ * Resolves the reference (loading the connections file when not given), loads the family's connector and
+ * builds the connection's redactor. Throws the `OsirisError`s of connection resolution (CON02x, CON03x) and
+ * CON060 for a family without a connector.
+ */
+export async function resolveConnectionTarget(options: ConnectionTargetOptions): Promise<ConnectionTarget> {
+  const connection = await resolveFor(options);
+  const label = `@${connection.family}.${connection.alias}`;
+  const { loadConnector, findConnector } = await import('../connectors/index.js');
+  const connector = await loadConnector(connection.family, options.connectors ?? findConnector);
+  const redactor = await connectionRedactor(connection, options.registry);
+  return { connection, label, connector, redactor };
 }
 
 /**
@@ -387,11 +416,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
   }
   const ttlSeconds = discoveryTtlSeconds(options.project, options.ttlSeconds);
 
-  const connection = await resolveFor(options);
-  const label = `@${connection.family}.${connection.alias}`;
-  const { loadConnector, findConnector } = await import('../connectors/index.js');
-  const connector = await loadConnector(connection.family, options.connectors ?? findConnector);
-  const redactor = await connectionRedactor(connection, options.registry);
+  const { connection, label, connector, redactor } = await resolveConnectionTarget(options);
 
   const identity = connectionIdentity(connection);
   const key = cacheKey(identity);

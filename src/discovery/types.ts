@@ -35,6 +35,27 @@ export interface TableDetail extends TableSummary {
   primaryKey: string[];
 }
 
+/** A result column of `queryRows`. */
+export interface QueryColumn {
+  /** The key of the column in each row (made unique: a repeated name gets `_2`, `_3`, …). */
+  name: string;
+  /** The engine's type text, e.g. `numeric(12,2)`, `BIGINT UNSIGNED`. */
+  sourceType: string;
+}
+
+export interface QueryRowsResult {
+  columns: QueryColumn[];
+  /** At most `limit` rows, values JSON-safe like `sampleRows` (never masked: the caller masks). */
+  rows: Array<Record<string, JsonValue>>;
+  /** More than `limit` rows existed. */
+  truncated: boolean;
+}
+
+export interface QueryRowsOptions {
+  /** Statement timeout in milliseconds (default 15 000). */
+  timeoutMs?: number;
+}
+
 export interface DiscoveryAdapter {
   readonly family: string;
   /** Tables and views of the connection's database/schema, sorted by schema then name. */
@@ -42,6 +63,13 @@ export interface DiscoveryAdapter {
   describeTable(table: TableRef): Promise<TableDetail>;
   /** At most `limit` rows, values as JSON-safe text/numbers (big ints and decimals as strings). */
   sampleRows(table: TableRef, limit: number): Promise<Array<Record<string, JsonValue>>>;
+  /**
+   * Runs one read-only statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) and returns at most `limit` rows:
+   * the SQL is checked with `checkReadOnlySql` first, runs in a read-only transaction that is rolled back,
+   * under a statement timeout, and never more than `limit + 1` rows are fetched. Throws `ReadOnlySqlError`
+   * for SQL that is not read-only and `QueryTimeoutError` when the timeout hits (src/discovery/query-rows.ts).
+   */
+  queryRows(sql: string, limit: number, options?: QueryRowsOptions): Promise<QueryRowsResult>;
   /** A cheap hash of the schema (tables, columns, types) used to invalidate the discovery cache. */
   schemaFingerprint(): Promise<string>;
   close(): Promise<void>;

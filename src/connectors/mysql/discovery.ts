@@ -4,9 +4,23 @@
  * sample rows read with the same exact settings as the extractor (big integers, decimals and dates as
  * strings, binary values as hex).
  */
+import type { FieldPacket } from 'mysql2';
+import {
+  CLIENT_TIMEOUT_GRACE_MS,
+  QueryTimeoutError,
+  queryTimeoutMs,
+  readOnlyStatement,
+  rowsToFetch,
+  uniqueColumnNames,
+  WRAPPABLE,
+  withDeadline,
+  wrapWithLimit,
+} from '../../discovery/query-rows.js';
 import type {
   ColumnDetail,
   DiscoveryAdapter,
+  QueryRowsOptions,
+  QueryRowsResult,
   TableDetail,
   TableRef,
   TableSummary,
@@ -14,8 +28,15 @@ import type {
 import type { ResolvedConnection } from '../../runtime/driver.js';
 import { sha256Hex } from '../../util/canonical.js';
 import type { JsonValue } from '../../yaml/json.js';
-import { MysqlClient, type MysqlSettings, mysqlSettings, mysqlStepError, quoteMysqlIdent } from './client.js';
-import { duckdbTypeForColumnType } from './types.js';
+import {
+  MysqlClient,
+  type MysqlSettings,
+  mysqlErrorInfo,
+  mysqlSettings,
+  mysqlStepError,
+  quoteMysqlIdent,
+} from './client.js';
+import { duckdbTypeForColumnType, planColumn, UnsupportedColumnError } from './types.js';
 
 const str = (v: unknown): string =>
   v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
@@ -30,6 +51,30 @@ export function jsonSafe(value: unknown): JsonValue {
   if (value instanceof Date) return value.toISOString();
   return JSON.stringify(value) ?? null;
 }
+
+/** Rows read with `rowsAsArray` as JSON-safe records keyed by `names` (one name per column, in order). */
+function jsonRows(rows: readonly unknown[][], names: readonly string[]): Array<Record<string, JsonValue>> {
+  return rows.map((row) => {
+    const out: Record<string, JsonValue> = {};
+    names.forEach((name, i) => {
+      out[name] = jsonSafe(row[i]);
+    });
+    return out;
+  });
+}
+
+/** The MySQL type text of a result column (`DECIMAL(12,2)`, `BIGINT UNSIGNED`, `GEOMETRY`, …). */
+function resultType(field: FieldPacket): string {
+  try {
+    return planColumn(field).sourceType;
+  } catch (error) {
+    if (error instanceof UnsupportedColumnError) return error.sourceType;
+    throw error;
+  }
+}
+
+/** MariaDB `max_statement_time` and MySQL `max_execution_time` interruptions. */
+const STATEMENT_TIMEOUT_ERRNO = new Set([1969, 3024]);
 
 class MysqlDiscovery implements DiscoveryAdapter {
   readonly family = 'mysql';
@@ -144,16 +189,79 @@ class MysqlDiscovery implements DiscoveryAdapter {
       const { rows, fields } = await this.client.rowsWithFields(
         `SELECT * FROM ${quoteMysqlIdent(schema)}.${quoteMysqlIdent(table.name)} LIMIT ${n}`,
       );
-      return rows.map((row) => {
-        const out: Record<string, JsonValue> = {};
-        fields.forEach((f, i) => {
-          out[f.name] = jsonSafe(row[i]);
-        });
-        return out;
-      });
+      return jsonRows(
+        rows,
+        fields.map((f) => f.name),
+      );
     } catch (error) {
       this.fail(error, table);
     }
+  }
+
+  /**
+   * One read-only statement, at most `limit` rows. The row cap is `sql_select_limit = limit + 1` for a
+   * SELECT/WITH without its own LIMIT (MariaDB ignores the ORDER BY of a derived table without LIMIT, and
+   * derived tables refuse repeated column names, so wrapping such a query would change its answer); a query
+   * that has its own LIMIT/FETCH is wrapped in `SELECT * FROM (…) LIMIT limit + 1`. SHOW, DESCRIBE and
+   * EXPLAIN run as they are and are cut here. The statement timeout is MariaDB's `max_statement_time` or
+   * MySQL's `max_execution_time`, with a client-side deadline behind it that kills the connection.
+   */
+  async queryRows(sql: string, limit: number, options: QueryRowsOptions = {}): Promise<QueryRowsResult> {
+    const shape = readOnlyStatement(sql, 'mysql');
+    const n = Math.max(0, Math.floor(limit));
+    const fetch = rowsToFetch(n);
+    const timeoutMs = queryTimeoutMs(options);
+    const text =
+      WRAPPABLE.has(shape.keyword) && shape.ownLimit ? wrapWithLimit(shape.body, fetch) : shape.body;
+    const mariadb = await this.isMariadb();
+    const timeoutVariable = mariadb ? 'max_statement_time' : 'max_execution_time';
+    const timeoutValue = mariadb ? String(timeoutMs / 1000) : String(Math.max(1, Math.ceil(timeoutMs)));
+    await this.client.query(
+      `SET SESSION sql_select_limit = ${fetch}, SESSION ${timeoutVariable} = ${timeoutValue}`,
+    );
+    let result: { rows: unknown[][]; fields: FieldPacket[] };
+    try {
+      await this.client.query('START TRANSACTION READ ONLY');
+      try {
+        result = await withDeadline(
+          this.client.rowsWithFields(text),
+          timeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+          timeoutMs,
+          () => this.client.abort(),
+        );
+      } finally {
+        await this.client.query('ROLLBACK').catch(() => undefined);
+      }
+    } catch (error) {
+      const info = mysqlErrorInfo(error);
+      if (info.errno !== undefined && STATEMENT_TIMEOUT_ERRNO.has(info.errno))
+        throw new QueryTimeoutError(timeoutMs, 'server', `${timeoutVariable}: ${info.message}`);
+      throw error;
+    } finally {
+      await this.client
+        .query(`SET SESSION sql_select_limit = DEFAULT, SESSION ${timeoutVariable} = DEFAULT`)
+        .catch(() => undefined);
+    }
+    // A statement without a result set (cannot pass the read-only check, but be safe) has no fields.
+    const fields = Array.isArray(result.fields) ? result.fields : [];
+    const rows = Array.isArray(result.rows) ? result.rows : [];
+    const names = uniqueColumnNames(fields.map((f) => f.name));
+    return {
+      columns: fields.map((f, i) => ({ name: names[i] as string, sourceType: resultType(f) })),
+      rows: jsonRows(rows.slice(0, n), names),
+      truncated: rows.length > n,
+    };
+  }
+
+  private mariadb: boolean | undefined;
+
+  /** MariaDB (max_statement_time, seconds) or MySQL (max_execution_time, milliseconds). */
+  private async isMariadb(): Promise<boolean> {
+    if (this.mariadb === undefined) {
+      const [row] = await this.client.rows('SELECT VERSION() AS v');
+      this.mariadb = /mariadb/i.test(`${str(row?.v)} ${this.client.serverVersion}`);
+    }
+    return this.mariadb;
   }
 
   async schemaFingerprint(): Promise<string> {

@@ -4,10 +4,26 @@
  * fingerprint. The connection's `schema` narrows everything to one schema; Supabase connections default to
  * `public` (the others would list Supabase's internal schemas).
  */
+import type pg from 'pg';
 import { closestMatch } from '../../diagnostics/suggest.js';
+import {
+  CLIENT_TIMEOUT_GRACE_MS,
+  lineCol,
+  QueryTimeoutError,
+  queryTimeoutMs,
+  readOnlyStatement,
+  rowsToFetch,
+  uniqueColumnNames,
+  WRAP_PREFIX,
+  WRAPPABLE,
+  withDeadline,
+  wrapWithLimit,
+} from '../../discovery/query-rows.js';
 import type {
   ColumnDetail,
   DiscoveryAdapter,
+  QueryRowsOptions,
+  QueryRowsResult,
   TableDetail,
   TableRef,
   TableSummary,
@@ -22,6 +38,7 @@ import {
   describeConnectionFailure,
   hasPgFields,
   type PgSession,
+  pgIdent,
   pgQualified,
   pgTarget,
   RAW_TEXT_TYPES,
@@ -52,6 +69,40 @@ function sampleValue(raw: unknown, oid: number): JsonValue {
     return Number.isFinite(n) ? n : text;
   }
   return text;
+}
+
+/**
+ * Rows read with `rowMode: 'array'` and RAW_TEXT_TYPES as JSON-safe records (see `sampleValue`), keyed by
+ * `names` (one per field, in order).
+ */
+function jsonRows(
+  rows: readonly unknown[][],
+  fields: ReadonlyArray<{ dataTypeID: number }>,
+  names: readonly string[],
+): Array<Record<string, JsonValue>> {
+  return rows.map((values) => {
+    const out: Record<string, JsonValue> = {};
+    fields.forEach((f, i) => {
+      out[names[i] as string] = sampleValue(values[i], f.dataTypeID);
+    });
+    return out;
+  });
+}
+
+/**
+ * A server error of the user's query with the position it reports turned into a line and column of the
+ * user's SQL (`prefix` characters were put in front of it), keeping the SQLSTATE as `code`.
+ */
+function queryError(error: unknown, body: string, prefix: number): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const position = Number((error as { position?: unknown }).position);
+  if (!Number.isInteger(position) || position < 1) return error;
+  const offset = position - 1 - prefix;
+  if (offset < 0 || offset > body.length) return error;
+  const { line, col } = lineCol(body, offset);
+  const located = new Error(`${error.message} (at line ${line}, column ${col} of the query)`);
+  return Object.assign(located, { code });
 }
 
 export async function openPostgresDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter> {
@@ -190,15 +241,73 @@ export async function openPostgresDiscovery(connection: ResolvedConnection): Pro
         rowMode: 'array',
         types: RAW_TEXT_TYPES,
       });
-      const fields = r.fields;
-      return (r.rows as unknown[][]).map((values) => {
-        const out: Record<string, JsonValue> = {};
-        fields.forEach((f, i) => {
-          out[f.name] = sampleValue(values[i], f.dataTypeID);
-        });
-        return out;
-      });
+      return jsonRows(
+        r.rows as unknown[][],
+        r.fields,
+        r.fields.map((f) => f.name),
+      );
     });
+  };
+
+  /**
+   * One read-only statement, at most `limit` rows: SELECT/WITH wrapped in `SELECT * FROM (…) LIMIT limit + 1`,
+   * SHOW and EXPLAIN run as they are and are cut here. `BEGIN READ ONLY` … `ROLLBACK`, `SET LOCAL
+   * statement_timeout`, the extended protocol (one statement per call) and the connection's schema first on
+   * the search_path (as the extractor does).
+   */
+  const queryRows = async (
+    sql: string,
+    limit: number,
+    options: QueryRowsOptions = {},
+  ): Promise<QueryRowsResult> => {
+    const shape = readOnlyStatement(sql, 'postgres');
+    const n = Math.max(0, Math.floor(limit));
+    const timeoutMs = queryTimeoutMs(options);
+    const wrapped = WRAPPABLE.has(shape.keyword);
+    const text = wrapped ? wrapWithLimit(shape.body, rowsToFetch(n)) : shape.body;
+    const searchPath = schema !== undefined ? `; SET LOCAL search_path TO ${pgIdent(schema)}, public` : '';
+    await client.query(
+      `BEGIN READ ONLY; ${SESSION_SETTINGS}; SET LOCAL statement_timeout = ${Math.max(1, Math.ceil(timeoutMs))}${searchPath}`,
+    );
+    try {
+      const query = client.query({
+        text,
+        rowMode: 'array',
+        types: RAW_TEXT_TYPES,
+        queryMode: 'extended',
+      } as pg.QueryArrayConfig);
+      const r = await withDeadline(query, timeoutMs + CLIENT_TIMEOUT_GRACE_MS, timeoutMs, () =>
+        session.close(),
+      );
+      const fields = r.fields ?? [];
+      const names = uniqueColumnNames(fields.map((f) => f.name));
+      const types =
+        fields.length === 0
+          ? []
+          : (
+              await client.query<{ t: string }>(
+                `SELECT pg_catalog.format_type(u.o, u.m) AS t
+                 FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY AS u(o, m, i) ORDER BY u.i`,
+                [fields.map((f) => String(f.dataTypeID)), fields.map((f) => f.dataTypeModifier)],
+              )
+            ).rows.map((row) => row.t);
+      const rows = r.rows as unknown[][];
+      return {
+        columns: fields.map((f, i) => ({
+          name: names[i] as string,
+          sourceType: types[i] ?? `type ${f.dataTypeID}`,
+        })),
+        rows: jsonRows(rows.slice(0, n), fields, names),
+        truncated: rows.length > n,
+      };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === '57014' && error instanceof Error && /statement timeout/i.test(error.message))
+        throw new QueryTimeoutError(timeoutMs, 'server', `statement_timeout: ${error.message}`);
+      throw queryError(error, shape.body, wrapped ? WRAP_PREFIX.length : 0);
+    } finally {
+      await client.query('ROLLBACK').catch(() => {});
+    }
   };
 
   const qualifiedName = async (oid: string): Promise<string> => {
@@ -235,6 +344,7 @@ export async function openPostgresDiscovery(connection: ResolvedConnection): Pro
     listTables,
     describeTable,
     sampleRows,
+    queryRows,
     schemaFingerprint,
     close: () => session.close(),
   };

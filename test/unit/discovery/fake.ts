@@ -7,6 +7,7 @@ import type {
   DiscoveryAdapter,
   DoctorResult,
   FamilyConnector,
+  QueryRowsResult,
   TableDetail,
   TableRef,
   TableSummary,
@@ -31,6 +32,8 @@ export interface FakeState {
   openError?: Error;
   /** Thrown by describeTable when set. */
   describeError?: Error;
+  /** Answers queryRows (rows beyond `limit` are cut and reported as truncated); throws when unset. */
+  query?: (sql: string) => Promise<QueryRowsResult> | QueryRowsResult;
   doctor?: (connection: ResolvedConnection, timeoutMs: number) => Promise<DoctorResult>;
 }
 
@@ -41,6 +44,7 @@ export interface FakeCalls {
   list: number;
   describe: string[];
   sample: Array<{ table: string; limit: number }>;
+  query: Array<{ sql: string; limit: number; timeoutMs: number | undefined }>;
   connections: ResolvedConnection[];
 }
 
@@ -52,6 +56,7 @@ export function fakeConnector(state: FakeState): { connector: FamilyConnector; c
     list: 0,
     describe: [],
     sample: [],
+    query: [],
     connections: [],
   };
   const find = (ref: TableRef) => {
@@ -101,6 +106,16 @@ export function fakeConnector(state: FakeState): { connector: FamilyConnector; c
         async sampleRows(ref, limit) {
           calls.sample.push({ table: ref.name, limit });
           return find(ref).rows.slice(0, limit);
+        },
+        async queryRows(sql, limit, options) {
+          calls.query.push({ sql, limit, timeoutMs: options?.timeoutMs });
+          if (!state.query) throw new Error('the fake connector has no query answer');
+          const answer = await state.query(sql);
+          return {
+            columns: answer.columns,
+            rows: answer.rows.slice(0, limit),
+            truncated: answer.truncated || answer.rows.length > limit,
+          };
         },
         async schemaFingerprint() {
           calls.fingerprint++;
