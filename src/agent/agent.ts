@@ -8,17 +8,13 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type LanguageModel, type ModelMessage, stepCountIs, streamText } from 'ai';
-import type { ConnectionsConfig } from '../connections/config.js';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
-import type { Redactor } from '../observability/redact.js';
-import type { ProjectConfig } from '../project/config.js';
-import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import { componentsContext, fillTemplate, type PromptName } from './prompts.js';
 import { type AgentState, canTransition } from './state.js';
 import type { Proposal, SessionStore } from './store.js';
-import { createTools } from './tools.js';
+import { type AgentContext, createTools } from './tools.js';
 
 /** Model steps (one LLM call each) per user message. */
 export const DEFAULT_MAX_STEPS = 16;
@@ -43,20 +39,12 @@ export interface TurnResult {
   run: JsonObject | null;
 }
 
-export interface AgentOptions {
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  project: ProjectConfig;
-  registry: Registry;
-  connections: ConnectionsConfig | undefined;
-  store: SessionStore;
-  redactor: Redactor;
+export interface AgentOptions extends AgentContext {
   /** Created on first use: approve and reject need no model. */
   model: () => Promise<LanguageModel>;
   prompts: Readonly<Record<PromptName, string>>;
   temperature: number;
   maxTokens: number;
-  maxRepairAttempts: number;
   maxSteps?: number;
   onEvent?: (event: AgentEvent) => void;
   /** Progress display for approved runs. */
@@ -283,14 +271,7 @@ export class ChatAgent {
     this.moveTo('INTENT_CAPTURED', mode === 'normal' ? 'user message' : `user message (${mode} mode)`);
 
     const tools = createTools({
-      cwd: this.options.cwd,
-      env: this.options.env,
-      project: this.options.project,
-      registry: this.options.registry,
-      connections: this.options.connections,
-      store: this.store,
-      redactor,
-      maxRepairAttempts: this.options.maxRepairAttempts,
+      ...this.options,
       moveTo: (to, reason) => this.moveTo(to, reason),
       activity: (e) => this.emit({ type: 'tool', ...e }),
       proposed: (proposal, warnings) => {

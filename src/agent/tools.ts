@@ -29,7 +29,8 @@ export const MAX_QUERY_ROWS = 50;
 /** Databases with at most this many tables are described whole on the first discovery. */
 export const AUTO_DESCRIBE_TABLES = 20;
 
-export interface ToolHost {
+/** What the agent and its tools share: the project, its connections, the session and the redactor. */
+export interface AgentContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   project: ProjectConfig;
@@ -38,6 +39,9 @@ export interface ToolHost {
   store: SessionStore;
   redactor: Redactor;
   maxRepairAttempts: number;
+}
+
+export interface ToolHost extends AgentContext {
   /** Moves the state machine (ignored when the move is not allowed from the current state). */
   moveTo(state: AgentState, reason: string): void;
   activity(event: { tool: string; phase: 'start' | 'end'; label: string; ok?: boolean }): void;
@@ -98,12 +102,25 @@ export function createTools(host: ToolHost): ToolSet {
     discoveries: host.store.discoveries(),
   });
 
-  /** Counts a failed validation; returns how many repair attempts are left (negative: exhausted). */
-  const failedAttempt = (): number => {
+  /** A new draft from the model: kept in the session, then validated. */
+  const receiveDraft = (oml: string): void => {
+    host.moveTo('OML_SYNTHESIS', 'draft received');
+    host.store.setOml(oml);
+    host.moveTo('VALIDATE_OML', 'validate');
+  };
+
+  /** Counts a failed validation and tells the model what to fix and how many attempts remain. */
+  const failedAttempt = (diagnostics: Parameters<typeof diagnosticsForModel>[0]): JsonObject => {
     const used = host.store.repairAttempts + 1;
     host.store.setRepairAttempts(used);
     host.moveTo('REPAIR', `validation failed (attempt ${used})`);
-    return host.maxRepairAttempts - used;
+    const left = host.maxRepairAttempts - used;
+    return {
+      ok: false,
+      errors: diagnosticsForModel(diagnostics),
+      repair_attempts_left: Math.max(left, 0),
+      ...(left < 0 ? { note: 'no repair attempts left: explain the remaining errors to the user' } : {}),
+    };
   };
 
   return {
@@ -282,17 +299,10 @@ export function createTools(host: ToolHost): ToolSet {
       inputSchema: z.object({ oml: z.string().min(1).describe('the whole OML YAML document') }),
       execute: async ({ oml }) =>
         guarded(host, 'validate_pipeline', 'validating the pipeline', async () => {
-          host.moveTo('OML_SYNTHESIS', 'draft received');
-          host.store.setOml(oml);
-          host.moveTo('VALIDATE_OML', 'validate');
+          receiveDraft(oml);
           const gate = await checkDraft(oml, gateOptions());
           if (gate.ok) return { ok: true, warnings: diagnosticsForModel(gate.diagnostics) };
-          const left = failedAttempt();
-          return {
-            ok: false,
-            errors: diagnosticsForModel(gate.diagnostics),
-            repair_attempts_left: Math.max(left, 0),
-          };
+          return failedAttempt(gate.diagnostics);
         }),
     }),
 
@@ -303,21 +313,9 @@ export function createTools(host: ToolHost): ToolSet {
       inputSchema: z.object({ oml: z.string().min(1).describe('the whole OML YAML document') }),
       execute: async ({ oml }) =>
         guarded(host, 'propose_pipeline', 'validating and compiling', async () => {
-          host.moveTo('OML_SYNTHESIS', 'draft received');
-          host.store.setOml(oml);
-          host.moveTo('VALIDATE_OML', 'validate');
+          receiveDraft(oml);
           const result = await proposeDraft(oml, gateOptions());
-          if (!result.ok) {
-            const left = failedAttempt();
-            return {
-              ok: false,
-              errors: diagnosticsForModel(result.diagnostics),
-              repair_attempts_left: Math.max(left, 0),
-              ...(left < 0
-                ? { note: 'no repair attempts left: explain the remaining errors to the user' }
-                : {}),
-            };
-          }
+          if (!result.ok) return failedAttempt(result.diagnostics);
           host.moveTo('COMPILE', 'valid');
           const warnings = diagnosticsForModel(result.warnings);
           host.proposed(result.proposal, warnings);
