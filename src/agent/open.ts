@@ -3,6 +3,7 @@
  * session store wired into a ChatAgent. The CLI and tests call this; nothing here prints.
  */
 import { resolve } from 'node:path';
+import type { LanguageModel } from 'ai';
 import type { ProgressReporter } from '../observability/progress.js';
 import { type AgentEvent, ChatAgent } from './agent.js';
 import { type LlmFlags, type LlmSettings, resolveLlmSettings } from './llm-config.js';
@@ -20,6 +21,8 @@ export interface OpenChatOptions {
   promptsDir?: string;
   llm?: LlmFlags;
   maxSteps?: number;
+  /** Use this model instead of the configured provider (tests, embedding). Settings are still checked. */
+  model?: LanguageModel;
   onEvent?: (event: AgentEvent) => void;
   progress: () => ProgressReporter;
 }
@@ -79,6 +82,7 @@ export async function openChat(options: OpenChatOptions): Promise<ChatSetup> {
     store,
     redactor,
     model: async () => {
+      if (options.model) return options.model;
       const { createLanguageModel } = await import('./providers.js');
       return createLanguageModel(settings, env);
     },
