@@ -595,6 +595,18 @@ class Checker {
     const problem = classify(info);
     if (problem.kind === 'other') {
       const engine = dialect === 'mysql' ? 'MySQL' : dialect === 'postgres' ? 'PostgreSQL' : undefined;
+      // DuckDB is the engine of a duckdb.processor: a syntax error there is certain to fail the run.
+      if (!engine && info.type === 'Parser') {
+        this.push(
+          'error',
+          'AGT013',
+          step,
+          `step '${step.id}': the ${what} is not valid DuckDB SQL (${firstLine(info.message)})${atText}`,
+          location,
+          'fix the syntax; duckdb.processor runs this query in DuckDB',
+        );
+        return undefined;
+      }
       const hint = engine
         ? `DuckDB checks the names in this SQL; it may still be valid ${engine}, but its tables and columns were not checked`
         : 'duckdb.processor runs this query in DuckDB, so it is likely to fail at run time';

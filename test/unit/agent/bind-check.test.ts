@@ -189,6 +189,23 @@ describe('bindCheckPipeline', () => {
     expect(second.location).toMatchObject({ line: 20, col: 14 });
   });
 
+  it('reports a DuckDB syntax error in a processor as an error (AGT013): DuckDB is its engine', async () => {
+    const text = pipeline(
+      extractMovies('SELECT id, title, rating FROM movies'),
+      [
+        '  - id: broken',
+        '    component: duckdb.processor',
+        '    mode: transform',
+        '    needs: [extract-movies]',
+        '    config:',
+        '      query: SELECT title FROM input_df WHERE',
+      ].join('\n'),
+    );
+    const diags = await check(text);
+    expect(diags.map((d) => [d.severity, d.code, d.stepId])).toEqual([['error', 'AGT013', 'broken']]);
+    expect(diags[0]?.message).toContain('not valid DuckDB SQL');
+  });
+
   it('reports a processor reading a table it does not need', async () => {
     const text = pipeline(
       extractMovies('SELECT id, title FROM movies'),
