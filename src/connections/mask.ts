@@ -6,78 +6,12 @@
  * variable, not a secret; a literal default inside it is masked). URLs and DSNs with an embedded password
  * keep everything but the password: `postgresql://user:***@host:5432/db`. Pure functions.
  */
+import { isSecretKeyName } from '../observability/redact.js';
 import type { Registry } from '../registry/registry.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import { isPureEnvRef, tokenizeEnvRefs } from './env.js';
 
 export const MASK = '***';
-
-/** Key names (lower case, `_`-separated) that hold secrets in any connection. */
-export const SECRET_KEY_NAMES: readonly string[] = [
-  'access_key',
-  'access_key_id',
-  'access_token',
-  'anon_key',
-  'api_key',
-  'apikey',
-  'auth',
-  'auth_token',
-  'authorization',
-  'bearer',
-  'client_secret',
-  'connection_string',
-  'credential',
-  'credentials',
-  'dsn',
-  'key',
-  'pass',
-  'passphrase',
-  'passwd',
-  'password',
-  'pg_dsn',
-  'private_key',
-  'pwd',
-  'refresh_token',
-  'secret',
-  'secret_access_key',
-  'secret_key',
-  'service_role_key',
-  'session_token',
-  'sql_dsn',
-  'token',
-];
-
-/** Words that make a compound key secret (`db_password`, `stripe_api_key`, `oauth_token`, …). */
-const SECRET_PARTS = new Set([
-  'authorization',
-  'bearer',
-  'credential',
-  'credentials',
-  'dsn',
-  'key',
-  'pass',
-  'passphrase',
-  'passwd',
-  'password',
-  'pwd',
-  'secret',
-  'token',
-]);
-
-/** `<word>_key` names that are structural, not secrets. */
-const STRUCTURAL_KEY_PREFIXES = new Set([
-  'cluster',
-  'dedup',
-  'distribution',
-  'foreign',
-  'join',
-  'merge',
-  'partition',
-  'primary',
-  'sort',
-  'unique',
-  'upsert',
-]);
 
 /** Built-in secret keys per family, used on top of whatever the registry's specs declare. */
 const FAMILY_SECRET_KEYS: Record<string, readonly string[]> = {
@@ -86,24 +20,9 @@ const FAMILY_SECRET_KEYS: Record<string, readonly string[]> = {
   supabase: ['key', 'service_role_key', 'anon_key', 'pg_dsn', 'password'],
 };
 
-/** `serviceRoleKey` / `Service-Role-Key` → `service_role_key`. */
-function normaliseKey(key: string): string {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[-\s.]+/g, '_')
-    .toLowerCase();
-}
-
-/** Whether a key holds a secret: a known name, an extra name, or a compound with a secret word in it. */
+/** Whether a key holds a secret: the shared key policy of the redactor, plus `extra` names. */
 export function isSecretKey(key: string, extra: Iterable<string> = []): boolean {
-  const name = normaliseKey(key);
-  const parts = name.split('_').filter(Boolean);
-  const last = parts[parts.length - 1];
-  if (last === 'key' && parts.length >= 2 && STRUCTURAL_KEY_PREFIXES.has(parts[parts.length - 2] as string))
-    return false;
-  if (SECRET_KEY_NAMES.includes(name)) return true;
-  for (const e of extra) if (normaliseKey(e) === name) return true;
-  return parts.some((p) => SECRET_PARTS.has(p));
+  return isSecretKeyName(key, extra);
 }
 
 /** `${VAR:-literal}` → `${VAR:-***}` (a literal default may be a secret); plain references unchanged. */

@@ -184,6 +184,17 @@ function normaliseKey(key: string): string {
   return keySegments(key).join('_');
 }
 
+/**
+ * Whether values under `key` are secret, by name alone: the one key policy shared by the redactor and the
+ * connection display masking (src/connections/mask.ts). `extra` adds exact names (e.g. from component specs).
+ */
+export function isSecretKeyName(key: string, extra: Iterable<string> = []): boolean {
+  const segments = keySegments(key);
+  const name = segments.join('_');
+  for (const e of extra) if (normaliseKey(e) === name) return true;
+  return builtInSecretKey(segments);
+}
+
 function builtInSecretKey(segments: readonly string[]): boolean {
   const n = segments.length;
   if (n === 0) return false;

@@ -60,8 +60,8 @@ describe('isSecretKey', () => {
   for (const k of secret) it(`${k} is secret`, () => expect(isSecretKey(k)).toBe(true));
   for (const k of notSecret) it(`${k} is not secret`, () => expect(isSecretKey(k)).toBe(false));
   it('honours extra keys from specs', () => {
-    expect(isSecretKey('auth_username')).toBe(false);
-    expect(isSecretKey('auth_username', ['auth_username'])).toBe(true);
+    expect(isSecretKey('tenant_name')).toBe(false);
+    expect(isSecretKey('tenant_name', ['tenant_name'])).toBe(true);
   });
 });
 
