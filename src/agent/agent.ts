@@ -26,7 +26,9 @@ export type AgentEvent =
   | { type: 'proposal'; proposal: Proposal; warnings: JsonValue[] }
   | { type: 'run-start'; manifestHash: string }
   | { type: 'run-end'; run: JsonObject }
-  | { type: 'notice'; message: string };
+  | { type: 'notice'; message: string }
+  /** A provider warning (e.g. a setting the model ignores), redacted. */
+  | { type: 'warning'; message: string };
 
 export interface TurnResult {
   sessionId: string;
@@ -37,6 +39,8 @@ export interface TurnResult {
   proposal: Proposal | null;
   /** The run started this turn, if any. */
   run: JsonObject | null;
+  /** Provider warnings of this turn (settings the model ignored, …). */
+  warnings: string[];
 }
 
 export interface AgentOptions extends AgentContext {
@@ -77,6 +81,7 @@ function manifestHashOnDisk(path: string): string | undefined {
 
 export class ChatAgent {
   private turnText = '';
+  private turnWarnings: string[] = [];
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -86,6 +91,7 @@ export class ChatAgent {
 
   private emit(event: AgentEvent): void {
     if (event.type === 'text') this.turnText += event.delta;
+    if (event.type === 'warning') this.turnWarnings.push(event.message);
     this.options.onEvent?.(event);
   }
 
@@ -104,12 +110,14 @@ export class ChatAgent {
       reply,
       proposal: this.store.state === 'AWAIT_APPROVAL' ? this.store.proposal : null,
       run,
+      warnings: this.turnWarnings,
     };
   }
 
   /** Handles one user message. */
   async send(message: string, signal?: AbortSignal): Promise<TurnResult> {
     const text = message.trim();
+    this.turnWarnings = [];
     if (!text)
       throw OsirisError.of('AGT050', 'the message is empty', {}, { hint: 'type what you want to build' });
     const approve = APPROVE.exec(text);
@@ -226,7 +234,9 @@ export class ChatAgent {
         error instanceof OsirisError ? error.diagnostics.map((d) => d.message).join('; ') : String(error);
       run = { run_id: null, status: 'failed', error: message };
     }
-    run = this.options.redactor.redactValue(run) as JsonObject;
+    // Only the error is free text that could carry a secret; ids and paths are Osiris's own (and a run
+    // directory name can look like a credential to the entropy check).
+    if (typeof run.error === 'string') run.error = this.options.redactor.redactText(run.error);
     this.store.setLastRun(run);
     this.moveTo('DONE', `run ${String(run.status)}`);
     this.emit({ type: 'run-end', run });
@@ -283,6 +293,16 @@ export class ChatAgent {
     });
 
     const model = await this.options.model();
+    // The AI SDK prints provider warnings to stdout by default, which would break `--json`: route them here.
+    globalThis.AI_SDK_LOG_WARNINGS = ({ warnings, provider, model: modelId }) => {
+      for (const w of warnings) {
+        const what = 'feature' in w ? `${w.feature}${w.details ? `: ${w.details}` : ''}` : w.message;
+        this.emit({
+          type: 'warning',
+          message: redactor.redactText(`${provider} ${modelId}: ${w.type} ${what}`),
+        });
+      }
+    };
     let persisted = 0;
     // After a successful proposal the model gets one more step to summarise it, then the turn ends.
     let proposedAtStep: number | undefined;

@@ -77,6 +77,7 @@ function turnJson(result: TurnResult): Record<string, unknown> {
         }
       : null,
     run: result.run,
+    warnings: result.warnings,
   };
 }
 
@@ -97,6 +98,8 @@ export async function chatCommand(message: string, flags: ChatFlags): Promise<Ex
       if (event.type === 'text') {
         process.stdout.write(event.delta);
         streamed = true;
+      } else if (event.type === 'warning') {
+        process.stderr.write(`${p.dim(`warning: ${event.message}`)}\n`);
       } else if (event.type === 'tool') {
         const line = activityLine(event, p);
         if (line) process.stderr.write(`${line}\n`);

@@ -75,6 +75,9 @@ export async function interactiveChat(flags: ChatFlags): Promise<ExitCodeValue> 
         spinner.stop();
         out.write(`${p.dim(`running ${event.manifestHash.slice(0, 19)}…`)}\n`);
         break;
+      case 'warning':
+        out.write(`${p.dim(`warning: ${event.message}`)}\n`);
+        break;
       case 'notice':
         out.write(`\n${p.bad(event.message)}\n`);
         break;
