@@ -1,7 +1,9 @@
 /**
- * The data plane: one DuckDB database per run, a file in the run's scratch folder. Steps hand each other
- * tables in it, never row arrays. DuckDB spills to `<scratch>/spill/` when a query outgrows
- * `memory_limit`, so tables larger than memory work.
+ * The data plane: one DuckDB database per run. Steps hand each other tables in it, never row arrays. DuckDB
+ * spills to `<scratch>/spill/` when tables or queries outgrow `memory_limit`, so data larger than memory
+ * works. The database is in memory unless it is to be kept (`--keep-data`: a file in the scratch folder):
+ * a file database writes every appended batch to its write-ahead log, which measured 2.6× slower appends
+ * (1M rows × 6 columns: flushes 1.12 s vs 0.42 s) for data that is deleted at the end of the run anyway.
  *
  * Upstream tables are visible to SQL under extra names (reference §1.6):
  * - the raw step id, quoted: `"extract-movies"`;
@@ -27,7 +29,9 @@ export interface DataPlaneOptions {
   memoryLimit?: string;
   /** DuckDB worker threads; DuckDB's default is the number of cores. */
   threads?: number;
-  /** Database file name inside the scratch folder. */
+  /** Keep the database as a file in the scratch folder (for `--keep-data`); in memory otherwise. */
+  persistent?: boolean;
+  /** Database file name inside the scratch folder (persistent only). */
   fileName?: string;
 }
 
@@ -35,8 +39,8 @@ export interface DataPlane {
   instance: DuckDBInstance;
   /** The main connection (what `StepContext.duck` usually is). */
   connection: DuckDBConnection;
-  /** Absolute path of the database file. */
-  dbPath: string;
+  /** Absolute path of the database file; undefined for an in-memory database. */
+  dbPath: string | undefined;
   /** Absolute path of the spill folder. */
   spillDir: string;
   /** Another connection to the same database, for a step that runs beside others; closed by `close()`. */
@@ -53,11 +57,11 @@ export async function openDataPlane(scratchDir: string, options: DataPlaneOption
   const dir = resolve(scratchDir);
   const spillDir = join(dir, 'spill');
   mkdirSync(spillDir, { recursive: true });
-  const dbPath = join(dir, options.fileName ?? 'run.duckdb');
+  const dbPath = options.persistent ? join(dir, options.fileName ?? 'run.duckdb') : undefined;
   const settings: Record<string, string> = { temp_directory: spillDir };
   if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
   if (options.threads !== undefined) settings.threads = String(options.threads);
-  const instance = await DuckDBInstance.create(dbPath, settings);
+  const instance = await DuckDBInstance.create(dbPath ?? ':memory:', settings);
   const opened: DuckDBConnection[] = [];
   const connect = async (): Promise<DuckDBConnection> => {
     const conn = await instance.connect();

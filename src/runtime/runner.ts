@@ -1,8 +1,8 @@
 /**
  * Executes a compiled manifest on the local machine with DuckDB as the data plane.
  *
- * A run owns one DuckDB database file in `<run dir>/scratch/` (deleted at the end unless `keepData`), so
- * tables larger than memory spill to disk. Steps run in the compiled topological order (up to `maxParallel`
+ * A run owns one DuckDB database (in memory, spilling to `<run dir>/scratch/spill/`; a file in scratch when
+ * `keepData` asks to keep it), so tables larger than memory spill to disk. Steps run in the compiled topological order (up to `maxParallel`
  * at once when their inputs allow it); each step's output is a table named by its step id. The first failure
  * stops the run: running steps finish, the rest are marked skipped. Every run — failed ones too — leaves
  * events.jsonl, metrics.jsonl, status.json, copies of the manifest and cfg, and a run index record.
@@ -272,7 +272,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   let dataFile: string | undefined;
   try {
-    plane = await openDataPlane(scratchDir, options.dataPlane ?? {});
+    plane = await openDataPlane(scratchDir, { ...options.dataPlane, persistent: Boolean(options.keepData) });
     dataFile = plane.dbPath;
     const result = await runDag(steps, options.maxParallel ?? 1, executeStep);
     for (const [id, outcome] of result) {

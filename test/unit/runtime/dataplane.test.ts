@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,12 +56,32 @@ describe('df_ names', () => {
   });
 });
 
-describe('data plane', () => {
+describe('in-memory data plane (the default)', () => {
+  it('has no database file and spills tables larger than memory_limit to scratch/spill', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osiris-plane-'));
+    const plane = await openDataPlane(join(dir, 'scratch'), { memoryLimit: '64MB', threads: 1 });
+    try {
+      expect(plane.dbPath).toBeUndefined();
+      // ~200 MB of text: four times the limit.
+      await plane.connection.run(
+        'CREATE TABLE big AS SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS t FROM range(3000000) r(i)',
+      );
+      const reader = await plane.connection.runAndReadAll('SELECT count(*), sum(i) FROM big');
+      expect(reader.getRows()[0]).toEqual([3000000n, 4499998500000n]);
+      expect(readdirSync(join(dir, 'scratch', 'spill')).length).toBeGreaterThan(0);
+    } finally {
+      plane.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('data plane kept as a file', () => {
   let dir: string;
   let plane: DataPlane;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'osiris-plane-'));
-    plane = await openDataPlane(join(dir, 'scratch'), { memoryLimit: '256MB', threads: 2 });
+    plane = await openDataPlane(join(dir, 'scratch'), { memoryLimit: '256MB', threads: 2, persistent: true });
   });
   afterAll(() => {
     plane.close();
@@ -70,7 +90,7 @@ describe('data plane', () => {
 
   it('keeps the database file and spill folder in scratch, with the given limits and UTC', async () => {
     expect(plane.dbPath).toBe(join(dir, 'scratch', 'run.duckdb'));
-    expect(existsSync(plane.dbPath)).toBe(true);
+    expect(existsSync(plane.dbPath as string)).toBe(true);
     const reader = await plane.connection.runAndReadAll(
       "SELECT current_setting('temp_directory'), current_setting('memory_limit'), current_setting('threads'), current_setting('TimeZone')",
     );
