@@ -14,7 +14,8 @@
  * touched, and only when the folder lies inside the project's run_logs folder and is named after the run
  * id; anything else is reported as refused. Folders are deleted first, then the index is rewritten
  * atomically under the index lock (re-read inside the lock, so runs that finished meanwhile are kept).
- * A crash in between leaves records whose folders are gone; the next gc removes them.
+ * A crash in between leaves records whose folders are gone; the next gc removes them. A deleted run's AI
+ * Operation Package (`<aiop>/[<profile>/]<pipeline>/<run_id>/`) goes with it.
  */
 import { lstatSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { ExitCode, OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProjectConfig } from '../project/config.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { isJsonObject } from '../yaml/json.js';
+import { aiopPackageDir } from './aiop/export.js';
 import {
   indexPaths,
   type LockOptions,
@@ -216,6 +218,7 @@ export function planRetention(
     }
     const dir = runDirOf(project, record);
     const present = exists(dir);
+    const aiop = aiopDirOf(project, record);
     remove.push({
       run_id: record.run_id,
       pipeline: record.pipeline_slug,
@@ -224,7 +227,7 @@ export function planRetention(
       run_dir: record.run_dir,
       reasons,
       exists: present,
-      bytes: present ? folderBytes(dir) : 0,
+      bytes: (present ? folderBytes(dir) : 0) + (aiop ? folderBytes(aiop) : 0),
     });
   }
   return {
@@ -246,9 +249,26 @@ export interface RetentionResult {
   index_records_removed: number;
 }
 
-/** Removes now-empty folders between `dir` and the run_logs root (pipeline and profile folders). */
-function pruneEmptyParents(project: ProjectConfig, dir: string): void {
-  const root = resolve(project.paths.runLogs);
+/** The run's AIOP package folder when it exists and is where it should be (inside aiop/, named by run id). */
+function aiopDirOf(project: ProjectConfig, record: RunRecord): string | undefined {
+  let dir: string;
+  try {
+    dir = resolve(aiopPackageDir(project, record));
+  } catch {
+    return undefined; // a record with a path-like segment: not ours to touch
+  }
+  if (!inside(resolve(project.paths.aiop), dir) || basename(dir) !== record.run_id) return undefined;
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && !st.isSymbolicLink() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes now-empty folders between `dir` and `rootDir` (pipeline and profile folders). */
+function pruneEmptyParents(rootDir: string, dir: string): void {
+  const root = resolve(rootDir);
   let current = dirname(resolve(dir));
   while (inside(root, current)) {
     try {
@@ -288,7 +308,13 @@ export function applyRetention(
         const size = folderBytes(dir);
         rmSync(dir, { recursive: true, force: false });
         freed += size;
-        pruneEmptyParents(project, dir);
+        pruneEmptyParents(project.paths.runLogs, dir);
+      }
+      const aiop = aiopDirOf(project, record);
+      if (aiop) {
+        freed += folderBytes(aiop);
+        rmSync(aiop, { recursive: true, force: false });
+        pruneEmptyParents(project.paths.aiop, aiop);
       }
       removed.add(candidate.run_id);
     } catch (error) {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
+import { aiopPackageDir } from '../../../src/observability/aiop/export.js';
 import { applyRetention, planRetention, retentionPolicy } from '../../../src/observability/retention.js';
 import {
   appendRunRecord,
@@ -165,6 +166,23 @@ describe('applyRetention', () => {
     expect(existsSync(join(project.paths.runLogs, 'dev', 'alpha'))).toBe(false);
     expect(existsSync(project.paths.runLogs)).toBe(true);
     expect(a).toHaveLength(2);
+  });
+
+  it("deletes a run's AIOP package with its folder, and nothing of the runs it keeps", () => {
+    const project = tempProject();
+    const a = runs(project, 'alpha', 2);
+    const packages = a.map((r) => aiopPackageDir(project, r));
+    for (const dir of packages) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'aiop.json'), '{"x":1}');
+    }
+    const plan = planRetention(project, { days: null, keep: 1 }, NOW);
+    const result = applyRetention(project, plan);
+    expect(result.deleted).toEqual([a[0]?.run_id]);
+    expect(existsSync(packages[0] as string)).toBe(false);
+    expect(existsSync(packages[1] as string)).toBe(true);
+    expect(result.freed_bytes).toBe(plan.delete[0]?.bytes);
+    expect(plan.delete[0]?.bytes).toBeGreaterThanOrEqual(7);
   });
 
   it('keeps records that were appended after planning', () => {
