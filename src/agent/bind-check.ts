@@ -44,6 +44,8 @@ export interface CatalogTable {
 export type Catalog = ReadonlyMap<string, readonly CatalogTable[]>;
 
 export interface BindCheckOptions {
+  /** Output shapes of steps known without a catalog (e.g. a CSV extractor's header), by step id. */
+  stepShapes?: ReadonlyMap<string, readonly CatalogColumn[]>;
   /** Display name for locations (defaults to the document's file). */
   file?: string;
 }
@@ -140,6 +142,7 @@ export async function bindCheckPipeline(
     if (ref !== undefined && catalog.has(ref)) sourceRefs.add(ref);
     if (isProcessor(step)) processors++;
   }
+  const stepShapes = options.stepShapes ?? new Map<string, readonly CatalogColumn[]>();
   if (sourceRefs.size === 0 && processors === 0) return out;
 
   let instance: DuckDBInstance | undefined;
@@ -153,7 +156,7 @@ export async function bindCheckPipeline(
     conn = await instance.connect();
     const checker = new Checker(conn, doc, file, out);
     await checker.setup(catalog, sourceRefs);
-    await checker.run(steps, deps, catalog);
+    await checker.run(steps, deps, catalog, stepShapes);
   } catch (error) {
     out.push(
       diagnostic(
@@ -311,6 +314,7 @@ class Checker {
     steps: readonly StepInfo[],
     deps: ReadonlyMap<string, string[]>,
     catalog: Catalog,
+    known: ReadonlyMap<string, readonly CatalogColumn[]>,
   ): Promise<void> {
     /** Output shape per processed step; null = no known shape (not checked, failed, or a writer). */
     const shapes = new Map<string, Column[] | null>();
@@ -318,6 +322,12 @@ class Checker {
     for (;;) {
       const next: StepInfo[] = [];
       for (const step of pending) {
+        const given = known.get(step.id);
+        if (given && !isProcessor(step)) {
+          const columns = given.map((c) => ({ name: c.name, type: c.duckdbType }));
+          shapes.set(step.id, await this.guarded(step, async () => columns));
+          continue;
+        }
         if (!isProcessor(step)) {
           const ref = extractorConnection(step);
           const known = ref !== undefined && catalog.has(ref);

@@ -76,9 +76,16 @@ export async function checkDraft(oml: string, options: GateOptions): Promise<Gat
   });
   const diagnostics = [...checked.diagnostics];
   if (checked.ok) {
-    const { bindCheckPipeline } = await import('./bind-check.js');
+    const [{ bindCheckPipeline }, { csvStepShapes }] = await Promise.all([
+      import('./bind-check.js'),
+      import('./file-shapes.js'),
+    ]);
+    const stepShapes = await csvStepShapes(checked.resolved.value, options.project.root);
     diagnostics.push(
-      ...(await bindCheckPipeline(checked.resolved, catalogFrom(options.discoveries), { file: DRAFT_NAME })),
+      ...(await bindCheckPipeline(checked.resolved, catalogFrom(options.discoveries), {
+        file: DRAFT_NAME,
+        stepShapes,
+      })),
     );
   }
   return {

@@ -181,6 +181,24 @@ describe('chat agent over files', () => {
     await expect(agent.send('approve')).rejects.toThrow(/no pipeline waiting for approval/);
   });
 
+  it('bind-checks SQL over a CSV step against the file header', async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const { dir } = await project([
+      { toolCalls: [{ name: 'validate_pipeline', args: { oml: omlFor('filesystem.csv_writer', 'ratng') } }] },
+      (req) => {
+        seen.push(lastToolResult(req));
+        return { text: 'I will fix the column.' };
+      },
+    ]);
+    const { agent } = await open(dir);
+    await agent.send('Export movies rated above 8.0 to CSV');
+    const result = seen[0] as { ok: boolean; errors: Array<Record<string, unknown>> };
+    expect(result.ok).toBe(false);
+    expect(result.errors).toContainEqual(
+      expect.objectContaining({ code: 'AGT011', step: 'filter', hint: expect.stringContaining("'rating'") }),
+    );
+  });
+
   it('stops after the repair budget and hands the errors to the human', async () => {
     const bad = {
       toolCalls: [{ name: 'propose_pipeline', args: { oml: omlFor('filesystem.csv_writr', 'rating') } }],
