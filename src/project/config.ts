@@ -45,6 +45,11 @@ const runtimeSchema = z
       .default('1GB'),
     /** DuckDB worker threads; default: one per core. */
     threads: z.number().int().min(1).max(256).optional(),
+    /**
+     * Pass an extractor's rows straight into its only consumer when that is a writer that can take them
+     * (no DuckDB table in between); false materialises every step.
+     */
+    pass_through: z.boolean().default(true),
   })
   .prefault({});
 
@@ -73,7 +78,7 @@ export interface ProjectConfig {
   profiles: { enabled: boolean; values: string[]; default: string | null };
   manifestShortLen: number;
   /** Data plane limits for runs (`runtime:` in osiris.yaml; env OSIRIS_MEMORY_LIMIT overrides). */
-  runtime: { memoryLimit: string; threads: number | undefined };
+  runtime: { memoryLimit: string; threads: number | undefined; passThrough: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -178,7 +183,16 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
     runtime: {
       memoryLimit: env.OSIRIS_MEMORY_LIMIT || parsedConfig.runtime.memory_limit,
       threads: parsedConfig.runtime.threads,
+      passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
     },
     raw,
   };
+}
+
+/** `1`/`true`/`yes`/`on` → true, `0`/`false`/`no`/`off` → false, anything else (or unset) → undefined. */
+function envFlag(value: string | undefined): boolean | undefined {
+  const v = value?.trim().toLowerCase();
+  if (v === '1' || v === 'true' || v === 'yes' || v === 'on') return true;
+  if (v === '0' || v === 'false' || v === 'no' || v === 'off') return false;
+  return undefined;
 }

@@ -5,6 +5,8 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
+import type { ColumnInfo } from './dataplane.js';
+import type { RowStream } from './stream.js';
 
 /** A connection resolved from osiris_connections.yaml at run time. Holds secrets: never log or persist it. */
 export interface ResolvedConnection {
@@ -59,8 +61,25 @@ export interface StepResult {
   outputs?: string[];
 }
 
+/** An extractor's open source for pass-through (see stream.ts); the query starts when `batches` is read. */
+export interface StreamSource extends RowStream {
+  /** The extractor's result once the source is exhausted; rejects with its error (or when cancelled). */
+  result: Promise<StepResult>;
+  /** Stops the source: the consumer failed or declined. Safe to call at any time, more than once. */
+  cancel(reason?: unknown): void;
+}
+
 export interface Driver {
   run(ctx: StepContext): Promise<StepResult>;
+  /**
+   * Extractors that can pass rows straight to a writer: opens the source and describes its columns, or
+   * declines (with the reason, for the run's events) when this read must be materialised.
+   */
+  openStream?(ctx: StepContext): Promise<StreamSource | { declined: string }>;
+  /** Writers that can load a row stream instead of their input table: why not, or undefined when they can. */
+  streamDeclined?(columns: readonly ColumnInfo[]): string | undefined;
+  /** Loads a row stream (the upstream step's rows, never materialised) the way `run` loads a table. */
+  writeStream?(ctx: StepContext, stream: RowStream): Promise<StepResult>;
 }
 
 /** An error a driver raises with a code from the execution taxonomy (reference §13.1) and a fix hint. */

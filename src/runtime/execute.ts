@@ -207,6 +207,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
       memoryLimit: options.project.runtime.memoryLimit,
       ...(options.project.runtime.threads !== undefined ? { threads: options.project.runtime.threads } : {}),
     },
+    passThrough: options.project.runtime.passThrough,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),

@@ -28,6 +28,22 @@ import {
 import type { Driver, ResolvedConnection, StepContext, StepResult } from './driver.js';
 import { StepError } from './driver.js';
 import { runDag } from './scheduler.js';
+import { UpstreamFailed } from './stream.js';
+
+/** Extractor step → its writer, where the writer is the extractor's only consumer and reads nothing else. */
+export function passThroughPairs(steps: readonly LoadedStep[]): Map<string, LoadedStep> {
+  const consumers = new Map<string, LoadedStep[]>();
+  for (const step of steps)
+    for (const need of step.needs) consumers.set(need, [...(consumers.get(need) ?? []), step]);
+  const pairs = new Map<string, LoadedStep>();
+  for (const step of steps) {
+    const only = consumers.get(step.id);
+    const writer = only?.length === 1 ? only[0] : undefined;
+    if (step.mode === 'read' && writer?.mode === 'write' && writer.needs.length === 1)
+      pairs.set(step.id, writer);
+  }
+  return pairs;
+}
 
 export interface RunPipelineOptions {
   project: ProjectConfig;
@@ -43,6 +59,11 @@ export interface RunPipelineOptions {
   progress: ProgressReporter;
   maxParallel?: number;
   keepData?: boolean;
+  /**
+   * Pass rows from an extractor straight into its only consumer when that is a writer and both support it
+   * (default true; never with keepData, which wants every step's table).
+   */
+  passThrough?: boolean;
   /** DuckDB limits for the run's database (memory_limit, threads). */
   dataPlane?: DataPlaneOptions;
   signal?: AbortSignal;
@@ -162,10 +183,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   mkdirSync(scratchDir, { recursive: true });
   let plane: DataPlane | undefined;
 
-  const executeStep = async (step: LoadedStep): Promise<boolean> => {
-    const stepStatus = status.get(step.id) as StepStatus;
-    const t0 = Date.now();
-    stepStatus.status = 'running';
+  /** Marks a step running; returns its start time. */
+  const begin = (step: LoadedStep): number => {
+    (status.get(step.id) as StepStatus).status = 'running';
     session.event('step_start', {
       step_id: step.id,
       component: step.component,
@@ -173,97 +193,213 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       needs: step.needs,
     });
     progress.stepStarted(step.id, step.component);
+    return Date.now();
+  };
+
+  const succeed = (
+    step: LoadedStep,
+    result: StepResult,
+    t0: number,
+    extra: Record<string, JsonValue> = {},
+  ) => {
+    const stepStatus = status.get(step.id) as StepStatus;
+    const durationMs = Date.now() - t0;
+    stepStatus.status = 'succeeded';
+    stepStatus.rows_in = result.rowsIn ?? null;
+    stepStatus.rows_out = result.rowsOut ?? null;
+    stepStatus.duration_ms = durationMs;
+    // An output may be a database URL; redact it like any other text that leaves the run.
+    if (step.mode === 'write') outputs.push(...(result.outputs ?? []).map((o) => redactor.redactText(o)));
+    if (result.rowsRead !== undefined)
+      session.metric('rows_read', result.rowsRead, { stepId: step.id, unit: 'rows' });
+    if (result.rowsWritten !== undefined)
+      session.metric('rows_written', result.rowsWritten, { stepId: step.id, unit: 'rows' });
+    if (result.bytesWritten !== undefined)
+      session.metric('bytes_written', result.bytesWritten, { stepId: step.id, unit: 'bytes' });
+    session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
+    session.metric('peak_rss_bytes', peakRssBytes(), { stepId: step.id, unit: 'bytes' });
+    session.event('step_complete', {
+      step_id: step.id,
+      rows_in: result.rowsIn ?? null,
+      rows_out: result.rowsOut ?? result.rowsWritten ?? null,
+      duration_ms: durationMs,
+      ...(result.outputs?.length ? { outputs: result.outputs } : {}),
+      ...extra,
+    });
+    progress.stepFinished(step.id, {
+      rowsOut: result.rowsOut ?? result.rowsWritten ?? null,
+      durationMs,
+      status: 'succeeded',
+    });
+    outcomes.set(step.id, {
+      id: step.id,
+      component: step.component,
+      status: 'succeeded',
+      result,
+      durationMs,
+    });
+  };
+
+  const fail = (step: LoadedStep, error: unknown, t0: number) => {
+    const stepStatus = status.get(step.id) as StepStatus;
+    const durationMs = Date.now() - t0;
+    const info = toRunError(error, step.id, redactor);
+    stepStatus.status = 'failed';
+    stepStatus.duration_ms = durationMs;
+    stepStatus.error = info;
+    firstError ??= info;
+    session.event('step_failed', {
+      step_id: step.id,
+      error_code: info.code,
+      message: info.message,
+      ...(info.hint ? { hint: info.hint } : {}),
+      ...(info.details ? { details: info.details } : {}),
+      duration_ms: durationMs,
+    });
+    session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
+    progress.stepFinished(step.id, { durationMs, status: 'failed', error: info.message });
+    outcomes.set(step.id, {
+      id: step.id,
+      component: step.component,
+      status: 'failed',
+      durationMs,
+      error: info,
+    });
+  };
+
+  const contextFor = async (step: LoadedStep, prepared: PreparedStep): Promise<StepContext> => {
+    if (!plane) throw new Error('data plane not open');
+    const conn = await plane.connect();
+    return {
+      stepId: step.id,
+      config: prepared.config,
+      connection: prepared.connection,
+      inputs: step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) })),
+      duck: conn,
+      outputTable: quoteIdent(step.id),
+      artifactsDir: session.stepArtifactsDir(step.id),
+      projectRoot: options.project.root,
+      emit: (event: string, data: Record<string, JsonValue> = {}) =>
+        session.event(event, { ...data, step_id: step.id }),
+      metric: (name: string, value: number, unit?: string) =>
+        session.metric(name, value, { stepId: step.id, ...(unit ? { unit } : {}) }),
+      progress: (rows: number) => progress.stepProgress(step.id, rows),
+      signal: options.signal ?? new AbortController().signal,
+    };
+  };
+
+  const announce = (step: LoadedStep, prepared: PreparedStep): PreparedStep => {
+    if (prepared.connection) {
+      session.event('connection_resolved', {
+        step_id: step.id,
+        connection: `@${prepared.connection.family}.${prepared.connection.alias}`,
+      });
+    }
+    return prepared;
+  };
+
+  const pairs = options.keepData || options.passThrough === false ? new Map() : passThroughPairs(steps);
+  /** Writers that already ran beside their extractor (pass-through): their outcome, for the scheduler. */
+  const ranAlongside = new Map<string, boolean>();
+
+  /**
+   * Runs an extractor and its only consumer, a writer, together: rows go from the source straight into the
+   * target without a DuckDB table. Returns undefined (nothing started) when either side declines; the pair
+   * then runs the usual way, one step after the other.
+   */
+  const runPassThrough = async (
+    reader: LoadedStep,
+    readerCtx: StepContext,
+    readerDriver: Driver,
+    writer: LoadedStep,
+    t0: number,
+  ): Promise<boolean | undefined> => {
+    if (!readerDriver.openStream) return undefined;
+    let writerDriver: Driver;
+    let writerPrepared: PreparedStep;
+    try {
+      writerDriver = await loadDriver(registry, writer);
+      writerPrepared = options.prepareStep(writer);
+    } catch {
+      return undefined; // the writer fails in its own turn, with its own error
+    }
+    if (!writerDriver.writeStream) return undefined;
+    const opened = await readerDriver.openStream(readerCtx);
+    const declined = 'declined' in opened ? opened.declined : writerDriver.streamDeclined?.(opened.columns);
+    if (declined !== undefined || 'declined' in opened) {
+      if (!('declined' in opened)) {
+        opened.cancel();
+        await opened.result.catch(() => undefined);
+      }
+      session.event('pass_through', {
+        step_id: reader.id,
+        writer: writer.id,
+        used: false,
+        reason: declined ?? '',
+      });
+      return undefined;
+    }
+    const source = opened;
+    session.event('pass_through', { step_id: reader.id, writer: writer.id, used: true });
+    const t1 = begin(writer);
+    let writerFailedFirst = false;
+    const writing = (async () => {
+      const ctx = await contextFor(writer, announce(writer, writerPrepared));
+      return (writerDriver.writeStream as NonNullable<Driver['writeStream']>)(ctx, source);
+    })().catch((error: unknown) => {
+      if (!(error instanceof StepError && error.cause instanceof UpstreamFailed)) writerFailedFirst = true;
+      source.cancel(error);
+      throw error;
+    });
+    const [read, written] = await Promise.allSettled([source.result, writing]);
+    const extra = { pass_through: writer.id };
+    if (written.status === 'rejected' && writerFailedFirst) {
+      fail(writer, written.reason, t1);
+      if (read.status === 'fulfilled') succeed(reader, read.value, t0, extra);
+      else
+        fail(
+          reader,
+          new StepError(
+            'runtime.cancelled',
+            `step '${reader.id}' stopped: its rows were streaming into step '${writer.id}', which failed`,
+            `fix step '${writer.id}' (its error is above); nothing was kept from this read`,
+          ),
+          t0,
+        );
+    } else if (read.status === 'rejected') {
+      fail(reader, read.reason, t0);
+      if (written.status === 'rejected') fail(writer, written.reason, t1);
+      else succeed(writer, written.value, t1); // cannot happen: the writer sees the source's failure
+    } else {
+      succeed(reader, read.value, t0, extra);
+      if (written.status === 'fulfilled') succeed(writer, written.value, t1);
+      else fail(writer, written.reason, t1);
+    }
+    ranAlongside.set(writer.id, outcomes.get(writer.id)?.status === 'succeeded');
+    session.writeStatus({ status: 'running', steps: statusList() });
+    return read.status === 'fulfilled' && outcomes.get(reader.id)?.status === 'succeeded';
+  };
+
+  const executeStep = async (step: LoadedStep): Promise<boolean> => {
+    const alongside = ranAlongside.get(step.id);
+    if (alongside !== undefined) return alongside;
+    const t0 = begin(step);
     try {
       const driver = await loadDriver(registry, step);
-      const { connection, config } = options.prepareStep(step);
-      if (connection) {
-        session.event('connection_resolved', {
-          step_id: step.id,
-          connection: `@${connection.family}.${connection.alias}`,
-        });
+      const ctx = await contextFor(step, announce(step, options.prepareStep(step)));
+      for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
+      const partner = pairs.get(step.id);
+      if (partner) {
+        const streamed = await runPassThrough(step, ctx, driver, partner, t0);
+        if (streamed !== undefined) return streamed;
       }
-      if (!plane) throw new Error('data plane not open');
-      const conn = await plane.connect();
-      const inputs = step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) }));
-      for (const input of inputs) await assertTableExists(conn, input);
-      const ctx: StepContext = {
-        stepId: step.id,
-        config,
-        connection,
-        inputs,
-        duck: conn,
-        outputTable: quoteIdent(step.id),
-        artifactsDir: session.stepArtifactsDir(step.id),
-        projectRoot: options.project.root,
-        emit: (event: string, data: Record<string, JsonValue> = {}) =>
-          session.event(event, { ...data, step_id: step.id }),
-        metric: (name: string, value: number, unit?: string) =>
-          session.metric(name, value, { stepId: step.id, ...(unit ? { unit } : {}) }),
-        progress: (rows: number) => progress.stepProgress(step.id, rows),
-        signal: options.signal ?? new AbortController().signal,
-      };
       const result = await driver.run(ctx);
-      const producesTable = step.mode !== 'write';
-      if (producesTable) await assertTableExists(conn, { stepId: step.id, table: ctx.outputTable });
-      const durationMs = Date.now() - t0;
-      stepStatus.status = 'succeeded';
-      stepStatus.rows_in = result.rowsIn ?? null;
-      stepStatus.rows_out = result.rowsOut ?? null;
-      stepStatus.duration_ms = durationMs;
-      // An output may be a database URL; redact it like any other text that leaves the run.
-      if (step.mode === 'write') outputs.push(...(result.outputs ?? []).map((o) => redactor.redactText(o)));
-      if (result.rowsRead !== undefined)
-        session.metric('rows_read', result.rowsRead, { stepId: step.id, unit: 'rows' });
-      if (result.rowsWritten !== undefined)
-        session.metric('rows_written', result.rowsWritten, { stepId: step.id, unit: 'rows' });
-      if (result.bytesWritten !== undefined)
-        session.metric('bytes_written', result.bytesWritten, { stepId: step.id, unit: 'bytes' });
-      session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
-      session.metric('peak_rss_bytes', peakRssBytes(), { stepId: step.id, unit: 'bytes' });
-      session.event('step_complete', {
-        step_id: step.id,
-        rows_in: result.rowsIn ?? null,
-        rows_out: result.rowsOut ?? result.rowsWritten ?? null,
-        duration_ms: durationMs,
-        ...(result.outputs?.length ? { outputs: result.outputs } : {}),
-      });
-      progress.stepFinished(step.id, {
-        rowsOut: result.rowsOut ?? result.rowsWritten ?? null,
-        durationMs,
-        status: 'succeeded',
-      });
-      outcomes.set(step.id, {
-        id: step.id,
-        component: step.component,
-        status: 'succeeded',
-        result,
-        durationMs,
-      });
+      if (step.mode !== 'write')
+        await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
+      succeed(step, result, t0);
       return true;
     } catch (error) {
-      const durationMs = Date.now() - t0;
-      const info = toRunError(error, step.id, redactor);
-      stepStatus.status = 'failed';
-      stepStatus.duration_ms = durationMs;
-      stepStatus.error = info;
-      firstError ??= info;
-      session.event('step_failed', {
-        step_id: step.id,
-        error_code: info.code,
-        message: info.message,
-        ...(info.hint ? { hint: info.hint } : {}),
-        ...(info.details ? { details: info.details } : {}),
-        duration_ms: durationMs,
-      });
-      session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
-      progress.stepFinished(step.id, { durationMs, status: 'failed', error: info.message });
-      outcomes.set(step.id, {
-        id: step.id,
-        component: step.component,
-        status: 'failed',
-        durationMs,
-        error: info,
-      });
+      fail(step, error, t0);
       return false;
     } finally {
       session.writeStatus({ status: 'running', steps: statusList() });
@@ -276,7 +412,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     dataFile = plane.dbPath;
     const result = await runDag(steps, options.maxParallel ?? 1, executeStep);
     for (const [id, outcome] of result) {
-      if (outcome !== 'skipped') continue;
+      if (outcome !== 'skipped' || outcomes.has(id)) continue; // a pass-through writer has its own outcome
       const s = status.get(id) as StepStatus;
       s.status = 'skipped';
       session.event('step_skipped', {

@@ -5,7 +5,8 @@
  * the binary protocol: nothing passes through a lossy JS Number or Date) and go straight into a DuckDB appender,
  * flushed every `batch_size` rows; the result is never held in memory. The output table is created from the
  * result set's column metadata (src/connectors/mysql/types.ts). The query runs in a READ ONLY transaction
- * with session time zone UTC.
+ * with session time zone UTC. When a writer is this step's only consumer, the runner may pass the rows
+ * straight to it instead (pass-through.ts).
  *
  * Values DuckDB cannot hold as typed: zero dates ('0000-00-00…', and dates with a zero month or day) become
  * NULL with one `zero_dates_nulled` warning per column giving the count; a TINYINT(1) with a value other than
@@ -14,100 +15,23 @@
  */
 import { type DuckDBAppender, type DuckDBConnection, DuckDBIntervalValue } from '@duckdb/node-api';
 import type { FieldPacket } from 'mysql2';
-import {
-  connectionRef,
-  MysqlClient,
-  type MysqlSettings,
-  mysqlErrorInfo,
-  mysqlSettings,
-  mysqlStepError,
-  quoteMysqlIdent,
-} from '../../connectors/mysql/client.js';
-import {
-  type ColumnPlan,
-  MysqlType,
-  planColumns,
-  UnsupportedColumnError,
-} from '../../connectors/mysql/types.js';
-import { checkReadOnlySql, checkReadOnlyWhere } from '../../connectors/sql-guard.js';
+import { type MysqlClient, mysqlErrorInfo, mysqlStepError } from '../../connectors/mysql/client.js';
+import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
 import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
-import { StepConfig } from '../../runtime/step-config.js';
-import type { JsonValue } from '../../yaml/json.js';
-
-interface ReadPlan {
-  sql: string;
-  /** Stop after this many rows (query mode: the connection is closed once it is reached). */
-  limit: number | undefined;
-  batchSize: number;
-  /** The table as the user named it (table mode), for messages. */
-  table: string | undefined;
-}
-
-/** `db.table` or `table` (in the connection's database). */
-function qualifiedTable(table: string): string {
-  const dot = table.indexOf('.');
-  if (dot > 0 && dot < table.length - 1 && table.indexOf('.', dot + 1) === -1)
-    return `${quoteMysqlIdent(table.slice(0, dot))}.${quoteMysqlIdent(table.slice(dot + 1))}`;
-  return quoteMysqlIdent(table);
-}
-
-function notReadOnly(ctx: StepContext, key: 'query' | 'where', sql: string): StepError | undefined {
-  const check =
-    key === 'where'
-      ? checkReadOnlyWhere(sql, { dialect: 'mysql' })
-      : checkReadOnlySql(sql, { dialect: 'mysql' });
-  if (check.ok) return undefined;
-  return new StepError(
-    'extract.not_read_only',
-    `step '${ctx.stepId}': config '${key}': ${check.message}`,
-    key === 'where'
-      ? "write only the condition in 'where' (no semicolons, no other statements)"
-      : "an extractor only reads; write changes with mysql.writer or in the database's own tooling",
-    { details: { key, keyword: check.keyword, line: check.line, column: check.col } },
-  );
-}
-
-function plan(ctx: StepContext): ReadPlan {
-  const cfg = StepConfig.of(ctx);
-  const query = cfg.string('query');
-  const table = cfg.string('table');
-  const batchSize = cfg.integer('batch_size', 1, 10_000);
-  const limit = cfg.integer('limit', 1);
-  if ((query === undefined) === (table === undefined))
-    throw new StepError(
-      'config.invalid',
-      `step '${ctx.stepId}': set exactly one of 'query' or 'table'`,
-      "use 'table' (with optional columns, where, limit) for a plain read, 'query' for joins and aggregates",
-    );
-  if (query !== undefined) {
-    if (query.trim() === '') throw cfg.invalid('query', 'a non-empty SELECT statement');
-    for (const key of ['columns', 'where']) {
-      if (cfg.has(key))
-        throw new StepError(
-          'config.invalid',
-          `step '${ctx.stepId}': '${key}' only applies with 'table', not with 'query'`,
-        );
-    }
-    const bad = notReadOnly(ctx, 'query', query);
-    if (bad) throw bad;
-    return { sql: query.replace(/;\s*$/, ''), limit, batchSize, table: undefined };
-  }
-  const name = (table as string).trim();
-  if (name === '') throw cfg.invalid('table', 'a table name');
-  const columns = cfg.stringList('columns');
-  const where = cfg.string('where');
-  const select = columns?.length ? columns.map(quoteMysqlIdent).join(', ') : '*';
-  let sql = `SELECT ${select} FROM ${qualifiedTable(name)}`;
-  if (where !== undefined && where.trim() !== '') {
-    const bad = notReadOnly(ctx, 'where', where);
-    if (bad) throw bad;
-    // The newline ends a trailing `-- comment` in the condition.
-    sql += ` WHERE (${where}\n)`;
-  }
-  if (limit !== undefined) sql += ` LIMIT ${limit}`;
-  return { sql, limit, batchSize, table: name };
-}
+import { openStream } from './pass-through.js';
+import {
+  bitsValue,
+  connectForRead,
+  extractStarted,
+  isZeroDate,
+  planResultColumns,
+  prepareStatement,
+  type ReadPlan,
+  readOutput,
+  readSettings,
+  zeroDateWarnings,
+} from './read.js';
 
 /** Per-column state while rows stream in. */
 interface ColumnState {
@@ -119,9 +43,6 @@ interface ColumnState {
 }
 
 type Appender = (app: DuckDBAppender, value: unknown) => void;
-
-const isZeroDate = (s: string): boolean =>
-  (s.charCodeAt(5) === 48 && s.charCodeAt(6) === 48) || (s.charCodeAt(8) === 48 && s.charCodeAt(9) === 48);
 
 /** `[-]HHH:MM:SS[.ffffff]` → microseconds. */
 function timeMicros(s: string): bigint {
@@ -151,13 +72,6 @@ function decimalFits(s: string, digits: number): boolean {
   const end = dot === -1 ? s.length : dot;
   while (start < end - 1 && s.charCodeAt(start) === 48) start += 1;
   return end - start <= digits;
-}
-
-/** BIT(n) bytes (big-endian) → unsigned integer. */
-function bitsValue(buf: Buffer): bigint {
-  let v = 0n;
-  for (const byte of buf) v = (v << 8n) | BigInt(byte);
-  return v;
 }
 
 function appenderFor(state: ColumnState): Appender {
@@ -365,40 +279,13 @@ class Loader {
   }
 }
 
-/**
- * Text or binary protocol. The text protocol is ~15% faster here (the server formats dates and decimals), but
- * MariaDB prints FLOAT with 6 significant digits (16777217 → 16777200) and bounds DOUBLE text, so a result with
- * a FLOAT or DOUBLE column goes through the binary protocol, which carries the IEEE bytes. The statement is
- * prepared once to learn its columns; statements the server cannot prepare use the text protocol.
- */
-async function protocolFor(client: MysqlClient, sql: string): Promise<boolean> {
-  const columns = await new Promise<FieldPacket[] | undefined>((resolve, reject) => {
-    client.raw.prepare(sql, (error, statement) => {
-      if (error) {
-        if (mysqlErrorInfo(error).code === 'ER_UNSUPPORTED_PS') resolve(undefined);
-        else reject(error);
-        return;
-      }
-      const cols = (statement as unknown as { columns?: FieldPacket[] }).columns ?? [];
-      statement.close();
-      resolve(cols);
-    });
-  });
-  if (columns === undefined) return true;
-  const floaty = columns.some((c) => {
-    const type = c.columnType ?? c.type;
-    return type === MysqlType.FLOAT || type === MysqlType.DOUBLE;
-  });
-  return !floaty;
-}
-
 interface StreamOutcome {
   rows: number;
   truncated: boolean;
 }
 
 /**
- * Runs `sql` (text or binary protocol, see `protocolFor`) and feeds every row to the loader as it arrives;
+ * Runs `sql` (text or binary protocol, see `prepareStatement`) and feeds every row to the loader as it arrives;
  * the connection is paused while DuckDB work that must not interleave with rows runs (creating the table,
  * widening a column). A binary-protocol statement the server refuses to prepare is retried with the text
  * protocol.
@@ -466,22 +353,8 @@ function streamRows(
       gotFields = true;
       let columns: ColumnPlan[];
       try {
-        const planned = planColumns(fields);
-        columns = planned.columns;
-        if (planned.renamed.length)
-          ctx.emit('columns_renamed', {
-            level: 'warning',
-            message: `duplicate column names renamed: ${planned.renamed.map(([from, to]) => `${from} → ${to}`).join(', ')}`,
-            renamed: planned.renamed.map(([from, to]) => ({ from, to })),
-            reason: 'duplicate column names in the result (DuckDB names are case-insensitive)',
-          });
+        columns = planResultColumns(ctx, fields);
       } catch (error) {
-        if (error instanceof UnsupportedColumnError)
-          return fail(
-            new StepError('extract.type_unsupported', `step '${ctx.stepId}': ${error.message}`, error.hint, {
-              details: { column: error.column, source_type: error.sourceType },
-            }),
-          );
         return fail(error);
       }
       pauseFor(() => loader.create(columns));
@@ -533,71 +406,38 @@ function streamRows(
   });
 }
 
-function zeroDateWarnings(ctx: StepContext, loader: Loader): void {
-  const columns = loader.states.filter((s) => s.zeroDates > 0);
-  if (!columns.length) return;
-  const counts: Record<string, JsonValue> = {};
-  for (const s of columns) counts[s.plan.name] = s.zeroDates;
-  ctx.emit('zero_dates_nulled', {
-    level: 'warning',
-    columns: counts,
-    total: columns.reduce((n, s) => n + s.zeroDates, 0),
-    message: `MySQL zero dates (e.g. '0000-00-00') were read as NULL in ${columns
-      .map((s) => `'${s.plan.name}' (${s.zeroDates})`)
-      .join(', ')}`,
-  });
-}
-
 export const driver: Driver = {
   async run(ctx: StepContext): Promise<StepResult> {
-    const read = plan(ctx);
-    const settings: MysqlSettings = mysqlSettings(ctx.connection, {
-      config: ctx.config,
-      stepId: ctx.stepId,
-      requireDatabase: read.table !== undefined && !read.table.includes('.'),
-    });
-    const errorContext = {
-      settings,
-      phase: 'extract' as const,
-      stepId: ctx.stepId,
-      ...(read.table === undefined ? {} : { table: read.table }),
-    };
+    const opened = readSettings(ctx);
+    const { read } = opened;
     const started = Date.now();
     const loader = new Loader(ctx, ctx.duck, unquoteIdent(ctx.outputTable));
     let client: MysqlClient | undefined;
     try {
-      client = await MysqlClient.connect(settings, {
-        // A paused stream (table creation, widening) must not be dropped by the server.
-        sessionSql: ['SET SESSION net_write_timeout = GREATEST(@@net_write_timeout, 600)'],
-      });
-      await client.query('START TRANSACTION READ ONLY');
-      ctx.emit('extract_started', {
-        connection: connectionRef(ctx.connection, ctx.stepId),
-        mode: read.table === undefined ? 'query' : 'table',
-        ...(read.table === undefined ? {} : { table: read.table }),
-        batch_size: read.batchSize,
-      });
-      const outcome = await streamRows(ctx, client, loader, read, await protocolFor(client, read.sql));
+      client = await connectForRead(opened.settings);
+      extractStarted(ctx, opened, false);
+      const { textProtocol } = await prepareStatement(client, read.sql);
+      const outcome = await streamRows(ctx, client, loader, read, textProtocol);
       loader.close();
       if (!outcome.truncated) {
         await client.query('COMMIT');
         await client.end();
       }
       ctx.progress(outcome.rows);
-      zeroDateWarnings(ctx, loader);
+      zeroDateWarnings(
+        ctx,
+        loader.states.map((s) => ({ name: s.plan.name, count: s.zeroDates })),
+      );
       ctx.metric('rows_read', outcome.rows, 'rows');
       ctx.metric('duration_ms', Date.now() - started, 'ms');
-      return {
-        rowsRead: outcome.rows,
-        rowsOut: outcome.rows,
-        outputs: [read.table === undefined ? `${settings.ref} query` : `${settings.ref}/${read.table}`],
-      };
+      return { rowsRead: outcome.rows, rowsOut: outcome.rows, outputs: [readOutput(opened)] };
     } catch (error) {
       loader.abandon();
       await client?.abort();
       await ctx.duck.run(`DROP TABLE IF EXISTS ${ctx.outputTable}`).catch(() => undefined);
       if (error instanceof StepError) throw error;
-      throw mysqlStepError(error, errorContext);
+      throw mysqlStepError(error, opened.errorContext);
     }
   },
+  openStream,
 };

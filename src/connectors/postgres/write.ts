@@ -27,6 +27,7 @@ import { type StepContext, StepError, type StepInput, type StepResult } from '..
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { singleInput } from '../../runtime/file-output.js';
 import { StepConfig } from '../../runtime/step-config.js';
+import { type RowStream, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
 import type { JsonValue } from '../../yaml/json.js';
 import {
   classifyPgError,
@@ -43,7 +44,7 @@ import {
   where,
 } from './client.js';
 import { stepConnect, stepTarget } from './extract.js';
-import { pgTypeForDuck, renderSelectList, writeNote } from './types.js';
+import { pgTypeForDuck, renderForPostgres, renderSelectList, writeNote } from './types.js';
 
 export const WRITE_MODES = ['append', 'replace', 'upsert'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
@@ -390,7 +391,57 @@ export interface WriteOptions {
   family: string;
 }
 
-/** The whole writer step over the Postgres protocol. */
+/** The rows to load: slices of the input table, or a pass-through stream. */
+interface CopySource {
+  /** Known up front for a table; counted as they go for a stream. */
+  rows: number | undefined;
+  /** COPY format of the chunks. */
+  format: 'csv' | 'text';
+  chunks: AsyncIterable<Buffer>;
+  rowsSent(): number;
+}
+
+/** The step's input columns checked against Postgres' rules; returns the primary key as input names. */
+function checkInput(ctx: StepContext, plan: WritePlan, columns: ColumnInfo[], upstream: string): string[] {
+  for (const c of columns) checkIdentifier(ctx, 'column', c.name, 'column');
+  const inputNames = columns.map((c) => c.name);
+  const pk = plan.primaryKey.map((k) => {
+    const hit =
+      inputNames.find((n) => n === k) ?? inputNames.find((n) => n.toLowerCase() === k.toLowerCase());
+    if (hit) return hit;
+    const near = closestMatch(k, inputNames);
+    throw new StepError(
+      'config.invalid',
+      `step '${ctx.stepId}': primary_key column '${k}' is not in the input from '${upstream}'`,
+      `${near ? `did you mean '${near}'? ` : ''}input columns: ${inputNames.join(', ')}`,
+      { details: { key: 'primary_key', column: k } },
+    );
+  });
+  for (const c of columns) {
+    const note = writeNote(c.type);
+    if (note)
+      ctx.emit('warning', {
+        code: 'write.precision',
+        message: `column '${c.name}' (${c.type}): ${note}`,
+        column: c.name,
+      });
+  }
+  return pk;
+}
+
+function emptyInputError(ctx: StepContext, plan: WritePlan, upstream: string): StepError {
+  return new StepError(
+    'write.empty_input',
+    `step '${ctx.stepId}': input '${upstream}' is empty; refusing to replace the contents of ${plan.shown} with nothing`,
+    'set allow_empty: true to empty the table on purpose',
+    { details: { table: plan.shown } },
+  );
+}
+
+/** A stream that ended without rows: nothing is written (the transaction rolls back). */
+class EmptyStream extends Error {}
+
+/** The whole writer step over the Postgres protocol, loading the input table. */
 export async function runPostgresWrite(ctx: StepContext, options: WriteOptions): Promise<StepResult> {
   const target = stepTarget(ctx, options.family);
   const plan = planWrite(ctx, target);
@@ -406,42 +457,81 @@ export async function runPostgresWrite(ctx: StepContext, options: WriteOptions):
       { cause: error, details: { upstream_step: input.stepId } },
     );
   }
-  for (const c of columns) checkIdentifier(ctx, 'column', c.name, 'column');
-  const inputNames = columns.map((c) => c.name);
-  const pk = plan.primaryKey.map((k) => {
-    const hit =
-      inputNames.find((n) => n === k) ?? inputNames.find((n) => n.toLowerCase() === k.toLowerCase());
-    if (hit) return hit;
-    const near = closestMatch(k, inputNames);
-    throw new StepError(
-      'config.invalid',
-      `step '${ctx.stepId}': primary_key column '${k}' is not in the input from '${input.stepId}'`,
-      `${near ? `did you mean '${near}'? ` : ''}input columns: ${inputNames.join(', ')}`,
-      { details: { key: 'primary_key', column: k } },
-    );
-  });
+  const pk = checkInput(ctx, plan, columns, input.stepId);
   const rows = await tableRowCount(ctx.duck, input.table);
   if (rows === 0 && !plan.allowEmpty) {
-    if (plan.mode === 'replace')
-      throw new StepError(
-        'write.empty_input',
-        `step '${ctx.stepId}': input '${input.stepId}' is empty; refusing to replace the contents of ${plan.shown} with nothing`,
-        'set allow_empty: true to empty the table on purpose',
-        { details: { table: plan.shown } },
-      );
+    if (plan.mode === 'replace') throw emptyInputError(ctx, plan, input.stepId);
     ctx.emit('write.skipped', { table: plan.shown, reason: 'empty input, nothing to write' });
     return { rowsIn: 0, rowsWritten: 0, outputs: [] };
   }
-  for (const c of columns) {
-    const note = writeNote(c.type);
-    if (note)
-      ctx.emit('warning', {
-        code: 'write.precision',
-        message: `column '${c.name}' (${c.type}): ${note}`,
-        column: c.name,
-      });
-  }
+  const slices = await renderSlices(ctx, input, columns, plan.batchRows, (n) => ctx.progress(n));
+  const source: CopySource = { rows, format: 'csv', chunks: slices.stream, rowsSent: slices.rowsRendered };
+  return writeToPostgres(ctx, target, plan, columns, pk, source, input.stepId);
+}
 
+/** Why a pass-through stream with these columns cannot be loaded as COPY text (undefined: it can). */
+export function postgresStreamDeclined(columns: readonly ColumnInfo[]): string | undefined {
+  const odd = columns.find((c) => c.type.toUpperCase() !== 'BLOB' && renderForPostgres('c', c.type) !== 'c');
+  return odd ? `column '${odd.name}' (${odd.type}) needs DuckDB to render it for Postgres` : undefined;
+}
+
+/** The whole writer step over the Postgres protocol, loading rows passed straight from the extractor. */
+export async function runPostgresStreamWrite(
+  ctx: StepContext,
+  options: WriteOptions,
+  stream: RowStream,
+): Promise<StepResult> {
+  const target = stepTarget(ctx, options.family);
+  const plan = planWrite(ctx, target);
+  const upstream = singleInput(ctx).stepId;
+  const pk = checkInput(ctx, plan, stream.columns, upstream);
+  let sent = 0;
+  const chunks = async function* () {
+    for await (const batch of stream.batches) {
+      yield copyTextBatch(batch);
+      sent += batch.length;
+      ctx.progress(sent);
+    }
+  };
+  const source: CopySource = { rows: undefined, format: 'text', chunks: chunks(), rowsSent: () => sent };
+  return writeToPostgres(ctx, target, plan, stream.columns, pk, source, upstream);
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
+/** One value in COPY text format: `\N` for NULL, backslash escapes, bytea as `\\x…` hex. */
+function copyTextValue(v: StreamValue): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'string')
+    return COPY_SPECIAL.test(v)
+      ? v.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r')
+      : v;
+  if (v instanceof Uint8Array)
+    return `\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+  return String(v);
+}
+
+/** A batch of rows as COPY text lines. */
+function copyTextBatch(batch: StreamRow[]): Buffer {
+  let out = '';
+  for (const row of batch) {
+    let line = copyTextValue(row[0] ?? null);
+    for (let i = 1; i < row.length; i++) line += `\t${copyTextValue(row[i] ?? null)}`;
+    out += `${line}\n`;
+  }
+  return Buffer.from(out, 'utf8');
+}
+
+/** Connects, loads `source` in one transaction, commits; any failure rolls back and is explained. */
+async function writeToPostgres(
+  ctx: StepContext,
+  target: PgTarget,
+  plan: WritePlan,
+  columns: ColumnInfo[],
+  pk: string[],
+  source: CopySource,
+  upstream: string,
+): Promise<StepResult> {
   const started = Date.now();
   const session = await stepConnect(ctx, target);
   const { client } = session;
@@ -451,19 +541,31 @@ export async function runPostgresWrite(ctx: StepContext, options: WriteOptions):
     connection: target.label,
     table: plan.shown,
     mode: plan.mode,
-    rows,
+    ...(source.rows === undefined ? { pass_through: true } : { rows: source.rows }),
     batch_size: plan.batchRows,
   });
   const onAbort = () => void session.close();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query(`BEGIN; ${SESSION_SETTINGS}`);
-    outcome = await load(ctx, session, target, plan, input, columns, pk, rows, (s) => {
+    outcome = await load(ctx, session, target, plan, source, columns, pk, (s) => {
       stage = s;
     });
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
+    if (error instanceof EmptyStream) {
+      if (plan.mode === 'replace') throw emptyInputError(ctx, plan, upstream);
+      ctx.emit('write.skipped', { table: plan.shown, reason: 'empty input, nothing to write' });
+      return { rowsIn: 0, rowsWritten: 0, outputs: [] };
+    }
+    if (error instanceof UpstreamFailed)
+      throw new StepError(
+        'runtime.dependency_failed',
+        `step '${ctx.stepId}': upstream step '${upstream}' failed while its rows were streaming in; nothing was committed, ${plan.shown} is unchanged`,
+        `fix step '${upstream}' (its error is above)`,
+        { cause: error, details: { upstream_step: upstream, table: plan.shown } },
+      );
     throw describeWriteFailure(ctx, target, plan, error, session, stage);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
@@ -482,7 +584,7 @@ export async function runPostgresWrite(ctx: StepContext, options: WriteOptions):
   ctx.metric('duration_ms', Date.now() - started, 'ms');
   ctx.progress(outcome.rows);
   return {
-    rowsIn: rows,
+    rowsIn: outcome.rows,
     rowsWritten: outcome.rows,
     bytesWritten: outcome.bytes,
     outputs: [`${target.label} ${plan.shown}`],
@@ -494,10 +596,9 @@ async function load(
   session: PgSession,
   target: PgTarget,
   plan: WritePlan,
-  input: StepInput,
+  source: CopySource,
   columns: ColumnInfo[],
   pk: string[],
-  rows: number,
   onStage: (name: string) => void,
 ): Promise<Outcome> {
   const { client } = session;
@@ -551,11 +652,10 @@ async function load(
       `CREATE TEMP TABLE ${into} (LIKE ${plan.qualified} INCLUDING DEFAULTS) ON COMMIT DROP`,
     );
   }
-  const slices = await renderSlices(ctx, input, columns, plan.batchRows, (n) => ctx.progress(n));
-  const sink = client.query(copyFrom(`COPY ${into} (${colList}) FROM STDIN WITH (FORMAT csv)`));
+  const sink = client.query(copyFrom(`COPY ${into} (${colList}) FROM STDIN WITH (FORMAT ${source.format})`));
   let bytes = 0;
   const counted = async function* () {
-    for await (const chunk of slices.stream) {
+    for await (const chunk of source.chunks) {
       bytes += chunk.length;
       yield chunk;
     }
@@ -575,11 +675,13 @@ async function load(
     throw error;
   }
   const copied = Number(sink.rowCount);
-  if (copied !== rows || slices.rowsRendered() !== rows)
+  const expected = source.rows ?? source.rowsSent();
+  if (copied !== expected || source.rowsSent() !== expected)
     throw new StepError(
       'write.failed',
-      `step '${ctx.stepId}': the input has ${rows} rows but COPY loaded ${copied}; nothing was committed, ${plan.shown} is unchanged`,
+      `step '${ctx.stepId}': the input has ${expected} rows but COPY loaded ${copied}; nothing was committed, ${plan.shown} is unchanged`,
     );
+  if (copied === 0 && source.rows === undefined && !plan.allowEmpty) throw new EmptyStream();
   if (plan.mode === 'replace' && !created) {
     await client.query('SAVEPOINT osiris_truncate');
     try {

@@ -1,0 +1,123 @@
+/**
+ * Pass-through: rows handed straight from an extractor to its only consumer, a writer, without a DuckDB
+ * table in between (ARCHITECTURE §1). The extractor pushes batches into a bounded channel and pauses its
+ * source while the channel is full; the writer pulls them. Memory stays at a few batches whatever the row
+ * count, and reading overlaps writing.
+ *
+ * A value's text form is DuckDB's text for the column's type: `String(v)` for strings, numbers and bigints,
+ * `true`/`false` for booleans; BLOB values are bytes. So a stream carries the same values the DuckDB table
+ * would have held, and a writer renders them the way it renders that table.
+ */
+import type { ColumnInfo } from './dataplane.js';
+
+export type StreamValue = string | number | bigint | boolean | Uint8Array | null;
+export type StreamRow = StreamValue[];
+
+export interface RowStream {
+  /** Output columns with their DuckDB types, in row order (what the materialised table would have). */
+  columns: ColumnInfo[];
+  /** Batches of rows; iterate once. Leaving the loop early (break, throw) stops the source. */
+  batches: AsyncIterable<StreamRow[]>;
+}
+
+/** The error a consumer sees when the source failed; `cause` is the source's own error. */
+export class UpstreamFailed extends Error {
+  constructor(
+    readonly stepId: string,
+    cause: unknown,
+  ) {
+    super(`upstream step '${stepId}' failed`, { cause });
+    this.name = 'UpstreamFailed';
+  }
+}
+
+export interface ChannelHooks {
+  /** The channel is full: stop producing (pause the source). */
+  pause(): void;
+  /** The channel drained below half: produce again. */
+  resume(): void;
+  /** The consumer stopped early: release the source. */
+  cancel(): void;
+}
+
+/**
+ * A bounded queue of batches between one producer (callbacks: `push`, `end`, `fail`) and one consumer
+ * (`for await`). Back-pressure goes through the hooks, so a callback-style source (a socket) can pause.
+ */
+export class BatchChannel<T> implements AsyncIterable<T> {
+  private readonly queue: T[] = [];
+  private done = false;
+  private error: unknown;
+  private failed = false;
+  private paused = false;
+  private wake: (() => void) | undefined;
+  private consumed = false;
+
+  constructor(
+    private readonly stepId: string,
+    private readonly capacity: number,
+    private readonly hooks: ChannelHooks,
+  ) {}
+
+  push(batch: T): void {
+    if (this.done) return;
+    this.queue.push(batch);
+    if (!this.paused && this.queue.length >= this.capacity) {
+      this.paused = true;
+      this.hooks.pause();
+    }
+    this.notify();
+  }
+
+  end(): void {
+    this.done = true;
+    this.notify();
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.failed = true;
+    this.error = error;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    if (this.consumed) throw new Error('a row stream can be read only once');
+    this.consumed = true;
+    let finished = false;
+    try {
+      for (;;) {
+        const batch = this.queue.shift();
+        if (batch !== undefined) {
+          if (this.paused && this.queue.length <= this.capacity >> 1) {
+            this.paused = false;
+            this.hooks.resume();
+          }
+          yield batch;
+          continue;
+        }
+        if (this.failed) throw new UpstreamFailed(this.stepId, this.error);
+        if (this.done) {
+          finished = true;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
+    } finally {
+      if (!finished && !this.failed) {
+        this.done = true;
+        this.queue.length = 0;
+        this.hooks.cancel();
+      }
+    }
+  }
+}
