@@ -307,6 +307,7 @@ function streamRows(
       if (settled) return;
       settled = true;
       ctx.signal.removeEventListener('abort', onAbort);
+      unsubscribe();
       if (error === undefined) resolve({ rows: loader.rows, truncated });
       else reject(error);
     };
@@ -339,10 +340,15 @@ function streamRows(
     };
     const options = { sql: read.sql, rowsAsArray: true };
     const query = textProtocol ? conn.query(options) : conn.execute(options);
+    // A dead connection is reported on the connection, not on a streamed query.
+    const unsubscribe = client.onFatal((error) => {
+      if (!truncated) fail(error);
+    });
     query.on('error', (error: unknown) => {
       if (!settled && !gotFields && !textProtocol && mysqlErrorInfo(error).code === 'ER_UNSUPPORTED_PS') {
         settled = true;
         ctx.signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         streamRows(ctx, client, loader, read, true).then(resolve, reject);
         return;
       }

@@ -161,7 +161,10 @@ export async function openStream(ctx: StepContext): Promise<StreamSource | { dec
     extractStarted(ctx, opened, true);
     const options = { sql: read.sql, rowsAsArray: true };
     const query = textProtocol ? conn.query(options) : conn.execute(options);
-    query.on('error', (error: unknown) => stop(mysqlStepError(error, opened.errorContext)));
+    const onError = (error: unknown) => stop(mysqlStepError(error, opened.errorContext));
+    query.on('error', onError);
+    const unsubscribe = client.onFatal(onError);
+    result.then(unsubscribe, unsubscribe);
     query.on('fields', (fields: FieldPacket[]) => {
       // The statement ran as prepared; a different result shape would not match what the writer set up.
       const actual = planResultColumns(ctx, fields);

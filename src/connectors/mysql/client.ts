@@ -296,6 +296,16 @@ export class MysqlClient {
     return (this.raw as unknown as { serverVersion?: string }).serverVersion ?? '';
   }
 
+  /**
+   * Calls `listener` when the connection dies (killed, server gone). mysql2 tells a query that has a callback,
+   * but a streamed query (events, no callback) only hears of it here. Returns the unsubscribe.
+   */
+  onFatal(listener: (error: unknown) => void): () => void {
+    const onError = (error: unknown) => listener(error);
+    this.raw.on('error', onError);
+    return () => this.raw.off('error', onError);
+  }
+
   /** The fatal error the connection saw, if any (e.g. it was killed). */
   get fatalError(): unknown {
     return this.lastError;

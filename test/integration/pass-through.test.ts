@@ -1,0 +1,327 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection files write ${VAR} references literally
+/**
+ * Pass-through (ARCHITECTURE §1): mysql.extractor → postgres.writer with the writer as the extractor's only
+ * consumer runs as one stream, no DuckDB table in between. Through the built CLI against the local MariaDB
+ * and PostgreSQL: the target holds exactly what the materialised path (OSIRIS_PASS_THROUGH=0) writes, type
+ * by type; reads whose columns may widen are materialised; and a failure on either side mid-stream — a bad
+ * value, the MySQL connection killed, the Postgres backend terminated — exits 1 with the target unchanged.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliAsync, tempDir } from '../helpers/cli.js';
+import { MYSQL, mysqlUnavailable, postgresUnavailable } from '../helpers/databases.js';
+import { createTestDb, type MysqlTestDb } from './mysql/helpers.js';
+import { openPgFixture, type PgFixture } from './postgres/helpers.js';
+
+const why = (await mysqlUnavailable()) ?? (await postgresUnavailable());
+
+interface RunJson {
+  status: string;
+  run_dir: string;
+  steps: Array<{
+    id: string;
+    status: string;
+    rows_out: number | null;
+    error?: { code: string; message: string };
+  }>;
+  error?: { code: string; message: string; step_id?: string };
+}
+
+interface Event {
+  event: string;
+  step_id?: string;
+  used?: boolean;
+  reason?: string;
+  [key: string]: unknown;
+}
+
+describe.skipIf(why !== undefined)('pass-through mysql.extractor → postgres.writer', () => {
+  let my: MysqlTestDb;
+  let pg: PgFixture;
+  let project: string;
+
+  beforeAll(async () => {
+    my = await createTestDb();
+    pg = await openPgFixture();
+    project = tempDir('osiris-pass-through-');
+    writeFileSync(join(project, 'osiris.yaml'), 'version: "2.0"\n');
+    writeFileSync(
+      join(project, 'osiris_connections.yaml'),
+      [
+        'version: "1.0"',
+        'connections:',
+        '  mysql:',
+        '    src:',
+        `      host: ${MYSQL.host}`,
+        `      port: ${MYSQL.port}`,
+        `      database: ${my.name}`,
+        `      user: ${MYSQL.user}`,
+        '      password: ${MYSQL_PASSWORD:-}',
+        '  postgres:',
+        '    dst:',
+        '      host: 127.0.0.1',
+        '      port: 5432',
+        '      database: test',
+        '      user: postgres',
+        '      password: ${PG_PASSWORD:-}',
+        `      schema: ${pg.schema}`,
+        '',
+      ].join('\n'),
+    );
+    await my.admin.query(`
+      CREATE TABLE everything (
+        id INT PRIMARY KEY, ti TINYINT, si SMALLINT UNSIGNED, mi MEDIUMINT, bi BIGINT, ubi BIGINT UNSIGNED,
+        dec2 DECIMAL(12,2), dec38 DECIMAL(38,10), f FLOAT, d DOUBLE, dt DATE, dtm DATETIME(6), ts TIMESTAMP(6) NULL,
+        yr YEAR, en ENUM('a','b'), st SET('x','y'), js JSON, bl BLOB, bin BINARY(3), b1 BIT(1), b8 BIT(8),
+        txt TEXT CHARACTER SET utf8mb4, vc VARCHAR(20));
+      SET SESSION sql_mode = '';
+      INSERT INTO everything VALUES
+        (1, -128, 65535, -8388608, -9223372036854775808, 18446744073709551615, -1234567890.12,
+         1234567890123456789012345678.0123456789, 16777217, 0.1, '2024-02-29', '2024-01-02 03:04:05.123456',
+         '2024-06-30 23:59:59.999999', 2155, 'b', 'x,y', '{"a": [1, 2.5, "é"]}', X'00FF10', X'616263', b'1', b'10101010',
+         'tab\there\nnew line \\\\ backslash 😀 zoë', ''),
+        (2, 127, 0, 8388607, 9223372036854775807, 0, 0.00, -0.0000000001, -3.5, 1e300, '0000-00-00',
+         '0000-00-00 00:00:00', NULL, 1901, 'a', '', 'null', '', X'000000', b'0', b'0', '', 'x'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         NULL, NULL, NULL, NULL, NULL);
+      CREATE TABLE flags (id INT PRIMARY KEY, active TINYINT(1), t TIME);
+      INSERT INTO flags VALUES (1, 1, '10:00:00'), (2, 7, '838:59:59');
+      CREATE TABLE wide (id INT PRIMARY KEY, code VARCHAR(40));
+      INSERT INTO wide SELECT seq, IF(seq = 15000, 'much too long for five', 'ok') FROM seq_1_to_20000;
+      CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20));
+      INSERT INTO big SELECT seq, CONCAT('row ', seq) FROM seq_1_to_20000;
+      CREATE TABLE nothing (id INT PRIMARY KEY);`);
+  });
+
+  afterAll(async () => {
+    await my?.drop();
+    await pg?.close();
+  });
+
+  function pipeline(name: string, read: string, write: string): string {
+    const file = `${name}.yaml`;
+    writeFileSync(
+      join(project, file),
+      `oml_version: "0.1.0"
+name: ${name}
+steps:
+  - id: extract
+    component: mysql.extractor
+    mode: read
+    config:
+      connection: "@mysql.src"
+${read}
+  - id: load
+    component: postgres.writer
+    mode: write
+    needs: [extract]
+    config:
+      connection: "@postgres.dst"
+${write}
+`,
+    );
+    return file;
+  }
+
+  async function run(file: string, env: NodeJS.ProcessEnv = {}) {
+    const result = await runCliAsync(['run', file, '--json'], { cwd: project, env, timeoutMs: 60_000 });
+    const json = JSON.parse(result.stdout) as RunJson;
+    const events = readFileSync(join(json.run_dir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Event);
+    return { ...result, json, events };
+  }
+
+  const passThrough = (events: Event[]) => events.find((e) => e.event === 'pass_through');
+
+  /** Every row of a table as text, plus its column types: what "the same target" means. */
+  async function snapshot(table: string) {
+    const types = await pg.rows<{ column_name: string; data_type: string }>(
+      `SELECT column_name, format_type(atttypid, atttypmod) AS data_type FROM pg_attribute a
+       JOIN information_schema.columns c ON c.column_name = a.attname::text
+       WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND c.table_schema = $2 AND c.table_name = $3
+       ORDER BY a.attnum`,
+      [pg.q(table), pg.schema, table],
+    );
+    const rows = await pg.rows(`SELECT to_jsonb(t)::text AS row FROM ${pg.q(table)} t ORDER BY 1`);
+    return { types, rows: rows.map((r) => r.row) };
+  }
+
+  it('writes exactly what the materialised path writes, type by type', async () => {
+    const streamed = await run(
+      pipeline('all_streamed', '      table: everything', '      table: streamed\n      write_mode: replace'),
+    );
+    expect(streamed.code, streamed.stderr).toBe(0);
+    expect(passThrough(streamed.events)).toMatchObject({ step_id: 'extract', writer: 'load', used: true });
+    const materialised = await run(
+      pipeline(
+        'all_materialised',
+        '      table: everything',
+        '      table: materialised\n      write_mode: replace',
+      ),
+      { OSIRIS_PASS_THROUGH: '0' },
+    );
+    expect(materialised.code, materialised.stderr).toBe(0);
+    expect(passThrough(materialised.events)).toBeUndefined();
+
+    const a = await snapshot('streamed');
+    const b = await snapshot('materialised');
+    expect(a.types).toEqual(b.types);
+    expect(a.rows).toEqual(b.rows);
+    expect(a.rows).toHaveLength(3);
+    // Spot checks of the values themselves (not only "both paths agree").
+    const [row] = await pg.rows<Record<string, string>>(
+      `SELECT ubi::text, dec38::text, f::text, d::text, dtm::text, ts::text, encode(bl, 'hex') AS bl, b8::text, txt, js::text
+       FROM ${pg.q('streamed')} WHERE id = 1`,
+    );
+    expect(row).toEqual({
+      ubi: '18446744073709551615',
+      dec38: '1234567890123456789012345678.0123456789',
+      f: '1.6777216e+07',
+      d: '0.1',
+      dtm: '2024-01-02 03:04:05.123456',
+      ts: '2024-06-30 23:59:59.999999+00',
+      bl: '00ff10',
+      b8: '170',
+      txt: 'tab\there\nnew line \\ backslash 😀 zoë',
+      js: '{"a": [1, 2.5, "é"]}',
+    });
+    // Zero dates: NULL with the same warning on both paths.
+    for (const r of [streamed, materialised]) {
+      const warning = r.events.find((e) => e.event === 'zero_dates_nulled');
+      expect(warning?.columns).toEqual({ dt: 1, dtm: 1 });
+    }
+    const status = JSON.parse(readFileSync(join(streamed.json.run_dir, 'status.json'), 'utf8')) as {
+      steps: Array<{ id: string; status: string; rows_out: number | null; rows_in: number | null }>;
+    };
+    expect(status.steps.map((s) => [s.id, s.status])).toEqual([
+      ['extract', 'succeeded'],
+      ['load', 'succeeded'],
+    ]);
+    expect(status.steps[1]?.rows_in).toBe(3);
+  });
+
+  it('materialises a read whose columns may widen, and says why', async () => {
+    const r = await run(pipeline('flags', '      table: flags', '      table: flags'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(passThrough(r.events)).toMatchObject({ used: false });
+    expect(passThrough(r.events)?.reason).toMatch(/'active' \(TINYINT\(1\)\).*'t' \(TIME\)/);
+    const rows = await pg.rows(`SELECT id, active::text, t::text FROM ${pg.q('flags')} ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 1, active: '1', t: '10:00:00' },
+      { id: 2, active: '7', t: '838:59:59' },
+    ]);
+  });
+
+  it('stops a query at its limit', async () => {
+    const r = await run(
+      pipeline(
+        'limited',
+        '      query: SELECT id, v FROM big ORDER BY id\n      limit: 4500',
+        '      table: limited',
+      ),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(passThrough(r.events)?.used).toBe(true);
+    expect(await pg.rows(`SELECT count(*)::int AS n, max(id) AS top FROM ${pg.q('limited')}`)).toEqual([
+      { n: 4500, top: 4500 },
+    ]);
+  });
+
+  it('an empty source never wipes a target, and append writes nothing', async () => {
+    await pg.exec(`CREATE TABLE ${pg.q('keep')} (id integer); INSERT INTO ${pg.q('keep')} VALUES (1), (2)`);
+    const before = await pg.fingerprint('keep');
+    const replace = await run(
+      pipeline('empty_replace', '      table: nothing', '      table: keep\n      write_mode: replace'),
+    );
+    expect(replace.code).toBe(1);
+    expect(replace.json.error?.code).toBe('write.empty_input');
+    expect(await pg.fingerprint('keep')).toEqual(before);
+    const append = await run(pipeline('empty_append', '      table: nothing', '      table: never_created'));
+    expect(append.code, append.stderr).toBe(0);
+    expect(append.events.some((e) => e.event === 'write.skipped')).toBe(true);
+    expect(await pg.rows(`SELECT to_regclass('${pg.q('never_created')}') AS t`)).toEqual([{ t: null }]);
+  });
+
+  it('a value the target rejects mid-stream: exit 1, the column named, the target unchanged', async () => {
+    await pg.exec(
+      `CREATE TABLE ${pg.q('narrow')} (id integer PRIMARY KEY, code varchar(5));
+       INSERT INTO ${pg.q('narrow')} VALUES (1, 'old'), (2, 'old')`,
+    );
+    const before = await pg.fingerprint('narrow');
+    const r = await run(
+      pipeline('narrow', '      table: wide', '      table: narrow\n      write_mode: replace'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.json.error).toMatchObject({ step_id: 'load', code: 'write.schema_mismatch' });
+    expect(r.json.error?.message).toMatch(/code/);
+    expect(r.json.error?.message).toMatch(/unchanged/);
+    // The 20,000 source rows fit in the pipe before Postgres reports the bad one: the read itself completed.
+    expect(r.json.steps.map((s) => [s.id, s.status])).toEqual([
+      ['extract', 'succeeded'],
+      ['load', 'failed'],
+    ]);
+    expect(await pg.fingerprint('narrow')).toEqual(before);
+  });
+
+  /** Starts a run whose source pauses mid-stream (after 5000 rows), and calls `interrupt` during the pause. */
+  async function interrupted(name: string, interrupt: () => Promise<void>, env: NodeJS.ProcessEnv = {}) {
+    await pg.exec(
+      `CREATE TABLE IF NOT EXISTS ${pg.q(name)} (id integer, v text);
+       TRUNCATE ${pg.q(name)}; INSERT INTO ${pg.q(name)} VALUES (1, 'before')`,
+    );
+    const before = await pg.fingerprint(name);
+    const file = pipeline(
+      name,
+      '      query: "SELECT id, IF(id = 5000, CAST(SLEEP(4) AS CHAR), v) AS v FROM big ORDER BY id"',
+      `      table: ${name}\n      write_mode: replace`,
+    );
+    const running = run(file, env);
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // well inside the SLEEP
+    await interrupt();
+    const r = await running;
+    expect(r.code).toBe(1);
+    expect(await pg.fingerprint(name)).toEqual(before);
+    return r;
+  }
+
+  const killSource = async () => {
+    const procs = await my.rows(
+      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'",
+    );
+    expect(procs).toHaveLength(1);
+    await my.admin.query(`KILL ${Number(procs[0]?.id)}`);
+  };
+
+  it('the MySQL connection killed mid-stream: exit 1 naming the source, the target unchanged', async () => {
+    const r = await interrupted('killed_source', killSource);
+    expect(r.json.error).toMatchObject({ step_id: 'extract', code: 'connection.lost' });
+    expect(r.json.error?.message).toMatch(/@mysql\.src/);
+    expect(r.json.steps.find((s) => s.id === 'load')?.error?.code).toBe('runtime.dependency_failed');
+  });
+
+  it('the same kill without pass-through fails the read the same way (a streamed query hears of it)', async () => {
+    const r = await interrupted('killed_source', killSource, { OSIRIS_PASS_THROUGH: '0' });
+    expect(r.json.error).toMatchObject({ step_id: 'extract', code: 'connection.lost' });
+    expect(r.json.steps.find((s) => s.id === 'load')?.status).toBe('skipped');
+  });
+
+  it('the Postgres backend terminated mid-stream: exit 1 naming the target, the target unchanged', async () => {
+    const r = await interrupted('killed_target', async () => {
+      const killed = await pg.rows<{ ok: boolean }>(
+        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'COPY %osiris_stage%' AND pid <> pg_backend_pid()",
+      );
+      expect(killed).toEqual([{ ok: true }]);
+    });
+    expect(r.json.error?.step_id).toBe('load');
+    expect(r.json.error?.message).toMatch(/@postgres\.dst/);
+    // The read was still going (sleeping mid-result): it is stopped and says why.
+    const extract = r.json.steps.find((s) => s.id === 'extract');
+    expect(extract?.status).toBe('failed');
+    expect(extract?.error?.code).toBe('runtime.cancelled');
+    expect(extract?.error?.message).toMatch(/'load', which failed/);
+    expect(r.json.error?.message).toMatch(/unchanged/);
+  });
+});
