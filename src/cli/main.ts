@@ -19,11 +19,30 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Node exits quietly, with code 0, when nothing is left to wait for while a promise is still pending: a
+ * driver waiting on an event that never comes. Never let that pass for success.
+ */
+export function guardSilentExit(): () => void {
+  const onBeforeExit = () => {
+    process.stderr.write(
+      'osiris: internal error: the command stopped before it finished (it waited for an operation that never completed). ' +
+        'This is a bug; please report it with the run folder (osiris logs list).\n',
+    );
+    process.exitCode = ExitCode.runtime;
+  };
+  process.once('beforeExit', onBeforeExit);
+  return () => process.off('beforeExit', onBeforeExit);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  const release = guardSilentExit();
   try {
     await program.parseAsync(argv);
+    release();
   } catch (error) {
+    release();
     if (error instanceof CommanderError) {
       // help and version exit 0; every other parse problem is a usage error.
       const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
