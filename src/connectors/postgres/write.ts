@@ -8,6 +8,10 @@
  * 1M rows × 7 columns: 3.3–3.6 s, versus 6.2 s when the rows were read from DuckDB result chunks and
  * formatted in JavaScript.
  *
+ * Pass-through (docs/adr/0006): rows that never became a DuckDB table arrive as batches from the extractor and
+ * are written as COPY text lines (`runPostgresStreamWrite`); everything else — DDL, modes, transaction,
+ * errors — is the same code.
+ *
  * Atomicity: everything happens in one transaction. `append` copies into the target; `replace` copies into
  * a TEMP staging table, then TRUNCATE + INSERT … SELECT (keeps grants, views, indexes and constraints;
  * readers see the old rows until COMMIT, never an empty or half-loaded table); `upsert` copies into a TEMP
