@@ -76,8 +76,14 @@ export interface Driver {
    * declines (with the reason, for the run's events) when this read must be materialised.
    */
   openStream?(ctx: StepContext): Promise<StreamSource | { declined: string }>;
-  /** Writers that can load a row stream instead of their input table: why not, or undefined when they can. */
-  streamDeclined?(columns: readonly ColumnInfo[]): string | undefined;
+  /**
+   * Writers that can load a row stream instead of their input table: why not for this step (its config and
+   * connection) and these columns, or undefined when they can.
+   */
+  streamDeclined?(
+    step: Pick<StepContext, 'config' | 'connection'>,
+    columns: readonly ColumnInfo[],
+  ): string | undefined;
   /** Loads a row stream (the upstream step's rows, never materialised) the way `run` loads a table. */
   writeStream?(ctx: StepContext, stream: RowStream): Promise<StepResult>;
 }

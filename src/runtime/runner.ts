@@ -325,7 +325,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     }
     if (!writerDriver.writeStream) return undefined;
     const opened = await readerDriver.openStream(readerCtx);
-    const declined = 'declined' in opened ? opened.declined : writerDriver.streamDeclined?.(opened.columns);
+    const declined =
+      'declined' in opened ? opened.declined : writerDriver.streamDeclined?.(writerPrepared, opened.columns);
     if (declined !== undefined || 'declined' in opened) {
       if (!('declined' in opened)) {
         opened.cancel();

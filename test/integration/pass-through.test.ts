@@ -66,6 +66,14 @@ describe.skipIf(why !== undefined)('pass-through mysql.extractor → postgres.wr
         '      user: postgres',
         '      password: ${PG_PASSWORD:-}',
         `      schema: ${pg.schema}`,
+        '  supabase:',
+        '    db:',
+        '      host: 127.0.0.1',
+        '      port: 5432',
+        '      database: test',
+        '      user: postgres',
+        '      password: ${PG_PASSWORD:-}',
+        `      schema: ${pg.schema}`,
         '',
       ].join('\n'),
     );
@@ -99,7 +107,7 @@ describe.skipIf(why !== undefined)('pass-through mysql.extractor → postgres.wr
     await pg?.close();
   });
 
-  function pipeline(name: string, read: string, write: string): string {
+  function pipeline(name: string, read: string, write: string, writer = 'postgres.writer'): string {
     const file = `${name}.yaml`;
     writeFileSync(
       join(project, file),
@@ -113,11 +121,11 @@ steps:
       connection: "@mysql.src"
 ${read}
   - id: load
-    component: postgres.writer
+    component: ${writer}
     mode: write
     needs: [extract]
     config:
-      connection: "@postgres.dst"
+      connection: "${writer === 'postgres.writer' ? '@postgres.dst' : '@supabase.db'}"
 ${write}
 `,
     );
@@ -201,6 +209,15 @@ ${write}
       ['load', 'succeeded'],
     ]);
     expect(status.steps[1]?.rows_in).toBe(3);
+  });
+
+  it('supabase.writer over the Postgres protocol takes the stream too', async () => {
+    const r = await run(pipeline('to_supabase', '      table: big', '      table: supa', 'supabase.writer'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(passThrough(r.events)).toMatchObject({ used: true });
+    expect(await pg.rows(`SELECT count(*)::int AS n, sum(id)::text AS s FROM ${pg.q('supa')}`)).toEqual([
+      { n: 20000, s: '200010000' },
+    ]);
   });
 
   it('materialises a read whose columns may widen, and says why', async () => {

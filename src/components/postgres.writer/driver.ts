@@ -15,6 +15,6 @@ export const driver: Driver = {
   run(ctx: StepContext): Promise<StepResult> {
     return runPostgresWrite(ctx, { family: 'postgres' });
   },
-  streamDeclined: postgresStreamDeclined,
+  streamDeclined: (_step, columns) => postgresStreamDeclined(columns),
   writeStream: (ctx, stream) => runPostgresStreamWrite(ctx, { family: 'postgres' }, stream),
 };

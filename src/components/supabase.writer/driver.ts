@@ -1,10 +1,15 @@
 /**
  * supabase.writer: over the Postgres protocol when the connection has pg_dsn or host/… (same COPY-based,
  * transactional load as postgres.writer); otherwise over the REST API with url + service key, in batches
- * with retries (src/connectors/supabase/write-rest.ts).
+ * with retries (src/connectors/supabase/write-rest.ts). Over the Postgres protocol it also takes rows passed
+ * straight from a mysql.extractor (docs/adr/0006-pass-through.md).
  */
 import { connectionFields, connectionLabel, hasPgFields } from '../../connectors/postgres/client.js';
-import { runPostgresWrite } from '../../connectors/postgres/write.js';
+import {
+  postgresStreamDeclined,
+  runPostgresStreamWrite,
+  runPostgresWrite,
+} from '../../connectors/postgres/write.js';
 import { restSettings } from '../../connectors/supabase/rest.js';
 import { runSupabaseRestWrite } from '../../connectors/supabase/write-rest.js';
 import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
@@ -28,4 +33,10 @@ export const driver: Driver = {
       'add pg_dsn (Supabase dashboard → Connect), or url and service_role_key, to the connection in osiris_connections.yaml',
     );
   },
+  streamDeclined(step, columns) {
+    if (!hasPgFields(connectionFields(step.connection, step.config)))
+      return 'the connection writes over the REST API, which loads its input table';
+    return postgresStreamDeclined(columns);
+  },
+  writeStream: (ctx, stream) => runPostgresStreamWrite(ctx, { family: 'supabase' }, stream),
 };
