@@ -133,6 +133,8 @@ export async function openStream(ctx: StepContext): Promise<StreamSource | { dec
     batch = [];
     channel.end();
     ctx.signal.removeEventListener('abort', onAbort);
+    // The last push may have paused the socket (a full channel); COMMIT's reply must still be read.
+    conn.resume();
     try {
       if (truncated)
         await client.abort(); // closing our own connection ends the server's statement
