@@ -13,9 +13,11 @@
 #        BENCH_MYSQL_HOST/PORT/USER/PASSWORD (127.0.0.1 3306 root ''), BENCH_PG_HOST/PORT/USER/PASSWORD/DATABASE
 #        (127.0.0.1 5432 postgres '' test)
 #
-# Cases, each run RUNS times for each row count; wall time and peak RSS from GNU time, row counts checked
+# Cases, each run RUNS times for each row count (round robin: one run of every case per repetition); wall time and peak RSS from GNU time, row counts checked
 # after every run (a mismatch stops the benchmark):
-#   osiris mysql→postgres   osiris run: mysql.extractor (table bench_rows) → postgres.writer (replace)
+#   osiris mysql→postgres   osiris run: mysql.extractor (table bench_rows) → postgres.writer (replace) into a
+#                           fresh target (dropped first, as the baseline does): the writer creates it and COPYs
+#   osiris mysql→postgres-replace  the same into the existing table: atomic replace (staging + swap)
 #   osiris mysql→parquet    osiris run: mysql.extractor → filesystem.parquet_writer
 #   osiris postgres→csv     osiris run: postgres.extractor (the table loaded above) → filesystem.csv_writer
 #   mariadb --batch dump    mariadb --batch --quick -e 'SELECT * FROM bench_rows' > file
@@ -161,7 +163,7 @@ set_memory_limit() { # LIMIT or LIMIT/THREADS
 verify() { # verify <case> <n>
   local n=$2
   case $1 in
-    osiris-mysql-postgres)
+    osiris-mysql-postgres | osiris-mysql-postgres-replace)
       check_count "postgres osiris_bench.bench_rows" "$n" "$(pg_count osiris_bench.bench_rows)"
       [ "$(pg_sum osiris_bench.bench_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_rows" ;;
     osiris-mysql-parquet)
@@ -187,7 +189,11 @@ run_case() {
     osiris-*)
       local pipeline
       case $c in
-        osiris-mysql-postgres) pipeline=mysql_to_postgres.yaml ;;
+        osiris-mysql-postgres)
+          # A fresh target, like the baseline's: the writer creates it and COPYs straight in (one transaction).
+          pgq -c 'DROP TABLE IF EXISTS osiris_bench.bench_rows'
+          pipeline=mysql_to_postgres.yaml ;;
+        osiris-mysql-postgres-replace) pipeline=mysql_to_postgres.yaml ;; # into the existing table: staging + swap
         osiris-mysql-parquet) pipeline=mysql_to_parquet.yaml ;;
         osiris-postgres-csv) pipeline=postgres_to_csv.yaml ;;
       esac
@@ -241,7 +247,8 @@ for n in "${ROWS[@]}"; do
     case $c in
       osiris)
         for lim in $MEMORY_LIMITS; do
-          combos+=("osiris-mysql-postgres:$lim" "osiris-mysql-parquet:$lim" "osiris-postgres-csv:$lim")
+          combos+=("osiris-mysql-postgres:$lim" "osiris-mysql-postgres-replace:$lim" "osiris-mysql-parquet:$lim"
+            "osiris-postgres-csv:$lim")
         done ;;
       baselines) combos+=("mariadb-dump:-" "psql-copy:-" "node-stream:-") ;;
       *) fail "unknown case group '$c' (osiris, baselines)" ;;
@@ -249,21 +256,27 @@ for n in "${ROWS[@]}"; do
   done
   [[ " ${combos[*]} " == *" osiris-postgres-csv:"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
     fail "osiris postgres→csv needs the osiris mysql→postgres case"
-  for combo in "${combos[@]}"; do
-    c=${combo%%:*} lim=${combo#*:}
-    [ "$lim" != - ] && set_memory_limit "$lim"
-    secs=(); rss=(); ext=(); wrt=()
-    for _ in $(seq "$RUNS"); do
+  # Round robin: every case once per repetition, so background work the servers do after a load (checkpoints,
+  # purge) falls on all cases alike rather than on whichever case runs first.
+  RAW="$WORK/raw.tsv"
+  : > "$RAW"
+  for rep in $(seq "$RUNS"); do
+    for combo in "${combos[@]}"; do
+      c=${combo%%:*} lim=${combo#*:}
+      [ "$lim" != - ] && set_memory_limit "$lim"
       run_case "$c" "$n" > "$WORK/run.txt"
       read -r s m e w < "$WORK/run.txt"
-      secs+=("$s"); rss+=("$m"); ext+=("$e"); wrt+=("$w")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$combo" "$rep" "$s" "$m" "$e" "$w" >> "$RAW"
     done
-    ms=$(printf '%s\n' "${secs[@]}" | median)
-    mr=$(printf '%s\n' "${rss[@]}" | median)
+  done
+  for combo in "${combos[@]}"; do
+    c=${combo%%:*} lim=${combo#*:}
+    col() { awk -F'\t' -v k="$combo" -v i="$1" '$1 == k {print $i}' "$RAW"; }
+    ms=$(col 3 | median)
+    mr=$(col 4 | median)
     steps=—
-    if [ "${ext[0]}" != - ]; then
-      steps=$(awk -v e="$(printf '%s\n' "${ext[@]}" | median)" -v w="$(printf '%s\n' "${wrt[@]}" | median)" \
-        'BEGIN {printf "%.2f / %.2f", e/1000, w/1000}')
+    if [ "$(col 5 | head -1)" != - ]; then
+      steps=$(awk -v e="$(col 5 | median)" -v w="$(col 6 | median)" 'BEGIN {printf "%.2f / %.2f", e/1000, w/1000}')
     fi
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$c" "$lim" "$ms" "$mr" "$steps" >> "$RESULTS"
     awk -v n="$n" -v c="$c" -v l="$lim" -v s="$ms" -v r="$mr" -v st="$steps" \

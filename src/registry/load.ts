@@ -128,7 +128,16 @@ export function specSchema(): JsonObject {
   return JSON.parse(readFileSync(new URL('./spec-schema.json', import.meta.url), 'utf8')) as JsonObject;
 }
 
+/** The build's precompiled spec validator (scripts/copy-assets.mjs), if this module runs from dist/. */
+const precompiled = await import(
+  /* @vite-ignore */ new URL('./spec-validator.js', import.meta.url).href
+).then(
+  (m: { default?: ValidateFunction }) => m.default,
+  () => undefined,
+);
+
 function getSpecValidator(): ValidateFunction {
+  specValidator ??= precompiled;
   if (specValidator === undefined) {
     const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
     specValidator = ajv.compile(specSchema());
