@@ -8,12 +8,17 @@ import { REPO_ROOT } from '../../helpers/cli.js';
 const mainUrl = pathToFileURL(join(REPO_ROOT, 'dist/cli/main.js')).href;
 
 function node(script: string) {
-  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 describe('guardSilentExit', () => {
   it('turns an exit with work still pending into exit 1 with an explanation', () => {
-    const r = node(`const { guardSilentExit } = await import('${mainUrl}'); guardSilentExit(); new Promise(() => {});`);
+    const r = node(
+      `const { guardSilentExit } = await import('${mainUrl}'); guardSilentExit(); new Promise(() => {});`,
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/internal error: the command stopped before it finished/);
   });
