@@ -35,6 +35,13 @@ filesystem:
   naming:
     manifest_short_len: 7         # characters of the manifest hash used in folder names (3..16)
 
+runtime:
+  # Each run's data plane is an in-memory DuckDB database that spills to the run's scratch folder.
+  memory_limit: 1GB               # e.g. 512MB, 4GB, 50%; OSIRIS_MEMORY_LIMIT overrides
+  # threads: 2                    # DuckDB worker threads; default one per core
+  pass_through: true              # an extractor whose only consumer is a writer streams straight into it
+                                  # (no DuckDB table; docs/adr/0006); OSIRIS_PASS_THROUGH=0 turns it off
+
 logging:
   level: INFO                     # DEBUG | INFO | WARNING | ERROR
   events: ["*"]                   # event names kept in events.jsonl; "*" keeps all

@@ -39,7 +39,20 @@ describe('templates', () => {
     expect(config.paths.index).toBe(join(dir, '.osiris/index'));
     expect(config.profiles).toEqual({ enabled: true, values: ['dev', 'staging', 'prod'], default: 'dev' });
     expect(config.manifestShortLen).toBe(7);
-    expect(Object.keys(config.raw).sort()).toEqual(['aiop', 'filesystem', 'llm', 'logging', 'version']);
+    expect(Object.keys(config.raw).sort()).toEqual([
+      'aiop',
+      'filesystem',
+      'llm',
+      'logging',
+      'runtime',
+      'version',
+    ]);
+    expect(config.runtime).toEqual({ memoryLimit: '1GB', threads: undefined, passThrough: true });
+    const off = loadProjectConfig({
+      cwd: dir,
+      env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },
+    });
+    expect(off.runtime).toMatchObject({ memoryLimit: '256MB', passThrough: false });
     expect(JSON.stringify(config.raw.llm)).not.toMatch(/api_key/i);
   });
 
