@@ -132,8 +132,12 @@ ${write}
     return file;
   }
 
-  async function run(file: string, env: NodeJS.ProcessEnv = {}) {
-    const result = await runCliAsync(['run', file, '--json'], { cwd: project, env, timeoutMs: 60_000 });
+  async function run(file: string, env: NodeJS.ProcessEnv = {}, flags: string[] = []) {
+    const result = await runCliAsync(['run', file, '--json', ...flags], {
+      cwd: project,
+      env,
+      timeoutMs: 60_000,
+    });
     const json = JSON.parse(result.stdout) as RunJson;
     const events = readFileSync(join(json.run_dir, 'events.jsonl'), 'utf8')
       .trim()
@@ -230,6 +234,21 @@ ${write}
       { id: 1, active: '1', t: '10:00:00' },
       { id: 2, active: '7', t: '838:59:59' },
     ]);
+  });
+
+  it('--keep-data keeps every step as a table, so nothing passes through', async () => {
+    const r = await run(pipeline('kept', '      table: big', '      table: kept'), {}, ['--keep-data']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(passThrough(r.events)).toBeUndefined();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(join(r.json.run_dir, 'scratch', 'run.duckdb'), {
+      access_mode: 'READ_ONLY',
+    });
+    const conn = await db.connect();
+    const rows = (await conn.runAndReadAll('SELECT count(*)::INTEGER FROM "extract"')).getRows();
+    conn.closeSync();
+    db.closeSync();
+    expect(rows).toEqual([[20000]]);
   });
 
   it('stops a query at its limit', async () => {
