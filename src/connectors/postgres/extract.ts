@@ -39,7 +39,7 @@ import {
 import { DUCKDB_MAX_DECIMAL_PRECISION, NUMERIC_AUTO, planReadColumn, type ReadColumn } from './types.js';
 
 /** Rows appended to DuckDB per batch unless the step says otherwise. */
-export const DEFAULT_EXTRACT_BATCH = 50_000;
+export const DEFAULT_EXTRACT_BATCH = 10_000;
 /** A batch is also cut when its text reaches this size, so wide rows stay bounded. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 
