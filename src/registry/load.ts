@@ -193,6 +193,31 @@ interface ParsedSpec {
   diagnostics: Diagnostic[];
 }
 
+/** Built-in specs parsed and validated at build time (scripts/copy-assets.mjs), by path under the root. */
+interface BundledSpec {
+  text: string;
+  spec: ComponentSpec;
+}
+let bundle: Map<string, BundledSpec> | undefined;
+
+function bundledSpec(file: string, text: string): ComponentSpec | undefined {
+  if (bundle === undefined) {
+    const root = builtinComponentsRoot();
+    try {
+      const entries = JSON.parse(readFileSync(join(root, 'specs.json'), 'utf8')) as Record<
+        string,
+        BundledSpec
+      >;
+      bundle = new Map(Object.entries(entries).map(([rel, entry]) => [join(root, rel), entry]));
+    } catch {
+      bundle = new Map(); // running from src/, or an old build: parse every spec
+    }
+  }
+  const hit = bundle.get(file);
+  // Only for the exact bytes the build checked; an edited file is parsed and validated as usual.
+  return hit && hit.text === text ? hit.spec : undefined;
+}
+
 function readSpec(file: string, folder: string | undefined): ParsedSpec {
   let text: string;
   try {
@@ -215,6 +240,21 @@ function readSpec(file: string, folder: string | undefined): ParsedSpec {
           },
         ),
       ],
+    };
+  }
+  const bundled = bundledSpec(file, text);
+  if (bundled) {
+    let located: LocatedDocument | undefined;
+    return {
+      file,
+      text,
+      // Positions are only needed for a diagnostic; parse them then.
+      get doc() {
+        located ??= parseLocatedYaml(text, file);
+        return located;
+      },
+      spec: bundled,
+      diagnostics: [],
     };
   }
   const doc = parseLocatedYaml(text, file);
@@ -343,7 +383,7 @@ export function loadRegistry(options: LoadRegistryOptions = {}): Registry {
   for (const file of files) {
     const parsed = readSpec(file.specPath, file.folder);
     problems.push(...parsed.diagnostics);
-    if (!parsed.spec || !parsed.doc) continue;
+    if (!parsed.spec) continue;
     const name = parsed.spec.name;
     const first = byName.get(name);
     if (first) {
@@ -355,7 +395,7 @@ export function loadRegistry(options: LoadRegistryOptions = {}): Registry {
           userClash
             ? `user component '${name}' has the same name as a built-in component; the built-in one is used`
             : `component '${name}' is defined twice; the one in ${first.specPath} is used`,
-          parsed.doc.locate(['name'], 'value'),
+          parsed.doc?.locate(['name'], 'value') ?? { file: file.specPath },
           {
             hint: userClash
               ? `give it a name of its own (e.g. 'custom.${name.split('.').pop()}') and rename its folder to match`
