@@ -1,5 +1,5 @@
 // Copies non-TypeScript assets (component specs, JSON schemas) from src/ to dist/ after tsc.
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,6 @@ walk(src);
 // src/registry/load.ts uses it when present and compiles the schema itself otherwise (tests run from src/).
 const { default: Ajv2020 } = await import('ajv/dist/2020.js');
 const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
-const { readFileSync, writeFileSync } = await import('node:fs');
 const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { source: true, esm: true } });
 const validate = ajv.compile(JSON.parse(readFileSync(join(src, 'registry/spec-schema.json'), 'utf8')));
 // Ajv's ESM output still calls require() for its runtime helpers (deep equality, string length).

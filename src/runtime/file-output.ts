@@ -255,7 +255,8 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   }
 }
 
-async function describeInput(ctx: StepContext, input: StepInput): Promise<ColumnInfo[]> {
+/** The input table's columns; a missing table fails with `runtime.dependency_failed` naming the upstream step. */
+export async function describeInput(ctx: StepContext, input: StepInput): Promise<ColumnInfo[]> {
   try {
     return await describeTable(ctx.duck, input.table);
   } catch (error) {

@@ -323,41 +323,35 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     } catch {
       return undefined; // the writer fails in its own turn, with its own error
     }
-    if (!writerDriver.writeStream) return undefined;
-    const opened = await readerDriver.openStream(readerCtx);
-    const declined =
-      'declined' in opened ? opened.declined : writerDriver.streamDeclined?.(writerPrepared, opened.columns);
-    if (declined !== undefined || 'declined' in opened) {
-      if (!('declined' in opened)) {
-        opened.cancel();
-        await opened.result.catch(() => undefined);
-      }
-      session.event('pass_through', {
-        step_id: reader.id,
-        writer: writer.id,
-        used: false,
-        reason: declined ?? '',
-      });
+    const writeStream = writerDriver.writeStream?.bind(writerDriver);
+    if (!writeStream) return undefined;
+    const notUsed = (reason: string) => {
+      session.event('pass_through', { step_id: reader.id, writer: writer.id, used: false, reason });
       return undefined;
+    };
+    const source = await readerDriver.openStream(readerCtx);
+    if ('declined' in source) return notUsed(source.declined);
+    const declined = writerDriver.streamDeclined?.(writerPrepared, source.columns);
+    if (declined !== undefined) {
+      source.cancel();
+      await source.result.catch(() => undefined);
+      return notUsed(declined);
     }
-    const source = opened;
     session.event('pass_through', { step_id: reader.id, writer: writer.id, used: true });
     const t1 = begin(writer);
     let writerFailedFirst = false;
     const writing = (async () => {
       const ctx = await contextFor(writer, announce(writer, writerPrepared));
-      return (writerDriver.writeStream as NonNullable<Driver['writeStream']>)(ctx, source);
+      return writeStream(ctx, source);
     })().catch((error: unknown) => {
       if (!(error instanceof StepError && error.cause instanceof UpstreamFailed)) writerFailedFirst = true;
       source.cancel(error);
       throw error;
     });
     const [read, written] = await Promise.allSettled([source.result, writing]);
-    const extra = { pass_through: writer.id };
-    if (written.status === 'rejected' && writerFailedFirst) {
-      fail(writer, written.reason, t1);
-      if (read.status === 'fulfilled') succeed(reader, read.value, t0, extra);
-      else
+    const recordReader = () => {
+      if (read.status === 'fulfilled') succeed(reader, read.value, t0, { pass_through: writer.id });
+      else if (writerFailedFirst)
         fail(
           reader,
           new StepError(
@@ -367,18 +361,22 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
           ),
           t0,
         );
-    } else if (read.status === 'rejected') {
-      fail(reader, read.reason, t0);
-      if (written.status === 'rejected') fail(writer, written.reason, t1);
-      else succeed(writer, written.value, t1); // cannot happen: the writer sees the source's failure
-    } else {
-      succeed(reader, read.value, t0, extra);
+      else fail(reader, read.reason, t0);
+    };
+    const recordWriter = () => {
       if (written.status === 'fulfilled') succeed(writer, written.value, t1);
       else fail(writer, written.reason, t1);
+    };
+    // The step whose failure caused the other's is recorded first: it is the run's error.
+    if (writerFailedFirst) {
+      recordWriter();
+      recordReader();
+    } else {
+      recordReader();
+      recordWriter();
     }
-    ranAlongside.set(writer.id, outcomes.get(writer.id)?.status === 'succeeded');
-    session.writeStatus({ status: 'running', steps: statusList() });
-    return read.status === 'fulfilled' && outcomes.get(reader.id)?.status === 'succeeded';
+    ranAlongside.set(writer.id, written.status === 'fulfilled');
+    return read.status === 'fulfilled';
   };
 
   const executeStep = async (step: LoadedStep): Promise<boolean> => {

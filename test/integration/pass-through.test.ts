@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync, tempDir } from '../helpers/cli.js';
-import { MYSQL, mysqlUnavailable, postgresUnavailable } from '../helpers/databases.js';
+import { MYSQL, mysqlUnavailable, POSTGRES, postgresUnavailable } from '../helpers/databases.js';
 import { createTestDb, type MysqlTestDb } from './mysql/helpers.js';
 import { openPgFixture, type PgFixture } from './postgres/helpers.js';
 
@@ -58,22 +58,20 @@ describe.skipIf(why !== undefined)('pass-through mysql.extractor → postgres.wr
         `      database: ${my.name}`,
         `      user: ${MYSQL.user}`,
         '      password: ${MYSQL_PASSWORD:-}',
-        '  postgres:',
-        '    dst:',
-        '      host: 127.0.0.1',
-        '      port: 5432',
-        '      database: test',
-        '      user: postgres',
-        '      password: ${PG_PASSWORD:-}',
-        `      schema: ${pg.schema}`,
-        '  supabase:',
-        '    db:',
-        '      host: 127.0.0.1',
-        '      port: 5432',
-        '      database: test',
-        '      user: postgres',
-        '      password: ${PG_PASSWORD:-}',
-        `      schema: ${pg.schema}`,
+        // The same server as a Postgres and as a Supabase (Postgres protocol) connection.
+        ...[
+          ['postgres', 'dst'],
+          ['supabase', 'db'],
+        ].flatMap(([family, alias]) => [
+          `  ${family}:`,
+          `    ${alias}:`,
+          `      host: ${POSTGRES.host}`,
+          `      port: ${POSTGRES.port}`,
+          `      database: ${POSTGRES.database}`,
+          `      user: ${POSTGRES.user}`,
+          '      password: ${PG_PASSWORD:-}',
+          `      schema: ${pg.schema}`,
+        ]),
         '',
       ].join('\n'),
     );

@@ -24,13 +24,12 @@ import {
   bitsValue,
   connectForRead,
   extractStarted,
-  isZeroDate,
   planResultColumns,
   prepareStatement,
   type ReadPlan,
   readOutput,
   readSettings,
-  zeroDateWarnings,
+  ZeroDates,
 } from './read.js';
 
 /** Per-column state while rows stream in. */
@@ -39,7 +38,6 @@ interface ColumnState {
   /** DuckDB type now (after any widening). */
   type: string;
   widened: boolean;
-  zeroDates: number;
 }
 
 type Appender = (app: DuckDBAppender, value: unknown) => void;
@@ -155,8 +153,8 @@ class Loader {
   private appender: DuckDBAppender | undefined;
   private appenders: Appender[] = [];
   private widenable: number[] = [];
-  private dateColumns: number[] = [];
   states: ColumnState[] = [];
+  zeroDates = new ZeroDates([]);
   rows = 0;
   sinceFlush = 0;
 
@@ -167,13 +165,11 @@ class Loader {
   ) {}
 
   async create(columns: ColumnPlan[]): Promise<void> {
-    this.states = columns.map((plan) => ({ plan, type: plan.duckdbType, widened: false, zeroDates: 0 }));
+    this.states = columns.map((plan) => ({ plan, type: plan.duckdbType, widened: false }));
+    this.zeroDates = new ZeroDates(columns);
     const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.duckdbType}`).join(', ');
     await this.duck.run(`CREATE OR REPLACE TABLE ${this.ctx.outputTable} (${defs})`);
     this.widenable = this.states.flatMap((s, i) => (s.plan.widenTo !== undefined ? [i] : []));
-    this.dateColumns = this.states.flatMap((s, i) =>
-      s.plan.kind === 'date' || s.plan.kind === 'datetime' || s.plan.kind === 'timestamp' ? [i] : [],
-    );
     await this.open();
   }
 
@@ -225,13 +221,7 @@ class Loader {
 
   append(row: unknown[]): void {
     const app = this.appender as DuckDBAppender;
-    for (const i of this.dateColumns) {
-      const v = row[i];
-      if (typeof v === 'string' && isZeroDate(v)) {
-        row[i] = null;
-        (this.states[i] as ColumnState).zeroDates += 1;
-      }
-    }
+    this.zeroDates.clear(row);
     let i = 0;
     try {
       for (; i < row.length; i += 1) {
@@ -430,10 +420,7 @@ export const driver: Driver = {
         await client.end();
       }
       ctx.progress(outcome.rows);
-      zeroDateWarnings(
-        ctx,
-        loader.states.map((s) => ({ name: s.plan.name, count: s.zeroDates })),
-      );
+      loader.zeroDates.warn(ctx);
       ctx.metric('rows_read', outcome.rows, 'rows');
       ctx.metric('duration_ms', Date.now() - started, 'ms');
       return { rowsRead: outcome.rows, rowsOut: outcome.rows, outputs: [readOutput(opened)] };

@@ -17,12 +17,11 @@ import {
   bitsValue,
   connectForRead,
   extractStarted,
-  isZeroDate,
   planResultColumns,
   prepareStatement,
   readOutput,
   readSettings,
-  zeroDateWarnings,
+  ZeroDates,
 } from './read.js';
 
 /** Rows per batch handed to the writer, and batches that may wait before the source pauses. */
@@ -93,10 +92,7 @@ export async function openStream(ctx: StepContext): Promise<StreamSource | { dec
   const started = Date.now();
   const converters = columns.map(converterFor);
   const convertAt = converters.flatMap((c, i) => (c ? [i] : []));
-  const dateAt = columns.flatMap((c, i) =>
-    c.kind === 'date' || c.kind === 'datetime' || c.kind === 'timestamp' ? [i] : [],
-  );
-  const zeroDates = columns.map(() => 0);
+  const zeroDates = new ZeroDates(columns);
   const conn = client.raw;
   let rows = 0;
   let batch: StreamRow[] = [];
@@ -148,10 +144,7 @@ export async function openStream(ctx: StepContext): Promise<StreamSource | { dec
       return;
     }
     ctx.progress(rows);
-    zeroDateWarnings(
-      ctx,
-      columns.map((c, i) => ({ name: c.name, count: zeroDates[i] as number })),
-    );
+    zeroDates.warn(ctx);
     ctx.metric('rows_read', rows, 'rows');
     ctx.metric('duration_ms', Date.now() - started, 'ms');
     resolveResult({ rowsRead: rows, rowsOut: rows, outputs: [readOutput(opened)] });
@@ -182,13 +175,7 @@ export async function openStream(ctx: StepContext): Promise<StreamSource | { dec
     });
     query.on('result', (row: StreamValue[]) => {
       if (stopped) return;
-      for (const i of dateAt) {
-        const v = row[i];
-        if (typeof v === 'string' && isZeroDate(v)) {
-          row[i] = null;
-          zeroDates[i] = (zeroDates[i] as number) + 1;
-        }
-      }
+      zeroDates.clear(row);
       for (const i of convertAt) {
         const v = row[i];
         if (v !== null && v !== undefined) row[i] = (converters[i] as Convert)(v);

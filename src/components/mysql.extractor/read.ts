@@ -96,8 +96,54 @@ export function plan(ctx: StepContext): ReadPlan {
   return { sql, limit, batchSize, table: name };
 }
 
-export const isZeroDate = (s: string): boolean =>
+const isZeroDate = (s: string): boolean =>
   (s.charCodeAt(5) === 48 && s.charCodeAt(6) === 48) || (s.charCodeAt(8) === 48 && s.charCodeAt(9) === 48);
+
+/**
+ * MySQL zero dates ('0000-00-00…', or a zero month or day) have no DuckDB value: they become NULL as rows
+ * arrive, counted per column for one `zero_dates_nulled` warning at the end.
+ */
+export class ZeroDates {
+  private readonly at: number[];
+  private readonly counts: number[];
+
+  constructor(private readonly columns: readonly ColumnPlan[]) {
+    this.at = columns.flatMap((c, i) =>
+      c.kind === 'date' || c.kind === 'datetime' || c.kind === 'timestamp' ? [i] : [],
+    );
+    this.counts = columns.map(() => 0);
+  }
+
+  /** Nulls the zero dates of one row in place. */
+  clear(row: unknown[]): void {
+    for (const i of this.at) {
+      const v = row[i];
+      if (typeof v === 'string' && isZeroDate(v)) {
+        row[i] = null;
+        this.counts[i] = (this.counts[i] as number) + 1;
+      }
+    }
+  }
+
+  /** The warning event, if any zero date was seen. */
+  warn(ctx: StepContext): void {
+    const hit = this.columns.flatMap((c, i) => {
+      const count = this.counts[i] as number;
+      return count > 0 ? [{ name: c.name, count }] : [];
+    });
+    if (!hit.length) return;
+    const counts: Record<string, JsonValue> = {};
+    for (const c of hit) counts[c.name] = c.count;
+    ctx.emit('zero_dates_nulled', {
+      level: 'warning',
+      columns: counts,
+      total: hit.reduce((n, c) => n + c.count, 0),
+      message: `MySQL zero dates (e.g. '0000-00-00') were read as NULL in ${hit
+        .map((c) => `'${c.name}' (${c.count})`)
+        .join(', ')}`,
+    });
+  }
+}
 
 /** BIT(n) bytes (big-endian) → unsigned integer. */
 export function bitsValue(buf: Buffer): bigint {
@@ -222,20 +268,4 @@ export function extractStarted(
 export function readOutput(opened: Omit<OpenedRead, 'client'>): string {
   const { read, settings } = opened;
   return read.table === undefined ? `${settings.ref} query` : `${settings.ref}/${read.table}`;
-}
-
-/** One warning event for the zero dates read as NULL, per column with its count. */
-export function zeroDateWarnings(ctx: StepContext, columns: { name: string; count: number }[]): void {
-  const hit = columns.filter((c) => c.count > 0);
-  if (!hit.length) return;
-  const counts: Record<string, JsonValue> = {};
-  for (const c of hit) counts[c.name] = c.count;
-  ctx.emit('zero_dates_nulled', {
-    level: 'warning',
-    columns: counts,
-    total: hit.reduce((n, c) => n + c.count, 0),
-    message: `MySQL zero dates (e.g. '0000-00-00') were read as NULL in ${hit
-      .map((c) => `'${c.name}' (${c.count})`)
-      .join(', ')}`,
-  });
 }

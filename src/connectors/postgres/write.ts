@@ -26,10 +26,10 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { closestMatch } from '../../diagnostics/suggest.js';
-import { type ColumnInfo, describeTable, quoteLiteral, tableRowCount } from '../../runtime/dataplane.js';
+import { type ColumnInfo, quoteLiteral, tableRowCount } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepInput, type StepResult } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
-import { singleInput } from '../../runtime/file-output.js';
+import { describeInput, singleInput } from '../../runtime/file-output.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import { type RowStream, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
 import type { JsonValue } from '../../yaml/json.js';
@@ -450,17 +450,7 @@ export async function runPostgresWrite(ctx: StepContext, options: WriteOptions):
   const target = stepTarget(ctx, options.family);
   const plan = planWrite(ctx, target);
   const input = singleInput(ctx);
-  let columns: ColumnInfo[];
-  try {
-    columns = await describeTable(ctx.duck, input.table);
-  } catch (error) {
-    throw new StepError(
-      'runtime.dependency_failed',
-      `step '${ctx.stepId}': upstream step '${input.stepId}' produced no table (${input.table} does not exist)`,
-      `check that step '${input.stepId}' is an extractor or processor and ran successfully`,
-      { cause: error, details: { upstream_step: input.stepId } },
-    );
-  }
+  const columns = await describeInput(ctx, input);
   const pk = checkInput(ctx, plan, columns, input.stepId);
   const rows = await tableRowCount(ctx.duck, input.table);
   if (rows === 0 && !plan.allowEmpty) {
