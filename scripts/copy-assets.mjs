@@ -37,6 +37,7 @@ const { parse: parseYaml } = await import('yaml');
 const { default: validateSpec } = await import(join(dist, 'registry/spec-validator.js'));
 const componentsDir = join(dist, 'components');
 const specs = {};
+const metaAjv = new Ajv2020({ strict: false });
 for (const folder of readdirSync(componentsDir).sort()) {
   const file = join(componentsDir, folder, 'spec.yaml');
   let text;
@@ -50,6 +51,11 @@ for (const folder of readdirSync(componentsDir).sort()) {
     console.error(
       `invalid built-in spec ${file}: ${JSON.stringify(validateSpec.errors ?? `name is not '${folder}'`)}`,
     );
+    process.exit(1);
+  }
+  // Step validation trusts these configSchemas (src/registry/build-checked.ts): check them here instead.
+  if (!metaAjv.validateSchema(spec.configSchema)) {
+    console.error(`invalid configSchema in built-in spec ${file}: ${JSON.stringify(metaAjv.errors)}`);
     process.exit(1);
   }
   specs[`${folder}/spec.yaml`] = { text, spec };

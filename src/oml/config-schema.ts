@@ -9,6 +9,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
+import { isBuildChecked } from '../registry/build-checked.js';
 import type { ComponentSpec, ConnectionField } from '../registry/types.js';
 import { type DocPath, formatPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
@@ -22,23 +23,35 @@ export const PRIMARY_KEY_FIELDS: readonly string[] = ['primary_key', 'upsert_key
 export const hasParamPlaceholder = (value: unknown): boolean =>
   typeof value === 'string' && value.includes('${params.');
 
-const ajv = new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true });
-// A few common formats (ajv-formats is not a dependency); unknown formats are ignored.
-ajv.addFormat('uri', {
-  type: 'string',
-  validate: (s: string) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(s),
-});
-ajv.addFormat('email', { type: 'string', validate: (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) });
-ajv.addFormat('date', {
-  type: 'string',
-  validate: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)),
-});
-ajv.addFormat('date-time', {
-  type: 'string',
-  validate: (s: string) =>
-    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.test(s) &&
-    !Number.isNaN(Date.parse(s)),
-});
+/** An Ajv with the formats step configs use (ajv-formats is not a dependency; unknown formats are ignored). */
+function configAjv(options: { validateSchema: boolean }): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true, ...options });
+  ajv.addFormat('uri', {
+    type: 'string',
+    validate: (s: string) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(s),
+  });
+  ajv.addFormat('email', { type: 'string', validate: (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) });
+  ajv.addFormat('date', {
+    type: 'string',
+    validate: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)),
+  });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) =>
+      /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.test(s) &&
+      !Number.isNaN(Date.parse(s)),
+  });
+  return ajv;
+}
+
+/** For user specs: a configSchema that is not valid JSON Schema fails to compile, with Ajv's reason. */
+let checking: Ajv2020 | undefined;
+/** For built-in specs the build already checked (see registry/build-checked.ts). */
+let trusting: Ajv2020 | undefined;
+const ajvFor = (spec: ComponentSpec): Ajv2020 =>
+  isBuildChecked(spec)
+    ? (trusting ??= configAjv({ validateSchema: false }))
+    : (checking ??= configAjv({ validateSchema: true }));
 
 const compiled = new WeakMap<ComponentSpec, Map<string, ValidateFunction | Error>>();
 
@@ -63,7 +76,7 @@ function validatorFor(spec: ComponentSpec, notRequired: readonly string[]): Vali
   }
   let result: ValidateFunction | Error;
   try {
-    result = ajv.compile(schema);
+    result = ajvFor(spec).compile(schema);
   } catch (error) {
     result = error instanceof Error ? error : new Error(String(error));
   }

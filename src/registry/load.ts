@@ -12,6 +12,7 @@ import { type Diagnostic, diagnostic, isError, sortDiagnostics } from '../diagno
 import { closestMatch, didYouMean } from '../diagnostics/suggest.js';
 import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import { type LocatedDocument, parseLocatedYaml } from '../yaml/located.js';
+import { markBuildChecked } from './build-checked.js';
 import { Registry } from './registry.js';
 import { schemaErrorsToDiagnostics } from './schema-errors.js';
 import type { ComponentSpec, LoadedComponent } from './types.js';
@@ -244,6 +245,7 @@ function readSpec(file: string, folder: string | undefined): ParsedSpec {
   }
   const bundled = bundledSpec(file, text);
   if (bundled) {
+    markBuildChecked(bundled);
     let located: LocatedDocument | undefined;
     return {
       file,

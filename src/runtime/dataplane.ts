@@ -15,11 +15,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  type DuckDBConnection,
+import type {
+  DuckDBConnection,
   DuckDBInstance,
-  type DuckDBMaterializedResult,
-  type DuckDBValue,
+  DuckDBMaterializedResult,
+  DuckDBValue,
 } from '@duckdb/node-api';
 import { sha256Hex } from '../util/canonical.js';
 import { StepError, type StepInput } from './driver.js';
@@ -61,6 +61,9 @@ export async function openDataPlane(scratchDir: string, options: DataPlaneOption
   const settings: Record<string, string> = { temp_directory: spillDir };
   if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
   if (options.threads !== undefined) settings.threads = String(options.threads);
+  // Loaded here, not at the top: importing this module's helpers must not load DuckDB (~175 ms), which a
+  // run made only of pass-through pairs never opens.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(dbPath ?? ':memory:', settings);
   const opened: DuckDBConnection[] = [];
   const connect = async (): Promise<DuckDBConnection> => {

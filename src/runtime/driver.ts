@@ -22,7 +22,8 @@ export interface StepInput {
   table: string;
 }
 
-export interface StepContext {
+/** What a step sees when it runs without the data plane: a pass-through pair, whose rows never become a table. */
+export interface StreamContext {
   stepId: string;
   /** The step's compiled cfg minus meta keys (`component`, `mode`, `connection`), with spec defaults. */
   config: JsonObject;
@@ -30,8 +31,6 @@ export interface StepContext {
   connection: ResolvedConnection | undefined;
   /** Upstream outputs in `needs` order. */
   inputs: StepInput[];
-  /** The run's DuckDB connection (the data plane). */
-  duck: DuckDBConnection;
   /** The quoted table name an extractor/processor must create with its output. */
   outputTable: string;
   /** Folder for files the step wants kept with the run (inside the run log folder). */
@@ -45,6 +44,11 @@ export interface StepContext {
   /** Live progress: rows processed so far (drives the TTY progress line). */
   progress(rows: number): void;
   signal: AbortSignal;
+}
+
+export interface StepContext extends StreamContext {
+  /** The run's DuckDB connection (the data plane). */
+  duck: DuckDBConnection;
 }
 
 export interface StepResult {
@@ -75,17 +79,17 @@ export interface Driver {
    * Extractors that can pass rows straight to a writer: opens the source and describes its columns, or
    * declines (with the reason, for the run's events) when this read must be materialised.
    */
-  openStream?(ctx: StepContext): Promise<StreamSource | { declined: string }>;
+  openStream?(ctx: StreamContext): Promise<StreamSource | { declined: string }>;
   /**
    * Writers that can load a row stream instead of their input table: why not for this step (its config and
    * connection) and these columns, or undefined when they can.
    */
   streamDeclined?(
-    step: Pick<StepContext, 'config' | 'connection'>,
+    step: Pick<StreamContext, 'config' | 'connection'>,
     columns: readonly ColumnInfo[],
   ): string | undefined;
   /** Loads a row stream (the upstream step's rows, never materialised) the way `run` loads a table. */
-  writeStream?(ctx: StepContext, stream: RowStream): Promise<StepResult>;
+  writeStream?(ctx: StreamContext, stream: RowStream): Promise<StepResult>;
 }
 
 /** An error a driver raises with a code from the execution taxonomy (reference §13.1) and a fix hint. */

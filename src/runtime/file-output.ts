@@ -37,7 +37,13 @@ import {
   runTracked,
   tableRowCount,
 } from './dataplane.js';
-import { type StepContext, StepError, type StepInput, type StepResult } from './driver.js';
+import {
+  type StepContext,
+  StepError,
+  type StepInput,
+  type StepResult,
+  type StreamContext,
+} from './driver.js';
 import { messageOf } from './duckdb-errors.js';
 import { StepConfig } from './step-config.js';
 
@@ -141,7 +147,7 @@ export interface FileWriterPlan {
 }
 
 /** The single upstream table a writer streams out. */
-export function singleInput(ctx: StepContext): StepInput {
+export function singleInput(ctx: StreamContext): StepInput {
   const [first, ...rest] = ctx.inputs;
   if (!first || rest.length > 0)
     throw new StepError(

@@ -25,7 +25,7 @@ import {
   openDataPlane,
   quoteIdent,
 } from './dataplane.js';
-import type { Driver, ResolvedConnection, StepContext, StepResult } from './driver.js';
+import type { Driver, ResolvedConnection, StepContext, StepResult, StreamContext } from './driver.js';
 import { StepError } from './driver.js';
 import { runDag } from './scheduler.js';
 import { UpstreamFailed } from './stream.js';
@@ -182,6 +182,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const scratchDir = join(session.dir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
   let plane: DataPlane | undefined;
+  let opening: Promise<DataPlane> | undefined;
+  /** The run's DuckDB database, opened when a step first needs it: a run made only of pass-through pairs
+   *  never does, and never loads DuckDB. */
+  const openPlane = (): Promise<DataPlane> => {
+    opening ??= openDataPlane(scratchDir, {
+      ...options.dataPlane,
+      persistent: Boolean(options.keepData),
+    }).then((opened) => {
+      plane = opened;
+      return opened;
+    });
+    return opening;
+  };
 
   /** Marks a step running; returns its start time. */
   const begin = (step: LoadedStep): number => {
@@ -267,25 +280,26 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     });
   };
 
+  /** The step's context without the data plane: enough for a pass-through pair. */
+  const streamContextFor = (step: LoadedStep, prepared: PreparedStep): StreamContext => ({
+    stepId: step.id,
+    config: prepared.config,
+    connection: prepared.connection,
+    inputs: step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) })),
+    outputTable: quoteIdent(step.id),
+    artifactsDir: session.stepArtifactsDir(step.id),
+    projectRoot: options.project.root,
+    emit: (event: string, data: Record<string, JsonValue> = {}) =>
+      session.event(event, { ...data, step_id: step.id }),
+    metric: (name: string, value: number, unit?: string) =>
+      session.metric(name, value, { stepId: step.id, ...(unit ? { unit } : {}) }),
+    progress: (rows: number) => progress.stepProgress(step.id, rows),
+    signal: options.signal ?? new AbortController().signal,
+  });
+
   const contextFor = async (step: LoadedStep, prepared: PreparedStep): Promise<StepContext> => {
-    if (!plane) throw new Error('data plane not open');
-    const conn = await plane.connect();
-    return {
-      stepId: step.id,
-      config: prepared.config,
-      connection: prepared.connection,
-      inputs: step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) })),
-      duck: conn,
-      outputTable: quoteIdent(step.id),
-      artifactsDir: session.stepArtifactsDir(step.id),
-      projectRoot: options.project.root,
-      emit: (event: string, data: Record<string, JsonValue> = {}) =>
-        session.event(event, { ...data, step_id: step.id }),
-      metric: (name: string, value: number, unit?: string) =>
-        session.metric(name, value, { stepId: step.id, ...(unit ? { unit } : {}) }),
-      progress: (rows: number) => progress.stepProgress(step.id, rows),
-      signal: options.signal ?? new AbortController().signal,
-    };
+    const duck = await (await openPlane()).connect();
+    return { ...streamContextFor(step, prepared), duck };
   };
 
   const announce = (step: LoadedStep, prepared: PreparedStep): PreparedStep => {
@@ -309,7 +323,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
    */
   const runPassThrough = async (
     reader: LoadedStep,
-    readerCtx: StepContext,
+    readerCtx: StreamContext,
     readerDriver: Driver,
     writer: LoadedStep,
     t0: number,
@@ -340,14 +354,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     session.event('pass_through', { step_id: reader.id, writer: writer.id, used: true });
     const t1 = begin(writer);
     let writerFailedFirst = false;
-    const writing = (async () => {
-      const ctx = await contextFor(writer, announce(writer, writerPrepared));
-      return writeStream(ctx, source);
-    })().catch((error: unknown) => {
-      if (!(error instanceof StepError && error.cause instanceof UpstreamFailed)) writerFailedFirst = true;
-      source.cancel(error);
-      throw error;
-    });
+    const writing = (async () =>
+      writeStream(streamContextFor(writer, announce(writer, writerPrepared)), source))().catch(
+      (error: unknown) => {
+        if (!(error instanceof StepError && error.cause instanceof UpstreamFailed)) writerFailedFirst = true;
+        source.cancel(error);
+        throw error;
+      },
+    );
     const [read, written] = await Promise.allSettled([source.result, writing]);
     const recordReader = () => {
       if (read.status === 'fulfilled') succeed(reader, read.value, t0, { pass_through: writer.id });
@@ -385,13 +399,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const t0 = begin(step);
     try {
       const driver = await loadDriver(registry, step);
-      const ctx = await contextFor(step, announce(step, options.prepareStep(step)));
-      for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
+      const prepared = announce(step, options.prepareStep(step));
       const partner = pairs.get(step.id);
       if (partner) {
-        const streamed = await runPassThrough(step, ctx, driver, partner, t0);
+        const streamed = await runPassThrough(step, streamContextFor(step, prepared), driver, partner, t0);
         if (streamed !== undefined) return streamed;
       }
+      const ctx = await contextFor(step, prepared);
+      for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
       const result = await driver.run(ctx);
       if (step.mode !== 'write')
         await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
@@ -407,8 +422,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   let dataFile: string | undefined;
   try {
-    plane = await openDataPlane(scratchDir, { ...options.dataPlane, persistent: Boolean(options.keepData) });
-    dataFile = plane.dbPath;
+    // --keep-data keeps the database file even when no step fills it.
+    if (options.keepData) dataFile = (await openPlane()).dbPath;
     const result = await runDag(steps, options.maxParallel ?? 1, executeStep);
     for (const [id, outcome] of result) {
       if (outcome !== 'skipped' || outcomes.has(id)) continue; // a pass-through writer has its own outcome

@@ -4,7 +4,7 @@
  * fail with `config.invalid` naming the step and the key.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
-import { type StepContext, StepError } from './driver.js';
+import { StepError, type StreamContext } from './driver.js';
 
 export class StepConfig {
   constructor(
@@ -12,7 +12,7 @@ export class StepConfig {
     readonly config: JsonObject,
   ) {}
 
-  static of(ctx: StepContext): StepConfig {
+  static of(ctx: StreamContext): StepConfig {
     return new StepConfig(ctx.stepId, ctx.config);
   }
 

@@ -222,6 +222,32 @@ ${write}
     ]);
   });
 
+  it('a run made only of pass-through pairs never loads DuckDB; a materialised one does', async () => {
+    // A preload that reports, as the CLI exits, whether the DuckDB binding was ever required.
+    const probe = join(project, 'duckdb-probe.mjs');
+    writeFileSync(
+      probe,
+      [
+        "import { createRequire } from 'node:module';",
+        'const cache = createRequire(import.meta.url).cache;',
+        "process.on('exit', () => process.stderr.write(Object.keys(cache).some((k) => k.includes('@duckdb/node-api')) ? 'duckdb: loaded\\n' : 'duckdb: not loaded\\n'));",
+        '',
+      ].join('\n'),
+    );
+    const file = pipeline(
+      'no_duckdb',
+      '      table: big',
+      '      table: no_duckdb\n      write_mode: replace',
+    );
+    const streamed = await run(file, { NODE_OPTIONS: `--import ${probe}` });
+    expect(streamed.code, streamed.stderr).toBe(0);
+    expect(passThrough(streamed.events)).toMatchObject({ used: true });
+    expect(streamed.stderr).toContain('duckdb: not loaded');
+    const materialised = await run(file, { NODE_OPTIONS: `--import ${probe}`, OSIRIS_PASS_THROUGH: '0' });
+    expect(materialised.code, materialised.stderr).toBe(0);
+    expect(materialised.stderr).toContain('duckdb: loaded');
+  });
+
   it('materialises a read whose columns may widen, and says why', async () => {
     const r = await run(pipeline('flags', '      table: flags', '      table: flags'));
     expect(r.code, r.stderr).toBe(0);

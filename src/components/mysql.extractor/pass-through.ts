@@ -11,7 +11,7 @@
 import type { FieldPacket } from 'mysql2';
 import { mysqlStepError } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
-import { type StepContext, StepError, type StepResult, type StreamSource } from '../../runtime/driver.js';
+import { StepError, type StepResult, type StreamContext, type StreamSource } from '../../runtime/driver.js';
 import { BatchChannel, type StreamRow, type StreamValue } from '../../runtime/stream.js';
 import {
   bitsValue,
@@ -56,7 +56,7 @@ function converterFor(plan: ColumnPlan): Convert | undefined {
 const cancelled = (reason?: unknown) =>
   new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: reason });
 
-export async function openStream(ctx: StepContext): Promise<StreamSource | { declined: string }> {
+export async function openStream(ctx: StreamContext): Promise<StreamSource | { declined: string }> {
   const opened = readSettings(ctx);
   const { read } = opened;
   if (ctx.signal.aborted) throw cancelled(ctx.signal.reason);

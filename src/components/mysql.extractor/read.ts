@@ -18,7 +18,7 @@ import {
   UnsupportedColumnError,
 } from '../../connectors/mysql/types.js';
 import { checkReadOnlySql, checkReadOnlyWhere } from '../../connectors/sql-guard.js';
-import { type StepContext, StepError } from '../../runtime/driver.js';
+import { StepError, type StreamContext } from '../../runtime/driver.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
 
@@ -39,7 +39,7 @@ function qualifiedTable(table: string): string {
   return quoteMysqlIdent(table);
 }
 
-function notReadOnly(ctx: StepContext, key: 'query' | 'where', sql: string): StepError | undefined {
+function notReadOnly(ctx: StreamContext, key: 'query' | 'where', sql: string): StepError | undefined {
   const check =
     key === 'where'
       ? checkReadOnlyWhere(sql, { dialect: 'mysql' })
@@ -55,7 +55,7 @@ function notReadOnly(ctx: StepContext, key: 'query' | 'where', sql: string): Ste
   );
 }
 
-export function plan(ctx: StepContext): ReadPlan {
+export function plan(ctx: StreamContext): ReadPlan {
   const cfg = StepConfig.of(ctx);
   const query = cfg.string('query');
   const table = cfg.string('table');
@@ -126,7 +126,7 @@ export class ZeroDates {
   }
 
   /** The warning event, if any zero date was seen. */
-  warn(ctx: StepContext): void {
+  warn(ctx: StreamContext): void {
     const hit = this.columns.flatMap((c, i) => {
       const count = this.counts[i] as number;
       return count > 0 ? [{ name: c.name, count }] : [];
@@ -186,7 +186,7 @@ export interface PreparedRead {
 }
 
 /** Output columns of a result, with a warning event for renamed duplicates; StepError if a type is unsupported. */
-export function planResultColumns(ctx: StepContext, fields: FieldPacket[]): ColumnPlan[] {
+export function planResultColumns(ctx: StreamContext, fields: FieldPacket[]): ColumnPlan[] {
   try {
     const planned = planColumns(fields);
     if (planned.renamed.length)
@@ -215,7 +215,7 @@ export interface OpenedRead {
 }
 
 /** The step's read plan and settings (no connection yet); config errors surface here. */
-export function readSettings(ctx: StepContext): Omit<OpenedRead, 'client'> {
+export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
   const read = plan(ctx);
   const settings: MysqlSettings = mysqlSettings(ctx.connection, {
     config: ctx.config,
@@ -250,7 +250,7 @@ export async function connectForRead(settings: MysqlSettings): Promise<MysqlClie
 }
 
 export function extractStarted(
-  ctx: StepContext,
+  ctx: StreamContext,
   opened: Omit<OpenedRead, 'client'>,
   passThrough: boolean,
 ): void {

@@ -14,7 +14,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { closestMatch } from '../../diagnostics/suggest.js';
 import { describeTable, quoteIdent, tableRowCount, unquoteIdent } from '../../runtime/dataplane.js';
-import { type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
+import { type StepContext, StepError, type StepResult, type StreamContext } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
@@ -57,7 +57,7 @@ interface SourcePlan {
 }
 
 /** Builds the step's connection target, turning settings errors into step errors. */
-export function stepTarget(ctx: StepContext, family: string): PgTarget {
+export function stepTarget(ctx: StreamContext, family: string): PgTarget {
   try {
     return pgTarget(ctx.connection, ctx.config, family);
   } catch (error) {
@@ -68,7 +68,7 @@ export function stepTarget(ctx: StepContext, family: string): PgTarget {
 }
 
 /** Opens a connection for a step, mapping failures to `connection.*` errors that name the alias. */
-export async function stepConnect(ctx: StepContext, target: PgTarget): Promise<PgSession> {
+export async function stepConnect(ctx: StreamContext, target: PgTarget): Promise<PgSession> {
   try {
     return await connectPg(target, { applicationName: ctx.stepId });
   } catch (error) {

@@ -27,7 +27,13 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { closestMatch } from '../../diagnostics/suggest.js';
 import { type ColumnInfo, quoteLiteral, tableRowCount } from '../../runtime/dataplane.js';
-import { type StepContext, StepError, type StepInput, type StepResult } from '../../runtime/driver.js';
+import {
+  type StepContext,
+  StepError,
+  type StepInput,
+  type StepResult,
+  type StreamContext,
+} from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { describeInput, singleInput } from '../../runtime/file-output.js';
 import { StepConfig } from '../../runtime/step-config.js';
@@ -70,7 +76,7 @@ export interface WritePlan {
   allowEmpty: boolean;
 }
 
-function checkIdentifier(ctx: StepContext, what: string, name: string, key: string): void {
+function checkIdentifier(ctx: StreamContext, what: string, name: string, key: string): void {
   if (!identifierTooLong(name)) return;
   throw new StepError(
     'config.invalid',
@@ -89,7 +95,7 @@ function checkIdentifier(ctx: StepContext, what: string, name: string, key: stri
 }
 
 /** The step's write settings, checked before anything connects. */
-export function planWrite(ctx: StepContext, target: PgTarget): WritePlan {
+export function planWrite(ctx: StreamContext, target: PgTarget): WritePlan {
   const cfg = StepConfig.of(ctx);
   const table = cfg.requiredString('table');
   const schema = cfg.string('schema') ?? target.schema ?? 'public';
@@ -177,7 +183,7 @@ async function uniqueKeys(client: pg.Client, plan: WritePlan): Promise<string[][
 
 /** Input column → target column (exact name, else the one case-insensitive match). */
 function matchColumns(
-  ctx: StepContext,
+  ctx: StreamContext,
   plan: WritePlan,
   input: ColumnInfo[],
   target: TargetColumn[],
@@ -294,7 +300,7 @@ interface Outcome {
 }
 
 function describeWriteFailure(
-  ctx: StepContext,
+  ctx: StreamContext,
   target: PgTarget,
   plan: WritePlan,
   error: unknown,
@@ -406,7 +412,7 @@ interface CopySource {
 }
 
 /** The step's input columns checked against Postgres' rules; returns the primary key as input names. */
-function checkInput(ctx: StepContext, plan: WritePlan, columns: ColumnInfo[], upstream: string): string[] {
+function checkInput(ctx: StreamContext, plan: WritePlan, columns: ColumnInfo[], upstream: string): string[] {
   for (const c of columns) checkIdentifier(ctx, 'column', c.name, 'column');
   const inputNames = columns.map((c) => c.name);
   const pk = plan.primaryKey.map((k) => {
@@ -433,7 +439,7 @@ function checkInput(ctx: StepContext, plan: WritePlan, columns: ColumnInfo[], up
   return pk;
 }
 
-function emptyInputError(ctx: StepContext, plan: WritePlan, upstream: string): StepError {
+function emptyInputError(ctx: StreamContext, plan: WritePlan, upstream: string): StepError {
   return new StepError(
     'write.empty_input',
     `step '${ctx.stepId}': input '${upstream}' is empty; refusing to replace the contents of ${plan.shown} with nothing`,
@@ -471,7 +477,7 @@ export function postgresStreamDeclined(columns: readonly ColumnInfo[]): string |
 
 /** The whole writer step over the Postgres protocol, loading rows passed straight from the extractor. */
 export async function runPostgresStreamWrite(
-  ctx: StepContext,
+  ctx: StreamContext,
   options: WriteOptions,
   stream: RowStream,
 ): Promise<StepResult> {
@@ -518,7 +524,7 @@ function copyTextBatch(batch: StreamRow[]): Buffer {
 
 /** Connects, loads `source` in one transaction, commits; any failure rolls back and is explained. */
 async function writeToPostgres(
-  ctx: StepContext,
+  ctx: StreamContext,
   target: PgTarget,
   plan: WritePlan,
   columns: ColumnInfo[],
@@ -586,7 +592,7 @@ async function writeToPostgres(
 }
 
 async function load(
-  ctx: StepContext,
+  ctx: StreamContext,
   session: PgSession,
   target: PgTarget,
   plan: WritePlan,
