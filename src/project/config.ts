@@ -38,11 +38,17 @@ const filesystemSchema = z
 
 const runtimeSchema = z
   .object({
-    /** DuckDB memory_limit for a run's data plane; beyond it DuckDB spills to the run's scratch folder. */
+    /**
+     * DuckDB memory_limit for a run's data plane; beyond it DuckDB spills to the run's scratch folder. `auto`
+     * sizes it from the run (src/runtime/plane-limits.ts).
+     */
     memory_limit: z
       .string()
-      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i, 'a size like 512MB, 2GB or 50%')
-      .default('1GB'),
+      .regex(
+        /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i,
+        'auto, or a size like 512MB, 2GB or 50%',
+      )
+      .default('auto'),
     /** DuckDB worker threads; default: one per core. */
     threads: z.number().int().min(1).max(256).optional(),
     /**

@@ -37,10 +37,10 @@ filesystem:
 
 runtime:
   # Each run's data plane is an in-memory DuckDB database that spills to the run's scratch folder.
-  memory_limit: 1GB               # e.g. 512MB, 4GB, 50%; OSIRIS_MEMORY_LIMIT overrides
+  memory_limit: auto              # or 512MB, 4GB, 50%; OSIRIS_MEMORY_LIMIT overrides. auto: 48MB and one
+                                  # thread for a run that only copies rows out of databases (near 250 MB at
+                                  # any size), 1GB for SQL transforms and file sources (docs/adr/0007)
   # threads: 2                    # DuckDB worker threads; default one per core
-                                  # (memory_limit: 64MB with threads: 1 keeps a database → file run near
-                                  # 300 MB at about the same speed; SQL transforms want more: docs/benchmarks.md)
   pass_through: true              # an extractor whose only consumer is a writer streams straight into it
                                   # (no DuckDB table; docs/adr/0006); OSIRIS_PASS_THROUGH=0 turns it off
 

@@ -14,6 +14,7 @@ import type { Redactor } from '../observability/redact.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
+import { planeLimits } from './plane-limits.js';
 import type { PreparedStep, RunPipelineResult } from './runner.js';
 
 export interface RunTarget {
@@ -203,10 +204,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
     registry: options.registry,
     session,
     prepareStep,
-    dataPlane: {
-      memoryLimit: options.project.runtime.memoryLimit,
-      ...(options.project.runtime.threads !== undefined ? { threads: options.project.runtime.threads } : {}),
-    },
+    dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
     passThrough: options.project.runtime.passThrough,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),

@@ -18,15 +18,10 @@ import type { RunErrorInfo, RunSession, RunStatusDoc, StepStatus } from '../obse
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
-import {
-  assertTableExists,
-  type DataPlane,
-  type DataPlaneOptions,
-  openDataPlane,
-  quoteIdent,
-} from './dataplane.js';
+import { assertTableExists, type DataPlane, openDataPlane, quoteIdent } from './dataplane.js';
 import type { Driver, ResolvedConnection, StepContext, StepResult, StreamContext } from './driver.js';
 import { StepError } from './driver.js';
+import type { PlaneLimits } from './plane-limits.js';
 import { runDag } from './scheduler.js';
 import { UpstreamFailed } from './stream.js';
 
@@ -64,8 +59,8 @@ export interface RunPipelineOptions {
    * (default true; never with keepData, which wants every step's table).
    */
   passThrough?: boolean;
-  /** DuckDB limits for the run's database (memory_limit, threads). */
-  dataPlane?: DataPlaneOptions;
+  /** DuckDB limits for the run's database (memory_limit, threads; see plane-limits.ts); DuckDB's own by default. */
+  dataPlane?: PlaneLimits;
   signal?: AbortSignal;
 }
 
@@ -186,13 +181,19 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   /** The run's DuckDB database, opened when a step first needs it: a run made only of pass-through pairs
    *  never does, and never loads DuckDB. */
   const openPlane = (): Promise<DataPlane> => {
-    opening ??= openDataPlane(scratchDir, {
-      ...options.dataPlane,
-      persistent: Boolean(options.keepData),
-    }).then((opened) => {
-      plane = opened;
-      return opened;
-    });
+    if (opening) return opening;
+    const { sizing, ...limits }: Partial<PlaneLimits> = options.dataPlane ?? {};
+    opening = openDataPlane(scratchDir, { ...limits, persistent: Boolean(options.keepData) }).then(
+      (opened) => {
+        plane = opened;
+        session.event('data_plane', {
+          memory_limit: limits.memoryLimit ?? null,
+          threads: limits.threads ?? null,
+          ...(sizing ? { sizing } : {}),
+        });
+        return opened;
+      },
+    );
     return opening;
   };
 

@@ -248,6 +248,56 @@ ${write}
     expect(materialised.stderr).toContain('duckdb: loaded');
   });
 
+  it('sizes the data plane: a database → file copy gets 48MB and one thread, a transform 1GB', async () => {
+    const step = (id: string, component: string, mode: string, config: string[], needs?: string) =>
+      [`  - id: ${id}`, `    component: ${component}`, `    mode: ${mode}`]
+        .concat(
+          needs ? [`    needs: [${needs}]`] : [],
+          ['    config:'],
+          config.map((c) => `      ${c}`),
+        )
+        .join('\n');
+    const extract = step('extract', 'mysql.extractor', 'read', ['connection: "@mysql.src"', 'table: big']);
+    const write = (needs: string, file: string) =>
+      step('write', 'filesystem.parquet_writer', 'write', [`path: ${join(project, file)}`], needs);
+    const transform = step(
+      'double',
+      'duckdb.processor',
+      'transform',
+      ['query: SELECT id * 2 AS id FROM input_df'],
+      'extract',
+    );
+    const head = (name: string) => `oml_version: "0.1.0"\nname: ${name}\nsteps:\n`;
+    writeFileSync(
+      join(project, 'copy.yaml'),
+      `${head('copy')}${extract}\n${write('extract', 'copy.parquet')}\n`,
+    );
+    writeFileSync(
+      join(project, 'transformed.yaml'),
+      `${head('transformed')}${extract}\n${transform}\n${write('double', 'transformed.parquet')}\n`,
+    );
+    const plane = (events: Event[]) => events.find((e) => e.event === 'data_plane');
+    const copy = await run('copy.yaml');
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(plane(copy.events)).toMatchObject({ memory_limit: '48MB', threads: 1, sizing: 'database copy' });
+    const transformed = await run('transformed.yaml');
+    expect(transformed.code, transformed.stderr).toBe(0);
+    expect(plane(transformed.events)).toMatchObject({
+      memory_limit: '1GB',
+      threads: null,
+      sizing: 'default',
+    });
+    const configured = await run('copy.yaml', { OSIRIS_MEMORY_LIMIT: '256MB' });
+    expect(plane(configured.events)).toMatchObject({ memory_limit: '256MB', sizing: 'configured' });
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const counted = await duck.runAndReadAll(
+      `SELECT (SELECT count(*) FROM '${join(project, 'copy.parquet')}')::INT, (SELECT sum(id) FROM '${join(project, 'transformed.parquet')}')::BIGINT`,
+    );
+    expect(counted.getRows()).toEqual([[20000, 400020000n]]);
+    duck.closeSync();
+  });
+
   it('materialises a read whose columns may widen, and says why', async () => {
     const r = await run(pipeline('flags', '      table: flags', '      table: flags'));
     expect(r.code, r.stderr).toBe(0);
