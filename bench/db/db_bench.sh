@@ -4,9 +4,10 @@
 #
 # Usage: bench/db/db_bench.sh [rows...]          (default: 1000000 5000000)
 # Env:   RUNS=3                    repetitions per case (the median is reported)
-#        MEMORY_LIMITS="1GB 256MB 64MB 64MB/1"
-#                                  runtime.memory_limit values tried for the Osiris cases (osiris.yaml; 1GB is
-#                                  the project default); LIMIT/T also sets runtime.threads to T
+#        MEMORY_LIMITS="auto 1GB"
+#                                  runtime.memory_limit values tried for the Osiris cases (osiris.yaml; auto is
+#                                  the project default: 48MB and one thread for these copies, docs/adr/0007;
+#                                  1GB was the default before); LIMIT/T also sets runtime.threads to T
 #        CASES="osiris baselines"  which groups to run
 #        KEEP=1                    keep the osiris_bench database (MariaDB) and schema (Postgres) at the end
 #        BENCH_DIR=/path           keep the temp project, dumps and run logs there
@@ -29,7 +30,7 @@ ROOT=$PWD
 ROWS=("$@")
 [ $# -eq 0 ] && ROWS=(1000000 5000000)
 RUNS=${RUNS:-3}
-MEMORY_LIMITS=${MEMORY_LIMITS:-1GB 256MB 64MB 64MB/1}
+MEMORY_LIMITS=${MEMORY_LIMITS:-auto 1GB}
 CASES=${CASES:-osiris baselines}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/osiris-dbbench-XXXX)}
 mkdir -p "$WORK"

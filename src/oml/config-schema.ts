@@ -48,10 +48,14 @@ function configAjv(options: { validateSchema: boolean }): Ajv2020 {
 let checking: Ajv2020 | undefined;
 /** For built-in specs the build already checked (see registry/build-checked.ts). */
 let trusting: Ajv2020 | undefined;
-const ajvFor = (spec: ComponentSpec): Ajv2020 =>
-  isBuildChecked(spec)
-    ? (trusting ??= configAjv({ validateSchema: false }))
-    : (checking ??= configAjv({ validateSchema: true }));
+function ajvFor(spec: ComponentSpec): Ajv2020 {
+  if (isBuildChecked(spec)) {
+    trusting ??= configAjv({ validateSchema: false });
+    return trusting;
+  }
+  checking ??= configAjv({ validateSchema: true });
+  return checking;
+}
 
 const compiled = new WeakMap<ComponentSpec, Map<string, ValidateFunction | Error>>();
 
