@@ -6,11 +6,12 @@
  * `${params.x}` placeholders: a string value that still contains one is accepted for any schema rule — it is
  * checked once params are resolved (`osiris validate` and `osiris compile` always validate the resolved OML).
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { isBuildChecked } from '../registry/build-checked.js';
 import type { ComponentSpec, ConnectionField } from '../registry/types.js';
+import { newAjv } from '../util/ajv.js';
 import { type DocPath, formatPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import { diag, OML } from './codes.js';
@@ -25,7 +26,7 @@ export const hasParamPlaceholder = (value: unknown): boolean =>
 
 /** An Ajv with the formats step configs use (ajv-formats is not a dependency; unknown formats are ignored). */
 function configAjv(options: { validateSchema: boolean }): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, logger: false, verbose: true, ...options });
+  const ajv = newAjv({ allErrors: true, strict: false, logger: false, verbose: true, ...options });
   ajv.addFormat('uri', {
     type: 'string',
     validate: (s: string) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(s),
@@ -57,19 +58,27 @@ function ajvFor(spec: ComponentSpec): Ajv2020 {
   return checking;
 }
 
+/**
+ * The built-in components' step-config validators, compiled to code at build time (scripts/copy-assets.mjs):
+ * by component, then by `validatorKey`. Absent when running from src/.
+ */
+const precompiled = await import(
+  /* @vite-ignore */ new URL('../components/config-validators.js', import.meta.url).href
+).then(
+  (m: { validators?: Record<string, Record<string, ValidateFunction>> }) => m.validators,
+  () => undefined,
+);
+
 const compiled = new WeakMap<ComponentSpec, Map<string, ValidateFunction | Error>>();
+
+/** Which variant of a component's validator: the required keys a `@connection` provides, sorted. */
+export function validatorKey(notRequired: readonly string[]): string {
+  return [...notRequired].sort().join(',');
+}
 
 /** The schema a step is checked against: unknown top-level keys are reported separately (with hints), and
  *  fields a `@connection` provides are dropped from `required` when the step references one. */
-function validatorFor(spec: ComponentSpec, notRequired: readonly string[]): ValidateFunction | Error {
-  const key = [...notRequired].sort().join('\0');
-  let bySpec = compiled.get(spec);
-  if (!bySpec) {
-    bySpec = new Map();
-    compiled.set(spec, bySpec);
-  }
-  const cached = bySpec.get(key);
-  if (cached) return cached;
+export function stepConfigSchema(spec: ComponentSpec, notRequired: readonly string[]): JsonObject {
   const schema: JsonObject = { ...spec.configSchema };
   delete schema.additionalProperties;
   delete schema.unevaluatedProperties;
@@ -78,9 +87,23 @@ function validatorFor(spec: ComponentSpec, notRequired: readonly string[]): Vali
   if (Array.isArray(schema.required)) {
     schema.required = schema.required.filter((r) => typeof r === 'string' && !notRequired.includes(r));
   }
+  return schema;
+}
+
+function validatorFor(spec: ComponentSpec, notRequired: readonly string[]): ValidateFunction | Error {
+  const key = validatorKey(notRequired);
+  const built = isBuildChecked(spec) ? precompiled?.[spec.name]?.[key] : undefined;
+  if (built) return built;
+  let bySpec = compiled.get(spec);
+  if (!bySpec) {
+    bySpec = new Map();
+    compiled.set(spec, bySpec);
+  }
+  const cached = bySpec.get(key);
+  if (cached) return cached;
   let result: ValidateFunction | Error;
   try {
-    result = ajvFor(spec).compile(schema);
+    result = ajvFor(spec).compile(stepConfigSchema(spec, notRequired));
   } catch (error) {
     result = error instanceof Error ? error : new Error(String(error));
   }

@@ -7,9 +7,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { type Diagnostic, diagnostic, isError, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { closestMatch, didYouMean } from '../diagnostics/suggest.js';
+import { newAjv } from '../util/ajv.js';
 import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import { type LocatedDocument, parseLocatedYaml } from '../yaml/located.js';
 import { markBuildChecked } from './build-checked.js';
@@ -140,7 +141,7 @@ const precompiled = await import(
 function getSpecValidator(): ValidateFunction {
   specValidator ??= precompiled;
   if (specValidator === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+    const ajv = newAjv({ allErrors: true, strict: false, verbose: true });
     specValidator = ajv.compile(specSchema());
   }
   return specValidator;
@@ -503,7 +504,7 @@ export function validateSpecFile(file: string, level: ValidationLevel = 'enhance
 
 function checkEnhanced(spec: ComponentSpec, doc: LocatedDocument): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+  const ajv = newAjv({ allErrors: true, strict: false, verbose: true });
   const configSchema = spec.configSchema as JsonObject;
   if (!ajv.validateSchema(configSchema)) {
     out.push(
