@@ -36,19 +36,16 @@ const filesystemSchema = z
   })
   .prefault({});
 
+/** `auto` or a DuckDB size. */
+const MEMORY_LIMIT = /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i;
+
 const runtimeSchema = z
   .object({
     /**
      * DuckDB memory_limit for a run's data plane; beyond it DuckDB spills to the run's scratch folder. `auto`
      * sizes it from the run (src/runtime/plane-limits.ts).
      */
-    memory_limit: z
-      .string()
-      .regex(
-        /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i,
-        'auto, or a size like 512MB, 2GB or 50%',
-      )
-      .default('auto'),
+    memory_limit: z.string().regex(MEMORY_LIMIT, 'auto, or a size like 512MB, 2GB or 50%').default('auto'),
     /** DuckDB worker threads; default: one per core. */
     threads: z.number().int().min(1).max(256).optional(),
     /**
@@ -149,6 +146,15 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
     }
   }
   const parsedConfig = configSchema.parse(raw);
+  const envMemoryLimit = env.OSIRIS_MEMORY_LIMIT?.trim();
+  if (envMemoryLimit && !MEMORY_LIMIT.test(envMemoryLimit)) {
+    throw OsirisError.of(
+      'CFG005',
+      `OSIRIS_MEMORY_LIMIT '${envMemoryLimit}' is neither auto nor a size`,
+      { path: 'OSIRIS_MEMORY_LIMIT' },
+      { hint: 'set it to auto or a size like 512MB, 2GB or 50%, or unset it to use runtime.memory_limit' },
+    );
+  }
   const fs = parsedConfig.filesystem;
   if (env.OSIRIS_FILESYSTEM_BASE) fs.base_path = env.OSIRIS_FILESYSTEM_BASE;
   if (env.OSIRIS_PROFILE) fs.profiles.default = env.OSIRIS_PROFILE;
@@ -187,7 +193,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
     profiles: { ...fs.profiles },
     manifestShortLen: fs.naming.manifest_short_len,
     runtime: {
-      memoryLimit: env.OSIRIS_MEMORY_LIMIT || parsedConfig.runtime.memory_limit,
+      memoryLimit: envMemoryLimit || parsedConfig.runtime.memory_limit,
       threads: parsedConfig.runtime.threads,
       passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
     },

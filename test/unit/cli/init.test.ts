@@ -53,6 +53,10 @@ describe('templates', () => {
       env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },
     });
     expect(off.runtime).toMatchObject({ memoryLimit: '256MB', passThrough: false });
+    // A bad value fails at start-up, naming the variable, rather than inside DuckDB mid-run.
+    expect(() => loadProjectConfig({ cwd: dir, env: { OSIRIS_MEMORY_LIMIT: 'lots' } })).toThrow(
+      /OSIRIS_MEMORY_LIMIT 'lots' is neither auto nor a size/,
+    );
     expect(JSON.stringify(config.raw.llm)).not.toMatch(/api_key/i);
   });
 
