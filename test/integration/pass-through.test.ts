@@ -349,6 +349,17 @@ ${write}
     expect(replace.code).toBe(1);
     expect(replace.json.error?.code).toBe('write.empty_input');
     expect(await pg.fingerprint('keep')).toEqual(before);
+    // TRUNCATE-first replace learns the stream was empty after emptying the table: the rollback restores it.
+    const truncated = await run(
+      pipeline(
+        'empty_truncate',
+        '      table: nothing',
+        '      table: keep\n      write_mode: replace\n      replace_strategy: truncate',
+      ),
+    );
+    expect(truncated.code).toBe(1);
+    expect(truncated.json.error?.code).toBe('write.empty_input');
+    expect(await pg.fingerprint('keep')).toEqual(before);
     const append = await run(pipeline('empty_append', '      table: nothing', '      table: never_created'));
     expect(append.code, append.stderr).toBe(0);
     expect(append.events.some((e) => e.event === 'write.skipped')).toBe(true);

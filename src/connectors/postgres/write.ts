@@ -14,7 +14,9 @@
  *
  * Atomicity: everything happens in one transaction. `append` copies into the target; `replace` copies into
  * a TEMP staging table, then TRUNCATE + INSERT … SELECT (keeps grants, views, indexes and constraints;
- * readers see the old rows until COMMIT, never an empty or half-loaded table); `upsert` copies into a TEMP
+ * readers see the old rows until COMMIT, never an empty or half-loaded table) — or, with
+ * `replace_strategy: truncate`, TRUNCATE then COPY straight into the target (rows written once; readers wait
+ * for the COMMIT instead of reading the old rows); `upsert` copies into a TEMP
  * staging table, then INSERT … ON CONFLICT (key) DO UPDATE. Any error rolls the transaction back.
  */
 import { randomBytes } from 'node:crypto';
@@ -57,6 +59,8 @@ import { stepConnect, stepTarget } from './extract.js';
 import { pgTypeForDuck, renderForPostgres, renderSelectList, writeNote } from './types.js';
 
 export const WRITE_MODES = ['append', 'replace', 'upsert'] as const;
+export const REPLACE_STRATEGIES = ['staging', 'truncate'] as const;
+type ReplaceStrategy = (typeof REPLACE_STRATEGIES)[number];
 export type WriteMode = (typeof WRITE_MODES)[number];
 
 /** Rows per CSV slice unless the step says otherwise. */
@@ -74,6 +78,8 @@ export interface WritePlan {
   createIfMissing: boolean;
   batchRows: number;
   allowEmpty: boolean;
+  /** How `replace` swaps the rows in: through a staging table, or TRUNCATE then COPY into the target. */
+  replaceStrategy: ReplaceStrategy;
 }
 
 function checkIdentifier(ctx: StreamContext, what: string, name: string, key: string): void {
@@ -121,6 +127,7 @@ export function planWrite(ctx: StreamContext, target: PgTarget): WritePlan {
     createIfMissing: cfg.boolean('create_if_missing', true),
     batchRows: cfg.integer('batch_size', 1, DEFAULT_WRITE_BATCH),
     allowEmpty: cfg.boolean('allow_empty', false),
+    replaceStrategy: cfg.oneOf('replace_strategy', REPLACE_STRATEGIES, 'staging'),
   };
 }
 
@@ -522,6 +529,19 @@ function copyTextBatch(batch: StreamRow[]): Buffer {
   return Buffer.from(out, 'utf8');
 }
 
+/** Deletes every row of the target inside the open transaction (rolled back with it on failure). */
+async function emptyTarget(client: pg.Client, plan: WritePlan): Promise<void> {
+  await client.query('SAVEPOINT osiris_truncate');
+  try {
+    await client.query(`TRUNCATE ${plan.qualified}`);
+  } catch (error) {
+    // Referenced by a foreign key: DELETE checks the references row by row instead.
+    if ((error as { code?: string }).code !== '0A000') throw error;
+    await client.query('ROLLBACK TO SAVEPOINT osiris_truncate');
+    await client.query(`DELETE FROM ${plan.qualified}`);
+  }
+}
+
 /** Connects, loads `source` in one transaction, commits; any failure rolls back and is explained. */
 async function writeToPostgres(
   ctx: StreamContext,
@@ -541,6 +561,7 @@ async function writeToPostgres(
     connection: target.label,
     table: plan.shown,
     mode: plan.mode,
+    ...(plan.mode === 'replace' ? { replace_strategy: plan.replaceStrategy } : {}),
     ...(source.rows === undefined ? { pass_through: true } : { rows: source.rows }),
     batch_size: plan.batchRows,
   });
@@ -641,7 +662,11 @@ async function load(
       );
   }
   const colList = targetNames.map(pgIdent).join(', ');
-  const direct = plan.mode === 'append' || created;
+  // `truncate`: the target is emptied first, inside the transaction, and the rows are copied straight in —
+  // written once instead of twice, but readers wait for the commit instead of reading the old rows.
+  const truncateFirst = plan.mode === 'replace' && plan.replaceStrategy === 'truncate' && !created;
+  if (truncateFirst) await emptyTarget(client, plan);
+  const direct = plan.mode === 'append' || created || truncateFirst;
   let into = plan.qualified;
   let stageName: string | undefined;
   if (!direct) {
@@ -682,16 +707,8 @@ async function load(
       `step '${ctx.stepId}': the input has ${expected} rows but COPY loaded ${copied}; nothing was committed, ${plan.shown} is unchanged`,
     );
   if (copied === 0 && source.rows === undefined && !plan.allowEmpty) throw new EmptyStream();
-  if (plan.mode === 'replace' && !created) {
-    await client.query('SAVEPOINT osiris_truncate');
-    try {
-      await client.query(`TRUNCATE ${plan.qualified}`);
-    } catch (error) {
-      // Referenced by a foreign key: DELETE checks the references row by row instead.
-      if ((error as { code?: string }).code !== '0A000') throw error;
-      await client.query('ROLLBACK TO SAVEPOINT osiris_truncate');
-      await client.query(`DELETE FROM ${plan.qualified}`);
-    }
+  if (plan.mode === 'replace' && !direct) {
+    await emptyTarget(client, plan);
     await client.query(`INSERT INTO ${plan.qualified} (${colList}) SELECT ${colList} FROM ${into}`);
   } else if (plan.mode === 'upsert' && !created) {
     const keys = new Set(pkTarget);

@@ -185,6 +185,85 @@ describe.skipIf(skip)('postgres.writer', () => {
     });
   });
 
+  describe('replace with replace_strategy: truncate (TRUNCATE, then COPY straight in)', () => {
+    const truncate = { write_mode: 'replace', replace_strategy: 'truncate' };
+
+    it('makes the table hold exactly the input rows, keeping grants, indexes and dependent views', async () => {
+      await pg.exec(`CREATE TABLE ${pg.q('people_t')} (id int PRIMARY KEY, name text, score numeric(6,2))`);
+      await pg.exec(`INSERT INTO ${pg.q('people_t')} SELECT i, 'old ' || i, i FROM generate_series(1, 50) i`);
+      await pg.exec(`CREATE VIEW ${pg.q('people_t_view')} AS SELECT id, name FROM ${pg.q('people_t')}`);
+      await pg.exec(`GRANT SELECT ON ${pg.q('people_t')} TO PUBLIC`);
+      await write('w-trunc', { table: 'people_t', ...truncate }, 'people');
+      const start = tp.recorded.get('w-trunc')?.events.find((e) => e.event === 'write.start');
+      expect(start?.data).toMatchObject({ mode: 'replace', replace_strategy: 'truncate' });
+      expect(
+        await pg.rows(
+          `SELECT id, name, score::text AS score FROM ${pg.q('people_t_view')} v JOIN ${pg.q('people_t')} USING (id, name) ORDER BY id`,
+        ),
+      ).toEqual([
+        { id: 1, name: 'Ada', score: '36.50' },
+        { id: 2, name: 'Grace', score: '85.25' },
+        { id: 3, name: 'Linus', score: null },
+      ]);
+      const [acl] = await pg.rows<{ acl: string }>(
+        `SELECT relacl::text AS acl FROM pg_class WHERE oid = '${pg.q('people_t')}'::regclass`,
+      );
+      expect(acl?.acl).toContain('=r/');
+    });
+
+    it('readers wait for the commit: they see the old rows or the new ones, never an empty or partial table', async () => {
+      await pg.exec(`CREATE TABLE ${pg.q('swap_t')} (id int PRIMARY KEY, v text)`);
+      await pg.exec(`INSERT INTO ${pg.q('swap_t')} SELECT i, 'old' FROM generate_series(1, 1000) i`);
+      await duck(`CREATE TABLE swap_t_in AS SELECT i::INT AS id, 'new' AS v FROM range(1, 150001) t(i)`);
+      const watcher = new PgClient();
+      await watcher.connect();
+      const seen = new Set<string>();
+      let running = true;
+      const watch = (async () => {
+        while (running) {
+          const r = await watcher.query(`SELECT count(*)::int AS n, min(v) AS v FROM ${pg.q('swap_t')}`);
+          seen.add(`${r.rows[0].n}:${r.rows[0].v}`);
+        }
+      })();
+      try {
+        await write('w-swap-t', { table: 'swap_t', ...truncate, batch_size: 25000 }, 'swap_t_in');
+      } finally {
+        running = false;
+        await watch;
+        await watcher.end();
+      }
+      expect([...seen].every((s) => s === '1000:old' || s === '150000:new')).toBe(true);
+      expect((await pg.fingerprint('swap_t')).count).toBe(150000);
+    });
+
+    it('a value the table rejects late in the load leaves the table exactly as it was', async () => {
+      await pg.exec(`CREATE TABLE ${pg.q('narrow_t')} (id int PRIMARY KEY, v varchar(5))`);
+      await pg.exec(`INSERT INTO ${pg.q('narrow_t')} SELECT i, 'old' FROM generate_series(1, 100) i`);
+      await duck(
+        `CREATE TABLE narrow_t_in AS SELECT i::INT AS id, CASE WHEN i = 40000 THEN 'far too long' ELSE 'ok' END AS v FROM range(1, 50001) t(i)`,
+      );
+      const before = await pg.fingerprint('narrow_t');
+      const err = await failure(
+        write('w-narrow-t', { table: 'narrow_t', ...truncate, batch_size: 10000 }, 'narrow_t_in'),
+      );
+      expect(err.message).toContain('narrow_t');
+      expect(err.message).toContain('is unchanged');
+      expect(await pg.fingerprint('narrow_t')).toEqual(before);
+    });
+
+    it('replaces a table other tables reference (DELETE instead of TRUNCATE) while no row is referenced', async () => {
+      await pg.exec(`CREATE TABLE ${pg.q('parent_t')} (id int PRIMARY KEY, name text, score numeric)`);
+      await pg.exec(`CREATE TABLE ${pg.q('child_t')} (pid int REFERENCES ${pg.q('parent_t')} (id))`);
+      await pg.exec(`INSERT INTO ${pg.q('parent_t')} VALUES (1, 'x', 0), (9, 'y', 0)`);
+      await write('w-fk-t', { table: 'parent_t', ...truncate }, 'people');
+      expect(await pg.rows(`SELECT id FROM ${pg.q('parent_t')} ORDER BY id`)).toEqual([
+        { id: 1 },
+        { id: 2 },
+        { id: 3 },
+      ]);
+    });
+  });
+
   describe('upsert', () => {
     it('inserts new rows and updates existing ones on a single key', async () => {
       await pg.exec(
