@@ -19,6 +19,7 @@
 #   osiris mysql→postgres   osiris run: mysql.extractor (table bench_rows) → postgres.writer (replace) into a
 #                           fresh target (dropped first, as the baseline does): the writer creates it and COPYs
 #   osiris mysql→postgres-replace  the same into the existing table: atomic replace (staging + swap)
+#   osiris mysql→postgres-truncate the same with replace_strategy: truncate (TRUNCATE, then COPY straight in)
 #   osiris mysql→parquet    osiris run: mysql.extractor → filesystem.parquet_writer
 #   osiris postgres→csv     osiris run: postgres.extractor (the table loaded above) → filesystem.csv_writer
 #   mariadb --batch dump    mariadb --batch --quick -e 'SELECT * FROM bench_rows' > file
@@ -119,6 +120,8 @@ steps:
       table: bench_rows
       write_mode: replace
 YAML
+sed 's/      write_mode: replace/      write_mode: replace\n      replace_strategy: truncate/' "$PROJ/mysql_to_postgres.yaml" \
+  > "$PROJ/mysql_to_postgres_truncate.yaml"
 cat > "$PROJ/mysql_to_parquet.yaml" <<YAML
 oml_version: "0.1.0"
 name: bench-mysql-to-parquet
@@ -164,7 +167,7 @@ set_memory_limit() { # LIMIT or LIMIT/THREADS
 verify() { # verify <case> <n>
   local n=$2
   case $1 in
-    osiris-mysql-postgres | osiris-mysql-postgres-replace)
+    osiris-mysql-postgres | osiris-mysql-postgres-replace | osiris-mysql-postgres-truncate)
       check_count "postgres osiris_bench.bench_rows" "$n" "$(pg_count osiris_bench.bench_rows)"
       [ "$(pg_sum osiris_bench.bench_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_rows" ;;
     osiris-mysql-parquet)
@@ -195,6 +198,7 @@ run_case() {
           pgq -c 'DROP TABLE IF EXISTS osiris_bench.bench_rows'
           pipeline=mysql_to_postgres.yaml ;;
         osiris-mysql-postgres-replace) pipeline=mysql_to_postgres.yaml ;; # into the existing table: staging + swap
+        osiris-mysql-postgres-truncate) pipeline=mysql_to_postgres_truncate.yaml ;; # TRUNCATE, then COPY in
         osiris-mysql-parquet) pipeline=mysql_to_parquet.yaml ;;
         osiris-postgres-csv) pipeline=postgres_to_csv.yaml ;;
       esac
@@ -248,8 +252,8 @@ for n in "${ROWS[@]}"; do
     case $c in
       osiris)
         for lim in $MEMORY_LIMITS; do
-          combos+=("osiris-mysql-postgres:$lim" "osiris-mysql-postgres-replace:$lim" "osiris-mysql-parquet:$lim"
-            "osiris-postgres-csv:$lim")
+          combos+=("osiris-mysql-postgres:$lim" "osiris-mysql-postgres-replace:$lim"
+            "osiris-mysql-postgres-truncate:$lim" "osiris-mysql-parquet:$lim" "osiris-postgres-csv:$lim")
         done ;;
       baselines) combos+=("mariadb-dump:-" "psql-copy:-" "node-stream:-") ;;
       *) fail "unknown case group '$c' (osiris, baselines)" ;;
