@@ -9,6 +9,7 @@
  * would have held, and a writer renders them the way it renders that table.
  */
 import type { ColumnInfo } from './dataplane.js';
+import type { StepResult } from './driver.js';
 
 export type StreamValue = string | number | bigint | boolean | Uint8Array | null;
 export type StreamRow = StreamValue[];
@@ -120,4 +121,22 @@ export class BatchChannel<T> implements AsyncIterable<T> {
       }
     }
   }
+}
+
+/** A stream source's `result`, settled by the source when it finishes or fails. */
+export interface PendingResult {
+  result: Promise<StepResult>;
+  resolve(result: StepResult): void;
+  reject(error: unknown): void;
+}
+
+export function pendingResult(): PendingResult {
+  let resolve: (r: StepResult) => void = () => {};
+  let reject: (e: unknown) => void = () => {};
+  const result = new Promise<StepResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  result.catch(() => {}); // the runner reads it later; never an unhandled rejection in between
+  return { result, resolve, reject };
 }

@@ -11,8 +11,8 @@
 import type { FieldPacket } from 'mysql2';
 import { mysqlStepError } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
-import { StepError, type StepResult, type StreamContext, type StreamSource } from '../../runtime/driver.js';
-import { BatchChannel, type StreamRow, type StreamValue } from '../../runtime/stream.js';
+import { StepError, type StreamContext, type StreamSource } from '../../runtime/driver.js';
+import { BatchChannel, pendingResult, type StreamRow, type StreamValue } from '../../runtime/stream.js';
 import {
   bitsValue,
   connectForRead,
@@ -97,13 +97,7 @@ export async function openStream(ctx: StreamContext): Promise<StreamSource | { d
   let rows = 0;
   let batch: StreamRow[] = [];
   let stopped = false;
-  let resolveResult: (r: StepResult) => void = () => {};
-  let rejectResult: (e: unknown) => void = () => {};
-  const result = new Promise<StepResult>((resolve, reject) => {
-    resolveResult = resolve;
-    rejectResult = reject;
-  });
-  result.catch(() => {}); // the runner reads it; never an unhandled rejection in between
+  const { result, resolve: resolveResult, reject: rejectResult } = pendingResult();
 
   /** The first failure wins: the server's statement is stopped, the consumer sees the error. */
   const stop = (error: unknown) => {

@@ -43,7 +43,7 @@ export const DEFAULT_EXTRACT_BATCH = 10_000;
 /** A batch is also cut when its text reaches this size, so wide rows stay bounded. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 
-interface SourcePlan {
+export interface SourcePlan {
   /** The SELECT (without trailing semicolon) whose rows are read. */
   sql: string;
   /** `"schema"."table"` in table mode; what messages call the source. */
@@ -110,7 +110,7 @@ function stripTrailingSemicolon(sql: string): string {
   return sql.replace(/[\s;]+$/, '');
 }
 
-function guard(ctx: StepContext, key: string, sql: string, shownSql: string): void {
+function guard(ctx: StreamContext, key: string, sql: string, shownSql: string): void {
   const check = checkReadOnlySql(sql, { dialect: 'postgres' });
   if (check.ok) return;
   throw new StepError(
@@ -125,7 +125,7 @@ function guard(ctx: StepContext, key: string, sql: string, shownSql: string): vo
   );
 }
 
-function planSource(ctx: StepContext, target: PgTarget): SourcePlan {
+export function planSource(ctx: StreamContext, target: PgTarget): SourcePlan {
   const cfg = StepConfig.of(ctx);
   const query = cfg.string('query');
   const table = cfg.string('table');
@@ -189,7 +189,7 @@ function uniqueNames(names: string[]): string[] {
 }
 
 /** Describes the result columns of `sql` without running it (LIMIT 0) and plans how each is read. */
-async function planColumns(client: pg.Client, sql: string): Promise<ReadColumn[]> {
+export async function planColumns(client: pg.Client, sql: string): Promise<ReadColumn[]> {
   const described = await client.query({
     text: `SELECT * FROM (\n${sql}\n) AS osiris_describe LIMIT 0`,
     rowMode: 'array',
@@ -209,7 +209,7 @@ async function planColumns(client: pg.Client, sql: string): Promise<ReadColumn[]
   });
 }
 
-function copySql(sql: string, columns: ReadColumn[]): string {
+export function copySql(sql: string, columns: ReadColumn[]): string {
   const aliases = columns.map((_, i) => pgIdent(`c${i + 1}`));
   const exprs = columns.map((c, i) => c.pgExpr(aliases[i] as string));
   return `COPY (SELECT ${exprs.join(', ')} FROM (\n${sql}\n) AS osiris_src(${aliases.join(', ')})) TO STDOUT`;
@@ -435,8 +435,8 @@ function positionInQuery(plan: SourcePlan, sentSql: string, position: string | u
   return { line, col };
 }
 
-async function toExtractError(
-  ctx: StepContext,
+export async function toExtractError(
+  ctx: StreamContext,
   session: PgSession | undefined,
   target: PgTarget,
   plan: SourcePlan,
@@ -513,7 +513,7 @@ async function toExtractError(
  * newline), holding back an incomplete last line. Lines are counted on the bytes, so no per-line string
  * exists until a batch is appended to DuckDB.
  */
-class BlockSplitter {
+export class BlockSplitter {
   private rest: Buffer[] = [];
 
   push(chunk: Buffer): { text: string; lines: number; bytes: number } | undefined {
@@ -571,6 +571,29 @@ async function readPlain(
     appender.closeSync();
   }
   return { columns, rows: result.rows.length };
+}
+
+/** The `extract.schema` event, and a warning for each column kept as text. */
+export function reportColumns(
+  ctx: StreamContext,
+  target: PgTarget,
+  plan: SourcePlan,
+  columns: readonly ReadColumn[],
+): void {
+  ctx.emit('extract.schema', {
+    connection: target.label,
+    source: plan.shown,
+    columns: columns.map((c) => ({ name: c.name, source_type: c.sourceType, type: c.duckType })),
+  });
+  for (const c of columns)
+    if (c.fallback)
+      ctx.emit('warning', {
+        code: 'extract.type_fallback',
+        message: `column '${c.name}' (${c.sourceType}): ${c.fallback}`,
+        column: c.name,
+        source_type: c.sourceType,
+        type: c.duckType,
+      });
 }
 
 export interface ExtractOptions {
@@ -678,24 +701,12 @@ export async function runPostgresExtract(ctx: StepContext, options: ExtractOptio
       `step '${ctx.stepId}': read ${rows} rows from ${plan.shown} but DuckDB holds ${rowsOut}`,
     );
   const described = await describeTable(ctx.duck, out);
-  ctx.emit('extract.schema', {
-    connection: target.label,
-    source: plan.shown,
-    columns: columns.map((c, i) => ({
-      name: c.name,
-      source_type: c.sourceType,
-      type: described[i]?.type ?? c.duckType,
-    })),
-  });
-  for (const c of columns)
-    if (c.fallback)
-      ctx.emit('warning', {
-        code: 'extract.type_fallback',
-        message: `column '${c.name}' (${c.sourceType}): ${c.fallback}`,
-        column: c.name,
-        source_type: c.sourceType,
-        type: c.duckType,
-      });
+  reportColumns(
+    ctx,
+    target,
+    plan,
+    columns.map((c, i) => ({ ...c, duckType: described[i]?.type ?? c.duckType })),
+  );
   ctx.metric('rows_read', rows, 'rows');
   ctx.metric('bytes_processed', bytes, 'bytes');
   ctx.metric('duration_ms', Date.now() - started, 'ms');

@@ -318,6 +318,8 @@ const SIMPLE_DDL: Record<string, string> = {
   TIMESTAMP_MS: 'timestamp(3)',
   TIMESTAMP_NS: 'timestamp',
   'TIMESTAMP WITH TIME ZONE': 'timestamptz',
+  TIMESTAMPTZ: 'timestamptz', // DuckDB's short names, as a column type may be written
+  TIMETZ: 'timetz',
   INTERVAL: 'interval',
   UUID: 'uuid',
   JSON: 'jsonb',
