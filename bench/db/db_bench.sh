@@ -22,6 +22,8 @@
 #   osiris mysql→postgres-truncate the same with replace_strategy: truncate (TRUNCATE, then COPY straight in)
 #   osiris mysql→parquet    osiris run: mysql.extractor → filesystem.parquet_writer
 #   osiris postgres→csv     osiris run: postgres.extractor (the table loaded above) → filesystem.csv_writer
+#   osiris postgres→postgres osiris run: postgres.extractor (that table) → postgres.writer into a fresh table
+#                           (pass-through, like mysql→postgres)
 #   mariadb --batch dump    mariadb --batch --quick -e 'SELECT * FROM bench_rows' > file
 #   psql \copy of the dump  into a fresh table
 #   node mysql2→pg COPY     bench/db/baseline-stream.mjs (in-process, no DuckDB)
@@ -157,6 +159,27 @@ steps:
     config:
       path: $WORK/out/bench_rows.csv
 YAML
+cat > "$PROJ/postgres_to_postgres.yaml" <<YAML
+oml_version: "0.1.0"
+name: bench-postgres-to-postgres
+steps:
+  - id: extract
+    component: postgres.extractor
+    mode: read
+    config:
+      connection: "@postgres.bench"
+      schema: osiris_bench
+      table: bench_rows
+  - id: write
+    component: postgres.writer
+    mode: write
+    needs: [extract]
+    config:
+      connection: "@postgres.bench"
+      schema: osiris_bench
+      table: bench_copy
+      write_mode: replace
+YAML
 set_memory_limit() { # LIMIT or LIMIT/THREADS
   printf 'version: "2.0"\nruntime:\n  memory_limit: %s\n' "${1%%/*}" > "$PROJ/osiris.yaml"
   [[ $1 == */* ]] && printf '  threads: %s\n' "${1#*/}" >> "$PROJ/osiris.yaml"
@@ -172,6 +195,9 @@ verify() { # verify <case> <n>
       [ "$(pg_sum osiris_bench.bench_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_rows" ;;
     osiris-mysql-parquet)
       check_count "$WORK/out/bench_rows.parquet" "$n" "$(node bench/db/count-rows.mjs "$WORK/out/bench_rows.parquet")" ;;
+    osiris-postgres-postgres)
+      check_count "postgres osiris_bench.bench_copy" "$n" "$(pg_count osiris_bench.bench_copy)"
+      [ "$(pg_sum osiris_bench.bench_copy)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_copy" ;;
     osiris-postgres-csv)
       check_count "$WORK/out/bench_rows.csv" "$((n + 1))" "$(wc -l < "$WORK/out/bench_rows.csv")" ;;
     mariadb-dump)
@@ -201,6 +227,9 @@ run_case() {
         osiris-mysql-postgres-truncate) pipeline=mysql_to_postgres_truncate.yaml ;; # TRUNCATE, then COPY in
         osiris-mysql-parquet) pipeline=mysql_to_parquet.yaml ;;
         osiris-postgres-csv) pipeline=postgres_to_csv.yaml ;;
+        osiris-postgres-postgres)
+          pgq -c 'DROP TABLE IF EXISTS osiris_bench.bench_copy' # a fresh target, like mysql → postgres
+          pipeline=postgres_to_postgres.yaml ;;
       esac
       (cd "$PROJ" && time_cmd node "$ROOT/bin/osiris.js" run "$pipeline" --json) > "$WORK/timed.txt"
       read -r s m < "$WORK/timed.txt"
@@ -253,14 +282,15 @@ for n in "${ROWS[@]}"; do
       osiris)
         for lim in $MEMORY_LIMITS; do
           combos+=("osiris-mysql-postgres:$lim" "osiris-mysql-postgres-replace:$lim"
-            "osiris-mysql-postgres-truncate:$lim" "osiris-mysql-parquet:$lim" "osiris-postgres-csv:$lim")
+            "osiris-mysql-postgres-truncate:$lim" "osiris-mysql-parquet:$lim" "osiris-postgres-csv:$lim"
+            "osiris-postgres-postgres:$lim")
         done ;;
       baselines) combos+=("mariadb-dump:-" "psql-copy:-" "node-stream:-") ;;
       *) fail "unknown case group '$c' (osiris, baselines)" ;;
     esac
   done
-  [[ " ${combos[*]} " == *" osiris-postgres-csv:"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
-    fail "osiris postgres→csv needs the osiris mysql→postgres case"
+  [[ " ${combos[*]} " == *" osiris-postgres-"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
+    fail "the osiris postgres→… cases need the osiris mysql→postgres case"
   # Round robin: every case once per repetition, so background work the servers do after a load (checkpoints,
   # purge) falls on all cases alike rather than on whichever case runs first.
   RAW="$WORK/raw.tsv"
