@@ -67,7 +67,7 @@ writeFileSync(join(componentsDir, 'specs.json'), JSON.stringify(specs));
 // `@connection` provides. src/oml/config-schema.ts uses them for the bundled specs above and compiles any
 // other schema itself. A schema with a custom `format` (functions, not code) is left to run time.
 const { loadRegistry } = await import(join(dist, 'registry/load.js'));
-const { stepConfigSchema, validatorKey } = await import(join(dist, 'oml/config-schema.js'));
+const { CONFIG_FORMATS, stepConfigSchema, validatorKey } = await import(join(dist, 'oml/config-schema.js'));
 const registry = loadRegistry();
 const codeAjv = new Ajv2020({
   allErrors: true,
@@ -77,7 +77,7 @@ const codeAjv = new Ajv2020({
   validateSchema: false, // checked above
   code: { source: true, esm: true },
 });
-const customFormat = /"format":"(uri|email|date|date-time)"/;
+const customFormat = new RegExp(`"format":"(${Object.keys(CONFIG_FORMATS).join('|')})"`);
 const exported = {};
 const index = [];
 for (const name of registry.names()) {

@@ -24,24 +24,21 @@ export const PRIMARY_KEY_FIELDS: readonly string[] = ['primary_key', 'upsert_key
 export const hasParamPlaceholder = (value: unknown): boolean =>
   typeof value === 'string' && value.includes('${params.');
 
-/** An Ajv with the formats step configs use (ajv-formats is not a dependency; unknown formats are ignored). */
+/** Formats step configs may use (ajv-formats is not a dependency; unknown formats are ignored). */
+export const CONFIG_FORMATS: Record<string, (s: string) => boolean> = {
+  uri: (s) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(s),
+  email: (s) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s),
+  date: (s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)),
+  'date-time': (s) =>
+    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.test(s) &&
+    !Number.isNaN(Date.parse(s)),
+};
+
+/** An Ajv with `CONFIG_FORMATS`. */
 function configAjv(options: { validateSchema: boolean }): Ajv2020 {
   const ajv = newAjv({ allErrors: true, strict: false, logger: false, verbose: true, ...options });
-  ajv.addFormat('uri', {
-    type: 'string',
-    validate: (s: string) => /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$/.test(s),
-  });
-  ajv.addFormat('email', { type: 'string', validate: (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) });
-  ajv.addFormat('date', {
-    type: 'string',
-    validate: (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)),
-  });
-  ajv.addFormat('date-time', {
-    type: 'string',
-    validate: (s: string) =>
-      /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.test(s) &&
-      !Number.isNaN(Date.parse(s)),
-  });
+  for (const [name, validate] of Object.entries(CONFIG_FORMATS))
+    ajv.addFormat(name, { type: 'string', validate });
   return ajv;
 }
 

@@ -22,7 +22,7 @@ import type {
   DuckDBValue,
 } from '@duckdb/node-api';
 import { sha256Hex } from '../util/canonical.js';
-import { StepError, type StepInput } from './driver.js';
+import { StepError, type StepInput, stepCancelled } from './driver.js';
 
 export interface DataPlaneOptions {
   /** DuckDB `memory_limit`, e.g. `4GB` or `50%`; DuckDB's default is 80% of RAM. */
@@ -256,8 +256,7 @@ export async function runTracked(
   options: TrackOptions = {},
 ): Promise<DuckDBMaterializedResult> {
   const { signal, onProgress } = options;
-  const cancelled = () =>
-    new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: signal?.reason });
+  const cancelled = () => stepCancelled(signal?.reason);
   if (signal?.aborted) throw cancelled();
   if (onProgress) await enableProgress(conn);
   const onAbort = () => conn.interrupt();

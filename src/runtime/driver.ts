@@ -108,3 +108,8 @@ export class StepError extends Error {
     this.details = options?.details;
   }
 }
+
+/** The error of a step stopped on purpose (the run was cancelled, or its partner in a stream gave up). */
+export function stepCancelled(cause?: unknown): StepError {
+  return new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause });
+}

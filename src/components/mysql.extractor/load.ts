@@ -6,7 +6,7 @@ import type { FieldPacket } from 'mysql2';
 import { type MysqlClient, mysqlErrorInfo, mysqlStepError } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
-import { type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
+import { type StepContext, StepError, type StepResult, stepCancelled } from '../../runtime/driver.js';
 import {
   bitsValue,
   connectForRead,
@@ -299,10 +299,7 @@ function streamRows(
         () => finish(error),
       );
     };
-    const onAbort = () =>
-      fail(
-        new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: ctx.signal.reason }),
-      );
+    const onAbort = () => fail(stepCancelled(ctx.signal.reason));
     if (ctx.signal.aborted) return onAbort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     /** Pauses the stream while `work` runs (table creation, widening). */

@@ -11,7 +11,7 @@
 import type { FieldPacket } from 'mysql2';
 import { mysqlStepError } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
-import { StepError, type StreamContext, type StreamSource } from '../../runtime/driver.js';
+import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
 import { BatchChannel, pendingResult, type StreamRow, type StreamValue } from '../../runtime/stream.js';
 import {
   bitsValue,
@@ -53,13 +53,10 @@ function converterFor(plan: ColumnPlan): Convert | undefined {
   }
 }
 
-const cancelled = (reason?: unknown) =>
-  new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: reason });
-
 export async function openStream(ctx: StreamContext): Promise<StreamSource | { declined: string }> {
   const opened = readSettings(ctx);
   const { read } = opened;
-  if (ctx.signal.aborted) throw cancelled(ctx.signal.reason);
+  if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);
   const client = await connectForRead(opened.settings).catch((error: unknown) => {
     throw mysqlStepError(error, opened.errorContext);
   });
@@ -108,13 +105,13 @@ export async function openStream(ctx: StreamContext): Promise<StreamSource | { d
     ctx.signal.removeEventListener('abort', onAbort);
     void client.abort().finally(() => rejectResult(error));
   };
-  const onAbort = () => stop(cancelled(ctx.signal.reason));
+  const onAbort = () => stop(stepCancelled(ctx.signal.reason));
   const channel: BatchChannel<StreamRow[]> = new BatchChannel(ctx.stepId, QUEUED_BATCHES, {
     pause: () => conn.pause(),
     resume: () => {
       if (!stopped) conn.resume();
     },
-    cancel: () => stop(cancelled('the consumer stopped reading')),
+    cancel: () => stop(stepCancelled('the consumer stopped reading')),
   });
 
   const finish = async (truncated: boolean) => {
@@ -206,10 +203,10 @@ export async function openStream(ctx: StreamContext): Promise<StreamSource | { d
         begun = true;
         stopped = true;
         channel.end();
-        void client.end().finally(() => rejectResult(cancelled(reason)));
+        void client.end().finally(() => rejectResult(stepCancelled(reason)));
         return;
       }
-      stop(cancelled(reason));
+      stop(stepCancelled(reason));
     },
   };
 }

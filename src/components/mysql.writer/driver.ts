@@ -32,7 +32,13 @@ import {
 } from '../../connectors/mysql/client.js';
 import { type ColumnStats, mysqlTypeForDuckdb } from '../../connectors/mysql/types.js';
 import { type ColumnInfo, describeTable, quoteIdent, tableRowCount } from '../../runtime/dataplane.js';
-import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
+import {
+  type Driver,
+  type StepContext,
+  StepError,
+  type StepResult,
+  stepCancelled,
+} from '../../runtime/driver.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
 
@@ -650,10 +656,7 @@ async function sessionSqlMode(client: MysqlClient): Promise<void> {
 }
 
 function throwIfCancelled(ctx: StepContext): void {
-  if (ctx.signal.aborted)
-    throw new StepError('runtime.cancelled', 'the step was cancelled', undefined, {
-      cause: ctx.signal.reason,
-    });
+  if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);
 }
 
 export const driver: Driver = {
@@ -963,8 +966,7 @@ export const driver: Driver = {
     } catch (error) {
       await client?.abort();
       if (cleanup.length) await dropLeftovers(ctx, settings, cleanup);
-      if (ctx.signal.aborted)
-        throw new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: error });
+      if (ctx.signal.aborted) throw stepCancelled(error);
       throw mysqlStepError(error, errorContext);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);

@@ -573,6 +573,16 @@ async function readPlain(
   return { columns, rows: result.rows.length };
 }
 
+/**
+ * Opens the read's transaction: one consistent snapshot, read only, with the session settings that make every
+ * value's text exact, and the step's schema (else the connection's) first on the search path.
+ */
+export async function beginRead(ctx: StreamContext, client: pg.Client, target: PgTarget): Promise<void> {
+  const schema = StepConfig.of(ctx).string('schema') ?? target.schema;
+  const searchPath = schema ? `; SET LOCAL search_path TO ${pgIdent(schema)}, public` : '';
+  await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SESSION_SETTINGS}${searchPath}`);
+}
+
 /** The `extract.schema` event, and a warning for each column kept as text. */
 export function reportColumns(
   ctx: StreamContext,
@@ -624,9 +634,7 @@ export async function runPostgresExtract(ctx: StepContext, options: ExtractOptio
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const schema = StepConfig.of(ctx).string('schema') ?? target.schema;
-    const searchPath = schema ? `; SET LOCAL search_path TO ${pgIdent(schema)}, public` : '';
-    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SESSION_SETTINGS}${searchPath}`);
+    await beginRead(ctx, client, target);
     if (plan.plain) {
       const result = await readPlain(ctx, client, plan.sql, out);
       created = true;

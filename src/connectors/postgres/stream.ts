@@ -10,11 +10,12 @@
  * writer asks for them, so the socket's own flow control bounds memory.
  */
 import { to as copyTo } from 'pg-copy-streams';
-import { StepError, type StreamContext, type StreamSource } from '../../runtime/driver.js';
+import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
 import { pendingResult, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
-import { type PgSession, type PgTarget, pgIdent, SESSION_SETTINGS } from './client.js';
+import type { PgSession, PgTarget } from './client.js';
 import {
   BlockSplitter,
+  beginRead,
   copySql,
   type ExtractOptions,
   planColumns,
@@ -90,9 +91,6 @@ function unescapeField(field: string): string {
   return field.includes('\\') ? field.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c) : field;
 }
 
-const cancelled = (reason?: unknown) =>
-  new StepError('runtime.cancelled', 'the step was cancelled', undefined, { cause: reason });
-
 export async function openPostgresStream(
   ctx: StreamContext,
   options: ExtractOptions,
@@ -100,16 +98,12 @@ export async function openPostgresStream(
   const target = stepTarget(ctx, options.family);
   const plan = planSource(ctx, target);
   if (plan.plain) return { declined: `${plan.shown} is SHOW/EXPLAIN, read as a plain query` };
-  if (ctx.signal.aborted) throw cancelled(ctx.signal.reason);
+  if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);
   const session = await stepConnect(ctx, target);
   let columns: ReadColumn[];
   let converters: Convert[];
   try {
-    const schema = typeof ctx.config.schema === 'string' ? ctx.config.schema : target.schema;
-    const searchPath = schema ? `; SET LOCAL search_path TO ${pgIdent(schema)}, public` : '';
-    await session.client.query(
-      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SESSION_SETTINGS}${searchPath}`,
-    );
+    await beginRead(ctx, session.client, target);
     columns = await planColumns(session.client, plan.sql);
     const planned = columns.map((c) => converterFor(c, ctx.stepId));
     const odd = columns.filter((_, i) => planned[i] === undefined);
@@ -149,7 +143,7 @@ function streamRows(
     copy?.destroy();
     void session.close().finally(() => rejectResult(error));
   };
-  const onAbort = () => stop(cancelled(ctx.signal.reason));
+  const onAbort = () => stop(stepCancelled(ctx.signal.reason));
 
   const toRow = (line: string): StreamRow => {
     const fields = line.split('\t');
@@ -196,7 +190,7 @@ function streamRows(
       throw new UpstreamFailed(ctx.stepId, mapped);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
-      if (!done) stop(cancelled('the consumer stopped reading'));
+      if (!done) stop(stepCancelled('the consumer stopped reading'));
     }
     settled = true;
     await session.close();
@@ -216,6 +210,6 @@ function streamRows(
     })),
     batches: batches(),
     result,
-    cancel: (reason?: unknown) => stop(cancelled(reason)),
+    cancel: (reason?: unknown) => stop(stepCancelled(reason)),
   };
 }
