@@ -102,84 +102,30 @@ connections:
       password: \${BENCH_PG_PASSWORD}
       schema: osiris_bench
 YAML
-cat > "$PROJ/mysql_to_postgres.yaml" <<'YAML'
-oml_version: "0.1.0"
-name: bench-mysql-to-postgres
-steps:
-  - id: extract
-    component: mysql.extractor
-    mode: read
-    config:
-      connection: "@mysql.bench"
-      table: bench_rows
-  - id: write
-    component: postgres.writer
-    mode: write
-    needs: [extract]
-    config:
-      connection: "@postgres.bench"
+# pipeline <file> <name> <extractor> <writer> <writer config lines>: an extract → write pipeline.
+pipeline() {
+  local read
+  case $3 in
+    mysql.extractor) read='      connection: "@mysql.bench"
+      table: bench_rows' ;;
+    postgres.extractor) read='      connection: "@postgres.bench"
       schema: osiris_bench
-      table: bench_rows
-      write_mode: replace
-YAML
-sed 's/      write_mode: replace/      write_mode: replace\n      replace_strategy: truncate/' "$PROJ/mysql_to_postgres.yaml" \
-  > "$PROJ/mysql_to_postgres_truncate.yaml"
-cat > "$PROJ/mysql_to_parquet.yaml" <<YAML
-oml_version: "0.1.0"
-name: bench-mysql-to-parquet
-steps:
-  - id: extract
-    component: mysql.extractor
-    mode: read
-    config:
-      connection: "@mysql.bench"
-      table: bench_rows
-  - id: write
-    component: filesystem.parquet_writer
-    mode: write
-    needs: [extract]
-    config:
-      path: $WORK/out/bench_rows.parquet
-YAML
-cat > "$PROJ/postgres_to_csv.yaml" <<YAML
-oml_version: "0.1.0"
-name: bench-postgres-to-csv
-steps:
-  - id: extract
-    component: postgres.extractor
-    mode: read
-    config:
-      connection: "@postgres.bench"
-      schema: osiris_bench
-      table: bench_rows
-  - id: write
-    component: filesystem.csv_writer
-    mode: write
-    needs: [extract]
-    config:
-      path: $WORK/out/bench_rows.csv
-YAML
-cat > "$PROJ/postgres_to_postgres.yaml" <<YAML
-oml_version: "0.1.0"
-name: bench-postgres-to-postgres
-steps:
-  - id: extract
-    component: postgres.extractor
-    mode: read
-    config:
-      connection: "@postgres.bench"
-      schema: osiris_bench
-      table: bench_rows
-  - id: write
-    component: postgres.writer
-    mode: write
-    needs: [extract]
-    config:
-      connection: "@postgres.bench"
-      schema: osiris_bench
-      table: bench_copy
-      write_mode: replace
-YAML
+      table: bench_rows' ;;
+  esac
+  printf 'oml_version: "0.1.0"\nname: %s\nsteps:\n  - id: extract\n    component: %s\n    mode: read\n    config:\n%b\n  - id: write\n    component: %s\n    mode: write\n    needs: [extract]\n    config:\n%b\n' \
+    "$2" "$3" "$read" "$4" "$5" > "$PROJ/$1"
+}
+to_pg='      connection: "@postgres.bench"\n      schema: osiris_bench\n      table'
+pipeline mysql_to_postgres.yaml bench-mysql-to-postgres mysql.extractor postgres.writer \
+  "$to_pg: bench_rows\n      write_mode: replace"
+pipeline mysql_to_postgres_truncate.yaml bench-mysql-to-postgres mysql.extractor postgres.writer \
+  "$to_pg: bench_rows\n      write_mode: replace\n      replace_strategy: truncate"
+pipeline mysql_to_parquet.yaml bench-mysql-to-parquet mysql.extractor filesystem.parquet_writer \
+  "      path: $WORK/out/bench_rows.parquet"
+pipeline postgres_to_csv.yaml bench-postgres-to-csv postgres.extractor filesystem.csv_writer \
+  "      path: $WORK/out/bench_rows.csv"
+pipeline postgres_to_postgres.yaml bench-postgres-to-postgres postgres.extractor postgres.writer \
+  "$to_pg: bench_copy\n      write_mode: replace"
 set_memory_limit() { # LIMIT or LIMIT/THREADS
   printf 'version: "2.0"\nruntime:\n  memory_limit: %s\n' "${1%%/*}" > "$PROJ/osiris.yaml"
   [[ $1 == */* ]] && printf '  threads: %s\n' "${1#*/}" >> "$PROJ/osiris.yaml"

@@ -98,6 +98,34 @@ describe.skipIf(skip)('postgres.writer', () => {
     expect(progress.at(-1)).toBe(20000);
   });
 
+  /**
+   * Replaces a 1,000-row table with 150,000 new rows while another connection keeps counting it; returns every
+   * `count:min(v)` that reader saw.
+   */
+  async function replaceWhileReading(table: string, mode: Record<string, unknown>): Promise<Set<string>> {
+    await pg.exec(`CREATE TABLE ${pg.q(table)} (id int PRIMARY KEY, v text)`);
+    await pg.exec(`INSERT INTO ${pg.q(table)} SELECT i, 'old' FROM generate_series(1, 1000) i`);
+    await duck(`CREATE TABLE ${table}_in AS SELECT i::INT AS id, 'new' AS v FROM range(1, 150001) t(i)`);
+    const watcher = new PgClient();
+    await watcher.connect();
+    const seen = new Set<string>();
+    let running = true;
+    const watch = (async () => {
+      while (running) {
+        const r = await watcher.query(`SELECT count(*)::int AS n, min(v) AS v FROM ${pg.q(table)}`);
+        seen.add(`${r.rows[0].n}:${r.rows[0].v}`);
+      }
+    })();
+    try {
+      await write(`w-${table}`, { table, ...mode, batch_size: 25000 }, `${table}_in`);
+    } finally {
+      running = false;
+      await watch;
+      await watcher.end();
+    }
+    return seen;
+  }
+
   describe('replace', () => {
     it('makes the table hold exactly the input rows, keeping grants, indexes and dependent views', async () => {
       await pg.exec(`CREATE TABLE ${pg.q('people_r')} (id int PRIMARY KEY, name text, score numeric(6,2))`);
@@ -123,26 +151,7 @@ describe.skipIf(skip)('postgres.writer', () => {
     });
 
     it('readers see the old or the new rows while it runs, never an empty or partial table', async () => {
-      await pg.exec(`CREATE TABLE ${pg.q('swap')} (id int PRIMARY KEY, v text)`);
-      await pg.exec(`INSERT INTO ${pg.q('swap')} SELECT i, 'old' FROM generate_series(1, 1000) i`);
-      await duck(`CREATE TABLE swap_in AS SELECT i::INT AS id, 'new' AS v FROM range(1, 150001) t(i)`);
-      const watcher = new PgClient();
-      await watcher.connect();
-      const seen = new Set<string>();
-      let running = true;
-      const watch = (async () => {
-        while (running) {
-          const r = await watcher.query(`SELECT count(*)::int AS n, min(v) AS v FROM ${pg.q('swap')}`);
-          seen.add(`${r.rows[0].n}:${r.rows[0].v}`);
-        }
-      })();
-      try {
-        await write('w-swap', { table: 'swap', write_mode: 'replace', batch_size: 25000 }, 'swap_in');
-      } finally {
-        running = false;
-        await watch;
-        await watcher.end();
-      }
+      const seen = await replaceWhileReading('swap', { write_mode: 'replace' });
       expect([...seen].every((s) => s === '1000:old' || s === '150000:new')).toBe(true);
       expect(seen.has('1000:old')).toBe(true);
       expect((await pg.fingerprint('swap')).count).toBe(150000);
@@ -212,26 +221,7 @@ describe.skipIf(skip)('postgres.writer', () => {
     });
 
     it('readers wait for the commit: they see the old rows or the new ones, never an empty or partial table', async () => {
-      await pg.exec(`CREATE TABLE ${pg.q('swap_t')} (id int PRIMARY KEY, v text)`);
-      await pg.exec(`INSERT INTO ${pg.q('swap_t')} SELECT i, 'old' FROM generate_series(1, 1000) i`);
-      await duck(`CREATE TABLE swap_t_in AS SELECT i::INT AS id, 'new' AS v FROM range(1, 150001) t(i)`);
-      const watcher = new PgClient();
-      await watcher.connect();
-      const seen = new Set<string>();
-      let running = true;
-      const watch = (async () => {
-        while (running) {
-          const r = await watcher.query(`SELECT count(*)::int AS n, min(v) AS v FROM ${pg.q('swap_t')}`);
-          seen.add(`${r.rows[0].n}:${r.rows[0].v}`);
-        }
-      })();
-      try {
-        await write('w-swap-t', { table: 'swap_t', ...truncate, batch_size: 25000 }, 'swap_t_in');
-      } finally {
-        running = false;
-        await watch;
-        await watcher.end();
-      }
+      const seen = await replaceWhileReading('swap_t', truncate);
       expect([...seen].every((s) => s === '1000:old' || s === '150000:new')).toBe(true);
       expect((await pg.fingerprint('swap_t')).count).toBe(150000);
     });
