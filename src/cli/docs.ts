@@ -49,6 +49,13 @@ export function renderCliReference(program: Command): string {
     'or another runtime operation failed, and `2` for usage and validation errors. Diagnostics print like a',
     "compiler's: `file:line:col severity CODE message — hint`.",
     '',
+    '`osiris run` stopped by SIGINT (Ctrl-C) or SIGTERM (`timeout`, systemd, Kubernetes) cancels the run: running',
+    'steps roll back or remove what they started, the run is recorded as `cancelled`, and the command exits with',
+    '`130` (SIGINT) or `143` (SIGTERM), as a shell reports a process ended by that signal. A second signal stops',
+    'at once; a run whose process dies (a second signal, SIGKILL, a machine stop) is marked `abandoned` and its',
+    'scratch folder, temp files and MySQL staging tables removed by the next run of the pipeline or by',
+    '`osiris logs gc --apply`.',
+    '',
   ];
   for (const cmd of program.commands.filter((c) => c.name() !== 'help')) renderCommand(cmd, ['osiris'], out);
   return `${out.join('\n').trimEnd()}\n`;

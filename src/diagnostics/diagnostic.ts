@@ -87,6 +87,10 @@ export const ExitCode = {
   runtime: 1,
   /** Bad usage, bad input or a validation error. */
   usage: 2,
+  /** `osiris run` stopped by SIGINT (Ctrl-C) after cleaning up: 128 + 2, as shells report it. */
+  interrupted: 130,
+  /** `osiris run` stopped by SIGTERM (timeout, systemd, Kubernetes) after cleaning up: 128 + 15. */
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

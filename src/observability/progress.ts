@@ -26,7 +26,7 @@ export interface StepFinishedInfo {
 }
 
 export interface RunSummaryInfo {
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'cancelled';
   durationMs: number;
   runId?: string;
   stepsTotal?: number;

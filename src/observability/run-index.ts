@@ -36,7 +36,10 @@ import { slugify } from '../util/slug.js';
 import { isJsonObject } from '../yaml/json.js';
 import type { Redactor } from './redact.js';
 
-export type RunOutcome = 'succeeded' | 'failed';
+/** How a run ended: `cancelled` by SIGINT/SIGTERM, `abandoned` when its process died (a later sweep says so). */
+export type RunOutcome = 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
+
+export const RUN_OUTCOMES: readonly RunOutcome[] = ['succeeded', 'failed', 'cancelled', 'abandoned'];
 
 /** One line of `runs.jsonl`. */
 export interface RunRecord {
@@ -239,15 +242,10 @@ function appendLine(file: string, line: string): void {
   }
 }
 
-/** Appends a finished run to `runs.jsonl` and `by_pipeline/<slug>.jsonl` and moves the latest pointer. */
-export function appendRunRecord(
-  project: ProjectConfig,
-  record: RunRecord,
-  options: AppendRunRecordOptions = {},
-): RunRecord {
-  const clean = (options.redactor ? options.redactor.redactValue(record) : record) as unknown as RunRecord;
-  // Identity fields must survive redaction untouched (they are ids, not secrets).
-  const final: RunRecord = {
+/** The record as written: redacted, with the identity fields (ids, not secrets) kept exact. */
+function indexRecord(record: RunRecord, redactor: Redactor | undefined): RunRecord {
+  const clean = (redactor ? redactor.redactValue(record) : record) as unknown as RunRecord;
+  return {
     ...clean,
     run_id: record.run_id,
     pipeline_slug: record.pipeline_slug,
@@ -255,19 +253,49 @@ export function appendRunRecord(
     manifest_short: record.manifest_short,
     run_dir: record.run_dir,
   };
+}
+
+/** Writes one record to every index file; the caller holds the lock. */
+function writeRecordLocked(project: ProjectConfig, final: RunRecord): void {
   const line = `${JSON.stringify(final)}\n`;
   const paths = indexPaths(project, final.pipeline_slug);
-  withIndexLock(
+  mkdirSync(join(paths.dir, INDEX_FILES.byPipeline), { recursive: true });
+  appendLine(paths.runs, line);
+  appendLine(paths.byPipeline as string, line);
+  writeFileAtomic(paths.latest as string, `${JSON.stringify(final, null, 2)}\n`);
+}
+
+/** Appends a finished run to `runs.jsonl` and `by_pipeline/<slug>.jsonl` and moves the latest pointer. */
+export function appendRunRecord(
+  project: ProjectConfig,
+  record: RunRecord,
+  options: AppendRunRecordOptions = {},
+): RunRecord {
+  const final = indexRecord(record, options.redactor);
+  withIndexLock(project, () => writeRecordLocked(project, final), options);
+  return final;
+}
+
+/**
+ * Appends `record` unless its run is already indexed (checked under the lock): two processes that find the
+ * same abandoned run at once record it once. Returns whether this call wrote it.
+ */
+export function appendRunRecordOnce(
+  project: ProjectConfig,
+  record: RunRecord,
+  options: AppendRunRecordOptions = {},
+): boolean {
+  const final = indexRecord(record, options.redactor);
+  return withIndexLock(
     project,
     () => {
-      mkdirSync(join(paths.dir, INDEX_FILES.byPipeline), { recursive: true });
-      appendLine(paths.runs, line);
-      appendLine(paths.byPipeline as string, line);
-      writeFileAtomic(paths.latest as string, `${JSON.stringify(final, null, 2)}\n`);
+      const byPipeline = indexPaths(project, final.pipeline_slug).byPipeline as string;
+      if (readRunRecords(byPipeline).some((r) => r.run_id === final.run_id)) return false;
+      writeRecordLocked(project, final);
+      return true;
     },
     options,
   );
-  return final;
 }
 
 // ---------------------------------------------------------------------------------------------------------

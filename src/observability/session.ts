@@ -4,7 +4,12 @@
  *
  * - `events.jsonl`   `{"ts","run_id","event",…fields}` one compact JSON object per line
  * - `metrics.jsonl`  `{"ts","run_id","metric","value","unit"?,"step_id"?,…tags}` one per line
- * - `status.json`    the run's state, rewritten atomically (`running` from the start, final at the end)
+ * - `status.json`    the run's state, written atomically at the start (`running`, every step pending) and at
+ *                    the end (final); never in between, so a step costs O(1) whatever the pipeline's size
+ * - `steps.jsonl`    every step status change as it happens, one StepStatus per line (step-log.ts folds
+ *                    them over status.json for a run that never finished)
+ * - `process.json`   the host, pid and start time of the process running the run (run-process.ts)
+ * - `claims.jsonl`   what the run creates outside this folder and must remove if it stops (run-claims.ts)
  * - copies of the inputs (`manifest.yaml`, `cfg/<step>.json`) and `artifacts/<step_id>/` folders
  *
  * Every line and every copied file passes through the session's redactor. Each line is one `write` on a file
@@ -19,10 +24,14 @@ import type { ProjectConfig } from '../project/config.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { Redactor } from './redact.js';
+import { appendClaim, type RunClaim } from './run-claims.js';
 import { newRunId } from './run-id.js';
-import { appendRunRecord, type LockOptions, type RunRecord } from './run-index.js';
+import { appendRunRecord, type LockOptions, type RunOutcome, type RunRecord } from './run-index.js';
+import { currentRunProcess } from './run-process.js';
+import { STEP_LOG_FILE } from './step-log.js';
 
-export type RunState = 'running' | 'succeeded' | 'failed';
+/** `cancelled`: stopped by SIGINT/SIGTERM; `abandoned`: its process died mid-run (found by a later sweep). */
+export type RunState = 'running' | RunOutcome;
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface RunErrorInfo {
@@ -122,13 +131,20 @@ export interface RunSession {
   copyArtifact(name: string, contents: string | JsonValue): string;
   /** `artifacts/<stepId>/`, created on first use: the folder a driver may keep files in. */
   stepArtifactsDir(stepId: string): string;
-  /** Rewrites status.json atomically and returns what was written. */
+  /** Rewrites status.json atomically and returns what was written (O(steps): at the start and the end only). */
   writeStatus(update: StatusUpdate): RunStatusDoc;
+  /** Appends one step's new status to steps.jsonl (O(1), whatever the number of steps). */
+  stepChanged(step: StepStatus): void;
+  /** Records something the run is about to create outside its folder (see run-claims.ts). */
+  claim(claim: RunClaim): void;
   /**
    * Final status.json, one run index record (with `rows_in`/`rows_out`/error), then `close()`.
    * The session is closed even when the index write fails (the error is rethrown).
    */
-  finish(update: StatusUpdate & { status: 'succeeded' | 'failed' }, lock?: LockOptions): FinishResult;
+  finish(
+    update: StatusUpdate & { status: 'succeeded' | 'failed' | 'cancelled' },
+    lock?: LockOptions,
+  ): FinishResult;
   /** Flushes and closes the log files. Idempotent; events and metrics after close are dropped. */
   close(): void;
 }
@@ -169,12 +185,17 @@ export function runLogDir(
   return join(...parts);
 }
 
+/** The profile folder a run of `profile` logs into: none unless profiles are enabled, else it or the default. */
+export function sessionProfile(project: ProjectConfig, profile: string | null | undefined): string | null {
+  return project.profiles.enabled ? (profile ?? project.profiles.default ?? null) : null;
+}
+
 export function openRunSession(options: OpenRunSessionOptions): RunSession {
   const { project, redactor } = options;
   const now = options.now ?? (() => new Date());
   const startedAt = now();
   const runId = options.runId ?? newRunId(startedAt);
-  const profile = project.profiles.enabled ? (options.profile ?? project.profiles.default ?? null) : null;
+  const profile = sessionProfile(project, options.profile);
   const dir = runLogDir(project, options.pipelineSlug, runId, profile);
   mkdirSync(join(dir, '..'), { recursive: true });
   try {
@@ -199,6 +220,8 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
   const statusPath = join(dir, 'status.json');
   let eventsFd: number | undefined = openSync(eventsPath, 'a', 0o644);
   let metricsFd: number | undefined = openSync(metricsPath, 'a', 0o644);
+  let stepsFd: number | undefined = openSync(join(dir, STEP_LOG_FILE), 'a', 0o644);
+  writeFileAtomic(join(dir, 'process.json'), `${JSON.stringify(currentRunProcess(), null, 2)}\n`);
 
   const writeLine = (
     fd: number | undefined,
@@ -247,7 +270,7 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
   };
 
   const close = () => {
-    for (const fd of [eventsFd, metricsFd]) {
+    for (const fd of [eventsFd, metricsFd, stepsFd]) {
       if (fd === undefined) continue;
       try {
         fsyncSync(fd);
@@ -258,6 +281,7 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
     }
     eventsFd = undefined;
     metricsFd = undefined;
+    stepsFd = undefined;
   };
 
   const session: RunSession = {
@@ -301,6 +325,13 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
       return path;
     },
     writeStatus,
+    stepChanged(step) {
+      if (stepsFd === undefined) return;
+      writeSync(stepsFd, Buffer.from(`${JSON.stringify(redactor.redactValue(step))}\n`, 'utf8'));
+    },
+    claim(claim) {
+      appendClaim(dir, claim);
+    },
     finish(update, lock = {}) {
       try {
         const status = writeStatus(update);

@@ -4,6 +4,7 @@
  * `ctx.outputTable`, a processor creates it from SQL over its inputs, a writer streams its input out.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { RunClaim } from '../observability/run-claims.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { ColumnInfo } from './dataplane.js';
 import type { RowStream } from './stream.js';
@@ -14,6 +15,10 @@ export interface ResolvedConnection {
   alias: string;
   fields: Record<string, JsonValue>;
 }
+
+type WithoutStep<C> = C extends RunClaim ? Omit<C, 'step_id'> : never;
+/** A claim as a driver makes it: the runner adds the step id. */
+export type StepClaim = WithoutStep<RunClaim>;
 
 /** One upstream step's output as the downstream step sees it. */
 export interface StepInput {
@@ -35,6 +40,16 @@ export interface StreamContext {
   outputTable: string;
   /** Folder for files the step wants kept with the run (inside the run log folder). */
   artifactsDir: string;
+  /**
+   * The run's scratch folder for temporary files: deleted when the run ends, and by the sweep that finds the
+   * run abandoned if its process dies.
+   */
+  scratchDir: string;
+  /**
+   * Records, BEFORE creating it, a temp file or a staging table the step creates outside the run folder
+   * (see observability/run-claims.ts): if the process dies, the next run or `osiris logs gc` removes it.
+   */
+  claim(claim: StepClaim): void;
   /** Project root; relative paths in config resolve against it. */
   projectRoot: string;
   /** Structured event into events.jsonl (redacted by the session). */

@@ -14,6 +14,7 @@ import type { Redactor } from '../observability/redact.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
+import type { SweptRun } from './abandoned-runs.js';
 import { planeLimits } from './plane-limits.js';
 import type { PreparedStep, RunPipelineResult } from './runner.js';
 
@@ -172,6 +173,8 @@ async function stepPreparer(
 export interface ExecuteResult extends RunPipelineResult {
   warnings: Diagnostic[];
   aiop: AiopExportOutcome;
+  /** Earlier runs of the pipeline found dead before this one started, marked abandoned and cleaned. */
+  abandoned: SweptRun[];
 }
 
 export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun): Promise<ExecuteResult> {
@@ -180,6 +183,8 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
   const { openRunSession } = await import('../observability/session.js');
   const { runPipeline } = await import('./runner.js');
   const { loaded } = prep;
+  const warnings = [...prep.warnings];
+  const abandoned = await sweepPipeline(options, loaded, warnings);
   const redactor = createRedactor({ secretKeys: options.registry.allSecretKeys() });
   const session = openRunSession({
     project: options.project,
@@ -189,7 +194,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
     profile: loaded.manifest.meta.profile,
     redactor,
   });
-  const warnings = [...prep.warnings];
+  for (const run of abandoned) session.event('abandoned_run_swept', sweptEventFields(run));
   const prepareStep = await stepPreparer(options, redactor, (w) => {
     warnings.push(w);
     session.event('warning', {
@@ -228,5 +233,61 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
       hint: 'the run itself is recorded; retry with `osiris logs aiop <run-id>`',
     });
   }
-  return { ...result, warnings, aiop };
+  return { ...result, warnings, aiop, abandoned };
+}
+
+/**
+ * Before a run: earlier runs of the same pipeline whose process died are marked abandoned and their
+ * leftovers removed (runtime/abandoned-runs.ts). What cannot be removed becomes a warning; the sweep never
+ * stops the run.
+ */
+async function sweepPipeline(
+  options: ExecuteOptions,
+  loaded: LoadedManifest,
+  warnings: Diagnostic[],
+): Promise<SweptRun[]> {
+  const { sweepAbandonedRuns } = await import('./abandoned-runs.js');
+  const { sessionProfile } = await import('../observability/session.js');
+  const slug = loaded.manifest.pipeline.id;
+  try {
+    const swept = await sweepAbandonedRuns({
+      project: options.project,
+      env: options.env,
+      cwd: options.cwd,
+      registry: options.registry,
+      pipeline: { slug, profile: sessionProfile(options.project, loaded.manifest.meta.profile) },
+      detectedBy: `the next run of '${slug}'`,
+    });
+    for (const run of swept)
+      for (const left of run.left)
+        warnings.push({
+          severity: 'warning',
+          code: 'RUN011',
+          message: `abandoned run ${run.run_id}: could not remove ${left.what}: ${left.reason}`,
+          location: {},
+          hint: '`osiris logs gc --apply` retries; or remove it by hand',
+        });
+    return swept;
+  } catch (error) {
+    warnings.push({
+      severity: 'warning',
+      code: 'RUN011',
+      message: `could not check earlier runs of '${slug}' for leftovers: ${error instanceof Error ? error.message : String(error)}`,
+      location: {},
+      hint: '`osiris logs gc` reports abandoned runs too',
+    });
+    return [];
+  }
+}
+
+/** The `abandoned_run_swept` event of the run that found it. */
+function sweptEventFields(run: SweptRun): Record<string, unknown> {
+  return {
+    abandoned_run_id: run.run_id,
+    pid: run.pid,
+    scratch_bytes: run.removed.scratch_bytes,
+    files_removed: run.removed.files.length,
+    tables_dropped: run.removed.tables,
+    ...(run.left.length ? { left: run.left.map((l) => l.what) } : {}),
+  };
 }

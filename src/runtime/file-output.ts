@@ -190,6 +190,13 @@ export function selectFor(
   return `SELECT ${cols.map(selectColumn).join(', ')} FROM ${input.table}${order.length ? ` ORDER BY ${order.join(', ')}` : ''}`;
 }
 
+/** A temp path beside `target`, recorded as the run's before it exists (a killed run's leftover is removable). */
+function claimedTempBeside(ctx: StepContext, target: string): string {
+  const path = tempPathBeside(target);
+  ctx.claim({ kind: 'file', path });
+  return path;
+}
+
 /**
  * The whole writer step: validate, stream the input through COPY to a temp file, commit atomically.
  * Reads `path`, `create_dirs` (default true), `columns`, `order_by`, `allow_empty` from the config.
@@ -220,7 +227,7 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   }
 
   const append = plan.writeMode === 'append' && existing > 0 ? plan.appendAs : undefined;
-  const part = tempPathBeside(target);
+  const part = claimedTempBeside(ctx, target);
   let temp: string | undefined;
   try {
     const result = await runTracked(
@@ -234,7 +241,7 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
     const rows = Number(result.rowsChanged);
     let bytes: number;
     if (append) {
-      temp = tempPathBeside(target);
+      temp = claimedTempBeside(ctx, target);
       bytes = appendInto(ctx.stepId, shown, target, part, temp, append);
       fsyncFile(temp);
       commitTempFile(temp, target);

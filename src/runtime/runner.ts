@@ -80,7 +80,7 @@ export interface StepOutcome {
 
 export interface RunPipelineResult {
   runId: string;
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'cancelled';
   runDir: string;
   durationMs: number;
   steps: StepOutcome[];
@@ -129,6 +129,22 @@ function toRunError(error: unknown, stepId: string, redactor: Redactor): RunErro
   if (hint) info.hint = redactor.redactText(hint);
   if (details) info.details = redactor.redactValue(details) as Record<string, JsonValue>;
   return info;
+}
+
+const RUN_END_EVENT = {
+  succeeded: 'run_complete',
+  failed: 'run_failed',
+  cancelled: 'run_cancelled',
+} as const;
+
+/** The run's error when a signal stopped it: `reason` is what the caller aborted with (e.g. `SIGTERM`). */
+function cancelledError(reason: unknown): RunErrorInfo {
+  const why = typeof reason === 'string' ? reason : 'a cancel request';
+  return {
+    code: 'runtime.cancelled',
+    message: `the run was stopped by ${why}; steps that had not finished were rolled back or removed`,
+    hint: 'run the pipeline again when ready',
+  };
 }
 
 /** Peak resident set size of this process so far, in bytes. */
@@ -199,7 +215,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   /** Marks a step running; returns its start time. */
   const begin = (step: LoadedStep): number => {
-    (status.get(step.id) as StepStatus).status = 'running';
+    const stepStatus = status.get(step.id) as StepStatus;
+    stepStatus.status = 'running';
+    session.stepChanged(stepStatus);
     session.event('step_start', {
       step_id: step.id,
       component: step.component,
@@ -222,6 +240,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     stepStatus.rows_in = result.rowsIn ?? null;
     stepStatus.rows_out = result.rowsOut ?? null;
     stepStatus.duration_ms = durationMs;
+    session.stepChanged(stepStatus);
     // An output may be a database URL; redact it like any other text that leaves the run.
     if (step.mode === 'write') outputs.push(...(result.outputs ?? []).map((o) => redactor.redactText(o)));
     if (result.rowsRead !== undefined)
@@ -261,6 +280,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     stepStatus.status = 'failed';
     stepStatus.duration_ms = durationMs;
     stepStatus.error = info;
+    session.stepChanged(stepStatus);
     firstError ??= info;
     session.event('step_failed', {
       step_id: step.id,
@@ -289,7 +309,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     inputs: step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) })),
     outputTable: quoteIdent(step.id),
     artifactsDir: session.stepArtifactsDir(step.id),
+    scratchDir,
     projectRoot: options.project.root,
+    claim: (claim) => session.claim({ ...claim, step_id: step.id }),
     emit: (event: string, data: Record<string, JsonValue> = {}) =>
       session.event(event, { ...data, step_id: step.id }),
     metric: (name: string, value: number, unit?: string) =>
@@ -416,8 +438,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     } catch (error) {
       fail(step, error, t0);
       return false;
-    } finally {
-      session.writeStatus({ status: 'running', steps: statusList() });
     }
   };
 
@@ -425,14 +445,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   try {
     // --keep-data keeps the database file even when no step fills it.
     if (options.keepData) dataFile = (await openPlane()).dbPath;
-    const result = await runDag(steps, options.maxParallel ?? 1, executeStep);
+    const result = await runDag(steps, options.maxParallel ?? 1, executeStep, () =>
+      Boolean(options.signal?.aborted),
+    );
     for (const [id, outcome] of result) {
       if (outcome !== 'skipped' || outcomes.has(id)) continue; // a pass-through writer has its own outcome
       const s = status.get(id) as StepStatus;
       s.status = 'skipped';
       session.event('step_skipped', {
         step_id: id,
-        reason: firstError ? `step '${firstError.step_id}' failed` : 'not reached',
+        reason: firstError
+          ? `step '${firstError.step_id}' failed`
+          : options.signal?.aborted
+            ? 'the run was cancelled'
+            : 'not reached',
       });
       progress.stepFinished(id, { durationMs: 0, status: 'skipped' });
       outcomes.set(id, { id, component: byId.get(id)?.component ?? '', status: 'skipped' });
@@ -449,7 +475,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   }
 
   const durationMs = Date.now() - started;
-  const runStatus = firstError ? 'failed' : 'succeeded';
+  // Cancelled: a signal stopped the run before every step had succeeded (its cause, not a step, is the error).
+  const cancelled =
+    Boolean(options.signal?.aborted) && [...status.values()].some((s) => s.status !== 'succeeded');
+  if (cancelled) firstError = cancelledError(options.signal?.reason);
+  const runStatus = cancelled ? 'cancelled' : firstError ? 'failed' : 'succeeded';
   // Rows of the run: what writers wrote, else what extractors read (never both: that double-counts).
   const writers = steps.filter((s) => s.mode === 'write');
   const counted = writers.length > 0 ? writers : steps.filter((s) => s.mode === 'read');
@@ -465,7 +495,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const rowsOut = rowsOf((r) => r.rowsWritten ?? r.rowsOut);
   const rowsIn = rowsOf((r) => r.rowsIn ?? r.rowsRead);
   session.metric('peak_rss_bytes', peakRssBytes(), { unit: 'bytes' });
-  session.event(runStatus === 'succeeded' ? 'run_complete' : 'run_failed', {
+  session.event(RUN_END_EVENT[runStatus], {
     status: runStatus,
     duration_ms: durationMs,
     rows_out: rowsOut,

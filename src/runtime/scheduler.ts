@@ -2,7 +2,8 @@
  * Runs a DAG of tasks with at most `maxParallel` in flight. A task starts once all its dependencies have
  * succeeded; after the first failure nothing new starts (running tasks finish) and every task that never
  * started is reported as skipped. Ready tasks start in the given order, so with `maxParallel: 1` the run
- * follows the compiled (topological, lexically tie-broken) order exactly.
+ * follows the compiled (topological, lexically tie-broken) order exactly. Once `stopped()` says so (the run
+ * was cancelled) nothing new starts either.
  */
 
 export interface DagTask {
@@ -16,6 +17,7 @@ export async function runDag<T extends DagTask>(
   tasks: readonly T[],
   maxParallel: number,
   execute: (task: T) => Promise<boolean>,
+  stopped: () => boolean = () => false,
 ): Promise<Map<string, TaskOutcome>> {
   const outcome = new Map<string, TaskOutcome>();
   const pending = [...tasks];
@@ -25,7 +27,7 @@ export async function runDag<T extends DagTask>(
   const ready = (t: T) => t.needs.every((n) => outcome.get(n) === 'succeeded');
 
   while (pending.length > 0 || running.size > 0) {
-    while (!failed && running.size < Math.max(1, maxParallel)) {
+    while (!failed && !stopped() && running.size < Math.max(1, maxParallel)) {
       const index = pending.findIndex(ready);
       if (index < 0) break;
       const [task] = pending.splice(index, 1) as [T];

@@ -6,13 +6,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DataPlane, openDataPlane, quoteIdent } from '../../src/runtime/dataplane.js';
-import type { Driver, ResolvedConnection, StepContext, StepResult } from '../../src/runtime/driver.js';
+import type {
+  Driver,
+  ResolvedConnection,
+  StepClaim,
+  StepContext,
+  StepResult,
+} from '../../src/runtime/driver.js';
 import type { JsonObject, JsonValue } from '../../src/yaml/json.js';
 
 export interface Recorded {
   events: { event: string; data: Record<string, JsonValue> | undefined }[];
   metrics: { name: string; value: number; unit: string | undefined }[];
   progress: number[];
+  claims: StepClaim[];
 }
 
 export interface TestPlane {
@@ -41,7 +48,7 @@ export async function openTestPlane(prefix = 'osiris-step-'): Promise<TestPlane>
   const plane = await openDataPlane(join(dir, 'scratch'));
   const recorded = new Map<string, Recorded>();
   const context = (stepId: string, config: JsonObject, options: ContextOptions = {}): StepContext => {
-    const rec: Recorded = { events: [], metrics: [], progress: [] };
+    const rec: Recorded = { events: [], metrics: [], progress: [], claims: [] };
     recorded.set(stepId, rec);
     return {
       stepId,
@@ -51,7 +58,9 @@ export async function openTestPlane(prefix = 'osiris-step-'): Promise<TestPlane>
       duck: plane.connection,
       outputTable: quoteIdent(stepId),
       artifactsDir: join(dir, 'artifacts', stepId),
+      scratchDir: join(dir, 'scratch'),
       projectRoot: options.projectRoot ?? dir,
+      claim: (claim) => rec.claims.push(claim),
       emit: (event, data) => rec.events.push({ event, data }),
       metric: (name, value, unit) => rec.metrics.push({ name, value, unit }),
       progress: (rows) => rec.progress.push(rows),

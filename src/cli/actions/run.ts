@@ -2,6 +2,7 @@
 import { relative } from 'node:path';
 import type { LoadedManifest } from '../../compiler/manifest.js';
 import { ExitCode, type ExitCodeValue, OsirisError } from '../../diagnostics/diagnostic.js';
+import type { SweptRun } from '../../runtime/abandoned-runs.js';
 import type { RunFlags } from '../commands/run.js';
 import { diagnosticsJson, printDiagnostics, printJson, printLine } from '../output.js';
 
@@ -37,6 +38,15 @@ function printPlan(loaded: LoadedManifest): void {
     printLine(`  ${i + 1}. ${s.id}  ${s.component} (${s.mode})${conn}${inputs}`);
   });
   printLine('dry run: no data was read or written');
+}
+
+/** One line per earlier run found dead: what was cleaned. */
+export function sweptLine(run: SweptRun): string {
+  const mib = (run.removed.scratch_bytes / 1024 / 1024).toFixed(1);
+  const parts = [`scratch ${mib} MiB`, `${run.removed.files.length} temp file(s)`];
+  if (run.removed.tables.length) parts.push(`staging table(s) ${run.removed.tables.join(', ')}`);
+  const what = run.marked ? `run ${run.run_id} was abandoned` : `abandoned run ${run.run_id}`;
+  return `  ${what} (pid ${run.pid} on ${run.host} is gone): removed ${parts.join(', ')}`;
 }
 
 function parseMaxParallel(value: string): number {
@@ -100,14 +110,23 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     stream: process.stderr,
     json: Boolean(flags.json),
   });
+  // SIGINT and SIGTERM cancel the run: running steps roll back or remove what they started, the run is
+  // recorded as cancelled, and the exit code says which signal it was. A second signal gets Node's default
+  // (immediate exit); what that leaves behind, the next run of the pipeline or `osiris logs gc` cleans.
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    stoppedBy ??= signal;
+    controller.abort(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let result: Awaited<ReturnType<typeof executeRun>>;
   try {
     result = await executeRun({ ...base, progress, signal: controller.signal }, prepared);
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress.dispose();
   }
 
@@ -124,22 +143,29 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
       outputs: result.outputs,
       steps: result.statusDoc.steps,
       ...(result.error ? { error: result.error } : {}),
+      ...(result.abandoned.length ? { abandoned_runs: result.abandoned } : {}),
       ...diagnosticsJson(result.warnings),
     });
   } else {
+    for (const run of result.abandoned) printLine(sweptLine(run));
+    const leftovers = result.warnings.filter((w) => w.code === 'RUN011');
+    if (leftovers.length) printDiagnostics(leftovers);
     if (result.status === 'succeeded') {
       for (const output of result.outputs) printLine(`  output: ${shown(output)}`);
       printLine(`✓ run ${result.runId} succeeded in ${result.durationMs} ms`);
     } else if (result.error) {
       const step = result.error.step_id ? `step '${result.error.step_id}' ` : '';
+      const what = result.status === 'cancelled' ? '' : `${step}failed: `;
       process.stderr.write(
-        `error ${result.error.code} ${step}failed: ${result.error.message}${result.error.hint ? ` — ${result.error.hint}` : ''}\n`,
+        `error ${result.error.code} ${what}${result.error.message}${result.error.hint ? ` — ${result.error.hint}` : ''}\n`,
       );
-      printLine(`✗ run ${result.runId} failed`);
+      printLine(`✗ run ${result.runId} ${result.status}`);
     }
     printLine(`  run log: ${shown(result.runDir)}`);
     if (result.aiop.status === 'written') printLine(`  AI package: ${shown(result.aiop.written.corePath)}`);
     if (result.dataFile) printLine(`  data kept: ${shown(result.dataFile)}`);
   }
+  if (result.status === 'cancelled' && stoppedBy)
+    return stoppedBy === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   return result.status === 'succeeded' ? ExitCode.ok : ExitCode.runtime;
 }

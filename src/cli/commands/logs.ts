@@ -3,8 +3,13 @@
  * guessing paths. Library code loads inside the actions.
  */
 import type { Command } from 'commander';
+import type { ProjectConfig } from '../../project/config.js';
+import type { SweptRun } from '../../runtime/abandoned-runs.js';
 import { registerAiop } from './logs-aiop.js';
 import { assertRunSelector } from './run-selector.js';
+
+/** Kept literal (not imported from run-index.ts) so the command module loads nothing heavy. */
+const RUN_STATUSES: readonly string[] = ['succeeded', 'failed', 'cancelled', 'abandoned'];
 
 interface CommonOptions {
   json?: boolean;
@@ -50,8 +55,11 @@ async function listAction(options: ListOptions): Promise<0 | 2> {
     }
     if (limit === 0) limit = undefined;
   }
-  if (options.status !== undefined && !['succeeded', 'failed'].includes(options.status)) {
-    throw OsirisError.of('LOG005', `--status must be succeeded or failed, got '${options.status}'`);
+  if (options.status !== undefined && !RUN_STATUSES.includes(options.status)) {
+    throw OsirisError.of(
+      'LOG005',
+      `--status must be one of ${RUN_STATUSES.join(', ')}, got '${options.status}'`,
+    );
   }
   const project = await loadProject(options);
   const runs = listRuns(project, {
@@ -177,8 +185,11 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
       },
     );
   }
-  if (options.status !== undefined && !['succeeded', 'failed'].includes(options.status)) {
-    throw OsirisError.of('LOG005', `--status must be succeeded or failed, got '${options.status}'`);
+  if (options.status !== undefined && !RUN_STATUSES.includes(options.status)) {
+    throw OsirisError.of(
+      'LOG005',
+      `--status must be one of ${RUN_STATUSES.join(', ')}, got '${options.status}'`,
+    );
   }
   let limit = 50;
   if (options.limit !== undefined) {
@@ -273,6 +284,7 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
   }
   const project = await loadProject(options);
   const policy = retention.retentionPolicy(project, overrides);
+  const abandoned = await sweepForGc(project, !options.apply);
   const plan = retention.planRetention(project, policy);
   const bytes = plan.delete.reduce((n, c) => n + c.bytes, 0);
   const describe = (p: typeof policy) =>
@@ -288,9 +300,11 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
         would_delete: plan.delete,
         would_free_bytes: bytes,
         refused: plan.refused,
+        abandoned,
       });
       return 0;
     }
+    printSwept(output, abandoned, true);
     output.printLine(`retention: ${describe(policy)} (${plan.runs_total} runs indexed)`);
     if (plan.delete.length === 0) output.printLine('nothing to delete');
     else {
@@ -319,8 +333,10 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
       index_records_removed: result.index_records_removed,
       errors: result.errors,
       refused: plan.refused,
+      abandoned,
     });
   } else {
+    printSwept(output, abandoned, false);
     output.printLine(
       `deleted ${result.deleted.length} runs (${formatBytes(result.freed_bytes)} freed); retention: ${describe(policy)}`,
     );
@@ -329,6 +345,37 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
       output.printError(`warning: not deleting ${r.run_id} (${r.run_dir}): ${r.reason}`);
   }
   return result.errors.length > 0 ? 1 : 0;
+}
+
+/** Runs whose process died (runtime/abandoned-runs.ts): listed on a dry run, marked and cleaned with --apply. */
+async function sweepForGc(project: ProjectConfig, dryRun: boolean): Promise<SweptRun[]> {
+  const { sweepAbandonedRuns } = await import('../../runtime/abandoned-runs.js');
+  const { loadRegistry } = await import('../../registry/load.js');
+  const { loadDotEnv } = await import('../../connections/env.js');
+  const env = process.env;
+  loadDotEnv({ cwd: process.cwd(), env, projectRoot: project.root });
+  return sweepAbandonedRuns({
+    project,
+    env,
+    cwd: process.cwd(),
+    registry: loadRegistry({ projectRoot: project.root }),
+    dryRun,
+    detectedBy: '`osiris logs gc`',
+  });
+}
+
+function printSwept(output: typeof import('../output.js'), runs: SweptRun[], dryRun: boolean): void {
+  for (const run of runs) {
+    const r = run.removed;
+    const parts = [`scratch ${formatBytes(r.scratch_bytes)}`, `${r.files.length} temp file(s)`];
+    if (r.tables.length) parts.push(`staging table(s) ${r.tables.join(', ')}`);
+    const state = run.marked ? 'abandoned' : 'abandoned earlier';
+    output.printLine(
+      `${dryRun ? 'would mark' : 'marked'} run ${run.run_id} ${state} (pid ${run.pid} on ${run.host} is gone); ${dryRun ? 'would remove' : 'removed'} ${parts.join(', ')}`,
+    );
+    for (const left of run.left)
+      output.printError(`warning: run ${run.run_id}: could not remove ${left.what}: ${left.reason}`);
+  }
 }
 
 function formatBytes(n: number): string {
@@ -352,7 +399,7 @@ export function register(program: Command): void {
     .command('list')
     .description('list recorded runs, newest first')
     .option('--pipeline <slug>', 'only runs of this pipeline')
-    .option('--status <status>', 'only runs with this status (succeeded|failed)')
+    .option('--status <status>', 'only runs with this status (succeeded|failed|cancelled|abandoned)')
     .option('--profile <name>', 'only runs with this profile')
     .option('--limit <n>', 'at most n runs (default 20; 0 = all)')
     .option('--config <file>', 'osiris.yaml to use')
@@ -404,7 +451,10 @@ export function register(program: Command): void {
     .option('--open', 'open the page in the default browser')
     .option('--index', 'render an index page of recent runs linking to their reports')
     .option('--limit <n>', 'with --index: at most n runs (default 50; 0 = all)')
-    .option('--status <status>', 'with --index: only runs with this status (succeeded|failed)')
+    .option(
+      '--status <status>',
+      'with --index: only runs with this status (succeeded|failed|cancelled|abandoned)',
+    )
     .option('--config <file>', 'osiris.yaml to use')
     .option('--json', 'print one JSON document')
     .action(async (runId: string | undefined, options: HtmlOptions) => {

@@ -54,8 +54,9 @@ async function listAction(options: RunsListOptions): Promise<0> {
     }
     if (limit === 0) limit = undefined;
   }
-  if (options.status !== undefined && !['succeeded', 'failed'].includes(options.status)) {
-    throw OsirisError.of('LOG040', `--status must be succeeded or failed, got '${options.status}'`);
+  const statuses = ['succeeded', 'failed', 'cancelled', 'abandoned'];
+  if (options.status !== undefined && !statuses.includes(options.status)) {
+    throw OsirisError.of('LOG040', `--status must be one of ${statuses.join(', ')}, got '${options.status}'`);
   }
   let since: Date | undefined;
   if (options.since !== undefined) {
@@ -104,7 +105,7 @@ export function register(program: Command): void {
     .command('list')
     .description('list recorded runs, newest first')
     .option('--pipeline <slug>', 'only runs of this pipeline')
-    .option('--status <status>', 'only runs with this status (succeeded|failed)')
+    .option('--status <status>', 'only runs with this status (succeeded|failed|cancelled|abandoned)')
     .option('--profile <name>', 'only runs with this profile')
     .option('--since <when>', 'only runs started in the last 30m / 24h / 7d, or since an ISO date')
     .option('--limit <n>', 'at most n runs (default 20; 0 = all)')

@@ -725,6 +725,14 @@ export const driver: Driver = {
     /** Tables this step created and must drop if it fails. */
     const cleanup: string[] = [];
     const id = randomBytes(4).toString('hex');
+    /** Recorded in the run folder before the table exists, so a crash cannot leave it unowned. */
+    const claimTable = (table: string) =>
+      ctx.claim({
+        kind: 'mysql_table',
+        connection: ctx.connection ? ref : null,
+        database: settings.database as string,
+        table,
+      });
     const onAbort = () => {
       client?.abort().catch(() => undefined);
     };
@@ -820,6 +828,7 @@ export const driver: Driver = {
       const stageLoaded = async (stage: string, createSql: string): Promise<number> => {
         const quotedStage = quoteMysqlIdent(stage);
         cleanup.push(stage);
+        claimTable(stage);
         await c.query(createSql);
         const sent = await loadInto(quotedStage, 0);
         const n = await countRows(quotedStage);
@@ -883,6 +892,7 @@ export const driver: Driver = {
         rowsWritten = await stageLoaded(stage, `CREATE TABLE ${quoteMysqlIdent(stage)} LIKE ${quotedTarget}`);
         // One RENAME of both tables is atomic: readers see the old or the new table, never none.
         throwIfCancelled(ctx);
+        claimTable(old); // dropped right after the swap; a crash in between must not keep it forever
         await c.query(
           `RENAME TABLE ${quotedTarget} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${quotedTarget}`,
         );

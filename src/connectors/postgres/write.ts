@@ -20,9 +20,8 @@
  * staging table, then INSERT … ON CONFLICT (key) DO UPDATE. Any error rolls the transaction back.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -223,18 +222,10 @@ function createTableSql(plan: WritePlan, input: ColumnInfo[], pk: string[]): str
   return `CREATE TABLE ${plan.qualified} (${cols.join(', ')})`;
 }
 
-/** Where slices are rendered: the run's scratch folder (next to the DuckDB file), else the OS temp dir. */
-async function sliceDir(ctx: StepContext): Promise<string> {
-  try {
-    const reader = await ctx.duck.runAndReadAll(
-      'SELECT path FROM duckdb_databases() WHERE database_name = current_database()',
-    );
-    const path = reader.getRows()[0]?.[0];
-    if (typeof path === 'string' && path !== '' && path !== ':memory:') return dirname(path);
-  } catch {
-    // fall through
-  }
-  return tmpdir();
+/** Where slices are rendered: the run's scratch folder, which goes with the run even if its process dies. */
+function sliceDir(ctx: StepContext): string {
+  mkdirSync(ctx.scratchDir, { recursive: true });
+  return ctx.scratchDir;
 }
 
 interface Slices {
@@ -254,7 +245,7 @@ async function renderSlices(
   batchRows: number,
   onSlice: (rows: number) => void,
 ): Promise<Slices> {
-  const dir = await sliceDir(ctx);
+  const dir = sliceDir(ctx);
   const base = join(dir, `osiris-pgcopy-${randomBytes(4).toString('hex')}`);
   let ranges: Array<[number, number] | undefined>;
   try {

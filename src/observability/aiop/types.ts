@@ -3,6 +3,7 @@
  * (JSON Schema 2020-12) beside this file; the two must change together with `AIOP_FORMAT`.
  */
 import type { JsonObject, JsonValue } from '../../yaml/json.js';
+import type { RunOutcome } from '../run-index.js';
 import type { ConfigValueInfo } from './config.js';
 
 export const AIOP_FORMAT = '1.0';
@@ -16,7 +17,7 @@ export interface AiopRun {
   run_id: string;
   pipeline: string;
   profile: string | null;
-  status: 'succeeded' | 'failed';
+  status: RunOutcome;
   environment: string;
   manifest_hash: string;
   manifest_short: string;

@@ -12,10 +12,10 @@ import { parse as parseYaml } from 'yaml';
 import type { ProjectConfig } from '../../project/config.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../yaml/json.js';
 import { loadRunDetails } from '../logs-view.js';
-import type { RunRecord } from '../run-index.js';
+import type { RunOutcome, RunRecord } from '../run-index.js';
 import type { RunErrorInfo, StepState } from '../session.js';
 
-export type ReportRunStatus = 'succeeded' | 'failed' | 'running';
+export type ReportRunStatus = RunOutcome | 'running';
 export type ReportEnvironment = 'local' | 'sandbox';
 
 export interface ReportStep {

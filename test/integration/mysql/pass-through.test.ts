@@ -38,7 +38,9 @@ describe.skipIf(why !== undefined)('mysql.extractor pass-through source', () => 
       duck: undefined as unknown as StepContext['duck'], // a pass-through source never touches DuckDB
       outputTable: '"extract"',
       artifactsDir: '',
+      scratchDir: '',
       projectRoot: '',
+      claim: () => {},
       emit: (event) => events.push(event),
       metric: () => {},
       progress: () => {},

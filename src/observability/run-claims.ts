@@ -1,0 +1,70 @@
+/**
+ * What a run creates outside its log folder that it must remove if it stops half-way: temp files beside
+ * outputs and MySQL staging tables. A driver records each one in the run folder (`claims.jsonl`) BEFORE it
+ * creates it, so after a crash the abandoned-run sweep removes exactly these and nothing else: the names
+ * are random, so a recorded name is proof of ownership. A claim whose object was never created, or was
+ * already renamed into place, is harmless (removal is "if it exists").
+ *
+ * Claims hold identifiers only (paths, a connection alias, database and table names), never secrets.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { isJsonObject } from '../yaml/json.js';
+
+export const CLAIMS_FILE = 'claims.jsonl';
+
+export type RunClaim =
+  /** A temp file (`.<name>.<pid>.<hex>.tmp`) beside a file output. */
+  | { kind: 'file'; step_id: string; path: string }
+  /** A staging (or swapped-out) table; `connection` is `@mysql.<alias>`, null when the step had none. */
+  | { kind: 'mysql_table'; step_id: string; connection: string | null; database: string; table: string };
+
+/** Appends one claim with a single write (lines never interleave), before the object exists. */
+export function appendClaim(runDir: string, claim: RunClaim): void {
+  const fd = openSync(join(runDir, CLAIMS_FILE), 'a', 0o644);
+  try {
+    writeSync(fd, Buffer.from(`${JSON.stringify(claim)}\n`, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isClaim(value: unknown): value is RunClaim {
+  if (!isJsonObject(value) || typeof value.step_id !== 'string') return false;
+  if (value.kind === 'file') return typeof value.path === 'string';
+  return (
+    value.kind === 'mysql_table' &&
+    typeof value.database === 'string' &&
+    typeof value.table === 'string' &&
+    (value.connection === null || typeof value.connection === 'string')
+  );
+}
+
+/** The run's claims in the order they were made; a torn last line is skipped. */
+export function readClaims(runDir: string): RunClaim[] {
+  let text: string;
+  try {
+    text = readFileSync(join(runDir, CLAIMS_FILE), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: RunClaim[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (isClaim(value)) out.push(value);
+    } catch {
+      // torn tail of a killed run
+    }
+  }
+  return out;
+}
+
+/** Keeps only `claims` (the ones a sweep could not remove yet); no file when none is left. */
+export function rewriteClaims(runDir: string, claims: readonly RunClaim[]): void {
+  const path = join(runDir, CLAIMS_FILE);
+  if (claims.length === 0) rmSync(path, { force: true });
+  else writeFileAtomic(path, claims.map((c) => `${JSON.stringify(c)}\n`).join(''));
+}

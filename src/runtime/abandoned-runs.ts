@@ -1,0 +1,428 @@
+/**
+ * Runs whose process died (SIGKILL, out of memory, a machine stop) stay `running` in status.json, are
+ * missing from the run index and leave their scratch folder, temp files beside outputs and MySQL staging
+ * tables behind. The next run of the same pipeline and `osiris logs gc` sweep them:
+ *
+ * 1. A run folder is a candidate when status.json says `running` and its `process.json` names a process
+ *    that is provably gone: same host, and the pid is not alive or now belongs to a process that started
+ *    at another time (or the machine rebooted). A live run, or one from another host, is never touched.
+ * 2. It is marked `abandoned`: status.json gets the steps as last logged (steps.jsonl), the run index gets
+ *    a record (once, even when two sweeps race), events.jsonl gets `run_abandoned`.
+ * 3. Its leftovers go: the scratch folder, and exactly what claims.jsonl recorded (run-claims.ts). What
+ *    cannot be removed now (database down, connection no longer configured) stays in claims.jsonl with the
+ *    reason; later sweeps retry it.
+ */
+import {
+  appendFileSync,
+  closeSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import type { ConnectionsConfig } from '../connections/config.js';
+import { CLAIMS_FILE, type RunClaim, readClaims, rewriteClaims } from '../observability/run-claims.js';
+import { appendRunRecordOnce, type RunRecord } from '../observability/run-index.js';
+import { parseRunProcess, processLiveness, type RunProcess } from '../observability/run-process.js';
+import type { RunErrorInfo, RunStatusDoc, StepStatus } from '../observability/session.js';
+import { runLogDir } from '../observability/session.js';
+import { foldStepLog, readStepLog } from '../observability/step-log.js';
+import type { ProjectConfig } from '../project/config.js';
+import type { Registry } from '../registry/registry.js';
+import { writeFileAtomic } from '../util/fs-atomic.js';
+import { isJsonObject } from '../yaml/json.js';
+
+export interface SweepOptions {
+  project: ProjectConfig;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  registry: Registry;
+  /** Only this pipeline's runs (the next run of it); every run folder otherwise (`logs gc`). */
+  pipeline?: { slug: string; profile: string | null };
+  /** Report only, change nothing (`logs gc` without --apply). */
+  dryRun?: boolean;
+  /** Who found the run, for the record: `run <id>`, `logs gc`. */
+  detectedBy: string;
+  now?: () => Date;
+}
+
+export interface Leftover {
+  /** `scratch`, a file path, or `<database>.<table> on @mysql.<alias>`. */
+  what: string;
+  reason: string;
+}
+
+export interface SweptRun {
+  run_id: string;
+  pipeline: string;
+  profile: string | null;
+  /** Absolute run folder. */
+  run_dir: string;
+  pid: number;
+  host: string;
+  /** True when this sweep marked the run abandoned; false when it only retried leftovers (or, dry, would). */
+  marked: boolean;
+  removed: { scratch_bytes: number; files: string[]; tables: string[] };
+  /** What is still there, and why. */
+  left: Leftover[];
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return isJsonObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isDirectory() && !st.isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .sort()
+      .map((name) => join(dir, name))
+      .filter(isDir);
+  } catch {
+    return [];
+  }
+}
+
+/** Run folders (holding process.json) under `dir`, at most `depth` levels down: `[profile/]pipeline/run`. */
+function runFolders(dir: string, depth: number): string[] {
+  const out: string[] = [];
+  for (const sub of subdirs(dir)) {
+    if (isFileAt(join(sub, 'process.json'))) out.push(sub);
+    else if (depth > 1) out.push(...runFolders(sub, depth - 1));
+  }
+  return out;
+}
+
+function isFileAt(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function candidateFolders(options: SweepOptions): string[] {
+  const { project, pipeline } = options;
+  if (pipeline) return runFolders(dirname(runLogDir(project, pipeline.slug, '_', pipeline.profile)), 1);
+  return runFolders(project.paths.runLogs, 3);
+}
+
+function folderBytes(path: string): number {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const name of readdirSync(path)) total += folderBytes(join(path, name));
+  return total;
+}
+
+/** Latest write to the run's logs: when the run was last known to be alive. */
+function lastActivity(runDir: string, fallback: Date): Date {
+  let latest = 0;
+  for (const name of ['events.jsonl', 'metrics.jsonl', 'steps.jsonl', 'status.json']) {
+    try {
+      latest = Math.max(latest, statSync(join(runDir, name)).mtimeMs);
+    } catch {
+      // not written
+    }
+  }
+  return latest > 0 ? new Date(latest) : fallback;
+}
+
+function abandonedError(owner: RunProcess, detectedBy: string): RunErrorInfo {
+  return {
+    code: 'runtime.abandoned',
+    message: `the run's process (pid ${owner.pid} on ${owner.host}) ended without finishing the run (killed, or the machine stopped); found by ${detectedBy}`,
+    hint: 'run the pipeline again; what the run left (scratch folder, temp files, staging tables) is removed, see the abandoned_cleanup event',
+  };
+}
+
+/** status.json of an abandoned run: the steps as last logged, unfinished ones failed or skipped. */
+function abandonedStatus(
+  doc: RunStatusDoc,
+  runDir: string,
+  error: RunErrorInfo,
+  finished: Date,
+): RunStatusDoc {
+  const folded = foldStepLog(doc, readStepLog(runDir));
+  const steps: StepStatus[] = folded.steps.map((s) =>
+    s.status === 'running'
+      ? { ...s, status: 'failed', error: { ...error, step_id: s.id } }
+      : s.status === 'pending'
+        ? { ...s, status: 'skipped' }
+        : s,
+  );
+  const started = new Date(doc.started_at).getTime();
+  return {
+    ...folded,
+    status: 'abandoned',
+    finished_at: finished.toISOString(),
+    duration_ms: Number.isFinite(started) ? Math.max(0, finished.getTime() - started) : null,
+    steps,
+    error,
+  };
+}
+
+/** As the run index stores it: relative to the project root with POSIX separators, absolute outside it. */
+function relativeRunDir(project: ProjectConfig, runDir: string): string {
+  const rel = relative(project.root, runDir);
+  if (rel.startsWith('..') || isAbsolute(rel)) return runDir;
+  return sep === '/' ? rel : rel.split(sep).join('/');
+}
+
+/** Marks the run abandoned in the run index, status.json and events.jsonl; false when another sweep indexed it. */
+function markAbandoned(options: SweepOptions, runDir: string, doc: RunStatusDoc, owner: RunProcess): boolean {
+  const now = (options.now ?? (() => new Date()))();
+  const error = abandonedError(owner, options.detectedBy);
+  const finished = lastActivity(runDir, now);
+  const status = abandonedStatus(doc, runDir, error, finished);
+  const record: RunRecord = {
+    run_id: doc.run_id,
+    pipeline_slug: doc.pipeline,
+    profile: doc.profile,
+    manifest_hash: doc.manifest_hash,
+    manifest_short: doc.manifest_short,
+    status: 'abandoned',
+    started_at: doc.started_at,
+    finished_at: status.finished_at as string,
+    duration_ms: status.duration_ms ?? 0,
+    rows_in: doc.rows_in,
+    rows_out: doc.rows_out,
+    run_dir: relativeRunDir(options.project, runDir),
+    error_code: error.code,
+    error_message: error.message,
+  };
+  const marked = appendRunRecordOnce(options.project, record);
+  // Written even when another sweep indexed the run first: one that stopped in between left it `running`.
+  writeFileAtomic(join(runDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`);
+  if (!marked) return false;
+  appendEvent(runDir, doc.run_id, now, 'run_abandoned', {
+    pid: owner.pid,
+    host: owner.host,
+    last_activity: finished.toISOString(),
+    detected_by: options.detectedBy,
+  });
+  return true;
+}
+
+/** Appends one event line (the run's process is gone: nobody else writes this file). */
+function appendEvent(
+  runDir: string,
+  runId: string,
+  at: Date,
+  event: string,
+  fields: Record<string, unknown>,
+): void {
+  const path = join(runDir, 'events.jsonl');
+  const line = `${JSON.stringify({ ts: at.toISOString(), run_id: runId, event, ...fields })}\n`;
+  appendFileSync(path, endsTorn(path) ? `\n${line}` : line);
+}
+
+/** Whether the file's last byte is not a newline (the process died mid-line). */
+function endsTorn(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    const size = statSync(path).size;
+    if (size === 0) return false;
+    fd = openSync(path, 'r');
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readFileSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `.<name>.<pid>.<hex>.tmp` written by the dead process: the only files a sweep deletes beside outputs. */
+function tempFileOf(path: string, pid: number): boolean {
+  const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(basename(path));
+  return m !== null && Number(m[1]) === pid;
+}
+
+interface Cleanup {
+  files: string[];
+  tables: string[];
+  left: Leftover[];
+  kept: RunClaim[];
+}
+
+function removeFileClaim(claim: Extract<RunClaim, { kind: 'file' }>, owner: RunProcess, out: Cleanup): void {
+  if (!tempFileOf(claim.path, owner.pid)) {
+    out.left.push({ what: claim.path, reason: 'not a temp file name of this run; left alone' });
+    return;
+  }
+  try {
+    if (!lstatSync(claim.path).isFile()) return;
+  } catch {
+    return; // never created, or already renamed into place
+  }
+  try {
+    rmSync(claim.path);
+    out.files.push(claim.path);
+  } catch (error) {
+    out.left.push({ what: claim.path, reason: (error as Error).message });
+    out.kept.push(claim);
+  }
+}
+
+type TableClaim = Extract<RunClaim, { kind: 'mysql_table' }>;
+
+async function dropTableClaims(options: SweepOptions, claims: TableClaim[], out: Cleanup): Promise<void> {
+  const groups = new Map<string, TableClaim[]>();
+  for (const c of claims) {
+    const key = `${c.connection ?? ''}\0${c.database}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  let connections: ConnectionsConfig | undefined;
+  for (const group of groups.values()) {
+    const { connection: ref, database } = group[0] as TableClaim;
+    const names = group.map((c) => `${database}.${c.table}`);
+    const leave = (reason: string) => {
+      for (const name of names) out.left.push({ what: `${name} on ${ref ?? 'its step config'}`, reason });
+      out.kept.push(...group);
+    };
+    if (ref === null) {
+      leave('the step had no @mysql connection to reconnect with; drop the table by hand');
+      continue;
+    }
+    try {
+      const { loadConnectionsConfig } = await import('../connections/config.js');
+      const { resolveConnection } = await import('../connections/resolve.js');
+      const { dropWriterTables } = await import('../connectors/mysql/leftovers.js');
+      connections ??= loadConnectionsConfig({
+        cwd: options.cwd,
+        env: options.env,
+        projectRoot: options.project.root,
+      }).config;
+      const connection = resolveConnection(ref, {
+        connections,
+        env: options.env,
+        registry: options.registry,
+        componentName: 'mysql.writer',
+      });
+      const dropped = await dropWriterTables(
+        connection,
+        database,
+        group.map((c) => c.table),
+      );
+      out.tables.push(...dropped.map((t) => `${database}.${t}`));
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      leave(`could not reach ${ref}: ${message}; \`osiris logs gc --apply\` retries`);
+    }
+  }
+}
+
+async function removeLeftovers(
+  options: SweepOptions,
+  runDir: string,
+  runId: string,
+  owner: RunProcess,
+): Promise<Pick<SweptRun, 'removed' | 'left'>> {
+  const scratch = join(runDir, 'scratch');
+  let scratchBytes = 0;
+  const out: Cleanup = { files: [], tables: [], left: [], kept: [] };
+  if (isDir(scratch)) {
+    scratchBytes = folderBytes(scratch);
+    try {
+      rmSync(scratch, { recursive: true, force: true });
+    } catch (error) {
+      out.left.push({ what: scratch, reason: (error as Error).message });
+    }
+  }
+  const claims = readClaims(runDir);
+  for (const claim of claims) if (claim.kind === 'file') removeFileClaim(claim, owner, out);
+  await dropTableClaims(
+    options,
+    claims.filter((c): c is TableClaim => c.kind === 'mysql_table'),
+    out,
+  );
+  rewriteClaims(runDir, out.kept);
+  appendEvent(runDir, runId, (options.now ?? (() => new Date()))(), 'abandoned_cleanup', {
+    scratch_bytes: scratchBytes,
+    files_removed: out.files,
+    tables_dropped: out.tables,
+    ...(out.left.length ? { left: out.left } : {}),
+    detected_by: options.detectedBy,
+  });
+  return { removed: { scratch_bytes: scratchBytes, files: out.files, tables: out.tables }, left: out.left };
+}
+
+/** What a dry run would remove: everything still on disk or claimed. */
+function plannedLeftovers(runDir: string): Pick<SweptRun, 'removed' | 'left'> {
+  const scratch = join(runDir, 'scratch');
+  const claims = readClaims(runDir);
+  return {
+    removed: {
+      scratch_bytes: isDir(scratch) ? folderBytes(scratch) : 0,
+      files: claims.flatMap((c) => (c.kind === 'file' && isFileAt(c.path) ? [c.path] : [])),
+      tables: claims.flatMap((c) => (c.kind === 'mysql_table' ? [`${c.database}.${c.table}`] : [])),
+    },
+    left: [],
+  };
+}
+
+function hasLeftovers(runDir: string): boolean {
+  return isDir(join(runDir, 'scratch')) || isFileAt(join(runDir, CLAIMS_FILE));
+}
+
+/** Finds runs whose process is gone, marks them abandoned and removes their leftovers (see the header). */
+export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRun[]> {
+  const swept: SweptRun[] = [];
+  for (const runDir of candidateFolders(options)) {
+    const doc = readJson(join(runDir, 'status.json')) as RunStatusDoc | undefined;
+    const owner = parseRunProcess(readFileSafe(join(runDir, 'process.json')));
+    if (!doc || !owner || typeof doc.run_id !== 'string') continue;
+    const running = doc.status === 'running';
+    // An abandoned run whose cleanup was incomplete is retried; finished runs keep their scratch (--keep-data).
+    if (!running && !(doc.status === 'abandoned' && hasLeftovers(runDir))) continue;
+    if (running && processLiveness(owner) !== 'gone') continue;
+    const base = {
+      run_id: doc.run_id,
+      pipeline: doc.pipeline,
+      profile: doc.profile ?? null,
+      run_dir: runDir,
+      pid: owner.pid,
+      host: owner.host,
+    };
+    if (options.dryRun) {
+      swept.push({ ...base, marked: running, ...plannedLeftovers(runDir) });
+      continue;
+    }
+    // Removal is idempotent, so a sweep racing another one on the same run does no harm.
+    const marked = running && markAbandoned(options, runDir, doc, owner);
+    swept.push({ ...base, marked, ...(await removeLeftovers(options, runDir, doc.run_id, owner)) });
+  }
+  return swept;
+}
