@@ -316,7 +316,8 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
         typeof contents === 'string'
           ? redactor.redactText(contents)
           : `${JSON.stringify(redactor.redactValue(contents), null, 2)}\n`;
-      writeFileAtomic(target, text);
+      // Copies of inputs the build keeps durably: atomic, but not fsynced one by one (see fs-atomic.ts).
+      writeFileAtomic(target, text, { durable: false });
       return target;
     },
     stepArtifactsDir(stepId) {
