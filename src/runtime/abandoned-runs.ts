@@ -380,13 +380,15 @@ async function removeLeftovers(
 }
 
 /** What a dry run would remove: everything still on disk or claimed. */
-function plannedLeftovers(runDir: string): Pick<SweptRun, 'removed' | 'left'> {
+function plannedLeftovers(runDir: string, owner: RunProcess): Pick<SweptRun, 'removed' | 'left'> {
   const scratch = join(runDir, 'scratch');
   const claims = readClaims(runDir);
   return {
     removed: {
       scratch_bytes: isDir(scratch) ? folderBytes(scratch) : 0,
-      files: claims.flatMap((c) => (c.kind === 'file' && isFileAt(c.path) ? [c.path] : [])),
+      files: claims.flatMap((c) =>
+        c.kind === 'file' && tempFileOf(c.path, owner.pid) && isFileAt(c.path) ? [c.path] : [],
+      ),
       tables: claims.flatMap((c) => (c.kind === 'mysql_table' ? [`${c.database}.${c.table}`] : [])),
     },
     left: [],
@@ -417,7 +419,7 @@ export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRu
       host: owner.host,
     };
     if (options.dryRun) {
-      swept.push({ ...base, marked: running, ...plannedLeftovers(runDir) });
+      swept.push({ ...base, marked: running, ...plannedLeftovers(runDir, owner) });
       continue;
     }
     // Removal is idempotent, so a sweep racing another one on the same run does no harm.
