@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isJsonObject } from '../yaml/json.js';
 
+export const RUN_PROCESS_FILE = 'process.json';
+
 export interface RunProcess {
   pid: number;
   host: string;

@@ -8,7 +8,8 @@
  *                    the end (final); never in between, so a step costs O(1) whatever the pipeline's size
  * - `steps.jsonl`    every step status change as it happens, one StepStatus per line (step-log.ts folds
  *                    them over status.json for a run that never finished)
- * - `process.json`   the host, pid and start time of the process running the run (run-process.ts)
+ * - `process.json`   the host, pid and start time of the process running the run (run-process.ts); removed
+ *                    once the run is recorded, so it marks a run that never finished
  * - `claims.jsonl`   what the run creates outside this folder and must remove if it stops (run-claims.ts)
  * - copies of the inputs (`manifest.yaml`, `cfg/<step>.json`) and `artifacts/<step_id>/` folders
  *
@@ -17,7 +18,7 @@
  * runner owns the event catalogue (run_start, step_start, step_complete, step_failed, run_complete, …).
  * Sessions hold no global state; several can be open at once.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProjectConfig } from '../project/config.js';
@@ -27,7 +28,7 @@ import type { Redactor } from './redact.js';
 import { appendClaim, type RunClaim } from './run-claims.js';
 import { newRunId } from './run-id.js';
 import { appendRunRecord, type LockOptions, type RunOutcome, type RunRecord } from './run-index.js';
-import { currentRunProcess } from './run-process.js';
+import { currentRunProcess, RUN_PROCESS_FILE } from './run-process.js';
 import { STEP_LOG_FILE } from './step-log.js';
 
 /** `cancelled`: stopped by SIGINT/SIGTERM; `abandoned`: its process died mid-run (found by a later sweep). */
@@ -221,7 +222,8 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
   let eventsFd: number | undefined = openSync(eventsPath, 'a', 0o644);
   let metricsFd: number | undefined = openSync(metricsPath, 'a', 0o644);
   let stepsFd: number | undefined = openSync(join(dir, STEP_LOG_FILE), 'a', 0o644);
-  writeFileAtomic(join(dir, 'process.json'), `${JSON.stringify(currentRunProcess(), null, 2)}\n`);
+  const processPath = join(dir, RUN_PROCESS_FILE);
+  writeFileAtomic(processPath, `${JSON.stringify(currentRunProcess(), null, 2)}\n`);
 
   const writeLine = (
     fd: number | undefined,
@@ -354,7 +356,10 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
           record.error_code = status.error.code;
           record.error_message = status.error.message;
         }
-        return { status, record: appendRunRecord(project, record, { ...lock, redactor }) };
+        const indexed = appendRunRecord(project, record, { ...lock, redactor });
+        // Recorded and final: nothing for an abandoned-run sweep to look at any more.
+        rmSync(processPath, { force: true });
+        return { status, record: indexed };
       } finally {
         close();
       }

@@ -27,7 +27,12 @@ import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ConnectionsConfig } from '../connections/config.js';
 import { CLAIMS_FILE, type RunClaim, readClaims, rewriteClaims } from '../observability/run-claims.js';
 import { appendRunRecordOnce, type RunRecord } from '../observability/run-index.js';
-import { parseRunProcess, processLiveness, type RunProcess } from '../observability/run-process.js';
+import {
+  parseRunProcess,
+  processLiveness,
+  RUN_PROCESS_FILE,
+  type RunProcess,
+} from '../observability/run-process.js';
 import type { RunErrorInfo, RunStatusDoc, StepStatus } from '../observability/session.js';
 import { runLogDir } from '../observability/session.js';
 import { foldStepLog, readStepLog } from '../observability/step-log.js';
@@ -100,11 +105,11 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Run folders (holding process.json) under `dir`, at most `depth` levels down: `[profile/]pipeline/run`. */
+/** Run folders that never finished (they still hold process.json) under `dir`, at most `depth` levels down: `[profile/]pipeline/run`. */
 function runFolders(dir: string, depth: number): string[] {
   const out: string[] = [];
   for (const sub of subdirs(dir)) {
-    if (isFileAt(join(sub, 'process.json'))) out.push(sub);
+    if (isFileAt(join(sub, RUN_PROCESS_FILE))) out.push(sub);
     else if (depth > 1) out.push(...runFolders(sub, depth - 1));
   }
   return out;
@@ -369,6 +374,8 @@ async function removeLeftovers(
     out,
   );
   rewriteClaims(runDir, out.kept);
+  // Nothing left to retry: the folder stops being a candidate for later sweeps.
+  if (out.kept.length === 0 && !isDir(scratch)) rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
   appendEvent(runDir, runId, (options.now ?? (() => new Date()))(), 'abandoned_cleanup', {
     scratch_bytes: scratchBytes,
     files_removed: out.files,
@@ -404,11 +411,15 @@ export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRu
   const swept: SweptRun[] = [];
   for (const runDir of candidateFolders(options)) {
     const doc = readJson(join(runDir, 'status.json')) as RunStatusDoc | undefined;
-    const owner = parseRunProcess(readFileSafe(join(runDir, 'process.json')));
+    const owner = parseRunProcess(readFileSafe(join(runDir, RUN_PROCESS_FILE)));
     if (!doc || !owner || typeof doc.run_id !== 'string') continue;
     const running = doc.status === 'running';
     // An abandoned run whose cleanup was incomplete is retried; finished runs keep their scratch (--keep-data).
-    if (!running && !(doc.status === 'abandoned' && hasLeftovers(runDir))) continue;
+    if (!running && !(doc.status === 'abandoned' && hasLeftovers(runDir))) {
+      if (doc.status === 'abandoned' && !options.dryRun)
+        rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
+      continue;
+    }
     if (running && processLiveness(owner) !== 'gone') continue;
     const base = {
       run_id: doc.run_id,

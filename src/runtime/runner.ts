@@ -4,8 +4,10 @@
  * A run owns one DuckDB database (in memory, spilling to `<run dir>/scratch/spill/`; a file in scratch when
  * `keepData` asks to keep it), so tables larger than memory spill to disk. Steps run in the compiled topological order (up to `maxParallel`
  * at once when their inputs allow it); each step's output is a table named by its step id. The first failure
- * stops the run: running steps finish, the rest are marked skipped. Every run — failed ones too — leaves
- * events.jsonl, metrics.jsonl, status.json, copies of the manifest and cfg, and a run index record.
+ * stops the run: running steps finish, the rest are marked skipped. A cancel (options.signal: SIGINT/SIGTERM)
+ * stops drivers through their context and starts nothing new; the run ends `cancelled`. Every run — failed
+ * and cancelled ones too — leaves events.jsonl, metrics.jsonl, steps.jsonl (step changes as they happen),
+ * status.json (start and end), copies of the manifest and cfg, and a run index record.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

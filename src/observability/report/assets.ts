@@ -42,8 +42,8 @@ main.wrap{padding-top:20px;padding-bottom:8px}
 .badge{display:inline-flex;align-items:center;gap:6px;font-size:12px;font-weight:600;line-height:1;padding:5px 9px;border-radius:999px;border:1px solid transparent;white-space:nowrap;vertical-align:middle}
 .badge::before{content:"";width:7px;height:7px;border-radius:50%;background:currentColor}
 .badge.st-succeeded{color:var(--ok);background:var(--ok-bg)}
-.badge.st-failed{color:var(--bad);background:var(--bad-bg)}
-.badge.st-skipped,.badge.st-pending{color:var(--skip);background:var(--skip-bg)}
+.badge.st-failed,.badge.st-abandoned{color:var(--bad);background:var(--bad-bg)}
+.badge.st-skipped,.badge.st-pending,.badge.st-cancelled{color:var(--skip);background:var(--skip-bg)}
 .badge.st-running{color:var(--run);background:var(--run-bg)}
 .badge.env{color:var(--muted);background:var(--band);border-color:var(--line)}
 .badge.env-sandbox{color:var(--warn);background:var(--warn-bg)}

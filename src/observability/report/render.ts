@@ -469,7 +469,7 @@ export function renderRunIndex(input: RunIndexData, options: RenderOptions = {})
     `<section class="panel" id="runs"><h2>Runs <span class="count" data-count-for="runs-table">${records.length} shown</span></h2>`,
     '<div class="filters">',
     `<label>Pipeline <select id="filter-runs-pipeline" data-filter-for="runs-table" data-filter-key="pipeline"><option value="">all pipelines</option>${optionTags(pipelines, pipelineCounts)}</select></label>`,
-    `<label>Status <select id="filter-runs-status" data-filter-for="runs-table" data-filter-key="status"><option value="">any status</option>${optionTags(['succeeded', 'failed'])}</select></label>`,
+    `<label>Status <select id="filter-runs-status" data-filter-for="runs-table" data-filter-key="status"><option value="">any status</option>${optionTags(['succeeded', 'failed', 'cancelled', 'abandoned'])}</select></label>`,
     '<label>Search <input type="search" id="filter-runs-text" data-filter-for="runs-table" data-filter-key="text" placeholder="run id, error, …"></label>',
     '<button type="button" data-reset-for="runs-table">Reset</button>',
     '</div>',

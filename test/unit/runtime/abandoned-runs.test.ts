@@ -121,6 +121,21 @@ describe('steps.jsonl', () => {
 });
 
 describe('sweepAbandonedRuns', () => {
+  it('a finished run drops process.json and is never a candidate', async () => {
+    const project = tempProject();
+    const session = openRunSession({
+      project,
+      pipelineSlug: 'orders',
+      manifestHash: 'sha256:00',
+      manifestShort: '0000000',
+      redactor: createRedactor({}),
+    });
+    expect(existsSync(join(session.dir, 'process.json'))).toBe(true);
+    session.finish({ status: 'failed', steps: [] });
+    expect(existsSync(join(session.dir, 'process.json'))).toBe(false);
+    expect(await sweep(project)).toEqual([]);
+  });
+
   it('never touches a live run or a run of another host', async () => {
     const project = tempProject();
     const live = killedRun(project, { pid: process.pid });
