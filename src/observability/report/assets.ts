@@ -72,8 +72,11 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 td.nowrap{white-space:nowrap}
 td.err{min-width:180px;overflow-wrap:anywhere}
 .table-fit{overflow-x:auto;max-width:100%}
-#steps-table td.step{min-width:150px;overflow-wrap:anywhere}
+#steps-table td.step{min-width:160px;overflow-wrap:anywhere}
+#steps-table .what{overflow-wrap:normal}
 #steps-table .what{font-size:11.5px;color:var(--muted);margin-top:2px}
+.detail-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 24px}
+@media (max-width:700px){.detail-grid{grid-template-columns:minmax(0,1fr)}}
 #steps-table td.conn{overflow-wrap:anywhere}
 tr.hl td{background:var(--bad-bg)}tr.hl td:first-child{box-shadow:inset 3px 0 0 var(--bad)}
 tr.warnrow td:first-child{box-shadow:inset 3px 0 0 var(--warn)}

@@ -90,13 +90,16 @@ function stepDetail(s: ReportStep, open: boolean): string {
     `<summary><span class="mono sid">${esc(s.id)}</span> <span class="muted mono">${esc(s.component)}</span> <span class="badge ${statusClass(s.status)}">${esc(s.status)}</span></summary>`,
     '<div class="detail-body">',
     d.sql !== null ? `<div class="sub-h">SQL</div><pre class="sql">${esc(d.sql)}</pre>` : '',
+    '<div class="detail-grid"><div>',
     d.config
       ? `<div class="sub-h">Config</div>${configTable(d.config)}`
       : '<p class="muted">No cfg copy in the run folder.</p>',
+    '</div><div>',
     outputs.length
       ? `<div class="sub-h">${outputsLabel}</div><div class="links">${outputs.join('')}</div>`
       : '',
     links.length ? `<div class="sub-h">Files</div><div class="links">${links.join('')}</div>` : '',
+    '</div></div>',
     d.preview ? previewHtml(d.preview, s.id) : noPreview,
     '</div></details>',
   ].join('');
