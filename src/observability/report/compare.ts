@@ -43,9 +43,17 @@ export function loadComparison(
   const previous = findPreviousSuccessfulRun(project, record);
   const delta = buildDelta(record.run_id, current, errorCodes, previous, 'previous');
   if (!previous) return { delta, report: null, steps: {} };
+  const details = loadRunDetails(project, previous.record);
+  // Writers leave rows_out null in status.json; their step_complete event has the rows written (as the
+  // report's own steps table reads them).
+  const completed = new Map<string, number>();
+  for (const e of details.events) {
+    if (e.event === 'step_complete' && typeof e.step_id === 'string' && typeof e.rows_out === 'number')
+      completed.set(e.step_id, e.rows_out);
+  }
   const steps: Record<string, PreviousStep> = {};
-  for (const s of loadRunDetails(project, previous.record).status?.steps ?? []) {
-    steps[s.id] = { rows_out: s.rows_out, duration_ms: s.duration_ms };
+  for (const s of details.status?.steps ?? []) {
+    steps[s.id] = { rows_out: s.rows_out ?? completed.get(s.id) ?? null, duration_ms: s.duration_ms };
   }
   const report = fileLink(
     reportDir,

@@ -205,7 +205,7 @@ function stepsSection(data: RunReportData): string {
   const rows = data.steps.map((s, i) => {
     const firstLine = s.error ? (s.error.message.split('\n')[0] ?? '') : '';
     const err = s.error
-      ? `<code class="ev bad">${esc(s.error.code)}</code> <span title="${esc(truncate(s.error.message, 4000))}">${esc(truncate(firstLine, 120))}</span>`
+      ? `<code class="ev bad">${esc(s.error.code)}</code> <span title="${esc(truncate(s.error.message, 4000))}">${esc(truncate(firstLine, 240))}</span>`
       : '';
     return [
       `<tr class="${s.status === 'failed' ? 'hl' : ''}" data-step="${esc(s.id)}" data-status="${esc(s.status)}">`,
