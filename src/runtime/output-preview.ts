@@ -52,15 +52,22 @@ function blobText(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes.subarray(0, PREVIEW_VALUE_CHARS + 1)) {
     out +=
-      b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+      b >= 0x20 && b < 0x7f && b !== 0x5c
+        ? String.fromCharCode(b)
+        : `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return bytes.length > PREVIEW_VALUE_CHARS ? `${out}${ELLIPSIS}` : out;
 }
 
+const FLOATING = /^(FLOAT|REAL|DOUBLE|FLOAT4|FLOAT8)$/i;
+
 /** A stream value as DuckDB would print it (see stream.ts), cut like `previewTable` cuts in SQL. */
-export function streamValueText(value: StreamValue): string | null {
+export function streamValueText(value: StreamValue, type = ''): string | null {
   if (value === null) return null;
   if (value instanceof Uint8Array) return blobText(value);
+  // DuckDB prints a whole float with its `.0`.
+  if (typeof value === 'number' && FLOATING.test(type) && Number.isInteger(value) && Math.abs(value) < 1e15)
+    return `${value}.0`;
   return String(value).slice(0, PREVIEW_VALUE_CHARS + 1);
 }
 
@@ -146,13 +153,13 @@ export class StreamPreview {
 
   watch(batches: AsyncIterable<StreamRow[]>): AsyncIterable<StreamRow[]> {
     const rows = this.rows;
-    const width = Math.min(this.columns.length, PREVIEW_COLUMNS);
+    const types = this.columns.slice(0, PREVIEW_COLUMNS).map((c) => c.type);
     return {
       async *[Symbol.asyncIterator]() {
         for await (const batch of batches) {
           for (let i = 0; i < batch.length && rows.length < PREVIEW_ROWS; i++) {
             const row = batch[i] as StreamRow;
-            rows.push(row.slice(0, width).map(streamValueText));
+            rows.push(types.map((type, c) => streamValueText(row[c] ?? null, type)));
           }
           yield batch;
         }
