@@ -360,6 +360,8 @@ describe.runIf(available)('report in a browser', () => {
     it(`at ${width} px: SQL, params, masked preview, links, comparison; the steps table fits its card`, async () => {
       const { page, problems } = await load(reports.good, width);
       await expectStepsFit(page);
+      // Starting DuckDB is its own row in the timeline, not part of the first step.
+      expect(await page.locator('svg.timeline g.row.phase').textContent()).toContain('start DuckDB');
       // The step's SQL, with the param resolved, and the params themselves.
       const sql = page.locator('#step-top-scorers pre.sql');
       expect(await sql.textContent()).toContain('WHERE score > 7.5 ORDER BY score DESC');

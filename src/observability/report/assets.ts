@@ -108,6 +108,7 @@ svg .step-link:hover{fill:var(--accent);text-decoration:underline}
 svg .note{fill:var(--muted);font-size:11.5px}svg .note.bad{fill:var(--bad);font-weight:600}svg .note.muted{fill:var(--faint);font-style:italic}
 svg .bar.st-succeeded{fill:var(--ok)}svg .bar.st-failed{fill:var(--bad)}svg .bar.st-running{fill:var(--run)}
 svg .bar.st-skipped,svg .bar.st-pending{fill:var(--skip)}
+svg .bar.phase{fill:var(--skip);opacity:.55}svg .muted-label{fill:var(--muted);font-size:12px;font-style:italic}
 svg .bar.rows-in{fill:var(--bar-in)}svg .bar.rows-out{fill:var(--bar-out)}svg .bar.dur{fill:var(--bar-dur)}svg .bar.dur-bad{fill:var(--bad)}
 svg .row.hl .label{fill:var(--bad);font-weight:700}
 svg .row.hl .bar{stroke:var(--bad);stroke-width:2}

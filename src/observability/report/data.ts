@@ -17,6 +17,7 @@ import type { RunRecord } from '../run-index.js';
 import type { RunErrorInfo, StepState } from '../session.js';
 import { type CurrentTotals, loadComparison, type ReportComparison } from './compare.js';
 import { fileLink, loadStepDetail, type ReportLink, type StepDetail } from './details.js';
+import type { TimelinePhase } from './svg.js';
 
 export type { ReportComparison } from './compare.js';
 export type { ReportLink, ReportOutput, ReportPreview, StepDetail } from './details.js';
@@ -113,6 +114,8 @@ export interface RunReportData {
   /** Links to the run folder's files (manifest, status, events, metrics) that exist. */
   files: ReportLink[];
   comparison: ReportComparison;
+  /** Stretches of the run that are no step (starting DuckDB), for the timeline. */
+  phases: TimelinePhase[];
   /** Problems reading the run folder (e.g. removed by retention). */
   warnings: string[];
   /** `osiris <version>`, shown in the footer. */
@@ -215,12 +218,16 @@ export function loadRunReportData(
   const eventOutputs = new Map<string, string[]>();
   const resolvedConnections = new Map<string, unknown>();
   let adapter = 'local';
+  const phases: TimelinePhase[] = [];
   const events: ReportEvent[] = details.events.map((line, seq) => {
     const ts = str(line.ts) ?? '';
     const name = str(line.event) ?? '?';
     const stepId = str(line.step_id);
     const offset = offsetOf(ts, t0);
     if (name === 'run_start' && typeof line.adapter === 'string') adapter = line.adapter;
+    const took = num(line.duration_ms);
+    if (name === 'data_plane' && offset !== null && took !== null)
+      phases.push({ label: 'start DuckDB', start_ms: offset - took, end_ms: offset });
     if (stepId !== null && offset !== null) {
       if (name === 'step_start') {
         starts.set(stepId, offset);
@@ -358,6 +365,7 @@ export function loadRunReportData(
     params: manifest?.params ?? null,
     files: RUN_FILES.flatMap((f) => fileLink(reportDir, join(runDir, f), f) ?? []),
     comparison: loadComparison(project, record, totals, codes, reportDir),
+    phases,
     warnings,
     generator: options.generator ?? 'osiris',
   };

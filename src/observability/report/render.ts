@@ -407,7 +407,7 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
     errorBanner(data),
     warningsBanner(data.warnings),
     overview(data),
-    `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms) : '<p class="empty">No steps recorded.</p>'}</section>`,
+    `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms, data.phases) : '<p class="empty">No steps recorded.</p>'}</section>`,
     stepsSection(data),
     stepDetailsSection(data),
     comparisonSection(data),

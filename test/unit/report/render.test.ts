@@ -218,6 +218,7 @@ describe('renderRunReport', () => {
       connections: [],
       params: null,
       files: [],
+      phases: [],
       comparison: {
         delta: { '@id': 'ev.delta.x', basis: 'previous_successful_run', first_run: true },
         report: null,
