@@ -151,7 +151,7 @@ table.kvtable td{padding:3px 0;border:0;overflow-wrap:anywhere}
 .preview-table td.null{color:var(--faint);font-style:italic}
 .cmp-totals{max-width:560px;margin:0 0 14px}
 table.cmp th[scope=row]{position:static;text-transform:none;letter-spacing:0;font-size:13px;color:var(--ink);font-weight:500;border-bottom:1px solid var(--line)}
-td.delta.up{color:var(--ok)}td.delta.down{color:var(--bad)}
+td.delta.up,td.delta.down{color:var(--accent)}td.delta.slower{color:var(--warn)}td.delta.faster{color:var(--ok)}
 footer{color:var(--faint);font-size:12px;padding:8px 0 28px}
 @media print{nav.tabs,.filters{display:none}.panel{break-inside:avoid;box-shadow:none}.table-scroll{max-height:none;overflow:visible}}
 `;

@@ -134,9 +134,16 @@ function change(v: DeltaValue | undefined, fmt: (n: number) => string): string {
   return `${sign}${fmt(Math.abs(v.change))}${pct}`;
 }
 
-function changeCell(prev: number | null, cur: number | null, fmt: (n: number | null) => string): string {
+/** Before, now and the change; a longer duration reads as a warning, a shorter one as good news. */
+function changeCell(
+  prev: number | null,
+  cur: number | null,
+  fmt: (n: number | null) => string,
+  kind: 'rows' | 'time',
+): string {
   const d = prev !== null && cur !== null ? cur - prev : null;
-  const cls = d === null || d === 0 ? '' : d > 0 ? ' up' : ' down';
+  const names = kind === 'rows' ? [' up', ' down'] : [' slower', ' faster'];
+  const cls = d === null || d === 0 ? '' : d > 0 ? names[0] : names[1];
   return `<td class="num">${esc(fmt(prev))}</td><td class="num">${esc(fmt(cur))}</td><td class="num delta${cls}">${d === null ? dash : esc(`${d > 0 ? '+' : d < 0 ? '−' : '±'}${fmt(Math.abs(d))}`)}</td>`;
 }
 
@@ -163,7 +170,7 @@ export function comparisonSection(data: RunReportData): string {
   const stepRows = data.steps
     .map((s) => {
       const prev = steps[s.id];
-      return `<tr data-step="${esc(s.id)}"><th scope="row" class="mono">${esc(s.id)}</th>${prev ? changeCell(prev.rows_out, s.rows_out, count) + changeCell(prev.duration_ms, s.duration_ms, duration) : `<td colspan="6" class="muted">not in the previous run</td>`}</tr>`;
+      return `<tr data-step="${esc(s.id)}"><th scope="row" class="mono">${esc(s.id)}</th>${prev ? changeCell(prev.rows_out, s.rows_out, count, 'rows') + changeCell(prev.duration_ms, s.duration_ms, duration, 'time') : `<td colspan="6" class="muted">not in the previous run</td>`}</tr>`;
     })
     .join('');
   return [
