@@ -448,7 +448,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     // DuckDB starts before the step's clock does (~0.3 s): the first step's time is its own work. An error
     // here comes back from contextFor below, as this step's failure.
     if (!pairs.has(step.id)) await openPlane().catch(() => undefined);
-    const t0 = begin(step);
+    let t0 = begin(step);
     try {
       const driver = await loadDriver(registry, step);
       const prepared = announce(step, options.prepareStep(step));
@@ -456,6 +456,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (partner) {
         const streamed = await runPassThrough(step, streamContextFor(step, prepared), driver, partner, t0);
         if (streamed !== undefined) return streamed;
+        // The pair declined, so DuckDB may start only now: that time is not this read's.
+        const planeStart = Date.now();
+        await openPlane();
+        t0 += Date.now() - planeStart;
       }
       const ctx = await contextFor(step, prepared);
       for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
