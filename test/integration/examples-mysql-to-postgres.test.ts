@@ -3,6 +3,7 @@
  * MariaDB and PostgreSQL, with the database and schema names supplied through the environment like a user
  * would; and checks that the YAML README.md shows for it is the shipped files, byte for byte.
  */
+import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,24 @@ describe.skipIf(why !== undefined)('examples/mysql-to-postgres', () => {
         lifetime_value: '99999999.99',
       },
     ]);
+  });
+
+  it('leaves nothing in the example folder that git (and so Biome) would pick up', () => {
+    const shipped = new Set(readdirSync(join(REPO_ROOT, 'examples/mysql-to-postgres')));
+    const left = readdirSync(project).filter((f) => !shipped.has(f));
+    expect(left).toEqual(expect.arrayContaining(['run_logs', 'build']));
+    // Every file a run wrote, as if it had been written in the clone's example folder.
+    const files = left.flatMap((top) =>
+      (readdirSync(join(project, top), { recursive: true }) as string[]).map((f) =>
+        join('examples/mysql-to-postgres', top, f),
+      ),
+    );
+    const ignored = spawnSync('git', ['check-ignore', '--no-index', '--stdin'], {
+      cwd: REPO_ROOT,
+      input: files.join('\n'),
+      encoding: 'utf8',
+    }).stdout.split('\n');
+    expect(files.filter((f) => !ignored.includes(f))).toEqual([]);
   });
 });
 
