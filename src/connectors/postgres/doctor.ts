@@ -28,6 +28,11 @@ const STATUS: Partial<Record<PgErrorKind, DoctorStatus>> = {
   timeout: 'timeout',
 };
 
+async function schemaExists(client: PgSession['client'], schema: string): Promise<boolean> {
+  const r = await client.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
+  return r.rowCount === 1;
+}
+
 export async function doctorPostgres(
   connection: ResolvedConnection,
   timeoutMs: number,
@@ -54,10 +59,8 @@ export async function doctorPostgres(
   const attempt = (async () => {
     session = await connectPg(target, { timeoutMs: limit, applicationName: 'doctor' });
     const r = await session.client.query<{ server_version: string }>('SHOW server_version');
-    const schema = target.schema
-      ? await session.client.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [target.schema])
-      : undefined;
-    return { version: String(r.rows[0]?.server_version ?? ''), schemaFound: schema?.rowCount !== 0 };
+    const schemaFound = target.schema === undefined || (await schemaExists(session.client, target.schema));
+    return { version: String(r.rows[0]?.server_version ?? ''), schemaFound };
   })();
   attempt.catch(() => undefined);
   try {
