@@ -70,5 +70,14 @@ describe('installed from the packed package, used in an empty folder', () => {
     expect(readFileSync(join(cwd, 'my-project', 'output', 'orders_by_country.csv'), 'utf8')).toBe(
       'country,orders,revenue\nFR,2,262.25\nUS,1,99.00\nDE,2,25.40\n',
     );
+    // The HTML report is built from assets shipped in dist/ too.
+    const html = spawnSync('osiris', ['logs', 'html', '--json'], {
+      cwd: join(cwd, 'my-project'),
+      env,
+      encoding: 'utf8',
+    });
+    expect(html.status, html.stderr).toBe(0);
+    const { path } = JSON.parse(html.stdout) as { path: string };
+    expect(readFileSync(path, 'utf8')).toContain('orders-by-country');
   });
 });
