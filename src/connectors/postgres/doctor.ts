@@ -1,8 +1,8 @@
 /**
  * `connections doctor` for Postgres (and Supabase over the Postgres protocol): connect, `SHOW
  * server_version`, check that the connection's `schema` exists (a warning when not), report status, latency
- * and version. A Supabase connection with only `url` + key is
- * checked over its REST API instead. Messages never contain the password or the connection string.
+ * and version. A Supabase connection with only `url` + key is checked over its REST API instead. Messages
+ * never contain the password or the connection string.
  */
 import type { DoctorResult, DoctorStatus } from '../../discovery/types.js';
 import type { ResolvedConnection } from '../../runtime/driver.js';
