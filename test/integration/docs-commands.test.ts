@@ -14,16 +14,19 @@
  *   (already built by the test run);
  * - the environment points the examples at this test's own MySQL database and Postgres schema
  *   (`MYSQL_DATABASE`, `PG_SCHEMA`), which the test creates and drops;
+ * - the chat commands talk to a scripted fake OpenAI server (test/helpers/fake-llm.ts) that answers every
+ *   request with a short text: they run as printed, while test/e2e/chat-*.test.ts check what the agent does;
  * - the commands in SKIP below, and only those, are replaced by `:` (with the reason).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, tempDir } from '../helpers/cli.js';
+import { type CliResult, REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { MYSQL, mysqlUnavailable, POSTGRES, postgresUnavailable, uniqueName } from '../helpers/databases.js';
+import { type FakeLlmServer, startFakeLlm } from '../helpers/fake-llm.js';
 
 /** Commands a test cannot run as written, each with the reason. Keep this list short. */
 const SKIP: ReadonlyArray<{ command: RegExp; why: string }> = [
@@ -33,10 +36,18 @@ const SKIP: ReadonlyArray<{ command: RegExp; why: string }> = [
   },
   { command: /^npm test\b/, why: 'the suite this test is part of' },
   {
-    command: /^(npx )?osiris chat\b|^export \w+_API_KEY=/,
-    why: 'needs an LLM provider account; test/e2e/chat-*.test.ts drive the chat against the scripted fake LLM server',
+    command: /^export \w+_API_KEY=/,
+    why: 'a real provider key: the test sets OPENAI_API_KEY for its fake LLM server instead',
+  },
+  {
+    command: /^osiris chat --session <id>/,
+    why: 'the id of a session a real model opened; test/e2e/chat-scenarios.test.ts (b) approves a proposal by its id',
   },
 ];
+
+/** The LLM: a scripted fake OpenAI server on 127.0.0.1 that answers every request with a short text. */
+const FAKE_KEY = 'sk-docs-test-fake';
+const LLM_VARIABLES = /^(OPENAI|ANTHROPIC|GOOGLE_GENERATIVE_AI|GEMINI)_API_KEY$|^OSIRIS_LLM_/;
 
 interface Block {
   file: string;
@@ -131,6 +142,27 @@ function copyRepository(to: string): void {
   for (const shared of ['node_modules', 'dist']) symlinkSync(join(REPO_ROOT, shared), join(to, shared));
 }
 
+/** Runs a page's script without blocking this process, which serves the fake LLM the chat commands call. */
+function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 const why = (await mysqlUnavailable()) ?? (await postgresUnavailable());
 
 describe.skipIf(why !== undefined)('every command block in the docs', () => {
@@ -140,6 +172,7 @@ describe.skipIf(why !== undefined)('every command block in the docs', () => {
   const database = uniqueName('osiris_docs');
   const schema = uniqueName('osiris_docs');
   let env: NodeJS.ProcessEnv;
+  let llm: FakeLlmServer;
 
   beforeAll(async () => {
     if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first');
@@ -148,7 +181,13 @@ describe.skipIf(why !== undefined)('every command block in the docs', () => {
     await admin.connect();
     await admin.query(`CREATE SCHEMA "${schema}"`);
     await admin.end();
-    const inherited = Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k));
+    llm = await startFakeLlm({ turns: [], apiKey: FAKE_KEY });
+    llm.push(
+      ...Array.from({ length: 50 }, () => ({ text: 'Scripted test model: no tools, just this reply.' })),
+    );
+    const inherited = Object.entries(process.env).filter(
+      ([k]) => !/^npm_/i.test(k) && !LLM_VARIABLES.test(k),
+    );
     env = {
       ...Object.fromEntries(inherited),
       DOC_ROOT: clone,
@@ -161,12 +200,15 @@ describe.skipIf(why !== undefined)('every command block in the docs', () => {
       NO_COLOR: '1',
       MYSQL_DATABASE: database,
       PG_SCHEMA: schema,
+      OPENAI_API_KEY: FAKE_KEY,
+      OSIRIS_LLM_BASE_URL: llm.baseUrl,
     };
     // README's Install, so that each page also runs on its own (vitest -t): `osiris` on PATH.
     execFileSync('npm', ['install', '-g', '.'], { cwd: clone, env, stdio: 'pipe' });
   });
 
   afterAll(async () => {
+    await llm?.close();
     const my = await mysql.createConnection({ ...MYSQL });
     await my.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await my.end();
@@ -197,13 +239,16 @@ describe.skipIf(why !== undefined)('every command block in the docs', () => {
 
   for (const file of pages().filter((f) => pageScript(f).runs)) {
     const { script } = pageScript(file);
-    it(`${file} runs as written`, () => {
-      const r = spawnSync('bash', ['-c', script], { cwd: clone, env, encoding: 'utf8', timeout: 240_000 });
+    it(`${file} runs as written`, async () => {
+      const asked = llm.requests.length;
+      const r = await runScript(script, clone, env);
       const at = [...r.stderr.matchAll(/^::(?:block|check) (\S+)$/gm)].at(-1)?.[1];
       expect(
-        r.status,
+        r.code,
         `${file}: failed in the block at ${at}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`,
       ).toBe(0);
+      // The chat commands that ran really reached the (fake) model.
+      if (/^\s*osiris chat /m.test(script)) expect(llm.requests.length).toBeGreaterThan(asked);
     }, 300_000);
   }
 });
