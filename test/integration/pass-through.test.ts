@@ -427,7 +427,8 @@ ${write}
 
   const killSource = async () => {
     const procs = await my.rows(
-      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      [my.name],
     );
     expect(procs).toHaveLength(1);
     await my.admin.query(`KILL ${Number(procs[0]?.id)}`);
@@ -448,8 +449,13 @@ ${write}
 
   it('the Postgres backend terminated mid-stream: exit 1 naming the target, the target unchanged', async () => {
     const r = await interrupted('killed_target', async () => {
+      // Only this run's writer: the backend whose transaction holds a lock on this test's own target table
+      // (the staging table is created LIKE it), not any other COPY on the shared server.
       const killed = await pg.rows<{ ok: boolean }>(
-        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'COPY %osiris_stage%' AND pid <> pg_backend_pid()",
+        `SELECT pg_terminate_backend(a.pid) AS ok FROM pg_stat_activity a
+         WHERE a.query LIKE 'COPY %osiris_stage%' AND a.pid <> pg_backend_pid()
+           AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.relation = to_regclass($1))`,
+        [pg.q('killed_target')],
       );
       expect(killed).toEqual([{ ok: true }]);
     });
