@@ -1,5 +1,5 @@
 /**
- * The Node.js releases Osiris supports (docs/adr/0008-node-releases.md): `engines` names exactly the lines CI
+ * The Node.js releases Osiris supports (docs/adr/0009-node-releases.md): `engines` names exactly the lines CI
  * tests, and .ci/run installs and runs the tests under each LTS line besides the machine's own Node 20.
  */
 import { readFileSync } from 'node:fs';
