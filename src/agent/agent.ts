@@ -239,6 +239,8 @@ export class ChatAgent {
         ...(result.error ? { error: result.error.message, error_step: result.error.step_id ?? null } : {}),
         run_dir: relative(this.options.cwd, result.runDir) || result.runDir,
       };
+      const report = await this.writeReport(result.runId);
+      if (report) run.report = relative(this.options.cwd, report) || report;
     } catch (error) {
       const message =
         error instanceof OsirisError ? error.diagnostics.map((d) => d.message).join('; ') : String(error);
@@ -251,6 +253,34 @@ export class ChatAgent {
     this.moveTo('DONE', `run ${String(run.status)}`);
     this.emit({ type: 'run-end', run });
     return run;
+  }
+
+  /**
+   * The run's HTML report (`report.html` in its run folder), as `osiris logs html` writes it: the chat user
+   * gets a page to open without a second command. A report that cannot be written never fails the run.
+   */
+  private async writeReport(runId: string): Promise<string | undefined> {
+    try {
+      const [{ findRun }, { writeRunReport }, { VERSION }] = await Promise.all([
+        import('../observability/run-index.js'),
+        import('../observability/report/index.js'),
+        import('../cli/version.js'),
+      ]);
+      const { project, cwd, redactor } = this.options;
+      const written = writeRunReport(project, findRun(project, runId), {
+        cwd,
+        redactor,
+        generator: `osiris ${VERSION}`,
+      });
+      return written.path;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.emit({
+        type: 'warning',
+        message: this.options.redactor.redactText(`could not write the HTML report: ${reason}`),
+      });
+      return undefined;
+    }
   }
 
   private reject(text: string): TurnResult {

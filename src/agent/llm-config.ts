@@ -83,6 +83,9 @@ const yamlSchema = z
 
 type YamlLlm = z.infer<typeof yamlSchema>;
 
+/** The keys of `llm:` in osiris.yaml. */
+export const LLM_YAML_KEYS: readonly string[] = Object.keys(yamlSchema.shape);
+
 function readYaml(project: ProjectConfig): YamlLlm {
   const raw = project.raw.llm;
   if (raw === undefined || raw === null) return {};
