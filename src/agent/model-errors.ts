@@ -113,6 +113,13 @@ function oneLine(text: string, max = 200): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+function unreachableHint(reason: string, setting: string): string {
+  if (reason.startsWith('connection refused')) return `start the server, or correct ${setting}`;
+  if (reason === 'host not found') return `check the host name in ${setting}`;
+  if (reason.startsWith('TLS')) return `check http:// vs https:// in ${setting} and the server's certificate`;
+  return `check ${setting} and the network`;
+}
+
 function statusHint(status: number, context: ModelErrorContext): string {
   if (status === 401 || status === 403) {
     return context.keyVariable
@@ -133,7 +140,7 @@ export function modelCallError(error: unknown, context: ModelErrorContext, redac
   let hint: string;
   if (inner instanceof ModelUnreachableError) {
     message = `${who} is unreachable: ${inner.reason} at ${inner.url}`;
-    hint = `start the server, or correct ${context.setting}`;
+    hint = unreachableHint(inner.reason, context.setting);
   } else if (APICallError.isInstance(inner)) {
     const url = safeUrl(inner.url);
     const status = inner.statusCode;
