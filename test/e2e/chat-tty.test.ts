@@ -92,6 +92,10 @@ describe.skipIf(skip !== undefined)('interactive osiris chat in a pseudo-termina
     expect(ran).toContain('✔ run succeeded');
     expect(ran).toContain('output: output/top_movies.csv');
     expect(ran).toMatch(/run log: run_logs\/\S+/);
+    // The run's HTML report is written and named, so there is a page to open.
+    const report = /report: {2}(run_logs\/\S+\/report\.html)/.exec(ran)?.[1];
+    expect(report, ran).toBeDefined();
+    expect(existsSync(join(p.dir, report as string))).toBe(true);
     const [header, ...rows] = parseCsv(readFileSync(join(p.dir, 'output', 'top_movies.csv'), 'utf8').trim());
     expect(header).toEqual(['movie_id', 'title', 'rating']);
     const expected = await db.rows(SQL);

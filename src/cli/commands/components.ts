@@ -261,6 +261,7 @@ async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeVa
       runnable: component.driverPath !== undefined,
       specPath: rel(component.specPath),
       driverPath: component.driverPath ? rel(component.driverPath) : null,
+      ...(component.typescriptDriver ? { not_runnable: typescriptDriverNote(component, rel) } : {}),
       fields,
       rules,
       connectionFields,

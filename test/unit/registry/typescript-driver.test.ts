@@ -88,6 +88,19 @@ describe('a project component with driver.ts', () => {
     );
   });
 
+  it('is shown as not runnable', () => {
+    const show = osiris('components', 'show', 'acme.upper');
+    expect(show.stdout).toMatch(
+      /^Runnable: +✗ its driver components\/acme\.upper\/driver\.ts is TypeScript/m,
+    );
+    const json = JSON.parse(osiris('components', 'show', 'acme.upper', '--json').stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(json).toMatchObject({ runnable: false, driverPath: null });
+    expect(String(json.not_runnable)).toContain('REG014');
+  });
+
   it('fails components validate with a fix hint', () => {
     const r = osiris('components', 'validate', 'acme.upper');
     expect(r.code, r.stdout + r.stderr).toBe(2);
