@@ -211,6 +211,23 @@ ${write}
       ['load', 'succeeded'],
     ]);
     expect(status.steps[1]?.rows_in).toBe(3);
+    // The report's preview of the read: the first rows as they streamed by, the same text the table gives.
+    const preview = (r: typeof streamed) =>
+      JSON.parse(readFileSync(join(r.json.run_dir, 'preview', 'extract.json'), 'utf8')) as {
+        source: string;
+        columns: { name: string; type: string }[];
+        rows: (string | null)[][];
+      };
+    const fromStream = preview(streamed);
+    const fromTable = preview(materialised);
+    expect([fromStream.source, fromTable.source]).toEqual(['stream', 'table']);
+    expect(fromStream.rows).toHaveLength(3);
+    expect(fromStream.columns).toEqual(fromTable.columns);
+    expect(fromStream.rows).toEqual(fromTable.rows);
+    expect(streamed.events.find((e) => e.event === 'step_output')).toMatchObject({
+      step_id: 'extract',
+      preview_rows: 3,
+    });
   });
 
   it('supabase.writer over the Postgres protocol takes the stream too', async () => {
