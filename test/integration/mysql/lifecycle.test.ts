@@ -6,6 +6,7 @@
  *   in the index (logs list/show see it) and removes its temp file and scratch folder.
  * - SIGKILL while mysql.writer fills its staging table: `logs gc` lists it, `logs gc --apply` marks it and
  *   drops the staging table; the target never changed.
+ * - SIGINT while the CSV writer writes: the temp file goes, the run is recorded `cancelled`, exit 130.
  * - SIGTERM while mysql.writer loads: the run cleans up, is recorded `cancelled`, and exits 143.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -174,6 +175,31 @@ describe.skipIf(why !== undefined)('a run killed or stopped half-way (MySQL, CLI
     expect(await db.fingerprint('target')).toEqual(fingerprint);
     expect(existsSync(join(dir, 'scratch'))).toBe(false);
     expect(listed()?.runs.find((r) => r.run_id === runId)?.status).toBe('abandoned');
+  });
+
+  it('SIGINT mid CSV write: removes the temp file, records the run cancelled, exits 130', {
+    timeout: 120_000,
+  }, async () => {
+    const before = runIds();
+    const run = start(2_000_000);
+    const dir = await waitFor(() => runFolder(before), 'the run folder');
+    const out = join(project, 'out');
+    const temp = await waitFor(
+      () => (existsSync(out) ? readdirSync(out).find((f) => f.endsWith('.tmp')) : undefined),
+      'the CSV temp file',
+    );
+    run.child.kill('SIGINT');
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(130);
+    expect(existsSync(join(out, temp))).toBe(false);
+    expect(statusOf(dir)).toBe('cancelled');
+    const steps = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).steps;
+    // The CSV step is stopped mid-COPY (failed), or just finished; either way nothing new starts.
+    expect(steps.map((s: { status: string }) => s.status)).toEqual([
+      'succeeded',
+      expect.stringMatching(/^(failed|succeeded)$/),
+      'skipped',
+    ]);
   });
 
   it('SIGTERM mid MySQL load: cleans up, records the run cancelled, exits 143', {
