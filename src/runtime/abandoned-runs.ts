@@ -8,14 +8,13 @@
  *    at another time (or the machine rebooted). A live run, or one from another host, is never touched.
  * 2. It is marked `abandoned`: status.json gets the steps as last logged (steps.jsonl), the run index gets
  *    a record (once, even when two sweeps race), events.jsonl gets `run_abandoned`.
- * 3. Its leftovers go: the scratch folder, and exactly what claims.jsonl recorded (run-claims.ts). What
- *    cannot be removed now (database down, connection no longer configured) stays in claims.jsonl with the
- *    reason; later sweeps retry it.
+ * 3. Its leftovers go (run-leftovers.ts): the scratch folder, and exactly what claims.jsonl recorded. What
+ *    cannot be removed now (database down, connection no longer configured) stays claimed with the reason;
+ *    later sweeps retry it, and the run folder keeps process.json until nothing is left.
  */
 import {
   appendFileSync,
   closeSync,
-  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -23,9 +22,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import type { ConnectionsConfig } from '../connections/config.js';
-import { CLAIMS_FILE, type RunClaim, readClaims, rewriteClaims } from '../observability/run-claims.js';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { appendRunRecordOnce, type RunRecord } from '../observability/run-index.js';
 import {
   parseRunProcess,
@@ -37,15 +34,19 @@ import type { RunErrorInfo, RunStatusDoc, StepStatus } from '../observability/se
 import { runLogDir } from '../observability/session.js';
 import { foldStepLog, readStepLog } from '../observability/step-log.js';
 import type { ProjectConfig } from '../project/config.js';
-import type { Registry } from '../registry/registry.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { isJsonObject } from '../yaml/json.js';
+import {
+  hasLeftovers,
+  isDir,
+  isFileAt,
+  type Leftover,
+  plannedLeftovers,
+  type ReconnectOptions,
+  removeLeftovers,
+} from './run-leftovers.js';
 
-export interface SweepOptions {
-  project: ProjectConfig;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  registry: Registry;
+export interface SweepOptions extends ReconnectOptions {
   /** Only this pipeline's runs (the next run of it); every run folder otherwise (`logs gc`). */
   pipeline?: { slug: string; profile: string | null };
   /** Report only, change nothing (`logs gc` without --apply). */
@@ -53,12 +54,6 @@ export interface SweepOptions {
   /** Who found the run, for the record: `run <id>`, `logs gc`. */
   detectedBy: string;
   now?: () => Date;
-}
-
-export interface Leftover {
-  /** `scratch`, a file path, or `<database>.<table> on @mysql.<alias>`. */
-  what: string;
-  reason: string;
 }
 
 export interface SweptRun {
@@ -85,15 +80,6 @@ function readJson(path: string): Record<string, unknown> | undefined {
   }
 }
 
-function isDir(path: string): boolean {
-  try {
-    const st = lstatSync(path);
-    return st.isDirectory() && !st.isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 function subdirs(dir: string): string[] {
   try {
     return readdirSync(dir)
@@ -115,31 +101,10 @@ function runFolders(dir: string, depth: number): string[] {
   return out;
 }
 
-function isFileAt(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 function candidateFolders(options: SweepOptions): string[] {
   const { project, pipeline } = options;
   if (pipeline) return runFolders(dirname(runLogDir(project, pipeline.slug, '_', pipeline.profile)), 1);
   return runFolders(project.paths.runLogs, 3);
-}
-
-function folderBytes(path: string): number {
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  let total = 0;
-  for (const name of readdirSync(path)) total += folderBytes(join(path, name));
-  return total;
 }
 
 /** Latest write to the run's logs: when the run was last known to be alive. */
@@ -269,143 +234,6 @@ function readFileSafe(path: string): string | undefined {
   }
 }
 
-/** `.<name>.<pid>.<hex>.tmp` written by the dead process: the only files a sweep deletes beside outputs. */
-function tempFileOf(path: string, pid: number): boolean {
-  const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(basename(path));
-  return m !== null && Number(m[1]) === pid;
-}
-
-interface Cleanup {
-  files: string[];
-  tables: string[];
-  left: Leftover[];
-  kept: RunClaim[];
-}
-
-function removeFileClaim(claim: Extract<RunClaim, { kind: 'file' }>, owner: RunProcess, out: Cleanup): void {
-  if (!tempFileOf(claim.path, owner.pid)) {
-    out.left.push({ what: claim.path, reason: 'not a temp file name of this run; left alone' });
-    return;
-  }
-  try {
-    if (!lstatSync(claim.path).isFile()) return;
-  } catch {
-    return; // never created, or already renamed into place
-  }
-  try {
-    rmSync(claim.path);
-    out.files.push(claim.path);
-  } catch (error) {
-    out.left.push({ what: claim.path, reason: (error as Error).message });
-    out.kept.push(claim);
-  }
-}
-
-type TableClaim = Extract<RunClaim, { kind: 'mysql_table' }>;
-
-async function dropTableClaims(options: SweepOptions, claims: TableClaim[], out: Cleanup): Promise<void> {
-  const groups = new Map<string, TableClaim[]>();
-  for (const c of claims) {
-    const key = `${c.connection ?? ''}\0${c.database}`;
-    groups.set(key, [...(groups.get(key) ?? []), c]);
-  }
-  let connections: ConnectionsConfig | undefined;
-  for (const group of groups.values()) {
-    const { connection: ref, database } = group[0] as TableClaim;
-    const names = group.map((c) => `${database}.${c.table}`);
-    const leave = (reason: string) => {
-      for (const name of names) out.left.push({ what: `${name} on ${ref ?? 'its step config'}`, reason });
-      out.kept.push(...group);
-    };
-    if (ref === null) {
-      leave('the step had no @mysql connection to reconnect with; drop the table by hand');
-      continue;
-    }
-    try {
-      const { loadConnectionsConfig } = await import('../connections/config.js');
-      const { resolveConnection } = await import('../connections/resolve.js');
-      const { dropWriterTables } = await import('../connectors/mysql/leftovers.js');
-      connections ??= loadConnectionsConfig({
-        cwd: options.cwd,
-        env: options.env,
-        projectRoot: options.project.root,
-      }).config;
-      const connection = resolveConnection(ref, {
-        connections,
-        env: options.env,
-        registry: options.registry,
-        componentName: 'mysql.writer',
-      });
-      const dropped = await dropWriterTables(
-        connection,
-        database,
-        group.map((c) => c.table),
-      );
-      out.tables.push(...dropped.map((t) => `${database}.${t}`));
-    } catch (error) {
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      leave(`could not reach ${ref}: ${message}; \`osiris logs gc --apply\` retries`);
-    }
-  }
-}
-
-async function removeLeftovers(
-  options: SweepOptions,
-  runDir: string,
-  runId: string,
-  owner: RunProcess,
-): Promise<Pick<SweptRun, 'removed' | 'left'>> {
-  const scratch = join(runDir, 'scratch');
-  let scratchBytes = 0;
-  const out: Cleanup = { files: [], tables: [], left: [], kept: [] };
-  if (isDir(scratch)) {
-    scratchBytes = folderBytes(scratch);
-    try {
-      rmSync(scratch, { recursive: true, force: true });
-    } catch (error) {
-      out.left.push({ what: scratch, reason: (error as Error).message });
-    }
-  }
-  const claims = readClaims(runDir);
-  for (const claim of claims) if (claim.kind === 'file') removeFileClaim(claim, owner, out);
-  await dropTableClaims(
-    options,
-    claims.filter((c): c is TableClaim => c.kind === 'mysql_table'),
-    out,
-  );
-  rewriteClaims(runDir, out.kept);
-  // Nothing left to retry: the folder stops being a candidate for later sweeps.
-  if (out.kept.length === 0 && !isDir(scratch)) rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
-  appendEvent(runDir, runId, (options.now ?? (() => new Date()))(), 'abandoned_cleanup', {
-    scratch_bytes: scratchBytes,
-    files_removed: out.files,
-    tables_dropped: out.tables,
-    ...(out.left.length ? { left: out.left } : {}),
-    detected_by: options.detectedBy,
-  });
-  return { removed: { scratch_bytes: scratchBytes, files: out.files, tables: out.tables }, left: out.left };
-}
-
-/** What a dry run would remove: everything still on disk or claimed. */
-function plannedLeftovers(runDir: string, owner: RunProcess): Pick<SweptRun, 'removed' | 'left'> {
-  const scratch = join(runDir, 'scratch');
-  const claims = readClaims(runDir);
-  return {
-    removed: {
-      scratch_bytes: isDir(scratch) ? folderBytes(scratch) : 0,
-      files: claims.flatMap((c) =>
-        c.kind === 'file' && tempFileOf(c.path, owner.pid) && isFileAt(c.path) ? [c.path] : [],
-      ),
-      tables: claims.flatMap((c) => (c.kind === 'mysql_table' ? [`${c.database}.${c.table}`] : [])),
-    },
-    left: [],
-  };
-}
-
-function hasLeftovers(runDir: string): boolean {
-  return isDir(join(runDir, 'scratch')) || isFileAt(join(runDir, CLAIMS_FILE));
-}
-
 /** Finds runs whose process is gone, marks them abandoned and removes their leftovers (see the header). */
 export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRun[]> {
   const swept: SweptRun[] = [];
@@ -430,12 +258,24 @@ export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRu
       host: owner.host,
     };
     if (options.dryRun) {
-      swept.push({ ...base, marked: running, ...plannedLeftovers(runDir, owner) });
+      const { removed, left } = plannedLeftovers(runDir, owner.pid);
+      swept.push({ ...base, marked: running, removed, left });
       continue;
     }
     // Removal is idempotent, so a sweep racing another one on the same run does no harm.
     const marked = running && markAbandoned(options, runDir, doc, owner);
-    swept.push({ ...base, marked, ...(await removeLeftovers(options, runDir, doc.run_id, owner)) });
+    const { removed, left, kept } = await removeLeftovers(options, runDir, owner.pid);
+    // Nothing left to retry: the folder stops being a candidate for later sweeps.
+    if (kept.length === 0 && !isDir(join(runDir, 'scratch')))
+      rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
+    appendEvent(runDir, doc.run_id, (options.now ?? (() => new Date()))(), 'abandoned_cleanup', {
+      scratch_bytes: removed.scratch_bytes,
+      files_removed: removed.files,
+      tables_dropped: removed.tables,
+      ...(left.length ? { left } : {}),
+      detected_by: options.detectedBy,
+    });
+    swept.push({ ...base, marked, removed, left });
   }
   return swept;
 }

@@ -1,0 +1,199 @@
+/**
+ * Removing what a dead run left behind (runtime/abandoned-runs.ts decides which runs are dead): its scratch
+ * folder, and exactly the temp files and MySQL tables it claimed before creating them
+ * (observability/run-claims.ts). A temp file goes only when its name carries the dead process's pid; a table
+ * only when it has the writer's tag (connectors/mysql/leftovers.ts). What cannot be removed now stays
+ * claimed, with the reason, for the next sweep.
+ */
+import { lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ConnectionsConfig } from '../connections/config.js';
+import { CLAIMS_FILE, type RunClaim, readClaims, rewriteClaims } from '../observability/run-claims.js';
+import type { ProjectConfig } from '../project/config.js';
+import type { Registry } from '../registry/registry.js';
+
+/** Where to reconnect to a database: the sweeping process's project, environment and registry. */
+export interface ReconnectOptions {
+  project: ProjectConfig;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  registry: Registry;
+}
+
+export interface Leftover {
+  /** A path, or `<database>.<table> on @mysql.<alias>`. */
+  what: string;
+  reason: string;
+}
+
+export interface LeftoverReport {
+  removed: { scratch_bytes: number; files: string[]; tables: string[] };
+  /** What is still there, and why. */
+  left: Leftover[];
+  /** Claims to retry later (written back to claims.jsonl). */
+  kept: RunClaim[];
+}
+
+export function isDir(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isDirectory() && !st.isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+export function isFileAt(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function folderBytes(path: string): number {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const name of readdirSync(path)) total += folderBytes(join(path, name));
+  return total;
+}
+
+/** `.<name>.<pid>.<hex>.tmp` written by the dead process: the only files a sweep deletes beside outputs. */
+function tempFileOf(path: string, pid: number): boolean {
+  const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(basename(path));
+  return m !== null && Number(m[1]) === pid;
+}
+
+interface Cleanup {
+  files: string[];
+  tables: string[];
+  left: Leftover[];
+  kept: RunClaim[];
+}
+
+function removeFileClaim(claim: Extract<RunClaim, { kind: 'file' }>, pid: number, out: Cleanup): void {
+  if (!tempFileOf(claim.path, pid)) {
+    out.left.push({ what: claim.path, reason: 'not a temp file name of this run; left alone' });
+    return;
+  }
+  try {
+    if (!lstatSync(claim.path).isFile()) return;
+  } catch {
+    return; // never created, or already renamed into place
+  }
+  try {
+    rmSync(claim.path);
+    out.files.push(claim.path);
+  } catch (error) {
+    out.left.push({ what: claim.path, reason: (error as Error).message });
+    out.kept.push(claim);
+  }
+}
+
+type TableClaim = Extract<RunClaim, { kind: 'mysql_table' }>;
+
+async function dropTableClaims(options: ReconnectOptions, claims: TableClaim[], out: Cleanup): Promise<void> {
+  const groups = new Map<string, TableClaim[]>();
+  for (const c of claims) {
+    const key = `${c.connection ?? ''}\0${c.database}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  let connections: ConnectionsConfig | undefined;
+  for (const group of groups.values()) {
+    const { connection: ref, database } = group[0] as TableClaim;
+    const names = group.map((c) => `${database}.${c.table}`);
+    const leave = (reason: string) => {
+      for (const name of names) out.left.push({ what: `${name} on ${ref ?? 'its step config'}`, reason });
+      out.kept.push(...group);
+    };
+    if (ref === null) {
+      leave('the step had no @mysql connection to reconnect with; drop the table by hand');
+      continue;
+    }
+    try {
+      const { loadConnectionsConfig } = await import('../connections/config.js');
+      const { resolveConnection } = await import('../connections/resolve.js');
+      const { dropWriterTables } = await import('../connectors/mysql/leftovers.js');
+      connections ??= loadConnectionsConfig({
+        cwd: options.cwd,
+        env: options.env,
+        projectRoot: options.project.root,
+      }).config;
+      const connection = resolveConnection(ref, {
+        connections,
+        env: options.env,
+        registry: options.registry,
+        componentName: 'mysql.writer',
+      });
+      const dropped = await dropWriterTables(
+        connection,
+        database,
+        group.map((c) => c.table),
+      );
+      out.tables.push(...dropped.map((t) => `${database}.${t}`));
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      leave(`could not reach ${ref}: ${message}; \`osiris logs gc --apply\` retries`);
+    }
+  }
+}
+
+/** Removes the scratch folder and the claimed leftovers of the dead process `pid`; rewrites claims.jsonl. */
+export async function removeLeftovers(
+  options: ReconnectOptions,
+  runDir: string,
+  pid: number,
+): Promise<LeftoverReport> {
+  const scratch = join(runDir, 'scratch');
+  let scratchBytes = 0;
+  const out: Cleanup = { files: [], tables: [], left: [], kept: [] };
+  if (isDir(scratch)) {
+    scratchBytes = folderBytes(scratch);
+    try {
+      rmSync(scratch, { recursive: true, force: true });
+    } catch (error) {
+      out.left.push({ what: scratch, reason: (error as Error).message });
+    }
+  }
+  const claims = readClaims(runDir);
+  for (const claim of claims) if (claim.kind === 'file') removeFileClaim(claim, pid, out);
+  await dropTableClaims(
+    options,
+    claims.filter((c): c is TableClaim => c.kind === 'mysql_table'),
+    out,
+  );
+  rewriteClaims(runDir, out.kept);
+  return {
+    removed: { scratch_bytes: scratchBytes, files: out.files, tables: out.tables },
+    left: out.left,
+    kept: out.kept,
+  };
+}
+
+/** What `removeLeftovers` would remove (a dry run): the scratch folder and what is claimed and there. */
+export function plannedLeftovers(runDir: string, pid: number): LeftoverReport {
+  const scratch = join(runDir, 'scratch');
+  const claims = readClaims(runDir);
+  return {
+    removed: {
+      scratch_bytes: isDir(scratch) ? folderBytes(scratch) : 0,
+      files: claims.flatMap((c) =>
+        c.kind === 'file' && tempFileOf(c.path, pid) && isFileAt(c.path) ? [c.path] : [],
+      ),
+      tables: claims.flatMap((c) => (c.kind === 'mysql_table' ? [`${c.database}.${c.table}`] : [])),
+    },
+    left: [],
+    kept: claims,
+  };
+}
+
+/** Whether a sweep has anything left to do in the run folder. */
+export function hasLeftovers(runDir: string): boolean {
+  return isDir(join(runDir, 'scratch')) || isFileAt(join(runDir, CLAIMS_FILE));
+}
