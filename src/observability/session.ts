@@ -9,7 +9,8 @@
  * - `steps.jsonl`    every step status change as it happens, one StepStatus per line (step-log.ts folds
  *                    them over status.json for a run that never finished)
  * - `process.json`   the host, pid and start time of the process running the run (run-process.ts); removed
- *                    once the run is recorded, so it marks a run that never finished
+ *                    once the run is recorded (and what it claimed is checked gone), so it marks a run a
+ *                    sweep must look at
  * - `claims.jsonl`   what the run creates outside this folder and must remove if it stops (run-claims.ts)
  * - copies of the inputs (`manifest.yaml`, `cfg/<step>.json`) and `artifacts/<step_id>/` folders
  *
@@ -18,14 +19,14 @@
  * runner owns the event catalogue (run_start, step_start, step_complete, step_failed, run_complete, …).
  * Sessions hold no global state; several can be open at once.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProjectConfig } from '../project/config.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { Redactor } from './redact.js';
-import { appendClaim, type RunClaim } from './run-claims.js';
+import { appendClaim, CLAIMS_FILE, type RunClaim } from './run-claims.js';
 import { newRunId } from './run-id.js';
 import { appendRunRecord, type LockOptions, type RunOutcome, type RunRecord } from './run-index.js';
 import { currentRunProcess, RUN_PROCESS_FILE } from './run-process.js';
@@ -357,8 +358,9 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
           record.error_message = status.error.message;
         }
         const indexed = appendRunRecord(project, record, { ...lock, redactor });
-        // Recorded and final: nothing for an abandoned-run sweep to look at any more.
-        rmSync(processPath, { force: true });
+        // Recorded and final: nothing for a later sweep to look at — unless the run claimed temp files or
+        // tables, whose removal may have failed (a database that stopped mid-write); the sweep checks those.
+        if (!existsSync(join(dir, CLAIMS_FILE))) rmSync(processPath, { force: true });
         return { status, record: indexed };
       } finally {
         close();

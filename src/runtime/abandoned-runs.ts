@@ -23,6 +23,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { CLAIMS_FILE } from '../observability/run-claims.js';
 import { appendRunRecordOnce, type RunRecord } from '../observability/run-index.js';
 import {
   parseRunProcess,
@@ -41,7 +42,6 @@ import {
   isDir,
   isFileAt,
   type Leftover,
-  plannedLeftovers,
   type ReconnectOptions,
   removeLeftovers,
 } from './run-leftovers.js';
@@ -64,7 +64,9 @@ export interface SweptRun {
   run_dir: string;
   pid: number;
   host: string;
-  /** True when this sweep marked the run abandoned; false when it only retried leftovers (or, dry, would). */
+  /** The run's status after the sweep: `abandoned`, or the finished status of a run whose cleanup failed. */
+  status: string;
+  /** True when this sweep marked the run abandoned (or, dry, would); false when it only removed leftovers. */
   marked: boolean;
   removed: { scratch_bytes: number; files: string[]; tables: string[] };
   /** What is still there, and why. */
@@ -124,7 +126,7 @@ function abandonedError(owner: RunProcess, detectedBy: string): RunErrorInfo {
   return {
     code: 'runtime.abandoned',
     message: `the run's process (pid ${owner.pid} on ${owner.host}) ended without finishing the run (killed, or the machine stopped); found by ${detectedBy}`,
-    hint: 'run the pipeline again; what the run left (scratch folder, temp files, staging tables) is removed, see the abandoned_cleanup event',
+    hint: 'run the pipeline again; what the run left (scratch folder, temp files, staging tables) is removed, see the leftovers_cleanup event',
   };
 }
 
@@ -235,20 +237,33 @@ function readFileSafe(path: string): string | undefined {
 }
 
 /** Finds runs whose process is gone, marks them abandoned and removes their leftovers (see the header). */
+/** What a sweep does with one run folder that still holds process.json. */
+function sweepAction(
+  doc: RunStatusDoc,
+  owner: RunProcess,
+  runDir: string,
+): 'mark' | 'clean' | 'done' | 'skip' {
+  if (doc.status === 'running') return processLiveness(owner) === 'gone' ? 'mark' : 'skip';
+  // Finished (or abandoned earlier) with claims: the run's own cleanup may have failed (the database server
+  // stopped mid-write). Its claimed names exist only while a run works on them, so removing them is safe.
+  // A finished run's scratch is never touched (--keep-data keeps it on purpose).
+  if (doc.status === 'abandoned') return hasLeftovers(runDir) ? 'clean' : 'done';
+  return isFileAt(join(runDir, CLAIMS_FILE)) ? 'clean' : 'done';
+}
+
+/** Finds runs whose process is gone, marks them abandoned and removes their leftovers (see the header). */
 export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRun[]> {
   const swept: SweptRun[] = [];
   for (const runDir of candidateFolders(options)) {
     const doc = readJson(join(runDir, 'status.json')) as RunStatusDoc | undefined;
     const owner = parseRunProcess(readFileSafe(join(runDir, RUN_PROCESS_FILE)));
     if (!doc || !owner || typeof doc.run_id !== 'string') continue;
-    const running = doc.status === 'running';
-    // An abandoned run whose cleanup was incomplete is retried; finished runs keep their scratch (--keep-data).
-    if (!running && !(doc.status === 'abandoned' && hasLeftovers(runDir))) {
-      if (doc.status === 'abandoned' && !options.dryRun)
-        rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
+    const action = sweepAction(doc, owner, runDir);
+    if (action === 'skip') continue;
+    if (action === 'done') {
+      if (!options.dryRun) rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
       continue;
     }
-    if (running && processLiveness(owner) !== 'gone') continue;
     const base = {
       run_id: doc.run_id,
       pipeline: doc.pipeline,
@@ -257,25 +272,36 @@ export async function sweepAbandonedRuns(options: SweepOptions): Promise<SweptRu
       pid: owner.pid,
       host: owner.host,
     };
+    const scratch = doc.status === 'running' || doc.status === 'abandoned';
     if (options.dryRun) {
-      const { removed, left } = plannedLeftovers(runDir, owner.pid);
-      swept.push({ ...base, marked: running, removed, left });
+      const { removed, left } = await removeLeftovers(options, runDir, owner.pid, { scratch, dryRun: true });
+      const status = action === 'mark' ? 'abandoned' : doc.status;
+      if (action === 'mark' || somethingToSay(removed, left))
+        swept.push({ ...base, status, marked: action === 'mark', removed, left });
       continue;
     }
     // Removal is idempotent, so a sweep racing another one on the same run does no harm.
-    const marked = running && markAbandoned(options, runDir, doc, owner);
-    const { removed, left, kept } = await removeLeftovers(options, runDir, owner.pid);
+    const marked = action === 'mark' && markAbandoned(options, runDir, doc, owner);
+    const { removed, left, kept } = await removeLeftovers(options, runDir, owner.pid, { scratch });
     // Nothing left to retry: the folder stops being a candidate for later sweeps.
-    if (kept.length === 0 && !isDir(join(runDir, 'scratch')))
+    if (kept.length === 0 && !(scratch && isDir(join(runDir, 'scratch'))))
       rmSync(join(runDir, RUN_PROCESS_FILE), { force: true });
-    appendEvent(runDir, doc.run_id, (options.now ?? (() => new Date()))(), 'abandoned_cleanup', {
+    const status = action === 'mark' ? 'abandoned' : doc.status;
+    if (action !== 'mark' && !somethingToSay(removed, left)) continue;
+    appendEvent(runDir, doc.run_id, (options.now ?? (() => new Date()))(), 'leftovers_cleanup', {
       scratch_bytes: removed.scratch_bytes,
       files_removed: removed.files,
       tables_dropped: removed.tables,
       ...(left.length ? { left } : {}),
       detected_by: options.detectedBy,
     });
-    swept.push({ ...base, marked, removed, left });
+    swept.push({ ...base, status, marked, removed, left });
   }
   return swept;
+}
+
+function somethingToSay(removed: SweptRun['removed'], left: Leftover[]): boolean {
+  return (
+    removed.scratch_bytes > 0 || removed.files.length > 0 || removed.tables.length > 0 || left.length > 0
+  );
 }

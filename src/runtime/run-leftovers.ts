@@ -77,7 +77,12 @@ interface Cleanup {
   kept: RunClaim[];
 }
 
-function removeFileClaim(claim: Extract<RunClaim, { kind: 'file' }>, pid: number, out: Cleanup): void {
+function removeFileClaim(
+  claim: Extract<RunClaim, { kind: 'file' }>,
+  pid: number,
+  out: Cleanup,
+  dryRun: boolean,
+): void {
   if (!tempFileOf(claim.path, pid)) {
     out.left.push({ what: claim.path, reason: 'not a temp file name of this run; left alone' });
     return;
@@ -88,7 +93,7 @@ function removeFileClaim(claim: Extract<RunClaim, { kind: 'file' }>, pid: number
     return; // never created, or already renamed into place
   }
   try {
-    rmSync(claim.path);
+    if (!dryRun) rmSync(claim.path);
     out.files.push(claim.path);
   } catch (error) {
     out.left.push({ what: claim.path, reason: (error as Error).message });
@@ -98,7 +103,12 @@ function removeFileClaim(claim: Extract<RunClaim, { kind: 'file' }>, pid: number
 
 type TableClaim = Extract<RunClaim, { kind: 'mysql_table' }>;
 
-async function dropTableClaims(options: ReconnectOptions, claims: TableClaim[], out: Cleanup): Promise<void> {
+async function dropTableClaims(
+  options: ReconnectOptions,
+  claims: TableClaim[],
+  out: Cleanup,
+  dryRun: boolean,
+): Promise<void> {
   const groups = new Map<string, TableClaim[]>();
   for (const c of claims) {
     const key = `${c.connection ?? ''}\0${c.database}`;
@@ -135,6 +145,7 @@ async function dropTableClaims(options: ReconnectOptions, claims: TableClaim[], 
         connection,
         database,
         group.map((c) => c.table),
+        { dryRun },
       );
       out.tables.push(...dropped.map((t) => `${database}.${t}`));
     } catch (error) {
@@ -144,52 +155,42 @@ async function dropTableClaims(options: ReconnectOptions, claims: TableClaim[], 
   }
 }
 
-/** Removes the scratch folder and the claimed leftovers of the dead process `pid`; rewrites claims.jsonl. */
+/**
+ * Removes the claimed leftovers of process `pid` (and the scratch folder if asked) and rewrites claims.jsonl
+ * with what must be retried. With `dryRun` nothing changes: the report says what is there to remove (tables
+ * are looked up on their server).
+ */
 export async function removeLeftovers(
   options: ReconnectOptions,
   runDir: string,
   pid: number,
+  what: { scratch: boolean; dryRun?: boolean },
 ): Promise<LeftoverReport> {
+  const dryRun = what.dryRun ?? false;
   const scratch = join(runDir, 'scratch');
   let scratchBytes = 0;
   const out: Cleanup = { files: [], tables: [], left: [], kept: [] };
-  if (isDir(scratch)) {
+  if (what.scratch && isDir(scratch)) {
     scratchBytes = folderBytes(scratch);
     try {
-      rmSync(scratch, { recursive: true, force: true });
+      if (!dryRun) rmSync(scratch, { recursive: true, force: true });
     } catch (error) {
       out.left.push({ what: scratch, reason: (error as Error).message });
     }
   }
   const claims = readClaims(runDir);
-  for (const claim of claims) if (claim.kind === 'file') removeFileClaim(claim, pid, out);
+  for (const claim of claims) if (claim.kind === 'file') removeFileClaim(claim, pid, out, dryRun);
   await dropTableClaims(
     options,
     claims.filter((c): c is TableClaim => c.kind === 'mysql_table'),
     out,
+    dryRun,
   );
-  rewriteClaims(runDir, out.kept);
+  if (!dryRun) rewriteClaims(runDir, out.kept);
   return {
     removed: { scratch_bytes: scratchBytes, files: out.files, tables: out.tables },
     left: out.left,
     kept: out.kept,
-  };
-}
-
-/** What `removeLeftovers` would remove (a dry run): the scratch folder and what is claimed and there. */
-export function plannedLeftovers(runDir: string, pid: number): LeftoverReport {
-  const scratch = join(runDir, 'scratch');
-  const claims = readClaims(runDir);
-  return {
-    removed: {
-      scratch_bytes: isDir(scratch) ? folderBytes(scratch) : 0,
-      files: claims.flatMap((c) =>
-        c.kind === 'file' && tempFileOf(c.path, pid) && isFileAt(c.path) ? [c.path] : [],
-      ),
-      tables: claims.flatMap((c) => (c.kind === 'mysql_table' ? [`${c.database}.${c.table}`] : [])),
-    },
-    left: [],
-    kept: claims,
   };
 }
 

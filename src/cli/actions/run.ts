@@ -40,13 +40,14 @@ function printPlan(loaded: LoadedManifest): void {
   printLine('dry run: no data was read or written');
 }
 
-/** One line per earlier run found dead: what was cleaned. */
+/** One line per earlier run found dead, or whose own cleanup had failed: what was removed. */
 export function sweptLine(run: SweptRun): string {
   const mib = (run.removed.scratch_bytes / 1024 / 1024).toFixed(1);
   const parts = [`scratch ${mib} MiB`, `${run.removed.files.length} temp file(s)`];
   if (run.removed.tables.length) parts.push(`staging table(s) ${run.removed.tables.join(', ')}`);
-  const what = run.marked ? `run ${run.run_id} was abandoned` : `abandoned run ${run.run_id}`;
-  return `  ${what} (pid ${run.pid} on ${run.host} is gone): removed ${parts.join(', ')}`;
+  if (run.marked)
+    return `  run ${run.run_id} was abandoned (pid ${run.pid} on ${run.host} is gone): removed ${parts.join(', ')}`;
+  return `  cleaned up after ${run.status} run ${run.run_id}: removed ${parts.join(', ')}`;
 }
 
 function parseMaxParallel(value: string): number {

@@ -347,7 +347,7 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
   return result.errors.length > 0 ? 1 : 0;
 }
 
-/** Runs whose process died (runtime/abandoned-runs.ts): listed on a dry run, marked and cleaned with --apply. */
+/** Runs whose process died, or whose own cleanup failed (runtime/abandoned-runs.ts): listed on a dry run, marked and cleaned with --apply. */
 async function sweepForGc(project: ProjectConfig, dryRun: boolean): Promise<SweptRun[]> {
   const { sweepAbandonedRuns } = await import('../../runtime/abandoned-runs.js');
   const { loadRegistry } = await import('../../registry/load.js');
@@ -369,9 +369,11 @@ function printSwept(output: typeof import('../output.js'), runs: SweptRun[], dry
     const r = run.removed;
     const parts = [`scratch ${formatBytes(r.scratch_bytes)}`, `${r.files.length} temp file(s)`];
     if (r.tables.length) parts.push(`staging table(s) ${r.tables.join(', ')}`);
-    const state = run.marked ? 'abandoned' : 'abandoned earlier';
+    const removal = `${dryRun ? 'would remove' : 'removed'} ${parts.join(', ')}`;
     output.printLine(
-      `${dryRun ? 'would mark' : 'marked'} run ${run.run_id} ${state} (pid ${run.pid} on ${run.host} is gone); ${dryRun ? 'would remove' : 'removed'} ${parts.join(', ')}`,
+      run.marked
+        ? `${dryRun ? 'would mark' : 'marked'} run ${run.run_id} abandoned (pid ${run.pid} on ${run.host} is gone); ${removal}`
+        : `leftovers of ${run.status} run ${run.run_id}: ${removal}`,
     );
     for (const left of run.left)
       output.printError(`warning: run ${run.run_id}: could not remove ${left.what}: ${left.reason}`);

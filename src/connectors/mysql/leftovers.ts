@@ -12,11 +12,15 @@ export function isWriterSideTable(table: string): boolean {
   return WRITER_TABLE.test(table);
 }
 
-/** Drops those of `tables` (in `database`) that exist; returns the ones dropped. Throws when the server fails. */
+/**
+ * Drops those of `tables` (in `database`) that exist and returns them (with `dryRun`, only finds them).
+ * Throws when the server cannot be reached.
+ */
 export async function dropWriterTables(
   connection: ResolvedConnection,
   database: string,
   tables: readonly string[],
+  options: { dryRun?: boolean } = {},
 ): Promise<string[]> {
   const wanted = tables.filter(isWriterSideTable);
   if (wanted.length === 0) return [];
@@ -28,6 +32,7 @@ export async function dropWriterTables(
       [database, ...wanted],
     );
     const existing = found.map((r) => String(r.t)).sort();
+    if (options.dryRun) return existing;
     for (const table of existing)
       await client.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(database)}.${quoteMysqlIdent(table)}`);
     return existing;

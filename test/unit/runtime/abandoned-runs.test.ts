@@ -136,6 +136,33 @@ describe('sweepAbandonedRuns', () => {
     expect(await sweep(project)).toEqual([]);
   });
 
+  it('removes what a finished run claimed but could not remove itself (its database had stopped)', async () => {
+    const project = tempProject();
+    const session = openRunSession({
+      project,
+      pipelineSlug: 'orders',
+      manifestHash: 'sha256:00',
+      manifestShort: '0000000',
+      redactor: createRedactor({}),
+    });
+    mkdirSync(join(session.dir, 'scratch', 'kept'), { recursive: true }); // as --keep-data leaves it
+    const temp = join(project.root, `.out.csv.${process.pid}.0badc0de.tmp`);
+    session.claim({ kind: 'file', step_id: 'w', path: temp });
+    writeFileSync(temp, 'left by a failed cleanup');
+    session.finish({ status: 'failed', steps: [] });
+    expect(existsSync(join(session.dir, 'process.json'))).toBe(true); // claims to check: still a candidate
+
+    const [swept] = await sweep(project);
+    expect(swept).toMatchObject({ run_id: session.runId, status: 'failed', marked: false });
+    expect(swept?.removed.files).toEqual([temp]);
+    expect(existsSync(temp)).toBe(false);
+    expect(existsSync(join(session.dir, 'scratch', 'kept'))).toBe(true); // a finished run's scratch stays
+    expect(statusOf(session.dir).status).toBe('failed');
+    expect(listRuns(project)[0]?.status).toBe('failed');
+    expect(existsSync(join(session.dir, 'process.json'))).toBe(false);
+    expect(await sweep(project)).toEqual([]);
+  });
+
   it('never touches a live run or a run of another host', async () => {
     const project = tempProject();
     const live = killedRun(project, { pid: process.pid });
@@ -194,6 +221,6 @@ describe('sweepAbandonedRuns', () => {
     expect(listRuns(project)).toHaveLength(1);
     const events = readFileSync(join(run.dir, 'events.jsonl'), 'utf8');
     expect(events.match(/"event":"run_abandoned"/g)).toHaveLength(1);
-    expect(events.match(/"event":"abandoned_cleanup"/g)).toHaveLength(2);
+    expect(events.match(/"event":"leftovers_cleanup"/g)).toHaveLength(2);
   });
 });
