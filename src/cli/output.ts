@@ -1,12 +1,19 @@
 /**
- * How commands print: human text on stdout/stderr, or one JSON document on stdout with `--json`.
- * Every action runs through `runAction`, which turns errors into diagnostics and exit codes.
+ * How commands print: human text on stdout/stderr, or — with `--json` — exactly one JSON document on stdout
+ * in the shape every command shares (docs/reference/cli-json.schema.json):
+ *
+ *   success  {"ok": true,  ...payload, "diagnostics": [...]}
+ *   failure  {"ok": false, "error": {code, message, hint?, location?}, ...payload, "diagnostics": [...]}
+ *
+ * `printJsonResult` is the only writer of that document. Every action runs through `runAction`, which turns
+ * errors into the same document (or compiler-style lines) and an exit code.
  */
 import {
   type Diagnostic,
   ExitCode,
   type ExitCodeValue,
   formatDiagnostic,
+  isError,
   OsirisError,
   sortDiagnostics,
 } from '../diagnostics/diagnostic.js';
@@ -15,8 +22,77 @@ export interface OutputOptions {
   json?: boolean;
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/** Where an error is: a position in a file, a dotted key, a step — whichever are known. */
+export interface JsonErrorLocation {
+  file?: string;
+  line?: number;
+  col?: number;
+  /** Dotted key inside the file, e.g. `steps[2].config.table`. */
+  path?: string;
+  step?: string;
+}
+
+export interface JsonError {
+  code: string;
+  message: string;
+  hint?: string;
+  location?: JsonErrorLocation;
+}
+
+/** Payload keys are the command's own; the envelope keys are reserved. */
+export type JsonPayload = { [key: string]: unknown } & { ok?: never; error?: never; diagnostics?: never };
+
+export interface JsonResultOptions {
+  /** Errors and warnings, printed sorted under `diagnostics`. The first error becomes `error`. */
+  diagnostics?: readonly Diagnostic[];
+  /** The failure when it is not one of the diagnostics (a failed run, a failed connection). */
+  error?: JsonError;
+}
+
+let jsonWritten = false;
+
+/**
+ * Prints the one JSON document of a command. `ok` is false exactly when there is an error (given, or the
+ * first error diagnostic). A second call in the same process is a bug; it goes to stderr, never stdout.
+ */
+export function printJsonResult(payload: JsonPayload, options: JsonResultOptions = {}): void {
+  const diagnostics = sortDiagnostics(options.diagnostics ?? []);
+  const firstError = diagnostics.find(isError);
+  const error = options.error ?? (firstError ? jsonErrorOf(firstError) : undefined);
+  const doc = { ok: error === undefined, ...(error ? { error } : {}), ...payload, diagnostics };
+  if (jsonWritten) {
+    printError(
+      `osiris: internal error: a second JSON document was suppressed (${JSON.stringify(doc.error ?? 'ok')})`,
+    );
+    return;
+  }
+  jsonWritten = true;
+  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/** The `error` object of a diagnostic: code, message, hint and where. */
+export function jsonErrorOf(d: Diagnostic): JsonError {
+  const error: JsonError = { code: d.code, message: d.message };
+  if (d.hint !== undefined) error.hint = d.hint;
+  const location = compactLocation({ ...d.location, step: d.stepId });
+  if (location) error.location = location;
+  return error;
+}
+
+/** Drops unknown parts; undefined when nothing is known. */
+export function compactLocation(location: JsonErrorLocation): JsonErrorLocation | undefined {
+  const out: JsonErrorLocation = {};
+  if (location.file !== undefined) out.file = location.file;
+  if (location.line !== undefined) out.line = location.line;
+  if (location.col !== undefined) out.col = location.col;
+  if (location.path !== undefined) out.path = location.path;
+  if (location.step !== undefined) out.step = location.step;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A warning diagnostic for notes that have no code of their own at the call site. */
+export function warningOf(code: string, message: string): Diagnostic {
+  return { severity: 'warning', code, message, location: {} };
 }
 
 export function printLine(text = ''): void {
@@ -30,18 +106,6 @@ export function printError(text: string): void {
 /** Prints diagnostics compiler-style to stderr, errors and warnings in deterministic order. */
 export function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const d of sortDiagnostics(diagnostics)) printError(formatDiagnostic(d));
-}
-
-/** JSON view of diagnostics, split by severity. */
-export function diagnosticsJson(diagnostics: readonly Diagnostic[]): {
-  errors: Diagnostic[];
-  warnings: Diagnostic[];
-} {
-  const sorted = sortDiagnostics(diagnostics);
-  return {
-    errors: sorted.filter((d) => d.severity === 'error'),
-    warnings: sorted.filter((d) => d.severity === 'warning'),
-  };
 }
 
 /**
@@ -59,20 +123,27 @@ export async function runAction(
   }
 }
 
+/** Code of an error that is not an OsirisError: a bug or an environment failure, reported in one line. */
+export const INTERNAL_ERROR = 'OSR001';
+
 export function reportError(error: unknown, options: OutputOptions): ExitCodeValue {
   if (error instanceof OsirisError) {
-    if (options.json) printJson({ ok: false, ...diagnosticsJson(error.diagnostics) });
-    else printDiagnostics(error.diagnostics);
+    if (options.json && !jsonWritten) {
+      const first = error.diagnostics.find(isError) ?? error.diagnostics[0];
+      printJsonResult(
+        {},
+        {
+          diagnostics: error.diagnostics,
+          ...(first && !isError(first) ? { error: jsonErrorOf(first) } : {}),
+          ...(first ? {} : { error: { code: INTERNAL_ERROR, message: error.message } }),
+        },
+      );
+    } else printDiagnostics(error.diagnostics);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   if (process.env.OSIRIS_DEBUG && error instanceof Error && error.stack) printError(error.stack);
-  if (options.json)
-    printJson({
-      ok: false,
-      errors: [{ severity: 'error', code: 'OSR001', message, location: {} }],
-      warnings: [],
-    });
-  else printError(`error OSR001 ${message}`);
+  if (options.json && !jsonWritten) printJsonResult({}, { error: { code: INTERNAL_ERROR, message } });
+  else printError(`error ${INTERNAL_ERROR} ${message}`);
   return ExitCode.runtime;
 }

@@ -96,6 +96,15 @@ interface Running {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** `run <id> succeeded in 1.2 s (5/5 steps, 48 rows out)`. */
+export function formatRunSummary(s: RunSummaryInfo): string {
+  const parts: string[] = [];
+  if (s.stepsTotal !== undefined) parts.push(`${s.stepsSucceeded ?? 0}/${s.stepsTotal} steps`);
+  if (s.rowsOut !== undefined && s.rowsOut !== null) parts.push(`${formatRows(s.rowsOut)} out`);
+  const detail = parts.length ? ` (${parts.join(', ')})` : '';
+  return `run ${s.runId ? `${s.runId} ` : ''}${s.status} in ${formatDuration(s.durationMs)}${detail}`;
+}
+
 export function createProgressReporter(options: ProgressOptions): ProgressReporter {
   const now = options.now ?? (() => Date.now());
   const stream = options.stream;
@@ -125,16 +134,6 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
     return `step ${stepId} done: ${rows}in ${formatDuration(info.durationMs)}`;
   };
 
-  const runLine = (s: RunSummaryInfo): string => {
-    const parts: string[] = [];
-    if (s.stepsTotal !== undefined) {
-      parts.push(`${s.stepsSucceeded ?? 0}/${s.stepsTotal} steps`);
-    }
-    if (s.rowsOut !== undefined && s.rowsOut !== null) parts.push(`${formatRows(s.rowsOut)} out`);
-    const detail = parts.length ? ` (${parts.join(', ')})` : '';
-    return `run ${s.runId ? `${s.runId} ` : ''}${s.status} in ${formatDuration(s.durationMs)}${detail}`;
-  };
-
   if (!options.tty) {
     const heartbeatMs = options.heartbeatMs ?? 10_000;
     return {
@@ -162,7 +161,7 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
       },
       runFinished(summary) {
         running.clear();
-        write(`${runLine(summary)}\n`);
+        write(`${formatRunSummary(summary)}\n`);
       },
       note(line) {
         write(`${line}\n`);
@@ -264,7 +263,7 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
     },
     runFinished(summary) {
       dispose();
-      write(`${runLine(summary)}\n`);
+      write(`${formatRunSummary(summary)}\n`);
     },
     note(line) {
       draw([line]);

@@ -1,9 +1,26 @@
 import type { Command } from 'commander';
+import type { EnvVarState } from '../../connections/env.js';
+import { configOption, connectionsOption, jsonOption, legacyFileOption, numberOption } from '../options.js';
 import { runAction } from '../output.js';
 
-interface ListFlags {
+interface FileFlags {
   json?: boolean;
+  config?: string;
+  connections?: string;
+  /** Old spelling of --connections. */
   file?: string;
+}
+
+type ListFlags = FileFlags;
+
+/** Doctor found a connection that failed (auth, unreachable, …). */
+const CONNECTION_FAILED = 'CON062';
+
+const ENV_MARK: Record<EnvVarState, string> = { set: '✓', default: '(default)', missing: '✗' };
+
+/** The connections file the user named, under either spelling. */
+function connectionsFile(flags: FileFlags): string | undefined {
+  return flags.connections ?? flags.file;
 }
 
 /** `osiris connections list` — the connections of osiris_connections.yaml, secrets masked. */
@@ -15,8 +32,10 @@ export function register(program: Command): void {
   group
     .command('list')
     .description('list connections (secrets masked, $VAR references shown as references)')
-    .option('--file <path>', 'read this connections file instead of searching for osiris_connections.yaml')
-    .option('--json', 'print one JSON document')
+    .addOption(connectionsOption())
+    .addOption(legacyFileOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (flags: ListFlags) => {
       await runAction(flags, async () => {
         const [{ listConnections }, output, { ExitCode, isError, OsirisError }] = await Promise.all([
@@ -24,19 +43,19 @@ export function register(program: Command): void {
           import('../output.js'),
           import('../../diagnostics/diagnostic.js'),
         ]);
+        const file = connectionsFile(flags);
         const result = await listConnections({
           cwd: process.cwd(),
           env: process.env,
-          ...(flags.file ? { file: flags.file } : {}),
+          ...(file ? { file } : {}),
         });
         if (result.diagnostics.some(isError)) throw new OsirisError(result.diagnostics, ExitCode.usage);
 
         if (flags.json) {
-          output.printJson({
-            file: result.file,
-            connections: result.connections,
-            ...output.diagnosticsJson(result.diagnostics),
-          });
+          output.printJsonResult(
+            { file: result.file, connections: result.connections },
+            { diagnostics: result.diagnostics },
+          );
           return ExitCode.ok;
         }
 
@@ -65,7 +84,7 @@ export function register(program: Command): void {
                 c.summary,
                 vars.length === 0
                   ? 'none'
-                  : vars.map(([name, set]) => `${name} ${set ? '✓' : '✗'}`).join(', '),
+                  : vars.map(([name, state]) => `${name} ${ENV_MARK[state]}`).join(', '),
               ];
             });
           const header = ['CONNECTION', 'DEFAULT', 'DETAILS', 'ENV VARS'];
@@ -86,7 +105,7 @@ export function register(program: Command): void {
         }
         const unset = result.connections.flatMap((c) =>
           Object.entries(c.env_vars)
-            .filter(([name, set]) => !set && !c.env_vars_with_default.includes(name))
+            .filter(([, state]) => state === 'missing')
             .map(([name]) => name),
         );
         if (unset.length > 0) {
@@ -105,18 +124,18 @@ export function register(program: Command): void {
       'connect to each connection (or the one given) and report ok / auth failed / unreachable / …',
     )
     .argument('[connection]', 'test only this connection, e.g. @mysql.primary')
-    .option('--timeout <ms>', 'time allowed per connection, in milliseconds', '5000')
-    .option('--file <path>', 'read this connections file instead of searching for osiris_connections.yaml')
-    .option('--json', 'print one JSON document')
+    .addOption(numberOption('--timeout <ms>', 'time allowed per connection, in milliseconds', 5000))
+    .addOption(connectionsOption())
+    .addOption(legacyFileOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (ref: string | undefined, flags: DoctorFlags) => {
       await runAction(flags, () => doctorAction(ref, flags));
     });
 }
 
-interface DoctorFlags {
-  json?: boolean;
-  file?: string;
-  timeout: string;
+interface DoctorFlags extends FileFlags {
+  timeout: string | number;
 }
 
 /** `osiris connections doctor`: exit 0 when nothing failed, 1 when a connection failed, 2 for bad input. */
@@ -127,7 +146,8 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
       import('../output.js'),
       import('../../diagnostics/diagnostic.js'),
     ]);
-  const timeoutMs = /^\d+$/.test(flags.timeout.trim()) ? Number(flags.timeout.trim()) : Number.NaN;
+  const timeoutText = String(flags.timeout).trim();
+  const timeoutMs = /^\d+$/.test(timeoutText) ? Number(timeoutText) : Number.NaN;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
     throw OsirisError.of(
       'CON061',
@@ -145,7 +165,9 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
   const { findConfigFile, loadProjectConfig } = await import('../../project/config.js');
   const { loadDotEnv } = await import('../../connections/env.js');
   let projectRoot = cwd;
-  if (findConfigFile({ cwd, env })) projectRoot = loadProjectConfig({ cwd, env }).root;
+  const configFile = flags.config ? { configFile: flags.config } : {};
+  if (findConfigFile({ cwd, env, ...configFile }))
+    projectRoot = loadProjectConfig({ cwd, env, ...configFile }).root;
   loadDotEnv({ cwd, env, projectRoot });
   let registry: import('../../registry/registry.js').Registry | undefined;
   try {
@@ -160,12 +182,27 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
     projectRoot,
     timeoutMs,
     ...(ref !== undefined ? { ref } : {}),
-    ...(flags.file ? { file: flags.file } : {}),
+    ...(connectionsFile(flags) ? { file: connectionsFile(flags) } : {}),
     ...(registry ? { registry } : {}),
   });
   const code = report.ok ? ExitCode.ok : ExitCode.runtime;
   if (flags.json) {
-    output.printJson(report);
+    const { ok, ...payload } = report;
+    const failed = report.results.filter((r) => isFailure(r.status));
+    const first = failed[0];
+    output.printJsonResult(
+      payload,
+      ok || !first
+        ? {}
+        : {
+            error: {
+              code: CONNECTION_FAILED,
+              message: `${failed.length} of ${report.results.length} connections failed; first: ${first.connection} ${statusLabel(first.status)}: ${first.message}`,
+              hint: 'fix the failing connections in osiris_connections.yaml or .env, then run again',
+              ...(report.file ? { location: { file: report.file } } : {}),
+            },
+          },
+    );
     return code;
   }
   if (report.results.length === 0) {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { jsonOption } from '../options.js';
 import { runAction } from '../output.js';
 
 interface InitFlags {
@@ -13,7 +14,7 @@ export function register(program: Command): void {
     .description('create an Osiris project: osiris.yaml, osiris_connections.yaml, .env.example, pipelines/')
     .argument('[path]', 'project folder (created when missing)', '.')
     .option('--force', 'overwrite osiris.yaml, osiris_connections.yaml and .env.example if they exist')
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .action(async (path: string, flags: InitFlags) => {
       await runAction(flags, async () => {
         const [{ scaffoldProject }, output] = await Promise.all([
@@ -22,8 +23,7 @@ export function register(program: Command): void {
         ]);
         const result = scaffoldProject({ dir: path, force: flags.force ?? false, displayDir: path });
         if (flags.json) {
-          output.printJson({
-            ok: true,
+          output.printJsonResult({
             project_path: result.projectPath,
             created: result.created,
             overwritten: result.overwritten,
