@@ -29,19 +29,45 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   if (options.json) program.showHelpAfterError(false);
   registerCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
-  program.hook('preAction', (_program, action) => shareFileOptions(action.opts()));
+  showDefaultsPlainly(program);
+  let restore = () => {};
+  program.hook('preAction', (_program, action) => {
+    restore = shareFileOptions(action.opts());
+  });
+  program.hook('postAction', () => restore());
   return program;
 }
 
+/** Help shows `(default: json)` as a user types it, not commander's JSON `(default: "json")`. */
+function showDefaultsPlainly(command: Command): void {
+  for (const item of [...command.options, ...command.registeredArguments]) {
+    if (typeof item.defaultValue === 'string' && item.defaultValueDescription === undefined)
+      item.defaultValueDescription = item.defaultValue;
+  }
+  for (const sub of command.commands) showDefaultsPlainly(sub);
+}
+
+/** Flag → the environment variable every library reader of that file honours. */
+const FILE_OPTIONS = { config: 'OSIRIS_CONFIG', connections: 'OSIRIS_CONNECTIONS' } as const;
+
 /**
- * `--config` and `--connections` reach every library reader of osiris.yaml and osiris_connections.yaml
- * (runner, discovery, agent, report redaction) through the environment they are all given.
+ * `--config` and `--connections` reach every reader of osiris.yaml and osiris_connections.yaml (runner,
+ * discovery, agent, report redaction) through the environment they are all given. Returns the undo.
  */
-function shareFileOptions(opts: Record<string, unknown>): void {
-  if (typeof opts.config === 'string' && opts.config)
-    process.env.OSIRIS_CONFIG = resolve(process.cwd(), opts.config);
-  if (typeof opts.connections === 'string' && opts.connections)
-    process.env.OSIRIS_CONNECTIONS = resolve(process.cwd(), opts.connections);
+function shareFileOptions(opts: Record<string, unknown>): () => void {
+  const before: Record<string, string | undefined> = {};
+  for (const [flag, name] of Object.entries(FILE_OPTIONS)) {
+    const value = opts[flag];
+    if (typeof value !== 'string' || !value) continue;
+    before[name] = process.env[name];
+    process.env[name] = resolve(process.cwd(), value);
+  }
+  return () => {
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
 }
 
 /**

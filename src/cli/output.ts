@@ -116,6 +116,7 @@ export async function runAction(
   options: OutputOptions,
   action: () => Promise<ExitCodeValue | undefined>,
 ): Promise<void> {
+  jsonWritten = false; // one document per action (tests run several actions in one process)
   try {
     process.exitCode = (await action()) ?? ExitCode.ok;
   } catch (error) {

@@ -3,7 +3,7 @@
  * guessing paths. Library code loads inside the actions.
  */
 import type { Command } from 'commander';
-import { configOption, jsonOption } from '../options.js';
+import { configOption, jsonOption, numberOption } from '../options.js';
 import { registerAiop } from './logs-aiop.js';
 import { defineRunList } from './run-list.js';
 import { assertRunSelector } from './run-selector.js';
@@ -61,7 +61,7 @@ interface HtmlOptions extends CommonOptions {
   out?: string;
   open?: boolean;
   index?: boolean;
-  limit?: string;
+  limit?: string | number;
   status?: string;
 }
 
@@ -135,8 +135,9 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
   }
   let limit = 50;
   if (options.limit !== undefined) {
-    limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit < 0) {
+    const text = String(options.limit).trim();
+    limit = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isInteger(limit)) {
       throw OsirisError.of(
         'LOG005',
         `--limit must be a non-negative integer, got '${options.limit}'`,
@@ -349,7 +350,7 @@ export function register(program: Command): void {
     )
     .option('--open', 'open the page in the default browser')
     .option('--index', 'render an index page of recent runs linking to their reports')
-    .option('--limit <n>', 'with --index: at most n runs (default 50; 0 = all)')
+    .addOption(numberOption('--limit <n>', 'with --index: at most n runs (0 = all)', 50))
     .option('--status <status>', 'with --index: only runs with this status (succeeded|failed)')
     .addOption(configOption())
     .addOption(jsonOption())
