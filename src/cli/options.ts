@@ -49,3 +49,8 @@ export function profileOption(description: string): Option {
 export function numberOption(flags: string, description: string, defaultValue: number): Option {
   return new Option(flags, description).default(defaultValue);
 }
+
+/** `--status <status>`: a run's outcome. */
+export function statusOption(description: string): Option {
+  return new Option('--status <status>', description).choices(['succeeded', 'failed']);
+}

@@ -3,7 +3,7 @@
  * guessing paths. Library code loads inside the actions.
  */
 import type { Command } from 'commander';
-import { configOption, jsonOption, numberOption } from '../options.js';
+import { configOption, jsonOption, numberOption, statusOption } from '../options.js';
 import { registerAiop } from './logs-aiop.js';
 import { defineRunList } from './run-list.js';
 import { assertRunSelector } from './run-selector.js';
@@ -351,7 +351,7 @@ export function register(program: Command): void {
     .option('--open', 'open the page in the default browser')
     .option('--index', 'render an index page of recent runs linking to their reports')
     .addOption(numberOption('--limit <n>', 'with --index: at most n runs (0 = all)', 50))
-    .option('--status <status>', 'with --index: only runs with this status (succeeded|failed)')
+    .addOption(statusOption('with --index: only runs with this status'))
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (runId: string | undefined, options: HtmlOptions) => {

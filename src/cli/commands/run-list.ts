@@ -2,8 +2,8 @@
  * `osiris logs list` and `osiris runs list`: one listing of the run index, with the same filters on both
  * (`--pipeline`, `--status`, `--profile`, `--since`, `--limit`). Library code loads inside the action.
  */
-import { type Command, Option } from 'commander';
-import { configOption, jsonOption, numberOption } from '../options.js';
+import type { Command } from 'commander';
+import { configOption, jsonOption, numberOption, profileOption, statusOption } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
 export interface RunListOptions extends OutputOptions {
@@ -41,8 +41,8 @@ export function defineRunList(list: Command): Command {
   return list
     .description('list recorded runs, newest first')
     .option('--pipeline <slug>', 'only runs of this pipeline')
-    .addOption(new Option('--status <status>', 'only runs with this status').choices(['succeeded', 'failed']))
-    .option('--profile <name>', 'only runs with this profile')
+    .addOption(statusOption('only runs with this status'))
+    .addOption(profileOption('only runs with this profile'))
     .option('--since <when>', 'only runs started in the last 30m / 24h / 7d / 2w, or since an ISO date')
     .addOption(numberOption('--limit <n>', 'at most n runs (0 = all)', DEFAULT_LIMIT))
     .addOption(configOption())
