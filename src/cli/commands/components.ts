@@ -76,14 +76,19 @@ interface Context {
 }
 
 async function context(opts: ProjectOptions): Promise<Context> {
-  const [{ findConfigFile }, { loadRegistry }, { dirname }] = await Promise.all([
+  const [{ findConfigFile, loadProjectConfig }, { loadRegistry }, { dirname }] = await Promise.all([
     import('../../project/config.js'),
     import('../../registry/load.js'),
     import('node:path'),
   ]);
   const cwd = process.cwd();
-  const configFile = findConfigFile({ cwd, ...(opts.config ? { configFile: opts.config } : {}) });
-  const projectRoot = configFile ? dirname(configFile) : cwd;
+  // A project file the user named must exist (and parse); a found one only tells where user components live.
+  const found = opts.config ? undefined : findConfigFile({ cwd });
+  const projectRoot = opts.config
+    ? loadProjectConfig({ cwd, configFile: opts.config }).root
+    : found
+      ? dirname(found)
+      : cwd;
   return { cwd, projectRoot, registry: loadRegistry({ projectRoot }) };
 }
 
