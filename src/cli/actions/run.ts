@@ -46,10 +46,12 @@ function runError(error: RunErrorInfo): JsonError {
   const details = error.details ?? {};
   const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  // A line and column without a file are positions inside the step's SQL: they stay in the message.
+  const file = text(details.file);
   const location = compactLocation({
-    file: text(details.file),
-    line: num(details.line),
-    col: num(details.col),
+    file,
+    line: file ? num(details.line) : undefined,
+    col: file ? num(details.col) : undefined,
     step: error.step_id,
   });
   return {
