@@ -38,6 +38,10 @@ export interface ProgressReporter {
   stepStarted(stepId: string, component: string): void;
   stepProgress(stepId: string, rows: number): void;
   stepFinished(stepId: string, info: StepFinishedInfo): void;
+  /**
+   * The run ended: clears the live block. The outcome itself is the caller's to print, once (`osiris run`
+   * prints `formatRunSummary` last on stdout; chat renders the run).
+   */
   runFinished(summary: RunSummaryInfo): void;
   /** A permanent line (printed above the live block on a TTY; nothing in JSON mode). */
   note(line: string): void;
@@ -159,9 +163,8 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
         running.delete(stepId);
         write(`${finishedLine(stepId, info)}\n`);
       },
-      runFinished(summary) {
+      runFinished() {
         running.clear();
-        write(`${formatRunSummary(summary)}\n`);
       },
       note(line) {
         write(`${line}\n`);
@@ -261,9 +264,8 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
       draw([`${mark} ${finishedLine(stepId, info)}`]);
       if (running.size === 0) stopTimer();
     },
-    runFinished(summary) {
+    runFinished() {
       dispose();
-      write(`${formatRunSummary(summary)}\n`);
     },
     note(line) {
       draw([line]);

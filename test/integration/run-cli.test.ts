@@ -19,7 +19,12 @@ interface RunJson {
     rows_out: number | null;
     error?: { code: string; message: string };
   }>;
-  error?: { code: string; message: string; hint?: string; location?: { step?: string; file?: string; line?: number } };
+  error?: {
+    code: string;
+    message: string;
+    hint?: string;
+    location?: { step?: string; file?: string; line?: number };
+  };
 }
 
 let project: string;

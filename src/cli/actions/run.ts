@@ -127,13 +127,13 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     stream: process.stderr,
     json: Boolean(flags.json),
   });
-  // The run's summary is printed once, as the last line on stdout, not also by the progress stream.
+  // The run's summary is printed once, as the last line on stdout.
   let summary: RunSummaryInfo | undefined;
   const progress: ProgressReporter = {
     ...reporter,
     runFinished(info) {
       summary = info;
-      reporter.dispose();
+      reporter.runFinished(info);
     },
   };
   const controller = new AbortController();
