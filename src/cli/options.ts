@@ -6,7 +6,7 @@ import { Option } from 'commander';
 
 /** `--json`: one JSON document on stdout, in the envelope of docs/reference/cli.md "JSON output". */
 export function jsonOption(): Option {
-  return new Option('--json', 'print one JSON document: {"ok", …, "diagnostics"} (see JSON output)');
+  return new Option('--json', 'print one JSON document {"ok", …, "diagnostics"} instead of text');
 }
 
 /** `--config <osiris.yaml>` (also `$OSIRIS_CONFIG`). */
