@@ -8,6 +8,7 @@
  * `printJsonResult` is the only writer of that document. Every action runs through `runAction`, which turns
  * errors into the same document (or compiler-style lines) and an exit code.
  */
+import { isAbsolute, relative } from 'node:path';
 import {
   type Diagnostic,
   ExitCode,
@@ -126,8 +127,44 @@ export async function runAction(
 
 /** Code of an error that is not an OsirisError: a bug or an environment failure, reported in one line. */
 export const INTERNAL_ERROR = 'OSR001';
+/** Code of a file-system error no library code explained: a path that could not be read or written. */
+export const FILE_ERROR = 'OSR002';
+
+const ERRNO: Record<string, { what: string; hint: string }> = {
+  EACCES: { what: 'permission denied', hint: 'check the permissions of the path' },
+  EPERM: { what: 'operation not permitted', hint: 'check the permissions of the path' },
+  EEXIST: { what: 'something is already there', hint: 'remove it or choose another path' },
+  ENOENT: { what: 'no such file or folder', hint: 'check the path' },
+  ENOTDIR: { what: 'part of the path is a file, not a folder', hint: 'check the path' },
+  EISDIR: { what: 'it is a folder', hint: 'give the path of a file' },
+  ENOSPC: { what: 'no space left on the device', hint: 'free some disk space' },
+  EROFS: { what: 'read-only file system', hint: 'write somewhere else' },
+};
+
+/** A Node file-system error as a located diagnostic (`cannot mkdir out/x: something is already there`). */
+export function fileErrorDiagnostic(error: unknown, cwd = process.cwd()): Diagnostic | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { path, code, syscall } = error as NodeJS.ErrnoException;
+  if (typeof path !== 'string' || typeof code !== 'string') return undefined;
+  const rel = relative(cwd, path);
+  const file = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  const known = ERRNO[code] ?? { what: code, hint: 'check the path' };
+  return {
+    severity: 'error',
+    code: FILE_ERROR,
+    message: `cannot ${syscall ?? 'use'} ${file}: ${known.what} (${code})`,
+    location: { file },
+    hint: known.hint,
+  };
+}
 
 export function reportError(error: unknown, options: OutputOptions): ExitCodeValue {
+  const fileError = fileErrorDiagnostic(error);
+  if (fileError) {
+    if (options.json && !jsonWritten) printJsonResult({}, { diagnostics: [fileError] });
+    else printDiagnostics([fileError]);
+    return ExitCode.runtime;
+  }
   if (error instanceof OsirisError) {
     if (options.json && !jsonWritten) {
       const first = error.diagnostics.find(isError) ?? error.diagnostics[0];

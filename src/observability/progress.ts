@@ -100,6 +100,12 @@ interface Running {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** `step 'load': target is locked` → `target is locked` when printed next to the step's name anyway. */
+export function withoutStepPrefix(message: string, stepId: string): string {
+  const prefix = `step '${stepId}'`;
+  return message.startsWith(prefix) ? message.slice(prefix.length).replace(/^:?\s*/, '') : message;
+}
+
 /** `run <id> succeeded in 1.2 s (5/5 steps, 48 rows out)`. */
 export function formatRunSummary(s: RunSummaryInfo): string {
   const parts: string[] = [];
@@ -132,7 +138,8 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
   const finishedLine = (stepId: string, info: StepFinishedInfo): string => {
     if (info.status === 'skipped') return `step ${stepId} skipped`;
     if (info.status === 'failed') {
-      return `step ${stepId} failed after ${formatDuration(info.durationMs)}${info.error ? `: ${info.error}` : ''}`;
+      const message = info.error === undefined ? undefined : withoutStepPrefix(info.error, stepId);
+      return `step ${stepId} failed after ${formatDuration(info.durationMs)}${message ? `: ${message}` : ''}`;
     }
     const rows = info.rowsOut === undefined || info.rowsOut === null ? '' : `${formatRows(info.rowsOut)} `;
     return `step ${stepId} done: ${rows}in ${formatDuration(info.durationMs)}`;

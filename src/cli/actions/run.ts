@@ -2,7 +2,11 @@
 import { relative } from 'node:path';
 import type { LoadedManifest } from '../../compiler/manifest.js';
 import { ExitCode, type ExitCodeValue, OsirisError } from '../../diagnostics/diagnostic.js';
-import type { ProgressReporter, RunSummaryInfo } from '../../observability/progress.js';
+import {
+  type ProgressReporter,
+  type RunSummaryInfo,
+  withoutStepPrefix,
+} from '../../observability/progress.js';
 import type { RunErrorInfo } from '../../observability/session.js';
 import type { RunFlags } from '../commands/run.js';
 import { compactLocation, type JsonError, printDiagnostics, printJsonResult, printLine } from '../output.js';
@@ -80,8 +84,7 @@ function parseMaxParallel(raw: string | number): number {
 
 /** `error CODE step 'id' failed: message — hint`, without repeating the step when the message names it. */
 function runErrorLine(error: RunErrorInfo): string {
-  const named = error.step_id !== undefined && error.message.startsWith(`step '${error.step_id}'`);
-  const message = named ? error.message.replace(/^step '[^']*':?\s*/, '') : error.message;
+  const message = error.step_id ? withoutStepPrefix(error.message, error.step_id) : error.message;
   const step = error.step_id ? `step '${error.step_id}' ` : '';
   return `error ${error.code} ${step}failed: ${message}${error.hint ? ` — ${error.hint}` : ''}`;
 }

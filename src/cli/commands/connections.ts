@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EnvVarState } from '../../connections/env.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
 import { configOption, connectionsOption, jsonOption, legacyFileOption, numberOption } from '../options.js';
 import { runAction } from '../output.js';
 
@@ -140,7 +141,7 @@ interface DoctorFlags extends FileFlags {
 
 /** `osiris connections doctor`: exit 0 when nothing failed, 1 when a connection failed, 2 for bad input. */
 async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promise<0 | 1 | 2> {
-  const [{ doctorConnections, isFailure, statusLabel }, output, { ExitCode, OsirisError }] =
+  const [{ doctorConnections, isFailure, statusLabel }, output, { ExitCode, OsirisError, diagnostic }] =
     await Promise.all([
       import('../../connections/doctor.js'),
       import('../output.js'),
@@ -186,23 +187,21 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
     ...(registry ? { registry } : {}),
   });
   const code = report.ok ? ExitCode.ok : ExitCode.runtime;
+  const failed = report.results.filter((r) => isFailure(r.status));
+  const first = failed[0];
+  // One verdict for both modes: the envelope's error, or the compiler-style line on stderr.
+  const verdict: Diagnostic | undefined = first
+    ? diagnostic(
+        'error',
+        CONNECTION_FAILED,
+        `${failed.length} of ${report.results.length} connections failed; first: ${first.connection} ${statusLabel(first.status)}: ${first.message}`,
+        report.file ? { file: report.file } : {},
+        { hint: 'fix the failing connections in osiris_connections.yaml or .env, then run again' },
+      )
+    : undefined;
   if (flags.json) {
-    const { ok, ...payload } = report;
-    const failed = report.results.filter((r) => isFailure(r.status));
-    const first = failed[0];
-    output.printJsonResult(
-      payload,
-      ok || !first
-        ? {}
-        : {
-            error: {
-              code: CONNECTION_FAILED,
-              message: `${failed.length} of ${report.results.length} connections failed; first: ${first.connection} ${statusLabel(first.status)}: ${first.message}`,
-              hint: 'fix the failing connections in osiris_connections.yaml or .env, then run again',
-              ...(report.file ? { location: { file: report.file } } : {}),
-            },
-          },
-    );
+    const { ok: _, ...payload } = report;
+    output.printJsonResult(payload, verdict ? { error: output.jsonErrorOf(verdict) } : {});
     return code;
   }
   if (report.results.length === 0) {
@@ -229,11 +228,9 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
         .trimEnd(),
     );
   }
-  const { ok, failed, skipped } = report.summary;
+  const { summary } = report;
   output.printLine();
-  output.printLine(`${ok} ok, ${failed} failed, ${skipped} skipped`);
-  if (report.results.some((r) => isFailure(r.status)) && !flags.json) {
-    output.printLine('  fix the failing connections in osiris_connections.yaml or .env, then run again.');
-  }
+  output.printLine(`${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} skipped`);
+  if (verdict) output.printDiagnostics([verdict]);
   return code;
 }

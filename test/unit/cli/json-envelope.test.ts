@@ -3,115 +3,20 @@
  * commander program must have a success case and a failure case here (a new command fails this test until
  * it is added); command-line usage errors for a sample. One document on stdout, `ok` exactly when exit 0, no stack.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../src/cli/main.js';
 import { newAjv } from '../../../src/util/ajv.js';
-import { REPO_ROOT, runCli, runCliAsync, tempDir } from '../../helpers/cli.js';
-import { postgresUnavailable, uniqueName } from '../../helpers/databases.js';
+import { REPO_ROOT, runCli, runCliAsync } from '../../helpers/cli.js';
+import { postgresUnavailable } from '../../helpers/databases.js';
+import { CASES, type Case, ENV, leafCommands, NEEDS_POSTGRES, pool, setUpProject } from './cases.js';
 
 const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'docs/reference/cli-json.schema.json'), 'utf8'));
 const validate = newAjv({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
 
-/** `logs list`, `run`, …: every command that has an action (no subcommands). */
-function leafCommands(command: Command, path: string[] = []): string[] {
-  const subs = command.commands.filter((c) => c.name() !== 'help');
-  if (subs.length === 0) return [path.join(' ')];
-  return subs.flatMap((c) => leafCommands(c, [...path, c.name()]));
-}
-
-const GOOD = `oml_version: "0.1.0"
-name: envelope-good
-steps:
-  - id: extract
-    component: filesystem.csv_extractor
-    mode: read
-    config: { path: data/in.csv }
-  - id: double
-    component: duckdb.processor
-    mode: transform
-    needs: [extract]
-    config: { query: "SELECT id, id * 2 AS twice FROM extract" }
-  - id: write
-    component: filesystem.csv_writer
-    mode: write
-    needs: [double]
-    config: { path: output/out.csv }
-`;
-const BAD = GOOD.replace('component: duckdb.processor', 'component: duckdb.proc');
-const FAILING = GOOD.replace('data/in.csv', 'data/missing.csv').replace('envelope-good', 'envelope-fails');
-
-const pgSchema = uniqueName('osiris_envelope');
-const CONNECTIONS = `version: "1.0"
-connections:
-  filesystem:
-    local: { default: true, base_dir: ./data }
-  postgres:
-    local: { host: 127.0.0.1, port: 5432, database: test, user: postgres, schema: ${pgSchema} }
-  mysql:
-    down:
-      host: 127.0.0.1
-      port: 1
-      database: none
-      user: \${ENVELOPE_USER:-root}
-`;
-
-type Case = string[];
-/** Success and failure arguments of every command (run in the project folder; `--json` is appended). */
-const CASES: Record<string, { ok: Case; fail: Case }> = {
-  init: { ok: ['init', 'fresh'], fail: ['init', '.'] },
-  validate: { ok: ['validate', 'pipelines/good.yaml'], fail: ['validate', 'pipelines/bad.yaml'] },
-  compile: { ok: ['compile', 'pipelines/good.yaml'], fail: ['compile', 'pipelines/bad.yaml'] },
-  run: { ok: ['run', 'pipelines/good.yaml'], fail: ['run', 'pipelines/failing.yaml'] },
-  'components list': { ok: ['components', 'list'], fail: ['components', 'list', '--mode', 'bogus'] },
-  'components show': { ok: ['components', 'show', 'mysql.extractor'], fail: ['components', 'show', 'nope'] },
-  'components validate': {
-    ok: ['components', 'validate', 'mysql.extractor'],
-    fail: ['components', 'validate', 'nope'],
-  },
-  'connections list': {
-    ok: ['connections', 'list'],
-    fail: ['connections', 'list', '--connections', 'missing.yaml'],
-  },
-  'connections doctor': {
-    ok: ['connections', 'doctor', '@postgres.local'],
-    fail: ['connections', 'doctor', '@mysql.down', '--timeout', '3000'],
-  },
-  'discovery run': {
-    ok: ['discovery', 'run', '@postgres.local'],
-    fail: ['discovery', 'run', '@filesystem.local'],
-  },
-  'logs list': { ok: ['logs', 'list'], fail: ['logs', 'list', '--limit', 'x'] },
-  'logs show': { ok: ['logs', 'show', '--last'], fail: ['logs', 'show', 'nope'] },
-  'logs last': { ok: ['logs', 'last'], fail: ['logs', 'last', '--pipeline', 'nope'] },
-  'logs html': { ok: ['logs', 'html', '--last'], fail: ['logs', 'html', '--index', '--last'] },
-  'logs gc': { ok: ['logs', 'gc'], fail: ['logs', 'gc', '--days', 'x'] },
-  'logs aiop': { ok: ['logs', 'aiop', '--last'], fail: ['logs', 'aiop', '--last', '--format', 'xml'] },
-  'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
-  chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
-  'dump-prompts': {
-    ok: ['dump-prompts'],
-    fail: ['dump-prompts', '--export', '--dir', 'pipelines/good.yaml'],
-  },
-};
-
 /** Usage errors come from commander, the same way for every command: a few stand for all. */
 const USAGE_SAMPLE = ['run', 'logs show', 'connections doctor'];
-
-/** Cases that need a database server. */
-const NEEDS_POSTGRES = new Set(['connections doctor ok', 'discovery run ok']);
-
-/** No model may be reachable: `chat <message>` must fail for want of one, not call a provider. */
-const ENV = {
-  OPENAI_API_KEY: '',
-  ANTHROPIC_API_KEY: '',
-  GOOGLE_GENERATIVE_AI_API_KEY: '',
-  OSIRIS_LLM_API_KEY: '',
-  OSIRIS_LLM_PROVIDER: '',
-  OSIRIS_LLM_BASE_URL: '',
-};
 
 interface Outcome {
   code: number;
@@ -140,30 +45,9 @@ let project = '';
 const results = new Map<string, Outcome>();
 let pgMissing: string | undefined;
 
-/** Runs `jobs` at most `width` at a time (2 cores shared with other suites). */
-async function pool<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await (jobs[i] as () => Promise<T>)();
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return out;
-}
-
 beforeAll(async () => {
   pgMissing = await postgresUnavailable();
-  project = tempDir('osiris-envelope-');
-  expect(runCli(['init', '.'], { cwd: project }).code).toBe(0);
-  mkdirSync(join(project, 'data'), { recursive: true });
-  writeFileSync(join(project, 'data/in.csv'), 'id\n1\n2\n');
-  writeFileSync(join(project, 'pipelines/good.yaml'), GOOD);
-  writeFileSync(join(project, 'pipelines/bad.yaml'), BAD);
-  writeFileSync(join(project, 'pipelines/failing.yaml'), FAILING);
-  writeFileSync(join(project, 'osiris_connections.yaml'), CONNECTIONS);
+  project = setUpProject('osiris-envelope-');
   // The runs first: the logs commands read them.
   const run = CASES.run as { ok: Case; fail: Case };
   for (const kind of ['ok', 'fail'] as const) {
