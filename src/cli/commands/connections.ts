@@ -141,12 +141,15 @@ interface DoctorFlags extends FileFlags {
 
 /** `osiris connections doctor`: exit 0 when nothing failed, 1 when a connection failed, 2 for bad input. */
 async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promise<0 | 1 | 2> {
-  const [{ doctorConnections, isFailure, statusLabel }, output, { ExitCode, OsirisError, diagnostic }] =
-    await Promise.all([
-      import('../../connections/doctor.js'),
-      import('../output.js'),
-      import('../../diagnostics/diagnostic.js'),
-    ]);
+  const [
+    { doctorConnections, isFailure, isWarning, statusLabel },
+    output,
+    { ExitCode, OsirisError, diagnostic },
+  ] = await Promise.all([
+    import('../../connections/doctor.js'),
+    import('../output.js'),
+    import('../../diagnostics/diagnostic.js'),
+  ]);
   const timeoutText = String(flags.timeout).trim();
   const timeoutMs = /^\d+$/.test(timeoutText) ? Number(timeoutText) : Number.NaN;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
@@ -213,7 +216,7 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
     return code;
   }
   const rows = report.results.map((r) => [
-    r.status === 'ok' ? '✓' : r.status === 'skipped' ? '○' : '✗',
+    r.status === 'ok' ? '✓' : r.status === 'skipped' ? '○' : isWarning(r.status) ? '!' : '✗',
     r.connection,
     statusLabel(r.status),
     r.latencyMs === null ? '-' : `${r.latencyMs} ms`,
@@ -230,7 +233,8 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
   }
   const { summary } = report;
   output.printLine();
-  output.printLine(`${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} skipped`);
+  const warned = summary.warnings ? `${summary.warnings} warning${summary.warnings > 1 ? 's' : ''}, ` : '';
+  output.printLine(`${summary.ok} ok, ${warned}${summary.failed} failed, ${summary.skipped} skipped`);
   if (verdict) output.printDiagnostics([verdict]);
   return code;
 }
