@@ -54,7 +54,7 @@ let jsonWritten = false;
 
 /**
  * Prints the one JSON document of a command. `ok` is false exactly when there is an error (given, or the
- * first error diagnostic). A second call in the same process is a bug; it goes to stderr, never stdout.
+ * first error diagnostic). A second document from one action is a bug: it goes to stderr, never stdout.
  */
 export function printJsonResult(payload: JsonPayload, options: JsonResultOptions = {}): void {
   const diagnostics = sortDiagnostics(options.diagnostics ?? []);
