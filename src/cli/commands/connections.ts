@@ -197,9 +197,13 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
     ? diagnostic(
         'error',
         CONNECTION_FAILED,
-        `${failed.length} of ${report.results.length} connections failed; first: ${first.connection} ${statusLabel(first.status)}: ${first.message}`,
+        `${failed.length} of ${report.results.length} connections failed; first: ${
+          first.message.startsWith(first.connection) ? first.message : `${first.connection}: ${first.message}`
+        }`,
         report.file ? { file: report.file } : {},
-        { hint: 'fix the failing connections in osiris_connections.yaml or .env, then run again' },
+        {
+          hint: `fix the failing connections in ${report.file ?? 'osiris_connections.yaml'} or .env, then run again`,
+        },
       )
     : undefined;
   if (flags.json) {
