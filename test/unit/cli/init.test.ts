@@ -47,7 +47,12 @@ describe('templates', () => {
       'runtime',
       'version',
     ]);
-    expect(config.runtime).toEqual({ memoryLimit: 'auto', threads: undefined, passThrough: true });
+    expect(config.runtime).toEqual({
+      memoryLimit: 'auto',
+      threads: undefined,
+      passThrough: true,
+      lockTimeoutMs: 300_000,
+    });
     const off = loadProjectConfig({
       cwd: dir,
       env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },
