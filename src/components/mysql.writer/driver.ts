@@ -722,6 +722,7 @@ export const driver: Driver = {
       stream = s;
     };
     let client: MysqlClient | undefined;
+    let stopWatching: (() => Promise<void>) | undefined;
     /** Tables this step created and must drop if it fails. */
     const cleanup: string[] = [];
     const id = randomBytes(4).toString('hex');
@@ -741,6 +742,8 @@ export const driver: Driver = {
           ),
       });
       const c = client;
+      // A KILL of this session is noticed within a second or two, not when the server's rollback ends.
+      stopWatching = await c.watchForKill();
       throwIfCancelled(ctx);
       await sessionSqlMode(c);
       const [vars] = await c.rows('SELECT @@local_infile AS li, @@max_allowed_packet AS mp');
@@ -842,6 +845,8 @@ export const driver: Driver = {
         method,
         rows: rowsIn,
         create: !target.exists,
+        // The server's id of this session (PROCESSLIST ID, CONNECTION_ID()), to find it on the server.
+        connection_id: c.threadId,
       });
 
       if (!target.exists) {
@@ -970,6 +975,7 @@ export const driver: Driver = {
       throw mysqlStepError(error, errorContext);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
+      await stopWatching?.();
     }
   },
 };

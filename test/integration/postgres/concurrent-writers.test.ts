@@ -74,7 +74,8 @@ describe.skipIf(skip)('concurrent postgres.writer steps on one table', () => {
     const tp = await plane('late');
     await write(tp, { table: 'held' });
     const before = await pg.fingerprint('held');
-    const [{ pid }] = await pg.rows<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const [me] = await pg.rows<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = me?.pid;
     await pg.exec('BEGIN');
     await pg.exec(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
       `osiris.write:${pg.schema}.held`,
