@@ -64,10 +64,23 @@ const runtimeSchema = z
   })
   .prefault({});
 
+const securitySchema = z
+  .object({
+    /**
+     * Pipelines the chat agent writes (and pipelines arriving through MCP) may write files outside the
+     * project folder. Hand-written pipelines always may.
+     */
+    allow_paths_outside_project: z.boolean().default(false),
+    /** Folders besides the project folder those pipelines may write into (relative to the project root). */
+    allowed_output_roots: z.array(z.string().min(1)).default([]),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
   runtime: runtimeSchema,
+  security: securitySchema,
 });
 
 export interface ProjectPaths {
@@ -95,6 +108,12 @@ export interface ProjectConfig {
     passThrough: boolean;
     /** How long a writer waits for another run writing the same target (`runtime.lock_timeout`, ms). */
     lockTimeoutMs: number;
+  };
+  /** Where generated pipelines may write (`security:`; see src/project/output-confinement.ts). */
+  security: {
+    allowPathsOutsideProject: boolean;
+    /** Absolute folders (resolved against the root, `~` expanded). */
+    allowedOutputRoots: string[];
   };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
@@ -211,6 +230,12 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       threads: parsedConfig.runtime.threads,
       passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
       lockTimeoutMs: lockTimeoutSeconds(env, parsedConfig.runtime.lock_timeout) * 1000,
+    },
+    security: {
+      allowPathsOutsideProject: parsedConfig.security.allow_paths_outside_project,
+      allowedOutputRoots: parsedConfig.security.allowed_output_roots.map((p) =>
+        resolve(root, p.replace(/^~(?=$|\/)/, home)),
+      ),
     },
     raw,
   };
