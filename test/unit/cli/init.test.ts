@@ -45,8 +45,10 @@ describe('templates', () => {
       'llm',
       'logging',
       'runtime',
+      'security',
       'version',
     ]);
+    expect(config.security).toEqual({ allowPathsOutsideProject: false, allowedOutputRoots: [] });
     expect(config.runtime).toEqual({
       memoryLimit: 'auto',
       threads: undefined,
