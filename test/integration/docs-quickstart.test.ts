@@ -46,7 +46,7 @@ describe('docs/quickstart.md', () => {
           cwd = join(cwd, cd[1] as string);
           continue;
         }
-        const command = line.replace(/^npx osiris /, `node ${OSIRIS_BIN} `);
+        const command = line.replace(/^(npx )?osiris /, `node ${OSIRIS_BIN} `);
         expect(command, `unexpected command in quickstart: ${line}`).not.toBe(line);
         execSync(command, { cwd, stdio: 'pipe', encoding: 'utf8' });
       }
