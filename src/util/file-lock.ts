@@ -5,11 +5,12 @@
  * The lock is proper-lockfile's: a folder `.<name>.lock` beside the file, created with mkdir (atomic) and
  * touched every few seconds while held. A folder nobody touched for `staleMs` belongs to a process that died
  * (SIGKILL, power loss) and is taken over, so a crash never blocks the file for good; a normal exit, SIGINT
- * and SIGTERM remove it. Beside it `.<name>.lock.json` says who holds it, for the message of a run that gave
- * up waiting.
+ * and SIGTERM remove it. Inside it `holder.json` says who holds it, for the message of a run that gave up
+ * waiting; proper-lockfile removes the folder with `rmdir`, so the file system it gets removes that first.
  */
 
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,8 +60,25 @@ const POLL_MS = 200;
 
 export function lockPaths(file: string): { dir: string; holder: string } {
   const dir = join(dirname(file), `.${basename(file)}.lock`);
-  return { dir, holder: `${dir}.json` };
+  return { dir, holder: join(dir, HOLDER) };
 }
+
+const HOLDER = 'holder.json';
+
+/**
+ * node:fs for proper-lockfile, whose `rmdir` of a lock folder (release, exit, taking over a stale lock) first
+ * removes the holder record inside it.
+ */
+const lockFs = {
+  ...fs,
+  rmdir(path: string, callback: (error: NodeJS.ErrnoException | null) => void) {
+    fs.rm(join(path, HOLDER), { force: true }, () => fs.rmdir(path, callback));
+  },
+  rmdirSync(path: string) {
+    fs.rmSync(join(path, HOLDER), { force: true });
+    fs.rmdirSync(path);
+  },
+};
 
 /** `pid 123 on host h, step 'out', since …`, or what is known of it. */
 export function describeHolder(holder: LockHolder | undefined): string {
@@ -110,6 +128,7 @@ export async function lockFile(file: string, options: FileLockOptions): Promise<
       const release = await lockfile.lock(file, {
         realpath: false,
         lockfilePath: paths.dir,
+        fs: lockFs,
         stale: Math.max(options.staleMs ?? DEFAULT_STALE_MS, 2000),
         retries: 0,
         onCompromised: (error) => {
@@ -122,7 +141,6 @@ export async function lockFile(file: string, options: FileLockOptions): Promise<
           if (compromised) throw compromised;
         },
         async release() {
-          rmSync(paths.holder, { force: true });
           await release().catch(() => undefined); // already gone (compromised): nothing to release
         },
       };

@@ -4,8 +4,8 @@
  * process that was terminated or killed does not block the file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { lockFile, lockPaths } from '../../src/util/file-lock.js';
@@ -137,9 +137,10 @@ describe('locks of processes that ended', () => {
     const file = join(tempDir('osiris-lock-'), 'a.csv');
     const child = await holder(file);
     expect(existsSync(lockPaths(file).dir)).toBe(true);
+    expect(readFileSync(lockPaths(file).holder, 'utf8')).toContain(`"pid":${child.pid}`);
     child.kill('SIGTERM');
     await exited(child);
-    expect(existsSync(lockPaths(file).dir)).toBe(false);
+    expect(readdirSync(dirname(file))).toEqual([]); // the lock folder and its holder record are gone
   });
 
   it('a lock left by SIGKILL goes stale and is taken over', async () => {

@@ -178,6 +178,29 @@ describe('the target lock', () => {
     expect(leftovers('out')).toEqual([]);
   });
 
+  it('a run cancelled (SIGINT) while waiting stops at once and leaves the holder its lock', async () => {
+    writeFileSync(path('out/cancel.csv'), 'id\n9\n');
+    const held = await lockFile(path('out/cancel.csv'), { timeoutMs: 0, purpose: 'the test' });
+    try {
+      const controller = new AbortController();
+      const pending = t.runStep(
+        csvWriter,
+        'c',
+        { path: 'out/cancel.csv', write_mode: 'append' },
+        { needs: ['src'], signal: controller.signal },
+      );
+      setTimeout(() => controller.abort(), 300);
+      const error = (await pending.catch((e) => e)) as StepError;
+      expect(error.code).toBe('runtime.cancelled');
+      held.assertHeld();
+      expect(existsSync(lockPaths(path('out/cancel.csv')).dir)).toBe(true);
+    } finally {
+      await held.release();
+    }
+    expect(read('out/cancel.csv')).toBe('id\n9\n');
+    expect(leftovers('out')).toEqual([]);
+  });
+
   it('two appends started together both land (in one process, interleaving at every await)', async () => {
     writeFileSync(path('out/both.csv'), 'id\n');
     await Promise.all([
