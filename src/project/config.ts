@@ -39,6 +39,10 @@ const filesystemSchema = z
 /** Seconds a writer waits for another run holding its target, unless `runtime.lock_timeout` says otherwise. */
 export const DEFAULT_LOCK_TIMEOUT_S = 300;
 
+/** The fix hint of `write.lock_timeout`, the same for every writer. */
+export const LOCK_TIMEOUT_HINT =
+  'wait for that run to finish, or raise runtime.lock_timeout in osiris.yaml (seconds; OSIRIS_LOCK_TIMEOUT overrides)';
+
 /** `auto` or a DuckDB size. */
 const MEMORY_LIMIT = /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i;
 

@@ -37,7 +37,7 @@ import { appendFile, chmod, copyFile, open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { closestMatch } from '../diagnostics/suggest.js';
-import { DEFAULT_LOCK_TIMEOUT_S } from '../project/config.js';
+import { DEFAULT_LOCK_TIMEOUT_S, LOCK_TIMEOUT_HINT } from '../project/config.js';
 import {
   describeHolder,
   type FileLock,
@@ -267,7 +267,7 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   } catch (error) {
     if (error instanceof StepError) throw error;
     if (ctx.signal.aborted) throw stepCancelled(error);
-    throw fileWriteError(ctx.stepId, target, shown, error);
+    throw fileWriteError(ctx.stepId, real, shown, error);
   } finally {
     rmSync(part, { force: true });
     if (temp) rmSync(temp, { force: true });
@@ -275,13 +275,16 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   }
 }
 
-/** A failure while writing, in the execution taxonomy; a lock that stayed busy is `write.lock_timeout`. */
+/**
+ * A failure while writing `target` (the real file), in the execution taxonomy; a lock that stayed busy is
+ * `write.lock_timeout`.
+ */
 function fileWriteError(stepId: string, target: string, shown: string, error: unknown): StepError {
   if (error instanceof FileLockTimeoutError)
     return new StepError(
       'write.lock_timeout',
       `step '${stepId}': ${shown} is being written by another run; gave up after ${Math.round(error.waitedMs / 1000)} s (${describeHolder(error.holder)})`,
-      `wait for that run to finish, or raise runtime.lock_timeout in osiris.yaml (seconds; OSIRIS_LOCK_TIMEOUT overrides)`,
+      LOCK_TIMEOUT_HINT,
       { cause: error, details: { path: target, lock: lockPaths(target).dir } },
     );
   const code = writeErrorCode(error);

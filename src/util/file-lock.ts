@@ -119,6 +119,7 @@ export function readHolder(file: string): LockHolder | undefined {
  */
 export async function lockFile(file: string, options: FileLockOptions): Promise<FileLock> {
   const paths = lockPaths(file);
+  const staleMs = Math.max(options.staleMs ?? DEFAULT_STALE_MS, 2000);
   const started = Date.now();
   let compromised: Error | undefined;
   let waiting = false;
@@ -129,7 +130,7 @@ export async function lockFile(file: string, options: FileLockOptions): Promise<
         realpath: false,
         lockfilePath: paths.dir,
         fs: lockFs,
-        stale: Math.max(options.staleMs ?? DEFAULT_STALE_MS, 2000),
+        stale: staleMs,
         retries: 0,
         onCompromised: (error) => {
           compromised = error;
@@ -138,7 +139,10 @@ export async function lockFile(file: string, options: FileLockOptions): Promise<
       writeHolder(paths.holder, options.purpose);
       return {
         assertHeld() {
-          if (compromised) throw compromised;
+          if (compromised)
+            throw new Error(
+              `lost the lock on ${file}: this process did not refresh it for ${Math.round(staleMs / 1000)} s (stalled?), so another run may have taken it over (${compromised.message})`,
+            );
         },
         async release() {
           await release().catch(() => undefined); // already gone (compromised): nothing to release

@@ -6,7 +6,7 @@
  * second rename fails because the table now exists. Serialised, the second sees the table and appends.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_LOCK_TIMEOUT_S } from '../../project/config.js';
+import { DEFAULT_LOCK_TIMEOUT_S, LOCK_TIMEOUT_HINT } from '../../project/config.js';
 import { StepError, type StreamContext } from '../../runtime/driver.js';
 import type { MysqlClient } from './client.js';
 
@@ -44,7 +44,7 @@ export async function lockMysqlTarget(
   throw new StepError(
     'write.lock_timeout',
     `step '${ctx.stepId}': ${target.ref} table '${target.shown}' is being written by another run; gave up after ${Math.round(timeoutMs / 1000)} s (${held}); the target is unchanged`,
-    'wait for that run to finish, or raise runtime.lock_timeout in osiris.yaml (seconds; OSIRIS_LOCK_TIMEOUT overrides)',
+    LOCK_TIMEOUT_HINT,
     {
       details: {
         connection: target.ref,

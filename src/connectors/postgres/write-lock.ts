@@ -8,7 +8,7 @@
  * A transaction-level lock also holds behind a transaction pooler (Supabase).
  */
 import type pg from 'pg';
-import { DEFAULT_LOCK_TIMEOUT_S } from '../../project/config.js';
+import { DEFAULT_LOCK_TIMEOUT_S, LOCK_TIMEOUT_HINT } from '../../project/config.js';
 import { StepError, type StreamContext } from '../../runtime/driver.js';
 
 /** The advisory lock key of a target: one 64-bit hash per `schema.table` (locks are per database). */
@@ -73,7 +73,7 @@ export async function lockWriteTarget(
     throw new StepError(
       'write.lock_timeout',
       `step '${ctx.stepId}': ${target.shown} is being written by another run; gave up after ${Math.round(timeoutMs / 1000)} s (${describe(holder)}); nothing was committed`,
-      'wait for that run to finish, or raise runtime.lock_timeout in osiris.yaml (seconds; OSIRIS_LOCK_TIMEOUT overrides)',
+      LOCK_TIMEOUT_HINT,
       { cause: error, details: { table: target.shown, ...(holder ? { holder_pid: holder.pid } : {}) } },
     );
   }
