@@ -45,7 +45,7 @@ runtime:
   pass_through: true              # an extractor whose only consumer is a writer streams straight into it
                                   # (no DuckDB table; docs/adr/0006); OSIRIS_PASS_THROUGH=0 turns it off
   lock_timeout: 300               # seconds a writer waits for another run writing the same file or table
-                                  # (docs/adr/0010); OSIRIS_LOCK_TIMEOUT overrides
+                                  # (docs/adr/0011); OSIRIS_LOCK_TIMEOUT overrides
 
 security:
   # Pipelines the chat agent writes may only write files inside this project (docs/reference/security.md).
