@@ -178,6 +178,17 @@ describe('the target lock', () => {
     expect(leftovers('out')).toEqual([]);
   });
 
+  it('releases the lock when the write fails under it', async () => {
+    writeFileSync(path('out/other-header.csv'), 'name\nx\n');
+    const error = (await write({ path: 'out/other-header.csv', write_mode: 'append' }).catch(
+      (e) => e,
+    )) as StepError;
+    expect(error.code).toBe('write.schema_mismatch');
+    expect(leftovers('out')).toEqual([]); // no .other-header.csv.lock left behind
+    await write({ path: 'out/other-header.csv' }, { lockTimeoutMs: 0 }); // free at once
+    expect(read('out/other-header.csv')).toBe('id\n0\n1\n2\n');
+  });
+
   it('a run cancelled (SIGINT) while waiting stops at once and leaves the holder its lock', async () => {
     writeFileSync(path('out/cancel.csv'), 'id\n9\n');
     const held = await lockFile(path('out/cancel.csv'), { timeoutMs: 0, purpose: 'the test' });
