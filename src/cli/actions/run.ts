@@ -152,16 +152,24 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     },
   };
   // SIGINT and SIGTERM cancel the run: running steps roll back or remove what they started, the run is
-  // recorded as cancelled, and the exit code says which signal it was. A second signal gets Node's default
-  // (immediate exit); what that leaves behind, the next run of the pipeline or `osiris logs gc` cleans.
+  // recorded as cancelled, and the exit code says which signal it was. A second signal ends the process at
+  // once; what that leaves behind, the next run of the pipeline or `osiris logs gc` cleans up.
+  // The listener stays registered (not `once`): signal-exit (used by proper-lockfile for file locks) kills
+  // the process on a signal when it finds no other listener.
   const controller = new AbortController();
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    stoppedBy ??= signal;
+    if (stoppedBy) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    stoppedBy = signal;
     controller.abort(signal);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let result: Awaited<ReturnType<typeof executeRun>>;
   try {
     result = await executeRun({ ...base, progress, signal: controller.signal }, prepared);
