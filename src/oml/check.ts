@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import type { DerivedDocument } from './load.js';
 import { type ParamSources, resolveParams } from './params.js';
+import { checkExtractorSql } from './sql-check.js';
 import type { OmlDocument } from './types.js';
 import { type ValidateOptions, validateOml } from './validate.js';
 
@@ -29,13 +30,15 @@ export interface CheckOmlResult {
   resolved: DerivedDocument;
 }
 
-export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckOmlResult {
+/** Asynchronous because extractor SQL goes through the SQL guard, whose parsers load on first use. */
+export async function checkOml(doc: LocatedDocument, options: CheckOmlOptions): Promise<CheckOmlResult> {
   const resolved = resolveParams(doc, options.params ?? {});
   const validateOptions: ValidateOptions = { registry: options.registry };
   if (options.secretKeys) validateOptions.secretKeys = options.secretKeys;
   const diagnostics = sortDiagnostics([
     ...resolved.diagnostics,
     ...validateOml(resolved.document, validateOptions),
+    ...(await checkExtractorSql(resolved.document, options.registry)),
   ]);
   const ok = !diagnostics.some(isError);
   return {

@@ -15,6 +15,7 @@ import {
   prepareStatement,
   type ReadPlan,
   readOutput,
+  readFailure,
   readSettings,
   ZeroDates,
 } from './read.js';
@@ -388,13 +389,13 @@ function streamRows(
 
 /** The materialised read: every row into the step's DuckDB table (`ctx.outputTable`). */
 export async function loadIntoTable(ctx: StepContext): Promise<StepResult> {
-  const opened = readSettings(ctx);
+  const opened = await readSettings(ctx);
   const { read } = opened;
   const started = Date.now();
   const loader = new Loader(ctx, ctx.duck, unquoteIdent(ctx.outputTable));
   let client: MysqlClient | undefined;
   try {
-    client = await connectForRead(opened.settings);
+    client = await connectForRead(opened);
     extractStarted(ctx, opened, false);
     const { textProtocol } = await prepareStatement(client, read.sql);
     const outcome = await streamRows(ctx, client, loader, read, textProtocol);
@@ -412,7 +413,6 @@ export async function loadIntoTable(ctx: StepContext): Promise<StepResult> {
     loader.abandon();
     await client?.abort();
     await ctx.duck.run(`DROP TABLE IF EXISTS ${ctx.outputTable}`).catch(() => undefined);
-    if (error instanceof StepError) throw error;
-    throw mysqlStepError(error, opened.errorContext);
+    throw readFailure(ctx, error, opened);
   }
 }

@@ -34,6 +34,7 @@ import {
   mysqlErrorInfo,
   mysqlSettings,
   mysqlStepError,
+  STATEMENT_TIMEOUT_ERRNO,
   quoteMysqlIdent,
 } from './client.js';
 import { duckdbTypeForColumnType, planColumn, UnsupportedColumnError } from './types.js';
@@ -73,8 +74,6 @@ function resultType(field: FieldPacket): string {
   }
 }
 
-/** MariaDB `max_statement_time` and MySQL `max_execution_time` interruptions. */
-const STATEMENT_TIMEOUT_ERRNO = new Set([1969, 3024]);
 
 class MysqlDiscovery implements DiscoveryAdapter {
   readonly family = 'mysql';
@@ -207,7 +206,7 @@ class MysqlDiscovery implements DiscoveryAdapter {
    * MySQL's `max_execution_time`, with a client-side deadline behind it that kills the connection.
    */
   async queryRows(sql: string, limit: number, options: QueryRowsOptions = {}): Promise<QueryRowsResult> {
-    const shape = readOnlyStatement(sql, 'mysql');
+    const shape = await readOnlyStatement(sql, 'mysql');
     const n = Math.max(0, Math.floor(limit));
     const fetch = rowsToFetch(n);
     const timeoutMs = queryTimeoutMs(options);

@@ -260,7 +260,7 @@ export async function openPostgresDiscovery(connection: ResolvedConnection): Pro
     limit: number,
     options: QueryRowsOptions = {},
   ): Promise<QueryRowsResult> => {
-    const shape = readOnlyStatement(sql, 'postgres');
+    const shape = await readOnlyStatement(sql, 'postgres');
     const n = Math.max(0, Math.floor(limit));
     const timeoutMs = queryTimeoutMs(options);
     const wrapped = WRAPPABLE.has(shape.keyword);

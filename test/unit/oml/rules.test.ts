@@ -10,8 +10,8 @@ import { ALL_CODES } from '../../../src/oml/codes.js';
 import type { ParamSources } from '../../../src/oml/params.js';
 import { doc, registry } from './fixtures.js';
 
-function run(text: string, params: ParamSources = {}): Diagnostic[] {
-  return checkOml(doc(text), { registry, params }).diagnostics;
+async function run(text: string, params: ParamSources = {}): Promise<Diagnostic[]> {
+  return (await checkOml(doc(text), { registry, params })).diagnostics;
 }
 
 const head = 'oml_version: "0.1.0"\nname: demo\n';
@@ -369,17 +369,17 @@ describe('every diagnostic code', () => {
 
   for (const [code, c] of Object.entries(cases)) {
     const info = ALL_CODES.find((i) => i.code === code);
-    it(`${code} (${info?.severity}) fires on the bad document at its location`, () => {
-      const hits = run(c.bad, c.badParams).filter((d) => d.code === code);
-      expect(hits.length, JSON.stringify(run(c.bad, c.badParams), null, 1)).toBeGreaterThan(0);
+    it(`${code} (${info?.severity}) fires on the bad document at its location`, async () => {
+      const hits = (await run(c.bad, c.badParams)).filter((d) => d.code === code);
+      expect(hits.length, JSON.stringify(await run(c.bad, c.badParams), null, 1)).toBeGreaterThan(0);
       const first = hits[0] as Diagnostic;
       expect(first.severity).toBe(info?.severity);
       expect(first.location.file).toBe('pipeline.yaml');
       if (c.at) expect([first.location.line, first.location.col]).toEqual(c.at);
       expect(first.message.length).toBeGreaterThan(0);
     });
-    it(`${code} does not fire on the corrected document`, () => {
-      const all = run(c.good, c.goodParams);
+    it(`${code} does not fire on the corrected document`, async () => {
+      const all = await run(c.good, c.goodParams);
       expect(all.filter((d) => d.code === code)).toEqual([]);
       expect(all.filter((d) => d.severity === 'error')).toEqual([]);
     });

@@ -1,0 +1,16 @@
+const pg = await import('libpg-query'); await pg.loadModule();
+const show = (sql) => { try { console.log(JSON.stringify(sql), JSON.stringify(pg.parseSync(sql)).slice(0, 700)); } catch (e) { console.log(sql, 'ERR', e.message, JSON.stringify(e.sqlDetails)); } };
+show("EXPLAIN ANALYZE SELECT 1");
+show("SHOW search_path");
+show("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d");
+show("SELECT * INTO x FROM t");
+show("SELECT * FROM t FOR UPDATE");
+show("  -- c\n SELECT 1 ; ");
+show("SELECT 1; SELECT 2");
+show("SELECT 'é' FRM t");
+show(";");
+show("-- only\n");
+show("SELECT 1 LIMIT 5");
+show("SELECT 1 FETCH FIRST 2 ROWS ONLY");
+show("VALUES (1)");
+show("TABLE t");
