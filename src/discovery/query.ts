@@ -8,6 +8,8 @@
  * most `limit + 1` rows (src/connectors/<family>/discovery.ts, `queryRows`). Values of columns named like
  * secrets are masked and every row goes through the connection's redactor, exactly like discovery samples.
  */
+
+import { ACCEPTED_STATEMENTS } from '../connectors/sql-guard.js';
 import { ExitCode, OsirisError } from '../diagnostics/diagnostic.js';
 import type { SampleRow } from './cache.js';
 import {
@@ -16,7 +18,6 @@ import {
   maskSampleRows,
   resolveConnectionTarget,
 } from './discover.js';
-import { ACCEPTED_STATEMENTS } from '../connectors/sql-guard.js';
 import { DEFAULT_QUERY_TIMEOUT_MS, QueryTimeoutError, ReadOnlySqlError } from './query-rows.js';
 import type { DiscoveryAdapter, QueryColumn, QueryRowsResult } from './types.js';
 
@@ -51,8 +52,8 @@ export interface ReadOnlyQueryResult {
   durationMs: number;
 }
 
-
 function checkOptions(options: ReadOnlyQueryOptions): { limit: number; timeoutMs: number } {
+  const defaultTimeoutMs = options.project.discovery?.statementTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const limit = options.limit ?? DEFAULT_QUERY_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
     throw OsirisError.of(
@@ -62,13 +63,13 @@ function checkOptions(options: ReadOnlyQueryOptions): { limit: number; timeoutMs
       { hint: `e.g. limit: ${DEFAULT_QUERY_LIMIT}; aggregate in SQL (COUNT, GROUP BY) to look at more data` },
     );
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_QUERY_TIMEOUT_MS) {
     throw OsirisError.of(
       'DSC006',
       `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_QUERY_TIMEOUT_MS}, got ${String(options.timeoutMs)}`,
       {},
-      { hint: `the default is ${DEFAULT_QUERY_TIMEOUT_MS} ms` },
+      { hint: `the default is osiris.yaml discovery.statement_timeout (${defaultTimeoutMs} ms)` },
     );
   }
   return { limit, timeoutMs };
@@ -111,7 +112,7 @@ export async function runReadOnlyQuery(options: ReadOnlyQueryOptions): Promise<R
 
   let adapter: DiscoveryAdapter;
   try {
-    adapter = await connector.openDiscovery(connection);
+    adapter = await connector.openDiscovery(connection, { statementTimeoutMs: timeoutMs });
   } catch (error) {
     const text = errorText(error, redactor);
     throw runtime(

@@ -56,6 +56,11 @@ export interface QueryRowsOptions {
   timeoutMs?: number;
 }
 
+export interface DiscoveryOpenOptions {
+  /** Every statement of the session is cancelled by the server after this many milliseconds. */
+  statementTimeoutMs?: number;
+}
+
 export interface DiscoveryAdapter {
   readonly family: string;
   /** Tables and views of the connection's database/schema, sorted by schema then name. */
@@ -88,6 +93,6 @@ export interface DoctorResult {
 
 /** A family's connector entry points. */
 export interface FamilyConnector {
-  openDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter>;
+  openDiscovery(connection: ResolvedConnection, options?: DiscoveryOpenOptions): Promise<DiscoveryAdapter>;
   doctor(connection: ResolvedConnection, timeoutMs: number): Promise<DoctorResult>;
 }

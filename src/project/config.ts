@@ -56,10 +56,21 @@ const runtimeSchema = z
   })
   .prefault({});
 
+const discoverySchema = z
+  .looseObject({
+    /**
+     * Seconds any single statement of discovery, the chat agent's `run_query` or the MCP server may run
+     * before the database cancels it (`statement_timeout` / `max_statement_time` / `max_execution_time`).
+     */
+    statement_timeout: z.number().positive().max(3600).default(30),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
   runtime: runtimeSchema,
+  discovery: discoverySchema,
 });
 
 export interface ProjectPaths {
@@ -82,6 +93,8 @@ export interface ProjectConfig {
   manifestShortLen: number;
   /** Data plane limits for runs (`runtime:` in osiris.yaml; env OSIRIS_MEMORY_LIMIT overrides). */
   runtime: { memoryLimit: string; threads: number | undefined; passThrough: boolean };
+  /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
+  discovery: { statementTimeoutMs: number };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -197,6 +210,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       threads: parsedConfig.runtime.threads,
       passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
     },
+    discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
     raw,
   };
 }

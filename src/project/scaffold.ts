@@ -44,6 +44,10 @@ runtime:
   pass_through: true              # an extractor whose only consumer is a writer streams straight into it
                                   # (no DuckDB table; docs/adr/0006); OSIRIS_PASS_THROUGH=0 turns it off
 
+discovery:
+  statement_timeout: 30           # seconds one discovery, chat (run_query) or MCP statement may run before
+                                  # the database cancels it (docs/reference/security.md)
+
 logging:
   level: INFO                     # DEBUG | INFO | WARNING | ERROR
   events: ["*"]                   # event names kept in events.jsonl; "*" keeps all

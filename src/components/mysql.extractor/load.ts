@@ -3,7 +3,7 @@
  */
 import { type DuckDBAppender, type DuckDBConnection, DuckDBIntervalValue } from '@duckdb/node-api';
 import type { FieldPacket } from 'mysql2';
-import { type MysqlClient, mysqlErrorInfo, mysqlStepError } from '../../connectors/mysql/client.js';
+import { type MysqlClient, mysqlErrorInfo } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult, stepCancelled } from '../../runtime/driver.js';
@@ -14,8 +14,8 @@ import {
   planResultColumns,
   prepareStatement,
   type ReadPlan,
-  readOutput,
   readFailure,
+  readOutput,
   readSettings,
   ZeroDates,
 } from './read.js';

@@ -9,7 +9,6 @@
  * DECIMAL wider than 38 digits, TIME): widening changes the column type after rows were sent.
  */
 import type { FieldPacket } from 'mysql2';
-import { mysqlStepError } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
 import { BatchChannel, pendingResult, type StreamRow, type StreamValue } from '../../runtime/stream.js';
@@ -19,8 +18,8 @@ import {
   extractStarted,
   planResultColumns,
   prepareStatement,
-  readOutput,
   readFailure,
+  readOutput,
   readSettings,
   ZeroDates,
 } from './read.js';

@@ -19,6 +19,7 @@ import {
 import type {
   ColumnDetail,
   DiscoveryAdapter,
+  DiscoveryOpenOptions,
   QueryRowsOptions,
   QueryRowsResult,
   TableDetail,
@@ -34,8 +35,9 @@ import {
   mysqlErrorInfo,
   mysqlSettings,
   mysqlStepError,
-  STATEMENT_TIMEOUT_ERRNO,
   quoteMysqlIdent,
+  STATEMENT_TIMEOUT_ERRNO,
+  statementTimeoutSql,
 } from './client.js';
 import { duckdbTypeForColumnType, planColumn, UnsupportedColumnError } from './types.js';
 
@@ -74,7 +76,6 @@ function resultType(field: FieldPacket): string {
   }
 }
 
-
 class MysqlDiscovery implements DiscoveryAdapter {
   readonly family = 'mysql';
 
@@ -82,6 +83,8 @@ class MysqlDiscovery implements DiscoveryAdapter {
     private readonly client: MysqlClient,
     private readonly settings: MysqlSettings,
     private readonly database: string,
+    /** The session's statement timeout (restored after `queryRows` sets its own). */
+    private readonly sessionTimeoutSql: string | undefined = undefined,
   ) {}
 
   private fail(error: unknown, table?: TableRef): never {
@@ -240,6 +243,7 @@ class MysqlDiscovery implements DiscoveryAdapter {
       await this.client
         .query(`SET SESSION sql_select_limit = DEFAULT, SESSION ${timeoutVariable} = DEFAULT`)
         .catch(() => undefined);
+      if (this.sessionTimeoutSql) await this.client.query(this.sessionTimeoutSql).catch(() => undefined);
     }
     // A statement without a result set (cannot pass the read-only check, but be safe) has no fields.
     const fields = Array.isArray(result.fields) ? result.fields : [];
@@ -291,7 +295,10 @@ class MysqlDiscovery implements DiscoveryAdapter {
 }
 
 /** Opens a discovery session on the connection's database. */
-export async function openMysqlDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter> {
+export async function openMysqlDiscovery(
+  connection: ResolvedConnection,
+  options: DiscoveryOpenOptions = {},
+): Promise<DiscoveryAdapter> {
   const settings = mysqlSettings(connection, { requireDatabase: true });
   let client: MysqlClient;
   try {
@@ -299,5 +306,15 @@ export async function openMysqlDiscovery(connection: ResolvedConnection): Promis
   } catch (error) {
     throw mysqlStepError(error, { settings, phase: 'discover' });
   }
-  return new MysqlDiscovery(client, settings, settings.database as string);
+  const timeoutSql =
+    options.statementTimeoutMs === undefined
+      ? undefined
+      : statementTimeoutSql(client.serverVersion, options.statementTimeoutMs);
+  try {
+    if (timeoutSql) await client.query(timeoutSql);
+  } catch (error) {
+    await client.abort();
+    throw mysqlStepError(error, { settings, phase: 'discover' });
+  }
+  return new MysqlDiscovery(client, settings, settings.database as string, timeoutSql);
 }

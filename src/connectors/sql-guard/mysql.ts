@@ -167,12 +167,10 @@ export async function inspectMysql(sql: string): Promise<Inspection> {
   }
   const list = Array.isArray(parsed.ast) ? parsed.ast : [parsed.ast];
   if (list.length > 1) {
-    const at = sql.indexOf(';');
-    return refuse(
-      '',
-      Math.max(0, at + 1),
-      'a second statement follows the first one: only one statement may run',
-    );
+    // node-sql-parser does not locate statements: point after the first semicolon (close enough to read).
+    const semi = sql.indexOf(';');
+    const at = semi < 0 ? 0 : semi + 1 + (/^\s*/.exec(sql.slice(semi + 1))?.[0].length ?? 0);
+    return refuse('', at, 'a second statement follows the first one: only one statement may run');
   }
   const stmt = list[0];
   if (!isNode(stmt)) return refuse('', 0, 'the query is empty');

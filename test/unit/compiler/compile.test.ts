@@ -418,7 +418,9 @@ steps:
   });
 
   it('a missing file is a usage error', async () => {
-    const error = await expectOsirisError(() => compile(join(root, 'nope.yaml'), { displayName: 'nope.yaml' }));
+    const error = await expectOsirisError(() =>
+      compile(join(root, 'nope.yaml'), { displayName: 'nope.yaml' }),
+    );
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain('nope.yaml');
   });
@@ -484,15 +486,19 @@ describe('loadManifest', () => {
     writeFileSync(cfgPath, `${JSON.stringify(JSON.parse(original), null, 4)}\n`);
     expect(loadManifest(result.buildDir).steps).toHaveLength(3);
     writeFileSync(cfgPath, 'not json');
-    expect((await expectOsirisError(() => loadManifest(result.buildDir))).message).toContain('not valid JSON');
+    expect((await expectOsirisError(() => loadManifest(result.buildDir))).message).toContain(
+      'not valid JSON',
+    );
   });
 
   it('reports a missing manifest or a file that is not a manifest', async () => {
-    expect((await expectOsirisError(() => loadManifest(join(root, 'nothing')))).diagnostics[0]?.code).toBe('CMP010');
-    writeOml('just: a mapping\n', 'manifest.yaml');
-    expect((await expectOsirisError(() => loadManifest(join(root, 'manifest.yaml')))).diagnostics[0]?.code).toBe(
-      'CMP011',
+    expect((await expectOsirisError(() => loadManifest(join(root, 'nothing')))).diagnostics[0]?.code).toBe(
+      'CMP010',
     );
+    writeOml('just: a mapping\n', 'manifest.yaml');
+    expect(
+      (await expectOsirisError(() => loadManifest(join(root, 'manifest.yaml')))).diagnostics[0]?.code,
+    ).toBe('CMP011');
   });
 });
 

@@ -40,7 +40,10 @@ describe.each(engines)('the %s guard', (dialect, attacks, accepted) => {
   });
 
   it('locates the refused call by line and column', async () => {
-    const r = await refusal('SELECT a,\n  b\nFROM t\nWHERE x = 1 AND SLEEP(5) = 0 AND lo_put(1, 0, NULL) IS NULL', dialect);
+    const r = await refusal(
+      'SELECT a,\n  b\nFROM t\nWHERE x = 1 AND SLEEP(5) = 0 AND lo_put(1, 0, NULL) IS NULL',
+      dialect,
+    );
     expect([r.line, r.col]).toEqual(dialect === 'mysql' ? [4, 17] : [4, 34]);
     expect(r.message).toContain(`(line 4, column ${r.col})`);
   });
@@ -63,7 +66,9 @@ describe.each(engines)('the %s guard', (dialect, attacks, accepted) => {
     const r = await refusal(`a = 1 AND ${call} IS NULL`, dialect, 'where');
     expect([r.line, r.col]).toEqual([1, 11]);
     expect(r.message).toContain('of the condition');
-    expect((await refusal('a = 1); DELETE FROM t; SELECT (1', dialect, 'where')).message).toMatch(/second statement/);
+    expect((await refusal('a = 1); DELETE FROM t; SELECT (1', dialect, 'where')).message).toMatch(
+      /second statement/,
+    );
   });
 });
 
@@ -74,15 +79,25 @@ describe('the statement shape', () => {
       if (!r.ok) throw new Error(r.message);
       return r.shape;
     };
-    expect(await shape('SELECT 1; -- done', 'postgres')).toEqual({ keyword: 'SELECT', body: 'SELECT 1', ownLimit: false });
-    expect(await shape('SELECT 1; -- done', 'mysql')).toEqual({ keyword: 'SELECT', body: 'SELECT 1', ownLimit: false });
+    expect(await shape('SELECT 1; -- done', 'postgres')).toEqual({
+      keyword: 'SELECT',
+      body: 'SELECT 1',
+      ownLimit: false,
+    });
+    expect(await shape('SELECT 1; -- done', 'mysql')).toEqual({
+      keyword: 'SELECT',
+      body: 'SELECT 1',
+      ownLimit: false,
+    });
     for (const dialect of ['mysql', 'postgres'] as const) {
       expect((await shape('SELECT * FROM t ORDER BY a LIMIT 5', dialect)).ownLimit).toBe(true);
       expect((await shape('SELECT * FROM (SELECT * FROM t LIMIT 5) x', dialect)).ownLimit).toBe(false);
       expect((await shape("SELECT 'LIMIT 5' AS s -- LIMIT 5", dialect)).ownLimit).toBe(false);
       expect((await shape('WITH c AS (SELECT 1) SELECT * FROM c', dialect)).keyword).toBe('WITH');
     }
-    expect((await shape('SELECT * FROM t ORDER BY a FETCH FIRST 3 ROWS ONLY', 'postgres')).ownLimit).toBe(true);
+    expect((await shape('SELECT * FROM t ORDER BY a FETCH FIRST 3 ROWS ONLY', 'postgres')).ownLimit).toBe(
+      true,
+    );
     expect((await shape('SHOW TABLES', 'mysql')).keyword).toBe('SHOW');
     expect((await shape('DESC t', 'mysql')).keyword).toBe('DESCRIBE');
     expect((await shape('EXPLAIN SELECT 1', 'postgres')).keyword).toBe('EXPLAIN');

@@ -10,12 +10,12 @@ const registry = loadRegistry();
 const oneStep = async (component: string, mode: string, config: string): Promise<Diagnostic[]> =>
   (
     await checkOml(
-    doc(
-      `oml_version: "0.1.0"\nname: demo\nsteps:\n  - id: s\n    component: ${component}\n    mode: ${mode}\n    config:\n${config
-        .split('\n')
-        .map((l) => `      ${l}`)
-        .join('\n')}\n`,
-    ),
+      doc(
+        `oml_version: "0.1.0"\nname: demo\nsteps:\n  - id: s\n    component: ${component}\n    mode: ${mode}\n    config:\n${config
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n')}\n`,
+      ),
       { registry },
     )
   ).diagnostics;
@@ -56,7 +56,9 @@ describe('with the shipped registry', () => {
 
   it('forbids overriding connection-provided credentials', async () => {
     expect(
-      (await oneStep('mysql.extractor', 'read', 'connection: "@mysql.db"\ntable: t\nuser: root')).map((d) => d.code),
+      (await oneStep('mysql.extractor', 'read', 'connection: "@mysql.db"\ntable: t\nuser: root')).map(
+        (d) => d.code,
+      ),
     ).toEqual(['OML029']);
     expect(
       await oneStep('mysql.extractor', 'read', 'connection: "@mysql.db"\ntable: t\nhost: replica.internal'),
@@ -64,7 +66,11 @@ describe('with the shipped registry', () => {
   });
 
   it('checks CSV options through the schema', async () => {
-    const list = await oneStep('filesystem.csv_extractor', 'read', 'path: a.csv\nheader: "yes"\ndelimiter: ";;"');
+    const list = await oneStep(
+      'filesystem.csv_extractor',
+      'read',
+      'path: a.csv\nheader: "yes"\ndelimiter: ";;"',
+    );
     expect(list.map((d) => d.message)).toEqual([
       "invalid value for 'config.header': must be boolean or integer",
       "invalid value for 'config.delimiter': must NOT have more than 1 characters",

@@ -8,6 +8,8 @@ import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
 import { checkOml } from '../../../src/oml/check.js';
 import { ALL_CODES } from '../../../src/oml/codes.js';
 import type { ParamSources } from '../../../src/oml/params.js';
+import { loadRegistry } from '../../../src/registry/load.js';
+import { parseLocatedYaml } from '../../../src/yaml/located.js';
 import { doc, registry } from './fixtures.js';
 
 async function run(text: string, params: ParamSources = {}): Promise<Diagnostic[]> {
@@ -386,36 +388,41 @@ describe('every diagnostic code', () => {
   }
 });
 
-describe('OML044 extractor SQL must be read-only (real registry)', () => {
-  it('rejects a write statement in an extractor query with its keyword and position', async () => {
-    const { loadRegistry } = await import('../../../src/registry/load.js');
-    const { parseLocatedYaml } = await import('../../../src/yaml/located.js');
-    const { validateOml } = await import('../../../src/oml/validate.js');
-    const text = `oml_version: "0.1.0"
+describe('OML044 extractor SQL must pass the SQL guard (real registry)', () => {
+  const pipeline = (component: string, query: string) => `oml_version: "0.1.0"
 name: bad-sql
 steps:
   - id: extract
-    component: mysql.extractor
+    component: ${component}
     mode: read
     config:
-      connection: "@mysql.main"
+      connection: "@${component.split('.')[0]}.main"
       query: |
-        SELECT 1;
-        DELETE FROM users
+${query
+  .split('\n')
+  .map((l) => `        ${l}`)
+  .join('\n')}
 `;
-    const diagnostics = validateOml(parseLocatedYaml(text, 'p.yaml'), { registry: loadRegistry() });
-    const d = diagnostics.find((x) => x.code === 'OML044');
+  const check = async (text: string) =>
+    (await checkOml(parseLocatedYaml(text, 'p.yaml'), { registry: loadRegistry() })).diagnostics.filter(
+      (x) => x.code === 'OML044',
+    );
+
+  it('rejects a second statement with its position in the SQL', async () => {
+    const [d] = await check(pipeline('mysql.extractor', 'SELECT 1;\nDELETE FROM users'));
     expect(d?.severity).toBe('error');
     expect(d?.location).toMatchObject({ file: 'p.yaml', line: 9 });
-    expect(d?.message).toMatch(/DELETE|second statement|statement/i);
-    expect(d?.message).toMatch(/line 2/);
+    expect(d?.message).toMatch(/second statement.*\(line 2, column 1\)/);
+    expect(await check(pipeline('mysql.extractor', 'SELECT * FROM users'))).toEqual([]);
+  });
 
-    const ok = validateOml(
-      parseLocatedYaml(text.replace('SELECT 1;\n        DELETE FROM users', 'SELECT * FROM users'), 'p.yaml'),
-      {
-        registry: loadRegistry(),
-      },
+  it('rejects a side-effecting function call, naming it and where it is', async () => {
+    const [d] = await check(
+      pipeline('postgres.extractor', "SELECT id,\n  lo_put(16400, 0, 'PWNED'::bytea)\nFROM t"),
     );
-    expect(ok.filter((x) => x.code === 'OML044')).toEqual([]);
+    expect(d?.message).toContain('config.query refused by the SQL guard: lo_put() is refused');
+    expect(d?.message).toContain('(line 2, column 3)');
+    expect(d?.stepId).toBe('extract');
+    expect(await check(pipeline('postgres.extractor', 'SELECT id, lower(name) FROM t'))).toEqual([]);
   });
 });
