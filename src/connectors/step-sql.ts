@@ -22,7 +22,7 @@ export async function guardStepSql(
     key === 'where'
       ? "write only a condition in 'where' (no other statements, no side-effecting functions)"
       : `extractors only read: ${ACCEPTED_STATEMENTS}, without INTO, row locks or side-effecting functions (docs/reference/security.md)`,
-    { details: { key, refused: check.keyword, line: check.line, column: check.col } },
+    { details: { key, keyword: check.keyword, line: check.line, column: check.col } },
   );
 }
 

@@ -245,7 +245,7 @@ export async function connectForRead(
   });
   try {
     if (opened.statementTimeoutMs !== undefined)
-      await client.query(statementTimeoutSql(client.serverVersion, opened.statementTimeoutMs));
+      await client.query(await statementTimeoutSql(client, opened.statementTimeoutMs));
     await client.query('START TRANSACTION READ ONLY');
   } catch (error) {
     await client.abort();

@@ -552,10 +552,12 @@ export const STATEMENT_TIMEOUT_ERRNO: ReadonlySet<number> = new Set([1969, 3024]
 
 /**
  * The session statement that caps each statement at `timeoutMs`: MariaDB's `max_statement_time` (seconds)
- * or MySQL's `max_execution_time` (milliseconds, SELECT only), chosen from the server's version string.
+ * or MySQL's `max_execution_time` (milliseconds, SELECT only), chosen from the server's `VERSION()`.
  */
-export function statementTimeoutSql(serverVersion: string, timeoutMs: number): string {
-  return /mariadb/i.test(serverVersion)
+export async function statementTimeoutSql(client: MysqlClient, timeoutMs: number): Promise<string> {
+  const [row] = await client.rows('SELECT VERSION() AS v');
+  const version = `${String(row?.v ?? '')} ${client.serverVersion}`;
+  return /mariadb/i.test(version)
     ? `SET SESSION max_statement_time = ${timeoutMs / 1000}`
     : `SET SESSION max_execution_time = ${Math.max(1, Math.ceil(timeoutMs))}`;
 }

@@ -306,12 +306,12 @@ export async function openMysqlDiscovery(
   } catch (error) {
     throw mysqlStepError(error, { settings, phase: 'discover' });
   }
-  const timeoutSql =
-    options.statementTimeoutMs === undefined
-      ? undefined
-      : statementTimeoutSql(client.serverVersion, options.statementTimeoutMs);
+  let timeoutSql: string | undefined;
   try {
-    if (timeoutSql) await client.query(timeoutSql);
+    if (options.statementTimeoutMs !== undefined) {
+      timeoutSql = await statementTimeoutSql(client, options.statementTimeoutMs);
+      await client.query(timeoutSql);
+    }
   } catch (error) {
     await client.abort();
     throw mysqlStepError(error, { settings, phase: 'discover' });
