@@ -158,6 +158,7 @@ export const MYSQL_ATTACKS: readonly Attack[] = [
   { name: 'DROP', sql: 'DROP TABLE {table}', refused: /DROP/ },
   { name: 'DO', sql: 'DO SLEEP(100)', refused: /./ },
   { name: 'SET', sql: 'SET @a = 1', refused: /SET/ },
+  { name: 'KILL', sql: 'KILL {pid}', refused: /./ },
   { name: 'LOCK TABLES', sql: 'LOCK TABLES {table} WRITE', refused: /LOCK/ },
   { name: 'INTO OUTFILE', sql: "SELECT * FROM {table} INTO OUTFILE '/tmp/osiris_pwned'", refused: 'INTO' },
   { name: 'INTO DUMPFILE', sql: "SELECT 'x' INTO DUMPFILE '/tmp/osiris_pwned'", refused: 'INTO' },

@@ -372,7 +372,8 @@ function streamRows(
       }
     });
     query.on('end', () => {
-      if (truncated) return;
+      // After an error (a statement timeout, say) mysql2 still ends the query: the failure reports it.
+      if (truncated || stopping) return;
       pending.then(() => {
         if (!gotFields)
           return fail(
