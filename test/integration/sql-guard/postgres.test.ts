@@ -17,6 +17,7 @@ import { loadProjectConfig, type ProjectConfig } from '../../../src/project/conf
 import { StepError } from '../../../src/runtime/driver.js';
 import { tempDir } from '../../helpers/cli.js';
 import { POSTGRES, postgresUnavailable, uniqueName } from '../../helpers/databases.js';
+import { roleStatements } from '../../helpers/security-doc.js';
 import { POSTGRES_ATTACKS } from '../../helpers/sql-attacks.js';
 import { openTestPlane, type TestPlane } from '../../helpers/step-context.js';
 import { openPgFixture, type PgFixture } from '../postgres/helpers.js';
@@ -190,19 +191,21 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
 
   it('the recommended read-only role cannot write, read server files or signal other sessions', async () => {
     const role = uniqueName('osiris_ro');
-    const grants = [
-      `CREATE ROLE ${role} LOGIN`,
-      `GRANT CONNECT ON DATABASE ${POSTGRES.database} TO ${role}`,
-      `GRANT USAGE ON SCHEMA "${db.schema}" TO ${role}`,
-      `GRANT SELECT ON ALL TABLES IN SCHEMA "${db.schema}" TO ${role}`,
-      `ALTER ROLE ${role} SET default_transaction_read_only = on`,
-      `ALTER ROLE ${role} SET statement_timeout = '30s'`,
-    ];
+    const grants = roleStatements('postgres', {
+      role,
+      password: uniqueName('pw'),
+      database: POSTGRES.database,
+      schema: db.schema,
+    });
+    expect(grants.length).toBeGreaterThanOrEqual(5);
     for (const sql of grants) await db.exec(sql);
     const reader = new pg.Client({ ...POSTGRES, user: role });
     try {
       await reader.connect();
       expect((await reader.query(`SELECT count(*)::int AS n FROM ${db.q('t')}`)).rows).toEqual([{ n: 3 }]);
+      expect((await reader.query('SHOW default_transaction_read_only')).rows).toEqual([
+        { default_transaction_read_only: 'on' },
+      ]);
       const refusedByRole = [
         `SELECT lo_put(${oid}, 0, 'PWNED'::bytea)`,
         `SELECT lo_unlink(${oid})`,
