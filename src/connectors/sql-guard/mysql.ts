@@ -12,25 +12,22 @@ import type { Parser } from 'node-sql-parser';
 import { deniedNames, deniedReason, MYSQL_DENIED } from './denied-functions.js';
 import { type Inspection, type Refusal, refuse } from './finding.js';
 
-interface Grammar {
-  database: 'MySQL' | 'MariaDB';
-  parser: Parser;
-}
-let grammars: Grammar[] | undefined;
+type Database = 'MySQL' | 'MariaDB';
+const GRAMMAR_FILES: Record<Database, string> = { MySQL: 'mysql', MariaDB: 'mariadb' };
+const parsers = new Map<Database, Parser>();
 
-function loadGrammars(): Grammar[] {
-  if (!grammars) {
+/** One grammar's parser, loaded on first use (each is a large generated module). */
+function parserFor(database: Database): Parser {
+  let parser = parsers.get(database);
+  if (!parser) {
     const require = createRequire(import.meta.url);
-    const load = (file: string): Parser => {
-      const mod = require(`node-sql-parser/build/${file}.js`) as { Parser: new () => Parser };
-      return new mod.Parser();
+    const mod = require(`node-sql-parser/build/${GRAMMAR_FILES[database]}.js`) as {
+      Parser: new () => Parser;
     };
-    grammars = [
-      { database: 'MySQL', parser: load('mysql') },
-      { database: 'MariaDB', parser: load('mariadb') },
-    ];
+    parser = new mod.Parser();
+    parsers.set(database, parser);
   }
-  return grammars;
+  return parser;
 }
 
 type Node = Record<string, unknown>;
@@ -136,8 +133,9 @@ function statementEnd(sql: string): number {
 
 function parse(sql: string): { ast: unknown } | { error: { offset: number; near: string } } {
   let firstError: { offset: number; near: string } | undefined;
-  for (const { database, parser } of loadGrammars()) {
+  for (const database of ['MySQL', 'MariaDB'] as const) {
     try {
+      const parser = parserFor(database);
       return { ast: parser.astify(sql, { database, parseOptions: { includeLocations: true } }) };
     } catch (error) {
       const location = isNode(error) && isNode(error.location) ? error.location : undefined;
