@@ -2,7 +2,8 @@
  * OML044: an extractor's `query` / `where` must pass the SQL guard (src/connectors/sql-guard.ts), caught at
  * validate time so a refused query never reaches a database (drivers check again at run time). Asynchronous
  * because the SQL parsers load on first use; documents without database SQL never load them.
- * The diagnostic points at the YAML value and names the position inside the SQL.
+ * The diagnostic points at the refused call in the YAML file itself when the scalar maps one to one (a `|`
+ * block or a one-line scalar), else at the value; the message also names the position inside the SQL.
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Registry } from '../registry/registry.js';
@@ -28,11 +29,12 @@ export async function checkExtractorSql(doc: LocatedDocument, registry: Registry
       if (typeof sql !== 'string' || sql.trim() === '' || hasParamPlaceholder(sql)) continue;
       const check = await guardSql(sql, { dialect, part: key });
       if (check.ok) continue;
+      const path = ['steps', index, 'config', key];
       out.push(
         diag(
           OML.sqlNotReadOnly,
           `config.${key} refused by the SQL guard: ${check.message}`,
-          doc.locate(['steps', index, 'config', key], 'value'),
+          doc.locateInString?.(path, sql, check.offset) ?? doc.locate(path, 'value'),
           { hint: OML.sqlNotReadOnly.fix, ...(stepId === undefined ? {} : { stepId }) },
         ),
       );

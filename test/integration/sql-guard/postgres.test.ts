@@ -15,7 +15,7 @@ import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import { runReadOnlyQuery } from '../../../src/discovery/query.js';
 import { loadProjectConfig, type ProjectConfig } from '../../../src/project/config.js';
 import { StepError } from '../../../src/runtime/driver.js';
-import { tempDir } from '../../helpers/cli.js';
+import { runCli, tempDir } from '../../helpers/cli.js';
 import { POSTGRES, postgresUnavailable, uniqueName } from '../../helpers/databases.js';
 import { roleStatements } from '../../helpers/security-doc.js';
 import { POSTGRES_ATTACKS } from '../../helpers/sql-attacks.js';
@@ -37,6 +37,7 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
   let victim: pg.Client;
   let victimPid: number;
   let project: ProjectConfig;
+  let projectDir: string;
   const notifications: string[] = [];
   const channel = uniqueName('osiris_guard');
   const lock = 700_000_000 + Math.floor(Math.random() * 100_000_000);
@@ -96,6 +97,7 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
     victim.on('notification', (n) => notifications.push(n.payload ?? ''));
     await victim.query(`LISTEN "${channel}"`);
     const dir = tempDir('osiris-guard-it-');
+    projectDir = dir;
     writeFileSync(join(dir, 'osiris.yaml'), 'version: "2.0"\n');
     const fields = [
       `      host: ${POSTGRES.host}`,
@@ -158,6 +160,42 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
       expect(after.victim).toBe(victimPid);
     },
   );
+
+  it('osiris validate and osiris run refuse the lo_put pipeline with exit 2 and its position', () => {
+    const file = join(projectDir, 'pwn.yaml');
+    writeFileSync(
+      file,
+      [
+        'oml_version: "0.1.0"',
+        'name: pwn',
+        'steps:',
+        '  - id: extract',
+        '    component: postgres.extractor',
+        '    mode: read',
+        '    config:',
+        '      connection: "@postgres.main"',
+        '      query: |',
+        '        SELECT id,',
+        `          lo_put(${oid}, 0, 'PWNED'::bytea) AS x`,
+        '        FROM t',
+        '  - id: write',
+        '    component: filesystem.csv_writer',
+        '    mode: write',
+        '    needs: [extract]',
+        '    config:',
+        '      path: out.csv',
+        '',
+      ].join('\n'),
+    );
+    const validate = runCli(['validate', 'pwn.yaml'], { cwd: projectDir });
+    expect(validate.code).toBe(2);
+    expect(validate.stdout + validate.stderr).toMatch(
+      /pwn\.yaml:11:11 .*OML044 config\.query refused by the SQL guard: lo_put\(\) is refused.*\(line 2, column 3\)/,
+    );
+    const run = runCli(['run', 'pwn.yaml'], { cwd: projectDir });
+    expect(run.code).toBe(2);
+    expect(run.stdout + run.stderr).toContain('OML044');
+  });
 
   it('statement_timeout cancels a slow query with extract.timeout; a guarded SLEEP never starts', async () => {
     await db.exec(

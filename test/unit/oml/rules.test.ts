@@ -411,7 +411,7 @@ ${query
   it('rejects a second statement with its position in the SQL', async () => {
     const [d] = await check(pipeline('mysql.extractor', 'SELECT 1;\nDELETE FROM users'));
     expect(d?.severity).toBe('error');
-    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 9 });
+    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 11, col: 9 });
     expect(d?.message).toMatch(/second statement.*\(line 2, column 1\)/);
     expect(await check(pipeline('mysql.extractor', 'SELECT * FROM users'))).toEqual([]);
   });
@@ -422,6 +422,8 @@ ${query
     );
     expect(d?.message).toContain('config.query refused by the SQL guard: lo_put() is refused');
     expect(d?.message).toContain('(line 2, column 3)');
+    // Line 2 of the SQL is line 11 of the file; the block is indented by 8.
+    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 11, col: 11 });
     expect(d?.stepId).toBe('extract');
     expect(await check(pipeline('postgres.extractor', 'SELECT id, lower(name) FROM t'))).toEqual([]);
   });
