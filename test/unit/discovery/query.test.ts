@@ -86,6 +86,24 @@ describe('runReadOnlyQuery', () => {
     expect(t.calls.query[0]?.timeoutMs).toBe(250);
   });
 
+  it('takes its statement timeout from osiris.yaml discovery.statement_timeout (default 30 s)', async () => {
+    const fake = fakeConnector({ tables: shopTables(), fingerprint: 'fp', query: () => users(1) });
+    const { project } = makeProject({ osirisYaml: 'version: "2.0"\ndiscovery:\n  statement_timeout: 2.5\n' });
+    expect(project.discovery.statementTimeoutMs).toBe(2500);
+    await runReadOnlyQuery({
+      ref: '@mysql.primary',
+      project,
+      env: {},
+      connectors: async () => fake.connector,
+      sql: 'SELECT * FROM users',
+    });
+    expect(fake.calls.query[0]?.timeoutMs).toBe(2500);
+    expect(fake.calls.statementTimeouts).toEqual([2500]);
+    expect(() => makeProject({ osirisYaml: 'discovery:\n  statement_timeout: -1\n' })).toThrow(
+      /CFG003 invalid value for 'discovery.statement_timeout'/,
+    );
+  });
+
   it('checks limit and timeoutMs before connecting (DSC006)', async () => {
     const t = setup(() => users(1));
     for (const bad of [
