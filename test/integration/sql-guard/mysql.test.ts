@@ -37,6 +37,7 @@ describe.skipIf(skip)('the SQL guard on MariaDB', () => {
   let victimId: number;
   let project: ProjectConfig;
   const lock = uniqueName('osiris_lock');
+  let connectionsYaml: string;
 
   const fill = (sql: string) =>
     sql
@@ -76,21 +77,19 @@ describe.skipIf(skip)('the SQL guard on MariaDB', () => {
     );
     const dir = tempDir('osiris-guard-it-');
     writeFileSync(join(dir, 'osiris.yaml'), 'version: "2.0"\n');
-    writeFileSync(
-      join(dir, 'osiris_connections.yaml'),
-      [
-        'version: "1.0"',
-        'connections:',
-        '  mysql:',
-        '    main:',
-        `      host: ${MYSQL.host}`,
-        `      port: ${MYSQL.port}`,
-        `      database: ${db.name}`,
-        `      user: ${MYSQL.user}`,
-        '      password: ""',
-        '',
-      ].join('\n'),
-    );
+    connectionsYaml = [
+      'version: "1.0"',
+      'connections:',
+      '  mysql:',
+      '    main:',
+      `      host: ${MYSQL.host}`,
+      `      port: ${MYSQL.port}`,
+      `      database: ${db.name}`,
+      `      user: ${MYSQL.user}`,
+      '      password: ""',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'osiris_connections.yaml'), connectionsYaml);
     project = loadProjectConfig({ cwd: dir, env: {} });
   });
 
@@ -163,6 +162,29 @@ describe.skipIf(skip)('the SQL guard on MariaDB', () => {
     expect((sleep as StepError).code).toBe('extract.not_read_only');
     expect((sleep as StepError).message).toContain('SLEEP() is refused');
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('discovery runs under discovery.statement_timeout: a slow view cannot hang it', async () => {
+    await db.admin.query('CREATE VIEW slow_view AS SELECT slow() AS s');
+    const dir = tempDir('osiris-guard-it-');
+    writeFileSync(join(dir, 'osiris.yaml'), 'version: "2.0"\ndiscovery:\n  statement_timeout: 1\n');
+    writeFileSync(join(dir, 'osiris_connections.yaml'), connectionsYaml);
+    const quick = loadProjectConfig({ cwd: dir, env: {} });
+    const { discover } = await import('../../../src/discovery/discover.js');
+    const started = Date.now();
+    const error = await caught(
+      discover({
+        ref: '@mysql.main',
+        project: quick,
+        env: {},
+        tables: ['slow_view'],
+        samples: 1,
+        refresh: true,
+      }),
+    );
+    expect(error).toBeInstanceOf(OsirisError);
+    expect((error as OsirisError).message).toMatch(/max_statement_time|interrupted/i);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('the recommended read-only user cannot write, read server files or kill other sessions', async () => {

@@ -86,6 +86,9 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
     tp = await openTestPlane();
     await db.exec(`CREATE TABLE ${db.q('t')} (id int); INSERT INTO ${db.q('t')} VALUES (1), (2), (3)`);
     await db.exec(`CREATE SEQUENCE ${db.q('seq')}`);
+    await db.exec(
+      `CREATE FUNCTION ${db.q('slow')}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(100); RETURN 1; END $$`,
+    );
     oid = (await db.rows<{ oid: number }>("SELECT lo_from_bytea(0, 'original'::bytea)::int AS oid"))[0]
       ?.oid as number;
     controlOid = (await db.rows<{ oid: number }>("SELECT lo_from_bytea(0, 'original'::bytea)::int AS oid"))[0]
@@ -198,9 +201,6 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
   });
 
   it('statement_timeout cancels a slow query with extract.timeout; a guarded SLEEP never starts', async () => {
-    await db.exec(
-      `CREATE FUNCTION ${db.q('slow')}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(100); RETURN 1; END $$`,
-    );
     let started = Date.now();
     // A function's body is invisible to the guard: the timeout is what stops it.
     const slow = await caught(
@@ -225,6 +225,28 @@ describe.skipIf(skip)('the SQL guard on PostgreSQL', () => {
     );
     expect((sleep as StepError).code).toBe('extract.not_read_only');
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('discovery runs under discovery.statement_timeout: a slow view cannot hang it', async () => {
+    await db.exec(`CREATE VIEW ${db.q('slow_view')} AS SELECT ${db.q('slow')}() AS x`);
+    writeFileSync(join(projectDir, 'osiris.yaml'), 'version: "2.0"\ndiscovery:\n  statement_timeout: 1\n');
+    const quick = loadProjectConfig({ cwd: projectDir, env: {} });
+    const { discover } = await import('../../../src/discovery/discover.js');
+    const started = Date.now();
+    const error = await caught(
+      discover({
+        ref: '@postgres.main',
+        project: quick,
+        env: {},
+        tables: ['slow_view'],
+        samples: 1,
+        refresh: true,
+      }),
+    );
+    expect(error).toBeInstanceOf(OsirisError);
+    expect((error as OsirisError).message).toMatch(/statement timeout/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    writeFileSync(join(projectDir, 'osiris.yaml'), 'version: "2.0"\n');
   });
 
   it('the recommended read-only role cannot write, read server files or signal other sessions', async () => {
