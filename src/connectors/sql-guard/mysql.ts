@@ -125,7 +125,7 @@ function textRefusal(sql: string): Refusal | undefined {
   return undefined;
 }
 
-/** Drops a trailing semicolon and what follows it (whitespace and comments only). */
+/** Where a trailing semicolon (followed by whitespace and comments only) seems to start. */
 function statementEnd(sql: string): number {
   const m = /;(?:\s|--[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/)*$/.exec(sql);
   return m ? m.index : sql.length;
@@ -144,6 +144,17 @@ function parse(sql: string): { ast: unknown } | { error: { offset: number; near:
     }
   }
   return { error: firstError ?? { offset: 0, near: '' } };
+}
+
+const isLimit = (limit: unknown): boolean =>
+  isNode(limit) && Array.isArray(limit.value) && limit.value.length > 0;
+
+/** A LIMIT on the statement or any branch of its UNION chain (`_limit`: a parenthesised union's own). */
+function hasOwnLimit(stmt: Node): boolean {
+  for (let node: unknown = stmt; isNode(node); node = node._next) {
+    if (isLimit(node.limit) || isLimit(node._limit)) return true;
+  }
+  return false;
 }
 
 function leadingKeyword(stmt: Node): string {
@@ -178,11 +189,8 @@ export async function inspectMysql(sql: string): Promise<Inspection> {
   }
   const refusal = walk(stmt, offsetOf(stmt) ?? 0);
   if (refusal) return refusal;
-  const limit = isNode(stmt.limit) ? stmt.limit.value : undefined;
-  return {
-    ok: true,
-    keyword: leadingKeyword(stmt),
-    end,
-    ownLimit: Array.isArray(limit) && limit.length > 0,
-  };
+  // What looked like a trailing semicolon may sit inside a string (`'a; -- x'`): the text up to it must read
+  // as a statement too, else the whole text is the statement.
+  const bodyEnd = end < sql.length && (await inspectMysql(sql.slice(0, end))).ok ? end : sql.length;
+  return { ok: true, keyword: leadingKeyword(stmt), end: bodyEnd, ownLimit: hasOwnLimit(stmt) };
 }

@@ -98,6 +98,11 @@ describe('the statement shape', () => {
     expect((await shape('SELECT * FROM t ORDER BY a FETCH FIRST 3 ROWS ONLY', 'postgres')).ownLimit).toBe(
       true,
     );
+    expect((await shape('(SELECT * FROM t LIMIT 5)', 'mysql')).ownLimit).toBe(true);
+    expect((await shape('SELECT 1 UNION SELECT 2 LIMIT 3', 'mysql')).ownLimit).toBe(true);
+    expect((await shape('(SELECT 1) UNION (SELECT 2) LIMIT 3', 'mysql')).ownLimit).toBe(true);
+    expect((await shape("SELECT 'a;  -- x'", 'mysql')).body).toBe("SELECT 'a;  -- x'");
+    expect((await shape('SELECT 1; # done', 'mysql')).body).toBe('SELECT 1');
     expect((await shape('SHOW TABLES', 'mysql')).keyword).toBe('SHOW');
     expect((await shape('DESC t', 'mysql')).keyword).toBe('DESCRIBE');
     expect((await shape('EXPLAIN SELECT 1', 'postgres')).keyword).toBe('EXPLAIN');
