@@ -28,7 +28,8 @@ export async function guardStepSql(
 
 /** The step's `statement_timeout` in milliseconds, or undefined when it has none. */
 export function stepStatementTimeoutMs(ctx: StreamContext): number | undefined {
-  const seconds = StepConfig.of(ctx).integer('statement_timeout', 1);
+  const cfg = StepConfig.of(ctx);
+  const seconds = cfg.integer('statement_timeout', 1);
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
