@@ -215,7 +215,7 @@ ${write}
     const killed = await pg.rows<{ ok: boolean }>(
       `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
        WHERE datname = current_database() AND application_name = 'osiris extract'
-         AND query LIKE 'COPY %_pause()%' AND strpos(query, $1) > 0 AND pid <> pg_backend_pid()`,
+         AND query LIKE 'COPY %pause%' AND strpos(query, $1) > 0 AND pid <> pg_backend_pid()`,
       [pg.q('big')],
     );
     expect(killed).toEqual([{ ok: true }]);
