@@ -3,7 +3,7 @@
  * check and statement shape, the `LIMIT` wrapper, unique column names, the timeout and the two error types
  * the library maps to its own codes. Kept free of drivers so every connector can import it cheaply.
  */
-import { guardSql, type SqlRefusal, type SqlShape } from '../connectors/sql-guard.js';
+import { guardSql, lineColOf, type SqlRefusal, type SqlShape } from '../connectors/sql-guard.js';
 
 /** Statement timeout when none is given (osiris.yaml `discovery.statement_timeout` sets the project's own). */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
@@ -81,11 +81,7 @@ export function uniqueColumnNames(names: readonly string[]): string[] {
 }
 
 /** 1-based line and column (in characters) of a 0-based offset into `text`. */
-export function lineCol(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lines = before.split('\n');
-  return { line: lines.length, col: Array.from(lines[lines.length - 1] ?? '').length + 1 };
-}
+export const lineCol = lineColOf;
 
 /**
  * Waits for `work`, but at most `ms`: then calls `giveUp` (which should close the connection so the server
