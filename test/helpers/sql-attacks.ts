@@ -145,6 +145,11 @@ export const MYSQL_ATTACKS: readonly Attack[] = [
     refused: 'SLEEP()',
   },
   { name: 'in a UNION branch', sql: 'SELECT 1 UNION SELECT SLEEP(100)', refused: 'SLEEP()' },
+  {
+    name: 'behind an index hint',
+    sql: 'SELECT * FROM {table} FORCE INDEX (PRIMARY) WHERE SLEEP(100) = 0',
+    refused: 'SLEEP()',
+  },
   { name: 'executable comment', sql: 'SELECT 1 /*!50000 , SLEEP(100) */', refused: '/*!' },
   { name: 'MariaDB executable comment', sql: 'SELECT 1 /*M!100000 , SLEEP(100) */', refused: '/*M!' },
   // The grammar is not the server's: a refused name followed by `(` is refused even inside a string.
@@ -211,4 +216,6 @@ export const MYSQL_ACCEPTED: readonly string[] = [
   "SELECT DATE_FORMAT(d, '%Y'), IFNULL(a, 0), COUNT(*), SUM(x) OVER () FROM t GROUP BY d",
   "SELECT j->>'$.a' FROM t WHERE name LIKE 'a%' ORDER BY 1 LIMIT 5",
   'SELECT * FROM t a JOIN u b ON a.id = b.id LEFT JOIN v c USING (id)',
+  'SELECT * FROM t FORCE INDEX (idx_a, `PRIMARY`) WHERE a BETWEEN 1 AND 5 LIMIT 10 OFFSET 5',
+  'SELECT STRAIGHT_JOIN * FROM a USE INDEX FOR JOIN (i) STRAIGHT_JOIN b ON a.id = b.id',
 ];

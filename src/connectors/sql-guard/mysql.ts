@@ -131,6 +131,21 @@ function statementEnd(sql: string): number {
   return m ? m.index : sql.length;
 }
 
+/** Index hints whose list holds only identifiers (no quotes, so blanking them cannot move a string's end). */
+const INDEX_HINT =
+  /\b(?:USE|FORCE|IGNORE)\s+(?:INDEX|KEY)(?:\s+FOR\s+(?:JOIN|ORDER\s+BY|GROUP\s+BY))?\s*\([\w$\s,`]*\)/gi;
+
+/**
+ * The text as the grammar can read it, same length so positions hold: optimizer hints it does not know
+ * (index hints, STRAIGHT_JOIN) change which plan runs, not what runs, and are blanked or made plain joins.
+ */
+function grammarFriendly(sql: string): string {
+  return sql
+    .replace(INDEX_HINT, (hint) => ' '.repeat(hint.length))
+    .replace(/\bSELECT(\s+)STRAIGHT_JOIN\b/gi, (_, space: string) => `SELECT${space}${' '.repeat(13)}`)
+    .replace(/\bSTRAIGHT_JOIN\b/gi, 'JOIN         ');
+}
+
 function parse(sql: string): { ast: unknown } | { error: { offset: number; near: string } } {
   let firstError: { offset: number; near: string } | undefined;
   for (const database of ['MySQL', 'MariaDB'] as const) {
@@ -169,7 +184,7 @@ export async function inspectMysql(sql: string): Promise<Inspection> {
   if (text) return text;
   const end = statementEnd(sql);
   if (sql.slice(0, end).trim() === '') return refuse('', 0, 'the query is empty');
-  const parsed = parse(sql);
+  const parsed = parse(grammarFriendly(sql));
   if ('error' in parsed) {
     const { offset, near } = parsed.error;
     return refuse(near, offset, `the MySQL/MariaDB parser cannot read the query near '${near}'`);
