@@ -103,7 +103,7 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
     return { loaded: loadManifest(path), compiled: false, warnings: [] };
   }
   const { compileOml } = await import('../compiler/compile.js');
-  const result = compileOml({
+  const result = await compileOml({
     omlPath: path,
     displayName: options.file,
     project: options.project,
