@@ -32,19 +32,12 @@ function merged(current: ColumnType, incoming: ColumnType): ColumnType | undefin
 }
 
 function appendCell(app: DuckDBAppender, type: ColumnType | undefined, cell: Cell): void {
-  if (cell === null || type === undefined) return app.appendNull();
-  switch (type) {
-    case 'BOOLEAN':
-      return app.appendBoolean(cell as boolean);
-    case 'BIGINT':
-      return app.appendBigInt(BigInt(cell as number));
-    case 'DOUBLE':
-      return app.appendDouble(cell as number);
-    case 'JSON':
-      return app.appendVarchar(typeof cell === 'object' ? cell.json : JSON.stringify(cell));
-    default:
-      return app.appendVarchar(cell as string);
-  }
+  if (cell === null || type === undefined) app.appendNull();
+  else if (type === 'BOOLEAN') app.appendBoolean(cell as boolean);
+  else if (type === 'BIGINT') app.appendBigInt(BigInt(cell as number));
+  else if (type === 'DOUBLE') app.appendDouble(cell as number);
+  else if (type === 'JSON') app.appendVarchar(typeof cell === 'object' ? cell.json : JSON.stringify(cell));
+  else app.appendVarchar(cell as string);
 }
 
 export class PageTable {

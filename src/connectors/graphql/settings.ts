@@ -1,8 +1,7 @@
 /**
  * What a graphql.extractor step asks for, read from its config and its `@graphql.<alias>` connection: the
- * endpoint, the HTTP headers (auth included), the query and how to page through it. Connection values win
- * (the resolver has already applied the step's permitted overrides); a connection may also use the short
- * names `url`, `token`, `username`, `password`, `api_key` and `api_key_header`.
+ * endpoint, the HTTP headers (auth included), the query and how to page through it. A connection may also
+ * use the short names `url`, `token`, `username`, `password`, `api_key` and `api_key_header`.
  *
  * The header values are secrets: they never leave this module except inside the request.
  */
@@ -51,15 +50,19 @@ const CONNECTION_NAMES: Record<string, readonly string[]> = {
   auth_header_name: ['auth_header_name', 'api_key_header'],
 };
 
-/** The step's values with the connection's on top (spec names), so StepConfig can check them. */
+const isSet = (v: JsonValue | undefined) => v !== undefined && v !== null && v !== '';
+
+/**
+ * The step's values, and the connection's where the step set none (spec names), so StepConfig can check
+ * them. The step's own value wins: the resolver has already refused the overrides the spec forbids, and
+ * the step config is the one with its `${VAR}` references expanded.
+ */
 function mergedConfig(config: JsonObject, connection: ResolvedConnection | undefined): JsonObject {
   const merged: JsonObject = { ...config };
   if (!connection) return merged;
   for (const [key, names] of Object.entries(CONNECTION_NAMES)) {
-    const name = names.find((n) => {
-      const v = connection.fields[n];
-      return v !== undefined && v !== null && v !== '';
-    });
+    if (isSet(config[key])) continue;
+    const name = names.find((n) => isSet(connection.fields[n]));
     if (name !== undefined) merged[key] = connection.fields[name] as JsonValue;
   }
   return merged;
