@@ -21,14 +21,14 @@ let server: TestGraphQLServer;
 let project: string;
 const env = { GQL_TOKEN: CREDENTIALS.token, GQL_TENANT: 'tenant-42' };
 
-const pipeline = (name: string, fields: string, writers: string) => `oml_version: "0.1.0"
+const pipeline = (name: string, source: string, fields: string) => `oml_version: "0.1.0"
 name: ${name}
 steps:
   - id: read-users
     component: graphql.extractor
     mode: read
     config:
-      connection: "@graphql.api"
+${source}
       query: |
         query($after: String) {
           users(first: 100, after: $after) {
@@ -39,11 +39,7 @@ steps:
       data_path: data.users.edges[*].node
       pagination_enabled: true
       pagination_path: data.users.pageInfo
-      headers:
-        X-Tenant: \${GQL_TENANT}
-${writers}`;
-
-const writers = `  - id: write-csv
+  - id: write-csv
     component: filesystem.csv_writer
     mode: write
     needs: [read-users]
@@ -56,6 +52,11 @@ const writers = `  - id: write-csv
     config:
       path: out/users.parquet
 `;
+
+/** Without a connection: the endpoint and a header (a \${VAR} reference, headers are secret) in the step. */
+const inline = (endpoint: string) => `      endpoint: ${endpoint}
+      headers:
+        X-Tenant: \${GQL_TENANT}`;
 
 function allFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -77,10 +78,12 @@ connections:
       endpoint: ${server.url('/bearer')}
       auth_type: bearer
       token: \${GQL_TOKEN}
+      headers:
+        X-Tenant: \${GQL_TENANT}
 `,
   );
-  writeFileSync(join(project, 'users.yaml'), pipeline('gql-users', '', writers));
-  writeFileSync(join(project, 'broken.yaml'), pipeline('gql-broken', 'boom', writers));
+  writeFileSync(join(project, 'users.yaml'), pipeline('gql-users', '      connection: "@graphql.api"', ''));
+  writeFileSync(join(project, 'broken.yaml'), pipeline('gql-broken', inline(server.url()), 'boom'));
 });
 
 afterAll(async () => {
@@ -117,6 +120,9 @@ describe('osiris run with graphql.extractor', () => {
 
     const bad = await runCliAsync(['run', 'broken.yaml'], { cwd: project, env });
     expect(bad.code).toBe(1);
+    expect(server.requests.filter((r) => r.path === '/graphql').map((r) => r.headers['x-tenant'])).toEqual([
+      'tenant-42',
+    ]);
     expect(bad.stderr).toContain(
       'boom failed for user 7 (at line 4, column 50 of the query; path users.edges.6.node.boom)',
     );
