@@ -151,7 +151,7 @@ function paginationOf(cfg: StepConfig): Pagination | undefined {
   };
 }
 
-export function readSettings(ctx: StreamContext): GraphQLSettings {
+export function readSettings(ctx: Pick<StreamContext, 'stepId' | 'config' | 'connection'>): GraphQLSettings {
   const cfg = new StepConfig(ctx.stepId, mergedConfig(ctx.config, ctx.connection));
   const where = ctx.connection
     ? `set it in connection @${ctx.connection.family}.${ctx.connection.alias} (osiris_connections.yaml)`

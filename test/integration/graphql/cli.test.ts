@@ -80,6 +80,10 @@ connections:
       token: \${GQL_TOKEN}
       headers:
         X-Tenant: \${GQL_TENANT}
+    wrong:
+      url: ${server.url('/bearer')}
+      auth_type: bearer
+      token: not-the-token
 `,
   );
   writeFileSync(join(project, 'users.yaml'), pipeline('gql-users', '      connection: "@graphql.api"', ''));
@@ -133,5 +137,18 @@ describe('osiris run with graphql.extractor', () => {
     expect(leaks).toEqual([]);
     for (const out of [ok.stdout, ok.stderr, bad.stdout, bad.stderr])
       expect(out).not.toContain(CREDENTIALS.token);
+  });
+
+  it('connections doctor asks each @graphql connection for { __typename } with its credentials', async () => {
+    const doctor = await runCliAsync(['connections', 'doctor', '--json'], { cwd: project, env });
+    expect(doctor.code).toBe(1);
+    const { results } = JSON.parse(doctor.stdout) as {
+      results: Array<{ connection: string; status: string }>;
+    };
+    expect(results.map((r) => [r.connection, r.status])).toEqual([
+      ['@graphql.api', 'ok'],
+      ['@graphql.wrong', 'auth_failed'],
+    ]);
+    expect(doctor.stdout).not.toContain(CREDENTIALS.token);
   });
 });
