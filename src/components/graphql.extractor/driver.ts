@@ -7,7 +7,7 @@
  * src/connectors/graphql/records.ts; typing the table across pages: table.ts.
  */
 import { postGraphQL } from '../../connectors/graphql/http.js';
-import { flattenRecord, matchPath, recordsAt } from '../../connectors/graphql/records.js';
+import { flattenRecord, matchPath, pathExists, recordsAt } from '../../connectors/graphql/records.js';
 import { type GraphQLSettings, type Pagination, readSettings } from '../../connectors/graphql/settings.js';
 import { type Driver, type StepContext, StepError, type StepResult } from '../../runtime/driver.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../yaml/json.js';
@@ -66,7 +66,7 @@ async function extract(ctx: StepContext, settings: GraphQLSettings, table: PageT
       variables,
     );
     requests += response.requests;
-    if (page === 1 && matchPath(response.body, settings.dataPath).length === 0)
+    if (page === 1 && !pathExists(response.body, settings.dataPath))
       ctx.emit('data_path_unmatched', {
         level: 'warning',
         data_path: settings.dataPath,

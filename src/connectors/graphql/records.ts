@@ -13,6 +13,15 @@ export function matchPath(json: JsonValue, path: string): JsonValue[] {
   return JSONPath({ path, json, wrap: true, eval: 'safe' }) as JsonValue[];
 }
 
+/**
+ * Whether `path` leads anywhere in `json`: its part before the first wildcard must match (a wildcard over an
+ * empty list matches nothing, and that is no mistake in the path).
+ */
+export function pathExists(json: JsonValue, path: string): boolean {
+  const head = path.split(/\[\*\]|\.\*|\.\.|\[\?/)[0] ?? '';
+  return matchPath(json, head).length > 0;
+}
+
 /** The records at `path`: lists are spread, single objects are one record, nulls are skipped. */
 export function recordsAt(json: JsonValue, path: string): JsonValue[] {
   return matchPath(json, path).flatMap((m) => (Array.isArray(m) ? m : m === null ? [] : [m]));

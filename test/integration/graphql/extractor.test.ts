@@ -186,6 +186,19 @@ describe('graphql.extractor: pagination and typing', () => {
     ).toEqual([{ n: '0' }]);
   });
 
+  it('gives an empty table for no records, and warns when data_path matches nothing', async () => {
+    const query = USERS_QUERY.replace('first: 100', 'first: 0');
+    const empty = await t.runStep(driver, 'empty', relay(server.url(), { query }));
+    expect(empty.rowsOut).toBe(0);
+    expect(await t.rows('SELECT count(*) AS n FROM empty')).toEqual([{ n: '0' }]);
+    expect(t.recorded.get('empty')?.events.some((e) => e.event === 'data_path_unmatched')).toBe(false);
+    await t.runStep(driver, 'unmatched', relay(server.url(), { data_path: 'data.people[*]', max_pages: 1 }));
+    const warn = t.recorded.get('unmatched')?.events.find((e) => e.event === 'data_path_unmatched');
+    expect(warn?.data?.message).toBe(
+      "data_path 'data.people[*]' matched nothing in the response to page 1: no records",
+    );
+  });
+
   it('fails when pagination_path matches nothing, instead of silently reading one page', async () => {
     const error = await failure(
       t.runStep(driver, 'bad_path', relay(server.url(), { pagination_path: 'data.pageInfo' })),
