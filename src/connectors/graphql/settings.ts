@@ -134,13 +134,6 @@ function headersOf(cfg: StepConfig, authType: AuthType, where: string): Record<s
   return headers;
 }
 
-function seconds(cfg: StepConfig, key: string, fallback: number): number {
-  const v = cfg.config[key];
-  if (v === undefined || v === null) return fallback * 1000;
-  if (typeof v !== 'number' || !(v > 0)) throw cfg.invalid(key, 'a positive number of seconds');
-  return Math.round(v * 1000);
-}
-
 function paginationOf(cfg: StepConfig): Pagination | undefined {
   if (!cfg.boolean('pagination_enabled', false)) return undefined;
   return {
@@ -173,9 +166,9 @@ export function readSettings(ctx: Pick<StreamContext, 'stepId' | 'config' | 'con
     authType,
     query: cfg.requiredString('query'),
     variables,
-    timeoutMs: seconds(cfg, 'timeout', 30),
+    timeoutMs: Math.round(cfg.positiveNumber('timeout', 30) * 1000),
     maxRetries: cfg.integer('max_retries', 0, 3),
-    retryDelayMs: seconds(cfg, 'retry_delay', 1),
+    retryDelayMs: Math.round(cfg.positiveNumber('retry_delay', 1) * 1000),
     pagination: paginationOf(cfg),
     maxPages: cfg.integer('max_pages', 0, 0),
     dataPath: cfg.string('data_path', 'data'),
