@@ -5,7 +5,7 @@
  *
  * The header values are secrets: they never leave this module except inside the request.
  */
-import type { ResolvedConnection, StreamContext } from '../../runtime/driver.js';
+import { type ResolvedConnection, StepError, type StreamContext } from '../../runtime/driver.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../yaml/json.js';
 
@@ -83,6 +83,13 @@ function parseEndpoint(cfg: StepConfig, where: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw cfg.invalid('endpoint', 'an http(s) URL such as https://api.example.com/graphql', where);
+  if (url.username !== '' || url.password !== '')
+    throw new StepError(
+      'config.invalid',
+      `step '${cfg.stepId}': config 'endpoint' must not hold credentials (user:password@host)`,
+      'use auth_type: basic with auth_username and auth_password in the connection',
+      { details: { key: 'endpoint' } },
+    );
   return url;
 }
 
@@ -123,13 +130,16 @@ function headersOf(cfg: StepConfig, authType: AuthType, where: string): Record<s
   const auth = authHeader(cfg, authType, where);
   if (auth) headers[auth[0]] = auth[1];
   const custom = cfg.config.headers;
-  if (custom !== undefined && custom !== null) {
-    if (!isJsonObject(custom)) throw cfg.invalid('headers', 'a mapping of header name → value');
-    for (const [name, value] of Object.entries(custom)) {
-      if (typeof value !== 'string' && typeof value !== 'number')
-        throw new StepConfig(cfg.stepId, {}).invalid(`headers.${name}`, 'a string');
-      headers[name] = String(value);
-    }
+  if (custom === undefined || custom === null) return headers;
+  // Header values are secrets: the message names the header, never its value.
+  const bad = (what: string) =>
+    new StepError('config.invalid', `step '${cfg.stepId}': config 'headers' must be ${what}`, undefined, {
+      details: { key: 'headers' },
+    });
+  if (!isJsonObject(custom)) throw bad('a mapping of header name → value');
+  for (const [name, value] of Object.entries(custom)) {
+    if (typeof value !== 'string' && typeof value !== 'number') throw bad(`text values ('${name}' is not)`);
+    headers[name] = String(value);
   }
   return headers;
 }

@@ -344,6 +344,25 @@ describe('graphql.extractor: auth from the connection', () => {
     expect(requestsTo('/bearer').length - before).toBe(1);
   });
 
+  it('refuses credentials in the endpoint URL and never echoes header values', async () => {
+    const inUrl = await failure(
+      t.runStep(driver, 'userinfo', relay(server.url().replace('//', '//etl:hunter2-secret@'), one)),
+    );
+    expect(inUrl.message).toBe(
+      `step 'userinfo': config 'endpoint' must not hold credentials (user:password@host)`,
+    );
+    const badHeader = await failure(
+      t.runStep(
+        driver,
+        'bad_header',
+        relay(server.url(), { ...one, headers: { 'X-Key': { secret: 'hunter2-secret' } } }),
+      ),
+    );
+    expect(badHeader.message).toBe(
+      `step 'bad_header': config 'headers' must be text values ('X-Key' is not)`,
+    );
+  });
+
   it('says which field is missing for the auth type', async () => {
     const conn = connection({ endpoint: server.url('/bearer'), auth_type: 'bearer' });
     const error = await failure(t.runStep(driver, 'no_token', relay('', one), { connection: conn }));
