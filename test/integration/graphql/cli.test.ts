@@ -139,6 +139,49 @@ describe('osiris run with graphql.extractor', () => {
       expect(out).not.toContain(CREDENTIALS.token);
   });
 
+  it('runs a step written for the Python tool as is (inline endpoint and ${VAR} token, its keys and defaults)', async () => {
+    writeFileSync(
+      join(project, 'python-style.yaml'),
+      `oml_version: "0.1.0"
+name: gql-python-style
+steps:
+  - id: fetch-users
+    component: graphql.extractor
+    mode: read
+    config:
+      endpoint: ${server.url('/bearer')}
+      query: "query($after: String) { users(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes: edges { node { id owner { login } } } } }"
+      variables: {}
+      auth_type: bearer
+      auth_token: \${GQL_TOKEN}
+      timeout: 30
+      max_retries: 3
+      retry_delay: 1.0
+      pagination_enabled: true
+      pagination_path: data.users.pageInfo
+      pagination_cursor_field: endCursor
+      pagination_has_next_field: hasNextPage
+      pagination_variable_name: after
+      max_pages: 2
+      data_path: data.users.nodes[*].node
+      flatten_result: true
+      validate_ssl: true
+  - id: save
+    component: filesystem.csv_writer
+    mode: write
+    needs: [fetch-users]
+    config:
+      path: out/python-style.csv
+`,
+    );
+    const run = await runCliAsync(['run', 'python-style.yaml'], { cwd: project, env });
+    expect(run.code, run.stderr).toBe(0);
+    const csv = readFileSync(join(project, 'out/python-style.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(201);
+    expect(csv[0]).toBe('id,owner,owner.login');
+    expect(run.stdout + run.stderr).not.toContain(CREDENTIALS.token);
+  });
+
   it('connections doctor asks each @graphql connection for { __typename } with its credentials', async () => {
     const doctor = await runCliAsync(['connections', 'doctor', '--json'], { cwd: project, env });
     expect(doctor.code).toBe(1);
