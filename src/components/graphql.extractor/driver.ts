@@ -57,9 +57,10 @@ async function extract(ctx: StepContext, settings: GraphQLSettings, table: PageT
   let variables: JsonObject = { ...settings.variables };
   let cursor: JsonValue | undefined;
   let requests = 0;
+  const { pagination } = settings;
+  const emit = ctx.emit.bind(ctx);
   for (let page = 1; ; page += 1) {
     const started = Date.now();
-    const emit = ctx.emit.bind(ctx);
     const response = await postGraphQL(
       { stepId: ctx.stepId, page, signal: ctx.signal, emit },
       settings,
@@ -78,8 +79,8 @@ async function extract(ctx: StepContext, settings: GraphQLSettings, table: PageT
     await table.addPage(records, page);
     ctx.progress(table.rows);
     ctx.emit('page_fetched', { page, records: records.length, duration_ms: Date.now() - started });
-    const next = settings.pagination && nextCursor(ctx, response.body, settings.pagination, page, cursor);
-    if (next === undefined) return finish(ctx, page, requests);
+    const next = pagination ? nextCursor(ctx, response.body, pagination, page, cursor) : undefined;
+    if (!pagination || next === undefined) return finish(ctx, page, requests);
     if (settings.maxPages > 0 && page >= settings.maxPages) {
       ctx.emit('max_pages_reached', {
         level: 'warning',
@@ -89,7 +90,7 @@ async function extract(ctx: StepContext, settings: GraphQLSettings, table: PageT
       return finish(ctx, page, requests);
     }
     cursor = next;
-    variables = { ...variables, [(settings.pagination as Pagination).variable]: next };
+    variables = { ...variables, [pagination.variable]: next };
   }
 }
 
@@ -105,6 +106,7 @@ export const driver: Driver = {
     const started = Date.now();
     const table = new PageTable(ctx);
     ctx.emit('extract_started', {
+      ...(ctx.connection ? { connection: `@${ctx.connection.family}.${ctx.connection.alias}` } : {}),
       endpoint: settings.shownEndpoint,
       auth_type: settings.authType,
       paginated: settings.pagination !== undefined,
