@@ -70,7 +70,7 @@ export async function checkDraft(oml: string, options: GateOptions): Promise<Gat
   if (doc.errors.length > 0) {
     return { ok: false, diagnostics: sortDiagnostics(doc.errors), pipelineName: undefined, draftPath };
   }
-  const checked = checkOml(doc, {
+  const checked = await checkOml(doc, {
     registry: options.registry,
     params: { env: options.env },
     secretKeys: options.registry.allSecretKeys(),
@@ -110,7 +110,7 @@ export async function proposeDraft(oml: string, options: GateOptions): Promise<P
   if (!gate.ok) return { ...gate, ok: false };
   const { compileOml } = await import('../compiler/compile.js');
   try {
-    const result = compileOml({
+    const result = await compileOml({
       omlPath: gate.draftPath,
       displayName: DRAFT_NAME,
       project: options.project,

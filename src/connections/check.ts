@@ -30,7 +30,7 @@ export interface CheckProjectOptions {
 }
 
 /** Families Osiris ships components for; used when the registry cannot be loaded. */
-const BUILTIN_FAMILIES = ['duckdb', 'filesystem', 'mysql', 'postgres', 'supabase'];
+const BUILTIN_FAMILIES = ['duckdb', 'filesystem', 'graphql', 'mysql', 'postgres', 'supabase'];
 
 /**
  * What each family needs: a list of alternatives; an alternative is a list of groups, and a group is
@@ -48,6 +48,7 @@ const REQUIRED_FIELDS: Record<string, string[][][]> = {
     [['host'], ['database'], ['user']],
   ],
   filesystem: [[['base_dir']]],
+  graphql: [[['endpoint', 'url']]],
 };
 
 function present(value: JsonValue | undefined): boolean {

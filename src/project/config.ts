@@ -80,11 +80,22 @@ const securitySchema = z
   })
   .prefault({});
 
+const discoverySchema = z
+  .looseObject({
+    /**
+     * Seconds any single statement of discovery, the chat agent's `run_query` or the MCP server may run
+     * before the database cancels it (`statement_timeout` / `max_statement_time` / `max_execution_time`).
+     */
+    statement_timeout: z.number().positive().max(3600).default(30),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
   runtime: runtimeSchema,
   security: securitySchema,
+  discovery: discoverySchema,
 });
 
 export interface ProjectPaths {
@@ -119,6 +130,8 @@ export interface ProjectConfig {
     /** Absolute folders (resolved against the root, `~` expanded). */
     allowedOutputRoots: string[];
   };
+  /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
+  discovery: { statementTimeoutMs: number };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -245,6 +258,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
         resolve(root, p.replace(/^~(?=$|\/)/, home)),
       ),
     },
+    discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
     raw,
   };
 }

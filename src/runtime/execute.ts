@@ -104,7 +104,7 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
     return { loaded: loadManifest(path), compiled: false, warnings: [] };
   }
   const { compileOml } = await import('../compiler/compile.js');
-  const result = compileOml({
+  const result = await compileOml({
     omlPath: path,
     displayName: options.file,
     project: options.project,
@@ -143,7 +143,8 @@ async function stepPreparer(
     const isSecret = (key: string) => specSecrets.has(key) || redactor.isSecretKey(key);
     const config: JsonObject = { ...step.config };
     for (const [key, value] of Object.entries(config)) {
-      if (!isSecret(key) || typeof value !== 'string' || !value.includes('${')) continue;
+      // Objects too (graphql.extractor `headers`): every leaf under a secret key is a `${VAR}` reference.
+      if (!isSecret(key) || !JSON.stringify(value).includes('${')) continue;
       config[key] = interpolate(value, options.env, { path: ['steps', step.id, 'config', key] });
       redactor.addSecrets({ secretValues: secretStrings(config[key]) });
     }

@@ -597,6 +597,21 @@ export function scrub(message: string, settings: Pick<MysqlSettings, 'password'>
   return message.split(pw).join('***');
 }
 
+/** MariaDB `max_statement_time` and MySQL `max_execution_time` interruptions. */
+export const STATEMENT_TIMEOUT_ERRNO: ReadonlySet<number> = new Set([1969, 3024]);
+
+/**
+ * The session statement that caps each statement at `timeoutMs`: MariaDB's `max_statement_time` (seconds)
+ * or MySQL's `max_execution_time` (milliseconds, SELECT only), chosen from the server's `VERSION()`.
+ */
+export async function statementTimeoutSql(client: MysqlClient, timeoutMs: number): Promise<string> {
+  const [row] = await client.rows('SELECT VERSION() AS v');
+  const version = `${String(row?.v ?? '')} ${client.serverVersion}`;
+  return /mariadb/i.test(version)
+    ? `SET SESSION max_statement_time = ${timeoutMs / 1000}`
+    : `SET SESSION max_execution_time = ${Math.max(1, Math.ceil(timeoutMs))}`;
+}
+
 export interface ErrorContext {
   settings: MysqlSettings | undefined;
   /** What the step was doing, for the code prefix: `extract`, `write`, `discover`. */

@@ -41,6 +41,7 @@ describe('templates', () => {
     expect(config.manifestShortLen).toBe(7);
     expect(Object.keys(config.raw).sort()).toEqual([
       'aiop',
+      'discovery',
       'filesystem',
       'llm',
       'logging',
@@ -55,6 +56,7 @@ describe('templates', () => {
       passThrough: true,
       lockTimeoutMs: 300_000,
     });
+    expect(config.discovery).toEqual({ statementTimeoutMs: 30_000 });
     const off = loadProjectConfig({
       cwd: dir,
       env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },
