@@ -91,7 +91,8 @@ describe.skipIf(why !== undefined)('a run killed or stopped half-way (MySQL, CLI
     return new Set(existsSync(base) ? readdirSync(base) : []);
   };
   const start = (rows: number) =>
-    spawnCli(['run', 'pipeline.yaml', '--param', `rows=${rows}`], { cwd: project });
+    // Killed before the test's own timeout, so a hang fails with the run's output instead of a bare timeout.
+    spawnCli(['run', 'pipeline.yaml', '--param', `rows=${rows}`], { cwd: project, timeoutMs: 90_000 });
   const statusOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).status;
   const sideTables = async () =>
     (
@@ -212,6 +213,7 @@ describe.skipIf(why !== undefined)('a run killed or stopped half-way (MySQL, CLI
     await waitFor(async () => ((await sideTables()).length ? true : undefined), 'the staging table');
     run.child.kill('SIGTERM');
     const done = await run.done;
+    expect(done.timedOut, done.stderr).toBe(false);
     expect(done.code, done.stderr).toBe(143);
     expect(done.stderr).toContain('runtime.cancelled');
     expect(statusOf(dir)).toBe('cancelled');
