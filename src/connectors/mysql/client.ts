@@ -460,6 +460,12 @@ export class MysqlClient {
     })();
     const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
     await Promise.race([attempt.catch(() => undefined), timer]);
+    // A killer that connects only after the timer fired must still be closed: an open connection keeps the
+    // process alive (a cancelled run that never exits). `end` is idempotent.
+    void attempt.then(
+      () => killer?.end(),
+      () => undefined,
+    );
     await (killer as MysqlClient | undefined)?.end().catch(() => undefined);
   }
 }
