@@ -172,7 +172,10 @@ export function compileDocument(doc: LocatedDocument, options: CompileDocumentOp
       diagnostic(
         'error',
         'CMP006',
-        `dependency cycle among steps ${cyclic.map((id) => `'${id}'`).join(', ')}`,
+        `dependency cycle among ${cyclic.length} steps ${cyclic
+          .slice(0, 10)
+          .map((id) => `'${id}'`)
+          .join(', ')}${cyclic.length > 10 ? ', …' : ''}`,
         stepLoc(cyclic[0] as string, 'needs'),
         { hint: 'remove one `needs` / `inputs` edge so the steps form a DAG' },
       ),

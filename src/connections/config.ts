@@ -14,7 +14,7 @@
  * Values are kept exactly as written (`${VAR}` references unexpanded): interpolation happens only when a
  * connection is resolved (resolve.ts), so listing and checking never need the secrets themselves.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   type Diagnostic,
@@ -24,6 +24,7 @@ import {
   type SourceLocation,
 } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
+import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import { type DocPath, formatPath, isJsonObject, type JsonObject } from '../yaml/json.js';
 import { parseLocatedYaml } from '../yaml/located.js';
 import { ENV_REF_SYNTAX_HINT, findMalformedEnvRefs } from './env.js';
@@ -156,11 +157,9 @@ export function readConnectionsConfig(options: ConnectionsLoadOptions): {
     }
     return { config, diagnostics: [] };
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'read error';
+  const read = readBoundedText(file, maxFileBytes(options.env));
+  if (!read.ok) {
+    const { why, hint } = describeProblem(read.problem);
     const shown = displayPath(file, options.cwd);
     return {
       config: emptyConfig(searched),
@@ -168,15 +167,14 @@ export function readConnectionsConfig(options: ConnectionsLoadOptions): {
         diagnostic(
           'error',
           'CON001',
-          `cannot read ${shown} (${reason})`,
+          `connections file ${shown} ${why}`,
           { file: shown },
-          {
-            hint: 'check the file permissions',
-          },
+          hint ? { hint } : {},
         ),
       ],
     };
   }
+  const text = read.text;
   const parsed = parseConnectionsText(text, displayPath(file, options.cwd));
   return { config: { ...parsed.config, file, searched }, diagnostics: parsed.diagnostics };
 }

@@ -19,7 +19,7 @@ import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../
 import type { LocatedDocument } from '../yaml/located.js';
 import { diag, OML } from './codes.js';
 import { checkStepConfig, hasParamPlaceholder } from './config-schema.js';
-import { findCycle, parseInputRef, stepDependencies } from './dependencies.js';
+import { findCycle, formatCycle, parseInputRef, stepDependencies } from './dependencies.js';
 import { findInlineSecrets, secretKeyNames } from './secrets.js';
 import { OML_VERSION, type OmlStep } from './types.js';
 
@@ -717,7 +717,7 @@ function checkCycles(
       inferred = true;
     }
     out.push(
-      diag(OML.dependencyCycle, `dependency cycle: ${cycle.join(' → ')}`, location, {
+      diag(OML.dependencyCycle, `dependency cycle: ${formatCycle(cycle)}`, location, {
         hint: inferred
           ? `'${from}' has neither needs nor inputs, so it depends on the step before it; give it needs: [] or explicit needs`
           : `remove one of these dependencies`,
