@@ -24,6 +24,7 @@ import {
   sortDiagnostics,
 } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
+import type { StepCheck } from '../oml/bind-check.js';
 import { checkOml } from '../oml/check.js';
 import { stepDependencies } from '../oml/dependencies.js';
 import { readOmlFile } from '../oml/load.js';
@@ -120,7 +121,15 @@ export function resolveProfile(project: ProjectConfig, explicit: string | undefi
   return explicit;
 }
 
-export function compileDocument(doc: LocatedDocument, options: CompileDocumentOptions): CompiledPipeline {
+/**
+ * @param out receives the param-resolved located document (for checks that run after compiling, such as
+ *   the SQL check)
+ */
+export function compileDocument(
+  doc: LocatedDocument,
+  options: CompileDocumentOptions,
+  out: { resolved?: LocatedDocument } = {},
+): CompiledPipeline {
   if (doc.errors.length > 0) throw new OsirisError(sortDiagnostics(doc.errors));
   const { project, registry } = options;
   const profile = resolveProfile(project, options.profile);
@@ -137,6 +146,7 @@ export function compileDocument(doc: LocatedDocument, options: CompileDocumentOp
   });
   const diagnostics: Diagnostic[] = [...checked.diagnostics];
   failOnErrors(diagnostics);
+  out.resolved = checked.resolved;
   const resolved = { oml: checked.oml, params: checked.params };
 
   const oml = resolved.oml as unknown as OmlDocument;
@@ -310,8 +320,41 @@ export function writeBuild(dir: string, files: readonly BuildFile[]): void {
 
 /** Reads, compiles and writes one OML file; see the module comment for the steps. */
 export function compileOml(options: CompileOptions): CompileResult {
-  const doc = readOmlFile(options.omlPath, options.displayName);
-  const compiled = compileDocument(doc, options);
+  const doc = readOmlFile(options.omlPath, options.displayName, { env: options.env ?? process.env });
+  return writeCompiled(options, compileDocument(doc, options));
+}
+
+export interface CheckedCompileOptions extends CompileOptions {
+  /** Discover the pipeline's connections live for the SQL check (else the discovery cache). */
+  discover?: boolean;
+}
+
+/**
+ * `compileOml` plus the SQL check `osiris validate` runs: a table or column the SQL names that does not
+ * exist is an error at its file:line:col and nothing is written. `sqlSteps` says which steps were checked.
+ */
+export async function compileOmlChecked(
+  options: CheckedCompileOptions,
+): Promise<CompileResult & { sqlSteps: StepCheck[] }> {
+  const env = options.env ?? process.env;
+  const doc = readOmlFile(options.omlPath, options.displayName, { env });
+  const out: { resolved?: LocatedDocument } = {};
+  const compiled = compileDocument(doc, options, out);
+  const { checkPipelineSql } = await import('../oml/sql-check.js');
+  const sql = await checkPipelineSql(out.resolved ?? doc, {
+    project: options.project,
+    registry: options.registry,
+    env,
+    ...(options.discover ? { discover: true } : {}),
+  });
+  const diagnostics = [...compiled.warnings, ...sql.diagnostics];
+  failOnErrors(diagnostics);
+  const result = writeCompiled(options, { ...compiled, warnings: sortDiagnostics(diagnostics) });
+  return { ...result, sqlSteps: sql.steps };
+}
+
+/** Writes a compiled pipeline's build folder and the compile pointers. */
+function writeCompiled(options: CompileOptions, compiled: CompiledPipeline): CompileResult {
   const { manifest, pipelineSlug, profile } = compiled;
   const hash = manifest.meta.manifest_hash;
   const short = manifest.meta.manifest_short;

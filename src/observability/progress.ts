@@ -14,6 +14,7 @@
  * - JSON mode: prints nothing (the command prints one JSON document at the end).
  */
 import type { Writable } from 'node:stream';
+import { withoutStepPrefix } from '../diagnostics/diagnostic.js';
 
 export type StepOutcome = 'succeeded' | 'failed' | 'skipped';
 
@@ -119,7 +120,8 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
   const finishedLine = (stepId: string, info: StepFinishedInfo): string => {
     if (info.status === 'skipped') return `step ${stepId} skipped`;
     if (info.status === 'failed') {
-      return `step ${stepId} failed after ${formatDuration(info.durationMs)}${info.error ? `: ${info.error}` : ''}`;
+      const error = info.error ? `: ${withoutStepPrefix(info.error, stepId)}` : '';
+      return `step ${stepId} failed after ${formatDuration(info.durationMs)}${error}`;
     }
     const rows = info.rowsOut === undefined || info.rowsOut === null ? '' : `${formatRows(info.rowsOut)} `;
     return `step ${stepId} done: ${rows}in ${formatDuration(info.durationMs)}`;

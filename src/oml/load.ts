@@ -45,6 +45,7 @@ export function derivedDocument(source: LocatedDocument, value: JsonValue | unde
     locate: (path, which) => source.locate(path, which),
     ...(source.nodeAt ? { nodeAt: source.nodeAt } : {}),
     ...(source.position ? { position: source.position } : {}),
+    ...(source.source !== undefined ? { source: source.source } : {}),
     unresolved: original,
   };
 }

@@ -34,6 +34,8 @@ export interface LocatedDocument {
   nodeAt?(path: DocPath): Node | undefined;
   /** 1-based line and column of a source offset. */
   position?(offset: number): { line: number; col: number };
+  /** The source text (offsets of `nodeAt` ranges index it). */
+  source?: string;
 }
 
 export function parseLocatedYaml(text: string, file: string): LocatedDocument {
@@ -150,5 +152,5 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
   const nodeAt = (path: DocPath): Node | undefined => walk(path, 'value').node ?? undefined;
   const position = (offset: number) => lineCounter.linePos(offset);
 
-  return { file, value, errors, locate, nodeAt, position };
+  return { file, value, errors, locate, nodeAt, position, source: text };
 }

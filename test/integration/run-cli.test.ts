@@ -280,6 +280,29 @@ ${writer}`);
     expect(result.json?.error?.message).toContain('nonexistent_column');
   });
 
+  it('a run-time SQL error names the step once, in the progress line and the error line', () => {
+    write(target, original);
+    write(
+      'pipeline.yaml',
+      pipeline(`${extract}  - id: top
+    component: duckdb.processor
+    mode: transform
+    config:
+      query: SELECT CAST(name AS INTEGER) AS n FROM input_df
+${writer}`),
+    );
+    const r = runCli(['run', 'pipeline.yaml'], { cwd: project });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n');
+    expect(lines).toContain(
+      "error transform.type_error step 'top' failed: SQL Conversion Error at line 1, column 8: Could not convert string 'Ada' to INT32 when casting from source column name",
+    );
+    expect(
+      lines.some((l) => /^step top failed after .*: SQL Conversion Error at line 1, column 8/.test(l)),
+    ).toBe(true);
+    expect(r.stderr).not.toContain("step 'top': ");
+  });
+
   it('an unwritable target folder', () => {
     const locked = join(project, 'locked');
     mkdirSync(locked);

@@ -1,7 +1,12 @@
 /** The body of `osiris run`: prepare, print the plan or run, print where everything went. */
 import { relative } from 'node:path';
 import type { LoadedManifest } from '../../compiler/manifest.js';
-import { ExitCode, type ExitCodeValue, OsirisError } from '../../diagnostics/diagnostic.js';
+import {
+  ExitCode,
+  type ExitCodeValue,
+  OsirisError,
+  withoutStepPrefix,
+} from '../../diagnostics/diagnostic.js';
 import type { RunFlags } from '../commands/run.js';
 import { diagnosticsJson, printDiagnostics, printJson, printLine } from '../output.js';
 
@@ -52,6 +57,27 @@ function parseMaxParallel(value: string): number {
     );
   }
   return n;
+}
+
+/**
+ * `error <code> step '<id>' failed: <message> — <hint>`. Step errors usually start with `step '<id>': `
+ * themselves (they are read on their own in run logs), so the step is named once, not twice.
+ */
+export function formatRunError(error: {
+  code: string;
+  message: string;
+  step_id?: string | null;
+  hint?: string | null;
+}): string {
+  let message = error.message;
+  let head = `error ${error.code}`;
+  if (error.step_id) {
+    const own = `step '${error.step_id}'`;
+    message = withoutStepPrefix(message, error.step_id);
+    if (message.startsWith(own)) head += ' ';
+    else head += ` ${own} failed: `;
+  } else head += ' ';
+  return `${head}${message}${error.hint ? ` — ${error.hint}` : ''}`;
 }
 
 export async function runCommand(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
@@ -131,10 +157,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
       for (const output of result.outputs) printLine(`  output: ${shown(output)}`);
       printLine(`✓ run ${result.runId} succeeded in ${result.durationMs} ms`);
     } else if (result.error) {
-      const step = result.error.step_id ? `step '${result.error.step_id}' ` : '';
-      process.stderr.write(
-        `error ${result.error.code} ${step}failed: ${result.error.message}${result.error.hint ? ` — ${result.error.hint}` : ''}\n`,
-      );
+      process.stderr.write(`${formatRunError(result.error)}\n`);
       printLine(`✗ run ${result.runId} failed`);
     }
     printLine(`  run log: ${shown(result.runDir)}`);

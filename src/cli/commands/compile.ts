@@ -6,6 +6,7 @@ interface CompileFlags {
   profile?: string;
   out?: string;
   config?: string;
+  discover?: boolean;
   json?: boolean;
 }
 
@@ -26,23 +27,35 @@ export function register(program: Command): void {
     .option('-p, --profile <name>', 'profile to compile for (default: filesystem.profiles.default)')
     .option('--out <dir>', 'write the build folder exactly here instead of build/pipelines/…')
     .option('--config <file>', 'osiris.yaml to use')
+    .option(
+      '--discover',
+      "discover the pipeline's connections live to check its SQL (default: the discovery cache)",
+    )
     .option('--json', 'print one JSON document')
     .action(async (oml: string, flags: CompileFlags) => {
       await runAction(flags, async () => {
         const { resolve, relative, isAbsolute } = await import('node:path');
-        const [{ compileOml }, { loadProjectConfig }, { loadRegistry }, { parseParamArgs }, output] =
-          await Promise.all([
-            import('../../compiler/compile.js'),
-            import('../../project/config.js'),
-            import('../../registry/load.js'),
-            import('../../oml/params.js'),
-            import('../output.js'),
-          ]);
+        const [
+          { compileOmlChecked },
+          { loadProjectConfig },
+          { loadRegistry },
+          { parseParamArgs },
+          { loadDotEnv },
+          output,
+        ] = await Promise.all([
+          import('../../compiler/compile.js'),
+          import('../../project/config.js'),
+          import('../../registry/load.js'),
+          import('../../oml/params.js'),
+          import('../../connections/env.js'),
+          import('../output.js'),
+        ]);
         const cwd = process.cwd();
         const params = parseParamArgs(flags.param);
         const project = loadProjectConfig({ cwd, env: process.env, configFile: flags.config });
         const registry = loadRegistry({ projectRoot: project.root });
-        const result = compileOml({
+        loadDotEnv({ cwd, env: process.env, projectRoot: project.root });
+        const result = await compileOmlChecked({
           omlPath: resolve(cwd, oml),
           displayName: oml,
           project,
@@ -51,6 +64,7 @@ export function register(program: Command): void {
           profile: flags.profile,
           env: process.env,
           outDir: flags.out === undefined ? undefined : resolve(cwd, flags.out),
+          ...(flags.discover ? { discover: true } : {}),
         });
         if (flags.json) {
           output.printJson({
@@ -61,9 +75,11 @@ export function register(program: Command): void {
             pipeline_slug: result.pipelineSlug,
             profile: result.profile,
             warnings: result.warnings,
+            sql_check: output.sqlCheckJson(result.sqlSteps),
           });
         } else {
           output.printDiagnostics(result.warnings);
+          output.printSqlCheck(result.sqlSteps);
           const rel = relative(cwd, result.manifestPath);
           const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : result.manifestPath;
           output.printLine(`✓ compiled ${result.manifest.name} → ${shown} (hash ${result.manifestShort})`);

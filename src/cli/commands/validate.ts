@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import type { StepCheck } from '../../oml/bind-check.js';
 import { runAction } from '../output.js';
 
 interface ValidateFlags {
   param: string[];
   profile?: string;
   config?: string;
+  discover?: boolean;
   json?: boolean;
 }
 
@@ -30,6 +32,10 @@ export function register(program: Command): void {
     )
     .option('-p, --profile <name>', 'profile whose params apply (default: filesystem.profiles.default)')
     .option('--config <file>', 'osiris.yaml to use')
+    .option(
+      '--discover',
+      "discover the pipeline's connections live to check its SQL (default: the discovery cache)",
+    )
     .option('--json', 'print one JSON document')
     .action(async (oml: string | undefined, flags: ValidateFlags) => {
       await runAction(flags, async () =>
@@ -48,12 +54,13 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       import('../../oml/params.js'),
       import('../../oml/check.js'),
     ]);
-  const [{ loadProjectConfig }, { loadRegistry }, { stepDependencies }, { secretKeyNames }] =
+  const [{ loadProjectConfig }, { loadRegistry }, { stepDependencies }, { secretKeyNames }, { loadDotEnv }] =
     await Promise.all([
       import('../../project/config.js'),
       import('../../registry/load.js'),
       import('../../oml/dependencies.js'),
       import('../../oml/secrets.js'),
+      import('../../connections/env.js'),
     ]);
   const cwd = process.cwd();
   const cli = parseParamArgs(flags.param);
@@ -63,7 +70,7 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
     ...(flags.config ? { configFile: flags.config } : {}),
   });
   const registry = loadRegistry({ projectRoot: project.root });
-  const doc = readOmlFile(resolve(cwd, oml), oml);
+  const doc = readOmlFile(resolve(cwd, oml), oml, { env: process.env });
 
   const profile =
     flags.profile ?? (project.profiles.enabled ? (project.profiles.default ?? undefined) : undefined);
@@ -76,6 +83,21 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       knownProfiles: project.profiles.enabled ? project.profiles.values : [],
     },
   });
+  // The SQL check needs a valid pipeline; it binds every query against the shapes the run will meet.
+  let sqlSteps: StepCheck[] = [];
+  if (result.ok) {
+    loadDotEnv({ cwd, env: process.env, projectRoot: project.root });
+    const { checkPipelineSql } = await import('../../oml/sql-check.js');
+    const sql = await checkPipelineSql(result.resolved, {
+      project,
+      registry,
+      env: process.env,
+      ...(flags.discover ? { discover: true } : {}),
+    });
+    sqlSteps = sql.steps;
+    result.diagnostics = [...result.diagnostics, ...sql.diagnostics];
+    result.ok = !result.diagnostics.some(isError);
+  }
   const { errors, warnings } = output.diagnosticsJson(result.diagnostics);
   const root = result.oml;
   const rawSteps = Array.isArray(root.steps) ? root.steps : [];
@@ -102,9 +124,11 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       steps,
       params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
       profile: profile ?? null,
+      sql_check: output.sqlCheckJson(sqlSteps),
     });
   } else {
     output.printDiagnostics(result.diagnostics);
+    output.printSqlCheck(sqlSteps);
     const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     if (result.ok) {
       const extra = warnings.length ? `, ${count(warnings.length, 'warning')}` : '';
