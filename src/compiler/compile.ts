@@ -15,6 +15,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../cli/version.js';
+import type { ConnectionsConfig } from '../connections/config.js';
 import {
   type Diagnostic,
   diagnostic,
@@ -65,6 +66,8 @@ export interface CompileDocumentOptions {
   env?: NodeJS.ProcessEnv;
   /** Clock for `meta.generated_at` (tests). */
   now?: () => Date;
+  /** The project's connections file, when it exists: connection references must name its aliases. */
+  connections?: ConnectionsConfig;
 }
 
 export interface CompileOptions extends CompileDocumentOptions {
@@ -138,6 +141,7 @@ export function compileDocument(
   // the inline-secret scan sees the text as written). One gate, shared with `osiris validate`.
   const checked = checkOml(doc, {
     registry,
+    ...(options.connections ? { connections: options.connections } : {}),
     params: {
       env: options.env ?? process.env,
       profile: paramsProfile(doc, project, profile),
@@ -325,6 +329,8 @@ export function compileOml(options: CompileOptions): CompileResult {
 }
 
 export interface CheckedCompileOptions extends CompileOptions {
+  /** Where a relative connections file is looked for; the project root when omitted. */
+  cwd?: string;
   /** Discover the pipeline's connections live for the SQL check (else the discovery cache). */
   discover?: boolean;
 }
@@ -338,8 +344,19 @@ export async function compileOmlChecked(
 ): Promise<CompileResult & { sqlSteps: StepCheck[] }> {
   const env = options.env ?? process.env;
   const doc = readOmlFile(options.omlPath, options.displayName, { env });
+  const { pipelineConnections } = await import('../oml/pipeline-connections.js');
+  const conns = pipelineConnections(doc.value, {
+    cwd: options.cwd ?? options.project.root,
+    env,
+    projectRoot: options.project.root,
+  });
+  if (doc.errors.length === 0) failOnErrors(conns.diagnostics);
   const out: { resolved?: LocatedDocument } = {};
-  const compiled = compileDocument(doc, options, out);
+  const compiled = compileDocument(
+    doc,
+    { ...options, ...(conns.connections ? { connections: conns.connections } : {}) },
+    out,
+  );
   const { checkPipelineSql } = await import('../oml/sql-check.js');
   const sql = await checkPipelineSql(out.resolved ?? doc, {
     project: options.project,

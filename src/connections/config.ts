@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection files write ${VAR} references literally
 /**
  * `osiris_connections.yaml`: families → aliases → fields.
  *
@@ -28,6 +29,7 @@ import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bou
 import { type DocPath, formatPath, isJsonObject, type JsonObject } from '../yaml/json.js';
 import { parseLocatedYaml } from '../yaml/located.js';
 import { ENV_REF_SYNTAX_HINT, findMalformedEnvRefs } from './env.js';
+import { checkConnectionFields } from './fields.js';
 
 export const CONNECTIONS_FILE = 'osiris_connections.yaml';
 
@@ -331,6 +333,31 @@ export function parseConnectionsText(
           ENV_REF_SYNTAX_HINT,
           'value',
         );
+      }
+      for (const problem of checkConnectionFields(familyName, fields)) {
+        if (problem.kind === 'port') {
+          err(
+            'CON012',
+            `port of ${ref} must be a whole number from 1 to 65535 or a \${VAR} reference, got ${JSON.stringify(problem.value)}`,
+            [...aliasPath, 'port'],
+            'write e.g. port: 5432, or port: ${DB_PORT}',
+            'value',
+          );
+        } else if (problem.kind === 'misspelt') {
+          err(
+            'CON011',
+            `${ref} has no field '${problem.field}' (it would be ignored)`,
+            [...aliasPath, problem.field],
+            `did you mean '${problem.suggestion}'?`,
+          );
+        } else {
+          warn(
+            'CON013',
+            `${ref} has no field '${problem.field}' (ignored)`,
+            [...aliasPath, problem.field],
+            `${familyName} connections take: ${problem.known.join(', ')}`,
+          );
+        }
       }
       family.aliases.push({ family: familyName, alias: aliasName, isDefault, fields, path: aliasPath });
     }

@@ -33,6 +33,7 @@ export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckO
   const resolved = resolveParams(doc, options.params ?? {});
   const validateOptions: ValidateOptions = { registry: options.registry };
   if (options.secretKeys) validateOptions.secretKeys = options.secretKeys;
+  if (options.connections) validateOptions.connections = options.connections;
   const diagnostics = sortDiagnostics([
     ...resolved.diagnostics,
     ...validateOml(resolved.document, validateOptions),

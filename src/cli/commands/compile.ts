@@ -64,6 +64,7 @@ export function register(program: Command): void {
           profile: flags.profile,
           env: process.env,
           outDir: flags.out === undefined ? undefined : resolve(cwd, flags.out),
+          cwd,
           ...(flags.discover ? { discover: true } : {}),
         });
         if (flags.json) {

@@ -72,10 +72,14 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
   const registry = loadRegistry({ projectRoot: project.root });
   const doc = readOmlFile(resolve(cwd, oml), oml, { env: process.env });
 
-  const profile =
-    flags.profile ?? (project.profiles.enabled ? (project.profiles.default ?? undefined) : undefined);
+  // The same rule as compile and run: an unknown --profile is CMP003 (exit 2), naming the profiles there are.
+  const { resolveProfile } = await import('../../compiler/compile.js');
+  const profile = resolveProfile(project, flags.profile) ?? undefined;
+  const { pipelineConnections } = await import('../../oml/pipeline-connections.js');
+  const conns = pipelineConnections(doc.value, { cwd, env: process.env, projectRoot: project.root });
   const result = checkOml(doc, {
     registry,
+    ...(conns.connections ? { connections: conns.connections } : {}),
     params: {
       env: process.env,
       cli,
@@ -83,6 +87,10 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       knownProfiles: project.profiles.enabled ? project.profiles.values : [],
     },
   });
+  if (conns.diagnostics.length > 0) {
+    result.diagnostics = [...result.diagnostics, ...conns.diagnostics];
+    result.ok = false;
+  }
   // The SQL check needs a valid pipeline; it binds every query against the shapes the run will meet.
   let sqlSteps: StepCheck[] = [];
   if (result.ok) {
