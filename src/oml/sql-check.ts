@@ -51,6 +51,23 @@ function extractorRefs(value: unknown): string[] {
   return [...refs];
 }
 
+function hasProcessor(value: unknown): boolean {
+  const steps = isJsonObject(value) && Array.isArray(value.steps) ? value.steps : [];
+  return steps.some((s) => isJsonObject(s) && s.component === 'duckdb.processor');
+}
+
+/** The extractor steps with a connection, none of whose schema is known. */
+function uncheckedExtractors(value: unknown, gaps: ReadonlyMap<string, string>): StepCheck[] {
+  const steps = isJsonObject(value) && Array.isArray(value.steps) ? value.steps : [];
+  return steps.flatMap((s) => {
+    if (!isJsonObject(s) || typeof s.id !== 'string' || typeof s.component !== 'string') return [];
+    if (!s.component.endsWith('.extractor') || !isJsonObject(s.config)) return [];
+    const ref = s.config.connection;
+    if (typeof ref !== 'string') return [];
+    return [{ stepId: s.id, checked: false, reason: gaps.get(ref) ?? `no discovered schema for ${ref}` }];
+  });
+}
+
 type Shapes = { tables: CatalogTable[] } | { gap: string };
 
 /** Binds the SQL of a validated, param-resolved pipeline. Never throws for what the pipeline says. */
@@ -65,6 +82,13 @@ export async function checkPipelineSql(
     const shapes = options.discover ? await discovered(ref, options) : await cached(ref, options);
     if ('tables' in shapes) catalog.set(ref, shapes.tables);
     else gaps.set(ref, shapes.gap);
+  }
+  // Loading DuckDB costs a few hundred milliseconds: only when there is SQL it can bind.
+  if (catalog.size === 0 && !hasProcessor(resolved.value)) {
+    return {
+      diagnostics: [],
+      steps: refs.length === 0 ? [] : uncheckedExtractors(resolved.value, gaps),
+    };
   }
   const [{ bindCheck }, { csvStepShapes }] = await Promise.all([
     import('./bind-check.js'),

@@ -335,8 +335,11 @@ ${writer}`),
     expect(result.json?.error?.message).toContain('locked');
   });
 
-  it('a step that needs a writer (which produces no table)', () => {
-    const { result } = failing(`${extract}  - id: side-write
+  it('a step that needs a writer (which produces no table) is refused before the run', () => {
+    write(target, original);
+    write(
+      'pipeline.yaml',
+      pipeline(`${extract}  - id: side-write
     component: filesystem.csv_writer
     mode: write
     config:
@@ -347,10 +350,15 @@ ${writer}`),
     needs: [side-write]
     config:
       query: SELECT * FROM input_df
-${writer}`);
-    expect(result.json?.error?.step_id).toBe('after');
-    expect(result.json?.error?.message).toContain("'side-write'");
-    expect(result.json?.error?.code).toBe('runtime.dependency_failed');
+${writer}`),
+    );
+    const result = runCliJson<{ ok: boolean; errors: Array<{ code: string; stepId?: string }> }>(
+      ['run', 'pipeline.yaml'],
+      { cwd: project },
+    );
+    expect(result.code).toBe(2);
+    expect(result.json?.errors.map((e) => [e.code, e.stepId])).toEqual([['OML046', 'after']]);
+    expect(readFileSync(join(project, target), 'utf8')).toBe(original);
   });
 
   it('exit 2 for a file that does not exist, and for invalid OML', () => {
