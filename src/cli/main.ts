@@ -35,7 +35,19 @@ export function guardSilentExit(): () => void {
   return () => process.off('beforeExit', onBeforeExit);
 }
 
+/**
+ * `osiris … | head` closes stdout early: Node then raises EPIPE as an uncaught error and crashes with a
+ * stack trace. The reader has what it wanted, so the rest of the output is dropped and the command
+ * finishes normally (a run still completes and records its result).
+ */
+export function ignoreClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  ignoreClosedStdout();
   const program = buildProgram();
   const release = guardSilentExit();
   try {

@@ -36,13 +36,13 @@ export interface DoctorEntry {
 }
 
 export interface DoctorReport {
-  /** True when nothing failed (`ok` and `skipped` only). */
+  /** True when nothing failed (`ok`, warnings and `skipped` only). */
   ok: boolean;
   /** The connections file that was read, or null. */
   file: string | null;
   /** In file order. */
   results: DoctorEntry[];
-  summary: { ok: number; failed: number; skipped: number };
+  summary: { ok: number; warnings: number; failed: number; skipped: number };
 }
 
 export interface DoctorOptions {
@@ -76,6 +76,11 @@ export function isFailure(status: DoctorEntryStatus): boolean {
   return FAILED.has(status);
 }
 
+/** Connected, but something a run needs is missing (the schema a Postgres connection names). */
+export function isWarning(status: DoctorEntryStatus): boolean {
+  return status === 'schema_missing';
+}
+
 /** Human label of a status: `ok`, `auth failed`, `database missing`, … */
 export function statusLabel(status: DoctorEntryStatus): string {
   return status.replace(/_/g, ' ');
@@ -83,6 +88,7 @@ export function statusLabel(status: DoctorEntryStatus): string {
 
 const STATUSES: ReadonlySet<string> = new Set([
   'ok',
+  'schema_missing',
   'auth_failed',
   'unreachable',
   'database_missing',
@@ -232,9 +238,10 @@ export async function doctorConnections(options: DoctorOptions): Promise<DoctorR
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, entries.length) }, worker));
 
-  const summary = { ok: 0, failed: 0, skipped: 0 };
+  const summary = { ok: 0, warnings: 0, failed: 0, skipped: 0 };
   for (const r of results) {
     if (r.status === 'ok') summary.ok++;
+    else if (isWarning(r.status)) summary.warnings++;
     else if (r.status === 'skipped') summary.skipped++;
     else summary.failed++;
   }

@@ -12,6 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SampleRow } from '../observability/sample-mask.js';
 import type { ResolvedConnection } from '../runtime/driver.js';
 import { canonicalJson, sha256Hex } from '../util/canonical.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
@@ -37,7 +38,7 @@ export interface ConnectionIdentity {
   url: string | null;
 }
 
-export type SampleRow = Record<string, JsonValue>;
+export type { SampleRow } from '../observability/sample-mask.js';
 
 export interface CachedSamples extends TableRef {
   /** How many rows were asked for; fewer rows means the table has fewer. */

@@ -129,70 +129,10 @@ export interface DiscoveryResult {
   warnings: Diagnostic[];
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Masking
+// Masking: the policy lives in observability/sample-mask.ts (run output previews share it).
+import { isSensitiveColumn, maskSampleRows } from '../observability/sample-mask.js';
 
-/** Column name parts that mark personal or payment secrets on top of the redactor's secret keys. */
-const SENSITIVE_SEGMENTS = new Set(['ssn', 'cvv', 'cvv2', 'cvc', 'iban', 'otp', 'pin', 'salt']);
-const SENSITIVE_PHRASES = [
-  'social_security',
-  'credit_card',
-  'creditcard',
-  'card_number',
-  'cardnumber',
-  'card_no',
-  'cc_number',
-  'cc_num',
-  'ccnum',
-  'card_cvv',
-  'security_code',
-];
-
-function columnSegments(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-}
-
-/**
- * Whether sample values of a column are masked: the redactor's secret key names (password, token, secret,
- * api_key, …) plus personal and payment data (ssn, credit card and card numbers, cvv, iban, pin, salt, …).
- */
-export function isSensitiveColumn(name: string, redactor: Pick<Redactor, 'isSecretKey'>): boolean {
-  if (redactor.isSecretKey(name)) return true;
-  const segments = columnSegments(name);
-  if (segments.some((s) => SENSITIVE_SEGMENTS.has(s))) return true;
-  const joined = `_${segments.join('_')}_`;
-  return SENSITIVE_PHRASES.some((p) => joined.includes(`_${p}_`) || joined.includes(`_${p}s_`));
-}
-
-/**
- * Masks sample rows: every non-null value of a sensitive column becomes `***`, then each row goes through
- * the redactor (known secret values, credentials in text, …). Returns the rows and the masked columns.
- */
-export function maskSampleRows(
-  rows: readonly Record<string, unknown>[],
-  columns: readonly string[],
-  redactor: Redactor,
-): { rows: SampleRow[]; maskedColumns: string[] } {
-  const names = [...columns];
-  for (const row of rows) for (const k of Object.keys(row)) if (!names.includes(k)) names.push(k);
-  const masked = names.filter((c) => isSensitiveColumn(c, redactor));
-  const maskedSet = new Set(masked);
-  const out: SampleRow[] = [];
-  for (const row of rows) {
-    const plain: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) {
-      plain[k] = maskedSet.has(k) && v !== null && v !== undefined ? '***' : v;
-    }
-    const redacted = redactor.redactValue(plain);
-    out.push(isJsonObject(redacted) ? redacted : {});
-  }
-  return { rows: out, maskedColumns: masked };
-}
+export { isSensitiveColumn, maskSampleRows };
 
 // ---------------------------------------------------------------------------------------------------------
 // Options

@@ -75,7 +75,15 @@ export interface DiscoveryAdapter {
   close(): Promise<void>;
 }
 
-export type DoctorStatus = 'ok' | 'auth_failed' | 'unreachable' | 'database_missing' | 'timeout' | 'error';
+/** `schema_missing` is a warning: the server answers, but the schema the connection names does not exist. */
+export type DoctorStatus =
+  | 'ok'
+  | 'schema_missing'
+  | 'auth_failed'
+  | 'unreachable'
+  | 'database_missing'
+  | 'timeout'
+  | 'error';
 
 export interface DoctorResult {
   status: DoctorStatus;

@@ -1,6 +1,7 @@
 /**
  * `osiris init`: scaffolds a project folder — osiris.yaml, osiris_connections.yaml (commented examples),
- * .env.example, pipelines/ and an Osiris block in .gitignore. Never overwrites a file unless forced; the
+ * .env.example, a sample pipeline that runs without a server (pipelines/orders_by_country.yaml reading
+ * data/orders.csv) and an Osiris block in .gitignore. Never overwrites a file unless forced; the
  * .gitignore block is only added for entries that are missing, so running it again changes nothing.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -49,13 +50,15 @@ logging:
   events: ["*"]                   # event names kept in events.jsonl; "*" keeps all
 
 llm:
-  # Used by the conversational agent only. API keys come from the environment, never from this file:
-  # OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY (put them in .env).
-  provider: openai                # openai | anthropic | gemini
-  # model: gpt-4o-mini
-  # provider: anthropic
-  # model: claude-sonnet-4-5
+  # Used by \`osiris chat\` only (docs/reference/chat.md). API keys come from the environment, never from
+  # this file: OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_GENERATIVE_AI_API_KEY, or OSIRIS_LLM_API_KEY for an
+  # OpenAI-compatible server (put them in .env). OSIRIS_LLM_* variables and chat flags override these.
+  provider: openai                # openai | anthropic | google | openai-compatible (or ollama, vllm, lmstudio)
+  # model: gpt-4o-mini            # default per provider: gpt-4o-mini, claude-sonnet-4-5, gemini-2.5-flash
+  # base_url: http://127.0.0.1:11434/v1   # local or proxy servers; required for openai-compatible
   # temperature: 0.1
+  # max_tokens: 4096
+  # max_repair_attempts: 2        # validate -> repair rounds before the errors go to you (0..5)
 
 aiop:
   # AI Operation Package: a compact, secret-free account of each run for an LLM to read.
@@ -129,10 +132,55 @@ SUPABASE_URL=
 SUPABASE_SERVICE_ROLE_KEY=
 SUPABASE_PG_DSN=
 
-# LLM provider keys (conversational agent only)
+# LLM provider keys (osiris chat only; the one for llm.provider in osiris.yaml)
 # OPENAI_API_KEY=
 # ANTHROPIC_API_KEY=
-# GEMINI_API_KEY=
+# GOOGLE_GENERATIVE_AI_API_KEY=
+# OSIRIS_LLM_API_KEY=             # OpenAI-compatible servers, when they want a key
+`;
+
+/** The sample pipeline `osiris init` writes: runs as is, no server needed (CSV → DuckDB SQL → CSV). */
+export const SAMPLE_PIPELINE = 'pipelines/orders_by_country.yaml';
+export const SAMPLE_OUTPUT = 'output/orders_by_country.csv';
+
+export const SAMPLE_DATA_TEMPLATE = `order_id,country,amount,ordered_at
+1,DE,19.90,2026-01-05
+2,FR,250.00,2026-01-05
+3,DE,5.50,2026-01-06
+4,US,99.00,2026-01-07
+5,FR,12.25,2026-01-08
+`;
+
+export const SAMPLE_PIPELINE_TEMPLATE = `# A sample pipeline (created by \`osiris init\`): reads data/orders.csv, sums the orders per country with
+# DuckDB SQL and writes ${SAMPLE_OUTPUT}. Paths are relative to the project root.
+#   osiris validate ${SAMPLE_PIPELINE}
+#   osiris run ${SAMPLE_PIPELINE}
+oml_version: "0.1.0"
+name: orders-by-country
+steps:
+  - id: extract-orders
+    component: filesystem.csv_extractor
+    mode: read
+    config:
+      path: data/orders.csv
+
+  - id: totals
+    component: duckdb.processor
+    mode: transform
+    needs: [extract-orders]
+    config:
+      query: |
+        SELECT country, count(*) AS orders, sum(amount) AS revenue
+        FROM input_df
+        GROUP BY country
+        ORDER BY revenue DESC
+
+  - id: write-totals
+    component: filesystem.csv_writer
+    mode: write
+    needs: [totals]
+    config:
+      path: ${SAMPLE_OUTPUT}
 `;
 
 export const GITIGNORE_MARKER = '# Osiris (added by `osiris init`)';
@@ -143,6 +191,8 @@ export const SCAFFOLD_FILES: ReadonlyArray<{ name: string; content: string }> = 
   { name: 'osiris.yaml', content: OSIRIS_YAML_TEMPLATE },
   { name: 'osiris_connections.yaml', content: CONNECTIONS_TEMPLATE },
   { name: '.env.example', content: ENV_EXAMPLE_TEMPLATE },
+  { name: SAMPLE_PIPELINE, content: SAMPLE_PIPELINE_TEMPLATE },
+  { name: 'data/orders.csv', content: SAMPLE_DATA_TEMPLATE },
 ];
 
 export const SCAFFOLD_DIRS: readonly string[] = ['pipelines'];
@@ -153,6 +203,8 @@ export interface ScaffoldOptions {
   force?: boolean;
   /** How the user named the folder, for the `cd` step of next_steps (omitted when it is the cwd). */
   displayDir?: string;
+  /** How the next steps call the CLI (default `osiris`); see src/cli/self-command.ts. */
+  command?: string;
 }
 
 export interface ScaffoldResult {
@@ -176,6 +228,11 @@ export function gitignoreAddition(existing: string): string {
   const sep = existing === '' ? '' : existing.endsWith('\n') ? '\n' : '\n\n';
   const marker = lines.has(GITIGNORE_MARKER) ? '' : `${GITIGNORE_MARKER}\n`;
   return `${sep}${marker}${missing.join('\n')}\n`;
+}
+
+/** `word` as one shell word: quoted only when it needs to be. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 export function scaffoldProject(options: ScaffoldOptions): ScaffoldResult {
@@ -236,13 +293,13 @@ export function scaffoldProject(options: ScaffoldOptions): ScaffoldResult {
 
   const nextSteps: string[] = [];
   if (options.displayDir && resolve(options.displayDir) !== resolve('.'))
-    nextSteps.push(`cd ${options.displayDir}`);
+    nextSteps.push(`cd ${shellWord(options.displayDir)}`);
+  const osiris = options.command ?? 'osiris';
   nextSteps.push(
-    'cp .env.example .env   # then fill in the variables your connections use',
-    'edit osiris_connections.yaml   # uncomment the connections you need',
-    'osiris connections list   # check what is configured (secrets masked)',
-    'osiris validate   # check osiris.yaml, .env and connections',
-    'write a pipeline in pipelines/ and run `osiris compile pipelines/<name>.yaml`',
+    `${osiris} validate ${SAMPLE_PIPELINE}   # the sample pipeline: CSV -> DuckDB SQL -> CSV`,
+    `${osiris} run ${SAMPLE_PIPELINE}   # writes ${SAMPLE_OUTPUT}`,
+    `${osiris} validate   # checks osiris.yaml, .env and the connections`,
+    'cp .env.example .env   # for a database: fill in .env, uncomment its connection in osiris_connections.yaml',
   );
   return { projectPath: root, created, overwritten: existing, updated, skipped, nextSteps };
 }

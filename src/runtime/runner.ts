@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LoadedManifest, LoadedStep } from '../compiler/manifest.js';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
@@ -19,8 +20,16 @@ import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import { assertTableExists, type DataPlane, openDataPlane, quoteIdent } from './dataplane.js';
-import type { Driver, ResolvedConnection, StepContext, StepResult, StreamContext } from './driver.js';
+import type {
+  Driver,
+  ResolvedConnection,
+  StepContext,
+  StepResult,
+  StreamContext,
+  StreamSource,
+} from './driver.js';
 import { StepError } from './driver.js';
+import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
 import type { PlaneLimits } from './plane-limits.js';
 import { runDag } from './scheduler.js';
 import { UpstreamFailed } from './stream.js';
@@ -183,6 +192,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const openPlane = (): Promise<DataPlane> => {
     if (opening) return opening;
     const { sizing, ...limits }: Partial<PlaneLimits> = options.dataPlane ?? {};
+    const openedAt = Date.now();
     opening = openDataPlane(scratchDir, { ...limits, persistent: Boolean(options.keepData) }).then(
       (opened) => {
         plane = opened;
@@ -190,12 +200,41 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
           memory_limit: limits.memoryLimit ?? null,
           threads: limits.threads ?? null,
           ...(sizing ? { sizing } : {}),
+          duration_ms: Date.now() - openedAt,
         });
         return opened;
       },
     );
     return opening;
   };
+
+  /**
+   * Records what a step produced (`preview/<step id>.json` and a step_output event) for the report. Never
+   * fails the run: a preview that cannot be read becomes a warning.
+   */
+  const recordOutput = async (step: LoadedStep, read: () => Promise<OutputPreview> | OutputPreview) => {
+    try {
+      const preview = await read();
+      const file = `preview/${step.id}.json`;
+      session.copyArtifact(file, preview as unknown as JsonValue);
+      session.event('step_output', {
+        step_id: step.id,
+        columns: preview.columns_total,
+        preview_rows: preview.rows.length,
+        file,
+      });
+    } catch (error) {
+      session.event('warning', {
+        step_id: step.id,
+        code: 'RUN011',
+        message: redactor.redactText(
+          `could not record the output preview: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      });
+    }
+  };
+  const previewOf = (step: LoadedStep, duck: DuckDBConnection, table: string) =>
+    recordOutput(step, () => previewTable(duck, step.id, table, redactor));
 
   /** Marks a step running; returns its start time. */
   const begin = (step: LoadedStep): number => {
@@ -355,8 +394,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     session.event('pass_through', { step_id: reader.id, writer: writer.id, used: true });
     const t1 = begin(writer);
     let writerFailedFirst = false;
+    // The reader's output never becomes a table: its preview is the first rows that pass by.
+    const firstRows = new StreamPreview(source.columns);
+    const watched: StreamSource = {
+      columns: source.columns,
+      batches: firstRows.watch(source.batches),
+      result: source.result,
+      cancel: (reason?: unknown) => source.cancel(reason),
+    };
     const writing = (async () =>
-      writeStream(streamContextFor(writer, announce(writer, writerPrepared)), source))().catch(
+      writeStream(streamContextFor(writer, announce(writer, writerPrepared)), watched))().catch(
       (error: unknown) => {
         if (!(error instanceof StepError && error.cause instanceof UpstreamFailed)) writerFailedFirst = true;
         source.cancel(error);
@@ -391,13 +438,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       recordWriter();
     }
     ranAlongside.set(writer.id, written.status === 'fulfilled');
+    if (read.status === 'fulfilled') await recordOutput(reader, () => firstRows.build(reader.id, redactor));
     return read.status === 'fulfilled';
   };
 
   const executeStep = async (step: LoadedStep): Promise<boolean> => {
     const alongside = ranAlongside.get(step.id);
     if (alongside !== undefined) return alongside;
-    const t0 = begin(step);
+    // DuckDB starts before the step's clock does (~0.3 s): the first step's time is its own work. An error
+    // here comes back from contextFor below, as this step's failure.
+    if (!pairs.has(step.id)) await openPlane().catch(() => undefined);
+    let t0 = begin(step);
     try {
       const driver = await loadDriver(registry, step);
       const prepared = announce(step, options.prepareStep(step));
@@ -405,6 +456,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (partner) {
         const streamed = await runPassThrough(step, streamContextFor(step, prepared), driver, partner, t0);
         if (streamed !== undefined) return streamed;
+        // The pair declined, so DuckDB may start only now: that time is not this read's.
+        const planeStart = Date.now();
+        await openPlane();
+        t0 += Date.now() - planeStart;
       }
       const ctx = await contextFor(step, prepared);
       for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
@@ -412,6 +467,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       if (step.mode !== 'write')
         await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
       succeed(step, result, t0);
+      if (step.mode !== 'write') await previewOf(step, ctx.duck, ctx.outputTable);
       return true;
     } catch (error) {
       fail(step, error, t0);

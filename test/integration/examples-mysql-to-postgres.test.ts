@@ -1,8 +1,10 @@
 /**
- * Runs examples/mysql-to-postgres exactly as shipped (pipeline + connections file) against the local MariaDB
- * and PostgreSQL, with the database and schema names supplied through the environment like a user would.
+ * Runs examples/mysql-to-postgres exactly as shipped (seed.sql, pipeline, connections file) against the local
+ * MariaDB and PostgreSQL, with the database and schema names supplied through the environment like a user
+ * would; and checks that the YAML README.md shows for it is the shipped files, byte for byte.
  */
-import { cpSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCliJson, tempDir } from '../helpers/cli.js';
@@ -20,13 +22,7 @@ describe.skipIf(why !== undefined)('examples/mysql-to-postgres', () => {
   beforeAll(async () => {
     my = await createTestDb();
     pg = await openPgFixture();
-    await my.admin.query(`
-      CREATE TABLE users (id BIGINT PRIMARY KEY, email VARCHAR(120), country CHAR(2), active TINYINT(1),
-        signed_up_at DATETIME(6), lifetime_value DECIMAL(12,2));
-      INSERT INTO users VALUES
-        (1, 'ada@example.com', 'gb', 1, '2024-01-02 03:04:05.123456', 1234.50),
-        (2, 'bob@example.com', 'us', 0, '2024-02-03 04:05:06.000000', 10.00),
-        (9007199254740993, 'zoë@example.com', 'fi', 1, '2025-12-31 23:59:59.999999', 99999999.99);`);
+    await my.admin.query(readFileSync(join(REPO_ROOT, 'examples/mysql-to-postgres/seed.sql'), 'utf8'));
     project = tempDir('osiris-example-m2p-');
     cpSync(join(REPO_ROOT, 'examples/mysql-to-postgres'), project, { recursive: true });
   });
@@ -66,5 +62,37 @@ describe.skipIf(why !== undefined)('examples/mysql-to-postgres', () => {
         lifetime_value: '99999999.99',
       },
     ]);
+  });
+
+  it('leaves nothing in the example folder that git (and so Biome) would pick up', () => {
+    const shipped = new Set(readdirSync(join(REPO_ROOT, 'examples/mysql-to-postgres')));
+    const left = readdirSync(project).filter((f) => !shipped.has(f));
+    expect(left).toEqual(expect.arrayContaining(['run_logs', 'build']));
+    // Every file a run wrote, as if it had been written in the clone's example folder.
+    const files = left.flatMap((top) =>
+      (readdirSync(join(project, top), { recursive: true }) as string[]).map((f) =>
+        join('examples/mysql-to-postgres', top, f),
+      ),
+    );
+    const ignored = spawnSync('git', ['check-ignore', '--no-index', '--stdin'], {
+      cwd: REPO_ROOT,
+      input: files.join('\n'),
+      encoding: 'utf8',
+    }).stdout.split('\n');
+    expect(files.filter((f) => !ignored.includes(f))).toEqual([]);
+  });
+});
+
+describe('README.md, MySQL → Postgres', () => {
+  it('shows the example files exactly as shipped', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.split('## MySQL → Postgres')[1]?.split('\n## ')[0] ?? '';
+    const shown = [...section.matchAll(/```(?:yaml|sql)\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const dir = join(REPO_ROOT, 'examples/mysql-to-postgres');
+    const shipped = readdirSync(dir)
+      .filter((f) => /\.(yaml|sql)$/.test(f))
+      .map((f) => readFileSync(join(dir, f), 'utf8'));
+    expect(shown.length).toBeGreaterThanOrEqual(2);
+    for (const block of shown) expect(shipped).toContain(block);
   });
 });

@@ -211,6 +211,23 @@ ${write}
       ['load', 'succeeded'],
     ]);
     expect(status.steps[1]?.rows_in).toBe(3);
+    // The report's preview of the read: the first rows as they streamed by, the same text the table gives.
+    const preview = (r: typeof streamed) =>
+      JSON.parse(readFileSync(join(r.json.run_dir, 'preview', 'extract.json'), 'utf8')) as {
+        source: string;
+        columns: { name: string; type: string }[];
+        rows: (string | null)[][];
+      };
+    const fromStream = preview(streamed);
+    const fromTable = preview(materialised);
+    expect([fromStream.source, fromTable.source]).toEqual(['stream', 'table']);
+    expect(fromStream.rows).toHaveLength(3);
+    expect(fromStream.columns).toEqual(fromTable.columns);
+    expect(fromStream.rows).toEqual(fromTable.rows);
+    expect(streamed.events.find((e) => e.event === 'step_output')).toMatchObject({
+      step_id: 'extract',
+      preview_rows: 3,
+    });
   });
 
   it('supabase.writer over the Postgres protocol takes the stream too', async () => {
@@ -410,7 +427,8 @@ ${write}
 
   const killSource = async () => {
     const procs = await my.rows(
-      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'",
+      [my.name],
     );
     expect(procs).toHaveLength(1);
     await my.admin.query(`KILL ${Number(procs[0]?.id)}`);
@@ -431,8 +449,13 @@ ${write}
 
   it('the Postgres backend terminated mid-stream: exit 1 naming the target, the target unchanged', async () => {
     const r = await interrupted('killed_target', async () => {
+      // Only this run's writer: the backend whose transaction holds a lock on this test's own target table
+      // (the staging table is created LIKE it), not any other COPY on the shared server.
       const killed = await pg.rows<{ ok: boolean }>(
-        "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'COPY %osiris_stage%' AND pid <> pg_backend_pid()",
+        `SELECT pg_terminate_backend(a.pid) AS ok FROM pg_stat_activity a
+         WHERE a.query LIKE 'COPY %osiris_stage%' AND a.pid <> pg_backend_pid()
+           AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.relation = to_regclass($1))`,
+        [pg.q('killed_target')],
       );
       expect(killed).toEqual([{ ok: true }]);
     });

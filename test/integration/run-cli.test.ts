@@ -142,6 +142,35 @@ describe('osiris run: success', () => {
     ]);
     expect(existsSync(join(runDir, 'scratch'))).toBe(false);
     expect(indexRecords().map((r) => r.status)).toEqual(['succeeded']);
+    // DuckDB starts before the first step's clock, and says how long it took.
+    const plane = names.indexOf('data_plane');
+    expect(plane).toBeGreaterThan(-1);
+    expect(plane).toBeLessThan(names.indexOf('step_start'));
+    expect(events(runDir)[plane]?.duration_ms).toEqual(expect.any(Number));
+    // Each table-producing step leaves its schema and first rows for the report; writers do not.
+    expect(readdirSync(join(runDir, 'preview')).sort()).toEqual(['extract-people.json', 'top.json']);
+    expect(JSON.parse(readFileSync(join(runDir, 'preview', 'top.json'), 'utf8'))).toEqual({
+      step_id: 'top',
+      source: 'table',
+      columns: [
+        { name: 'name', type: 'VARCHAR' },
+        { name: 'city', type: 'VARCHAR' },
+        { name: 'score', type: 'DECIMAL(3,2)' },
+      ],
+      columns_total: 3,
+      preview_columns: ['name', 'city', 'score'],
+      rows: [
+        ['Ada', 'London', '9.50'],
+        ['Grace', 'New York, NY', '8.25'],
+      ],
+      masked_columns: [],
+      truncated: false,
+    });
+    expect(
+      events(runDir)
+        .filter((e) => e.event === 'step_output')
+        .map((e) => e.step_id),
+    ).toEqual(['extract-people', 'top']);
   });
 
   it('exposes upstream tables by step id, df_ alias and input_df', () => {

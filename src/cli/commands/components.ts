@@ -133,6 +133,7 @@ async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
     }
   }
   const ctx = await context();
+  const rel = await relativeTo(ctx.cwd);
   const selected = ctx.registry
     .list()
     .filter(
@@ -152,6 +153,7 @@ async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
         modes: c.spec.modes,
         runnable: c.driverPath !== undefined,
         description: (c.spec.description ?? '').trim(),
+        ...(c.typescriptDriver ? { not_runnable: typescriptDriverNote(c, rel) } : {}),
       })),
     );
   } else if (selected.length === 0) {
@@ -165,9 +167,18 @@ async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
       firstSentence(c.spec.description ?? '', 70),
     ]);
     printTable(out.printLine, ['Component', 'Version', 'Modes', 'Runnable', 'Description'], rows);
+    for (const c of selected.filter((s) => s.typescriptDriver)) {
+      out.printError(`warning: ${c.spec.name} ${typescriptDriverNote(c, rel)}`);
+    }
   }
   await warnAboutProblems(ctx);
   return ExitCode.ok;
+}
+
+/** Why a project component with a TypeScript driver does not run, and the fix (REG014). */
+function typescriptDriverNote(c: LoadedComponent, rel: (path: string) => string): string {
+  const file = rel(c.typescriptDriver ?? '');
+  return `is not runnable: its driver ${file} is TypeScript, which Node cannot load — compile it to driver.js or write driver.mjs (REG014)`;
 }
 
 function firstSentence(text: string, max: number): string {
@@ -250,6 +261,7 @@ async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeVa
       runnable: component.driverPath !== undefined,
       specPath: rel(component.specPath),
       driverPath: component.driverPath ? rel(component.driverPath) : null,
+      ...(component.typescriptDriver ? { not_runnable: typescriptDriverNote(component, rel) } : {}),
       fields,
       rules,
       connectionFields,
@@ -269,7 +281,15 @@ async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeVa
   p();
   const omlModes = omlModesOf(spec);
   p(`Modes:        ${spec.modes.join(', ')}${omlModes.length ? ` (OML mode: ${omlModes.join(', ')})` : ''}`);
-  p(`Runnable:     ${component.driverPath ? `✓ ${rel(component.driverPath)}` : '✗ no driver yet'}`);
+  p(
+    `Runnable:     ${
+      component.driverPath
+        ? `✓ ${rel(component.driverPath)}`
+        : component.typescriptDriver
+          ? `✗ ${typescriptDriverNote(component, rel).replace(/^is not runnable: /, '')}`
+          : '✗ no driver yet'
+    }`,
+  );
   p(`Spec:         ${rel(component.specPath)}`);
   const caps = Object.entries(spec.capabilities)
     .map(([k, v]) => `${v ? '✓' : '✗'} ${k}`)

@@ -121,7 +121,7 @@ interface DoctorFlags {
 
 /** `osiris connections doctor`: exit 0 when nothing failed, 1 when a connection failed, 2 for bad input. */
 async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promise<0 | 1 | 2> {
-  const [{ doctorConnections, isFailure, statusLabel }, output, { ExitCode, OsirisError }] =
+  const [{ doctorConnections, isFailure, isWarning, statusLabel }, output, { ExitCode, OsirisError }] =
     await Promise.all([
       import('../../connections/doctor.js'),
       import('../output.js'),
@@ -177,7 +177,7 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
     return code;
   }
   const rows = report.results.map((r) => [
-    r.status === 'ok' ? '✓' : r.status === 'skipped' ? '○' : '✗',
+    r.status === 'ok' ? '✓' : r.status === 'skipped' ? '○' : isWarning(r.status) ? '!' : '✗',
     r.connection,
     statusLabel(r.status),
     r.latencyMs === null ? '-' : `${r.latencyMs} ms`,
@@ -192,9 +192,10 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
         .trimEnd(),
     );
   }
-  const { ok, failed, skipped } = report.summary;
+  const { ok, warnings, failed, skipped } = report.summary;
   output.printLine();
-  output.printLine(`${ok} ok, ${failed} failed, ${skipped} skipped`);
+  const warned = warnings ? `${warnings} warning${warnings > 1 ? 's' : ''}, ` : '';
+  output.printLine(`${ok} ok, ${warned}${failed} failed, ${skipped} skipped`);
   if (report.results.some((r) => isFailure(r.status)) && !flags.json) {
     output.printLine('  fix the failing connections in osiris_connections.yaml or .env, then run again.');
   }

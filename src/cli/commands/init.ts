@@ -10,17 +10,26 @@ interface InitFlags {
 export function register(program: Command): void {
   program
     .command('init')
-    .description('create an Osiris project: osiris.yaml, osiris_connections.yaml, .env.example, pipelines/')
+    .description(
+      'create an Osiris project: osiris.yaml, osiris_connections.yaml, .env.example and a sample pipeline',
+    )
     .argument('[path]', 'project folder (created when missing)', '.')
-    .option('--force', 'overwrite osiris.yaml, osiris_connections.yaml and .env.example if they exist')
+    .option('--force', 'overwrite the files init writes if they exist')
     .option('--json', 'print one JSON document')
     .action(async (path: string, flags: InitFlags) => {
       await runAction(flags, async () => {
-        const [{ scaffoldProject }, output] = await Promise.all([
+        const [{ scaffoldProject }, { selfCommand }, output] = await Promise.all([
           import('../../project/scaffold.js'),
+          import('../self-command.js'),
           import('../output.js'),
         ]);
-        const result = scaffoldProject({ dir: path, force: flags.force ?? false, displayDir: path });
+        const self = selfCommand();
+        const result = scaffoldProject({
+          dir: path,
+          force: flags.force ?? false,
+          displayDir: path,
+          command: self.command,
+        });
         if (flags.json) {
           output.printJson({
             ok: true,
@@ -30,6 +39,7 @@ export function register(program: Command): void {
             updated: result.updated,
             skipped: result.skipped,
             next_steps: result.nextSteps,
+            osiris_on_path: self.onPath,
           });
           return 0;
         }
@@ -44,6 +54,13 @@ export function register(program: Command): void {
         result.nextSteps.forEach((step, i) => {
           output.printLine(`  ${i + 1}. ${step}`);
         });
+        if (!self.onPath) {
+          output.printLine();
+          output.printLine(
+            '`osiris` is not on your PATH, so the steps name this copy in full. To type `osiris` instead:',
+          );
+          output.printLine(`  ${self.install}`);
+        }
         return 0;
       });
     });

@@ -1,7 +1,8 @@
 /**
  * `connections doctor` for Postgres (and Supabase over the Postgres protocol): connect, `SHOW
- * server_version`, report status, latency and version. A Supabase connection with only `url` + key is
- * checked over its REST API instead. Messages never contain the password or the connection string.
+ * server_version`, check that the connection's `schema` exists (a warning when not), report status, latency
+ * and version. A Supabase connection with only `url` + key is checked over its REST API instead. Messages
+ * never contain the password or the connection string.
  */
 import type { DoctorResult, DoctorStatus } from '../../discovery/types.js';
 import type { ResolvedConnection } from '../../runtime/driver.js';
@@ -14,6 +15,7 @@ import {
   type PgErrorKind,
   type PgSession,
   type PgTarget,
+  pgIdent,
   pgTarget,
   where,
 } from './client.js';
@@ -25,6 +27,11 @@ const STATUS: Partial<Record<PgErrorKind, DoctorStatus>> = {
   database_missing: 'database_missing',
   timeout: 'timeout',
 };
+
+async function schemaExists(client: PgSession['client'], schema: string): Promise<boolean> {
+  const r = await client.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
+  return r.rowCount === 1;
+}
 
 export async function doctorPostgres(
   connection: ResolvedConnection,
@@ -52,7 +59,8 @@ export async function doctorPostgres(
   const attempt = (async () => {
     session = await connectPg(target, { timeoutMs: limit, applicationName: 'doctor' });
     const r = await session.client.query<{ server_version: string }>('SHOW server_version');
-    return String(r.rows[0]?.server_version ?? '');
+    const schemaFound = target.schema === undefined || (await schemaExists(session.client, target.schema));
+    return { version: String(r.rows[0]?.server_version ?? ''), schemaFound };
   })();
   attempt.catch(() => undefined);
   try {
@@ -63,12 +71,16 @@ export async function doctorPostgres(
         latencyMs: elapsed(),
         message: `${target.label}: no answer from ${where(target)} within ${limit} ms`,
       };
-    return {
-      status: 'ok',
-      latencyMs: elapsed(),
-      message: `${target.label}: connected to ${where(target)} as '${target.user}' (PostgreSQL ${outcome})`,
-      serverVersion: outcome,
-    };
+    const connected = `${target.label}: connected to ${where(target)} as '${target.user}' (PostgreSQL ${outcome.version})`;
+    // Writers would fail (write.schema_missing) and extractors find no tables: say so before a run does.
+    if (!outcome.schemaFound)
+      return {
+        status: 'schema_missing',
+        latencyMs: elapsed(),
+        message: `${connected}, but schema '${target.schema}' does not exist — create it (CREATE SCHEMA ${pgIdent(target.schema ?? '')}) or fix 'schema' of ${target.label}`,
+        serverVersion: outcome.version,
+      };
+    return { status: 'ok', latencyMs: elapsed(), message: connected, serverVersion: outcome.version };
   } catch (error) {
     const info = classifyPgError(error);
     return {

@@ -376,7 +376,7 @@ function describeWriteFailure(
       );
     case 'missing_schema':
       return new StepError(
-        'write.schema_mismatch',
+        'write.schema_missing',
         `step '${ctx.stepId}': schema '${plan.schema}' does not exist on ${at}`,
         `create it (CREATE SCHEMA ${pgIdent(plan.schema)}) or fix 'schema'`,
         { details },
@@ -628,7 +628,7 @@ async function load(
   if (!existing) {
     if (!(await schemaExists(client, plan.schema)))
       throw new StepError(
-        'write.schema_mismatch',
+        'write.schema_missing',
         `step '${ctx.stepId}': schema '${plan.schema}' does not exist on ${target.label} (${where(target)})`,
         `create it (CREATE SCHEMA ${pgIdent(plan.schema)}) or fix 'schema' of the step or connection`,
         { details: { connection: target.label, table: plan.shown } },

@@ -42,7 +42,7 @@ export function deltaValue(
 
 export function buildDelta(
   runId: string,
-  run: AiopRun,
+  run: Pick<AiopRun, 'manifest_hash' | 'rows_in' | 'rows_out'> & { duration_ms: number | null },
   currentCodes: readonly string[],
   previous: PreviousRun | undefined,
   mode: 'previous' | 'none',

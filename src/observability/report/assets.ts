@@ -54,6 +54,7 @@ main.wrap{padding-top:20px;padding-bottom:8px}
 .card .v{font-size:18px;font-weight:600;margin-top:2px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .card .v.small{font-size:13.5px;font-weight:500;white-space:normal;overflow-wrap:anywhere}
 .card .v.bad{color:var(--bad)}.card .v.ok{color:var(--ok)}
+.card .note{font-size:11.5px;color:var(--warn);margin-top:2px}
 .banner{border-radius:10px;padding:14px 18px;margin:0 0 18px;border:1px solid}
 .banner.error{background:var(--bad-bg);border-color:var(--bad);color:var(--ink)}
 .banner.error h2{color:var(--bad);margin-bottom:6px}
@@ -69,7 +70,14 @@ td{padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 tbody tr:hover td{background:var(--band)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.nowrap{white-space:nowrap}
-td.err{min-width:280px}
+td.err{min-width:180px;overflow-wrap:anywhere}
+.table-fit{overflow-x:auto;max-width:100%}
+#steps-table td.step{min-width:160px;overflow-wrap:anywhere}
+#steps-table .what{overflow-wrap:normal}
+#steps-table .what{font-size:11.5px;color:var(--muted);margin-top:2px}
+.detail-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 24px}
+@media (max-width:700px){.detail-grid{grid-template-columns:minmax(0,1fr)}}
+#steps-table td.conn{overflow-wrap:anywhere}
 tr.hl td{background:var(--bad-bg)}tr.hl td:first-child{box-shadow:inset 3px 0 0 var(--bad)}
 tr.warnrow td:first-child{box-shadow:inset 3px 0 0 var(--warn)}
 .table-scroll{overflow:auto;max-height:560px;border:1px solid var(--line);border-radius:8px}
@@ -100,6 +108,7 @@ svg .step-link:hover{fill:var(--accent);text-decoration:underline}
 svg .note{fill:var(--muted);font-size:11.5px}svg .note.bad{fill:var(--bad);font-weight:600}svg .note.muted{fill:var(--faint);font-style:italic}
 svg .bar.st-succeeded{fill:var(--ok)}svg .bar.st-failed{fill:var(--bad)}svg .bar.st-running{fill:var(--run)}
 svg .bar.st-skipped,svg .bar.st-pending{fill:var(--skip)}
+svg .bar.phase{fill:var(--skip);opacity:.55}svg .muted-label{fill:var(--muted);font-size:12px;font-style:italic}
 svg .bar.rows-in{fill:var(--bar-in)}svg .bar.rows-out{fill:var(--bar-out)}svg .bar.dur{fill:var(--bar-dur)}svg .bar.dur-bad{fill:var(--bad)}
 svg .row.hl .label{fill:var(--bad);font-weight:700}
 svg .row.hl .bar{stroke:var(--bad);stroke-width:2}
@@ -119,6 +128,30 @@ svg .node.hl .box{fill:var(--bad-bg);stroke:var(--bad);stroke-width:2.5}
 svg .node.hl .meta{fill:var(--bad);font-weight:600}
 .legend{display:flex;flex-wrap:wrap;gap:8px;margin-top:8px}
 .durbar{display:inline-block;height:6px;border-radius:3px;background:var(--bar-dur);vertical-align:middle;margin-left:8px;opacity:.7}
+details.step-detail{border:1px solid var(--line);border-radius:8px;margin:0 0 10px;background:var(--panel);min-width:0}
+details.step-detail[open]{padding-bottom:6px}
+details.step-detail>summary{cursor:pointer;padding:9px 12px;display:flex;flex-wrap:wrap;align-items:center;gap:6px 10px;background:var(--band);border-radius:8px}
+details.step-detail>summary .sid{font-weight:600;font-size:13.5px}
+details.step-detail:target{border-color:var(--accent)}
+.detail-body{padding:4px 14px 6px;min-width:0}
+.sub-h{font-size:11.5px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600;margin:12px 0 6px}
+.sub-h .muted{text-transform:none;letter-spacing:0;font-weight:400}
+pre.sql{margin:0;padding:10px 12px;background:var(--band);border:1px solid var(--line);border-radius:6px;font:12.5px/1.5 var(--mono);white-space:pre-wrap;overflow-wrap:anywhere;max-height:360px;overflow:auto}
+table.kvtable{width:auto;max-width:100%}
+table.kvtable th{position:static;text-transform:none;letter-spacing:0;font-size:12.5px;font-family:var(--mono);color:var(--muted);font-weight:500;padding:3px 14px 3px 0;border:0;vertical-align:top}
+table.kvtable td{padding:3px 0;border:0;overflow-wrap:anywhere}
+.schema{display:flex;flex-wrap:wrap;gap:4px 6px}
+.schema .col{font-family:var(--mono);font-size:12px;padding:2px 7px;border:1px solid var(--line);border-radius:4px;background:var(--band);overflow-wrap:anywhere}
+.schema .col.masked b{color:var(--warn)}
+.links{display:flex;flex-wrap:wrap;gap:4px 16px}
+.links a,.links span{overflow-wrap:anywhere}
+.table-scroll.preview{max-height:none}
+.preview-table td,.preview-table th{white-space:nowrap;max-width:24ch;overflow:hidden;text-overflow:ellipsis;font-family:var(--mono);font-size:12px;padding:5px 10px}
+.preview-table th{text-transform:none;letter-spacing:0}
+.preview-table td.null{color:var(--faint);font-style:italic}
+.cmp-totals{max-width:560px;margin:0 0 14px}
+table.cmp th[scope=row]{position:static;text-transform:none;letter-spacing:0;font-size:13px;color:var(--ink);font-weight:500;border-bottom:1px solid var(--line)}
+td.delta.up,td.delta.down{color:var(--accent)}td.delta.slower{color:var(--warn)}td.delta.faster{color:var(--ok)}
 footer{color:var(--faint);font-size:12px;padding:8px 0 28px}
 @media print{nav.tabs,.filters{display:none}.panel{break-inside:avoid;box-shadow:none}.table-scroll{max-height:none;overflow:visible}}
 `;

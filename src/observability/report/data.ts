@@ -1,7 +1,8 @@
 /**
  * What an HTML run report shows, gathered from one run folder: the run index record, `status.json`,
- * `events.jsonl`, `metrics.jsonl` and the copied `manifest.yaml`. The loader does all file access; the
- * renderer (`render.ts`) is a pure function of the `RunReportData` it returns.
+ * `events.jsonl`, `metrics.jsonl`, the copied `manifest.yaml` and `cfg/<step>.json`, the output previews
+ * (`preview/<step>.json`) and the previous successful run. The loader does all file access; the renderer
+ * (`render.ts`) is a pure function of the `RunReportData` it returns.
  *
  * Times are kept as ISO strings plus millisecond offsets from the run start, so the rendering never needs
  * a clock or a time zone and the same run always renders to the same bytes.
@@ -14,6 +15,13 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../../yaml/json.j
 import { loadRunDetails } from '../logs-view.js';
 import type { RunRecord } from '../run-index.js';
 import type { RunErrorInfo, StepState } from '../session.js';
+import { type CurrentTotals, loadComparison, type ReportComparison } from './compare.js';
+import { fileLink, loadStepDetail, type ReportLink, type StepDetail } from './details.js';
+import type { TimelinePhase } from './svg.js';
+
+export type { ReportComparison } from './compare.js';
+export type { ReportLink, ReportOutput, ReportPreview, StepDetail } from './details.js';
+export { relativeHref } from './details.js';
 
 export type ReportRunStatus = 'succeeded' | 'failed' | 'running';
 export type ReportEnvironment = 'local' | 'sandbox';
@@ -34,6 +42,8 @@ export interface ReportStep {
   start_ms: number | null;
   end_ms: number | null;
   error: RunErrorInfo | null;
+  /** SQL, config, output schema and preview, links. */
+  detail: StepDetail;
 }
 
 export interface ReportEvent {
@@ -79,6 +89,8 @@ export interface RunReportData {
     duration_ms: number | null;
     rows_in: number | null;
     rows_out: number | null;
+    /** True when the totals were summed from the steps that ran before a failure (status.json had none). */
+    rows_partial: boolean;
     manifest_hash: string;
     manifest_short: string;
     environment: ReportEnvironment;
@@ -97,6 +109,13 @@ export interface RunReportData {
   metrics: ReportMetric[];
   metrics_omitted: number;
   connections: ReportConnection[];
+  /** Effective params of the manifest (secret-looking names masked by the compiler). */
+  params: JsonObject | null;
+  /** Links to the run folder's files (manifest, status, events, metrics) that exist. */
+  files: ReportLink[];
+  comparison: ReportComparison;
+  /** Stretches of the run that are no step (starting DuckDB), for the timeline. */
+  phases: TimelinePhase[];
   /** Problems reading the run folder (e.g. removed by retention). */
   warnings: string[];
   /** `osiris <version>`, shown in the footer. */
@@ -109,6 +128,8 @@ export interface LoadReportOptions {
   maxMetrics?: number;
   /** Shown in the footer (default `osiris`). */
   generator?: string;
+  /** Folder the page is written to: links are relative to it (default: the run folder). */
+  reportDir?: string;
 }
 
 const CONNECTION_REF = /^@[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?$/;
@@ -136,6 +157,7 @@ function offsetOf(ts: string | null, t0: number): number | null {
 interface ManifestInfo {
   name: string | null;
   description: string | null;
+  params: JsonObject | null;
   steps: { id: string; component: string; mode: string | null; needs: string[]; connection: unknown }[];
 }
 
@@ -161,7 +183,8 @@ function readManifest(runDir: string, warnings: string[]): ManifestInfo | null {
       connection: s.connection,
     });
   }
-  return { name: str(doc.name), description: str(doc.description), steps };
+  const params = isJsonObject(doc.params) ? doc.params : null;
+  return { name: str(doc.name), description: str(doc.description), params, steps };
 }
 
 const EVENT_HEAD = new Set(['ts', 'run_id', 'event', 'step_id']);
@@ -192,14 +215,19 @@ export function loadRunReportData(
   const eventNeeds = new Map<string, string[]>();
   const eventComponent = new Map<string, string>();
   const eventRows = new Map<string, { in: number | null; out: number | null }>();
+  const eventOutputs = new Map<string, string[]>();
   const resolvedConnections = new Map<string, unknown>();
   let adapter = 'local';
+  const phases: TimelinePhase[] = [];
   const events: ReportEvent[] = details.events.map((line, seq) => {
     const ts = str(line.ts) ?? '';
     const name = str(line.event) ?? '?';
     const stepId = str(line.step_id);
     const offset = offsetOf(ts, t0);
     if (name === 'run_start' && typeof line.adapter === 'string') adapter = line.adapter;
+    const took = num(line.duration_ms);
+    if (name === 'data_plane' && offset !== null && took !== null)
+      phases.push({ label: 'start DuckDB', start_ms: offset - took, end_ms: offset });
     if (stepId !== null && offset !== null) {
       if (name === 'step_start') {
         starts.set(stepId, offset);
@@ -216,6 +244,11 @@ export function loadRunReportData(
         ends.set(stepId, start !== undefined && duration !== null ? start + duration : offset);
         if (name === 'step_complete') {
           eventRows.set(stepId, { in: num(line.rows_in), out: num(line.rows_out) });
+          if (Array.isArray(line.outputs))
+            eventOutputs.set(
+              stepId,
+              line.outputs.filter((o): o is string => typeof o === 'string'),
+            );
         }
       }
     }
@@ -245,6 +278,7 @@ export function loadRunReportData(
   for (const s of status?.steps ?? []) if (!order.includes(s.id)) order.push(s.id);
   for (const id of starts.keys()) if (!order.includes(id)) order.push(id);
   const manifestSteps = new Map((manifest?.steps ?? []).map((s) => [s.id, s]));
+  const reportDir = options.reportDir ?? details.runDir;
   const steps: ReportStep[] = order.map((id) => {
     const m = manifestSteps.get(id);
     const s = statusSteps.get(id);
@@ -267,8 +301,10 @@ export function loadRunReportData(
       start_ms: start,
       end_ms: end,
       error: s?.error ?? null,
+      detail: loadStepDetail(details.runDir, id, eventOutputs.get(id) ?? [], reportDir),
     };
   });
+  fillFailedStepInputs(steps);
 
   const error: RunErrorInfo | null =
     status?.error ??
@@ -283,6 +319,20 @@ export function loadRunReportData(
   const maxMetrics = options.maxMetrics ?? 5000;
   const runStatus: ReportRunStatus =
     status?.status === 'running' ? 'running' : (status?.status ?? record.status);
+  const recorded = {
+    in: status?.rows_in ?? record.rows_in ?? null,
+    out: status?.rows_out ?? record.rows_out ?? null,
+  };
+  const partial = runStatus !== 'succeeded' && (recorded.in === null || recorded.out === null);
+  const before = partial ? rowsBeforeFailure(steps, metrics) : { in: null, out: null };
+  const totals: CurrentTotals = {
+    manifest_hash: record.manifest_hash,
+    rows_in: recorded.in ?? before.in,
+    rows_out: recorded.out ?? before.out,
+    duration_ms: status?.duration_ms ?? record.duration_ms ?? null,
+  };
+  const codes = steps.flatMap((s) => (s.error ? [s.error.code] : []));
+  const runDir = details.runDir;
   return {
     run: {
       run_id: record.run_id,
@@ -293,9 +343,10 @@ export function loadRunReportData(
       status: runStatus,
       started_at: startedAt,
       finished_at: status?.finished_at ?? record.finished_at ?? null,
-      duration_ms: status?.duration_ms ?? record.duration_ms ?? null,
-      rows_in: status?.rows_in ?? record.rows_in ?? null,
-      rows_out: status?.rows_out ?? record.rows_out ?? null,
+      duration_ms: totals.duration_ms,
+      rows_in: totals.rows_in,
+      rows_out: totals.rows_out,
+      rows_partial: partial && (totals.rows_in !== null || totals.rows_out !== null),
       manifest_hash: record.manifest_hash,
       manifest_short: record.manifest_short,
       environment: adapter === 'local' ? 'local' : 'sandbox',
@@ -311,9 +362,50 @@ export function loadRunReportData(
     metrics: metrics.slice(0, maxMetrics),
     metrics_omitted: Math.max(0, metrics.length - maxMetrics),
     connections,
+    params: manifest?.params ?? null,
+    files: RUN_FILES.flatMap((f) => fileLink(reportDir, join(runDir, f), f) ?? []),
+    comparison: loadComparison(project, record, totals, codes, reportDir),
+    phases,
     warnings,
     generator: options.generator ?? 'osiris',
   };
+}
+
+/** Files of the run folder the report links to, when present. */
+const RUN_FILES = ['manifest.yaml', 'status.json', 'events.jsonl', 'metrics.jsonl'];
+
+/** A failed step never reports its input rows: they are what its inputs produced, when all of them did. */
+function fillFailedStepInputs(steps: ReportStep[]): void {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  for (const step of steps) {
+    if (step.status !== 'failed' || step.rows_in !== null || step.needs.length === 0) continue;
+    const ins = step.needs.map((id) => byId.get(id)?.rows_out ?? null);
+    if (ins.every((n) => n !== null)) step.rows_in = ins.reduce((a, b) => a + b, 0);
+  }
+}
+
+/**
+ * Totals of a run that stopped: what its extractors read and its writers wrote before the failure (the
+ * rule of status.json: rows out are the writers' rows, else the extractors').
+ */
+function rowsBeforeFailure(
+  steps: readonly ReportStep[],
+  metrics: readonly ReportMetric[],
+): { in: number | null; out: number | null } {
+  const metricSum = (name: string, ids: ReadonlySet<string>): number | null => {
+    let total: number | null = null;
+    for (const m of metrics)
+      if (m.metric === name && m.step_id !== null && ids.has(m.step_id)) total = (total ?? 0) + m.value;
+    return total;
+  };
+  const readers = steps.filter((s) => s.mode === 'read');
+  const writers = steps.filter((s) => s.mode === 'write');
+  const readIds = new Set(readers.map((s) => s.id));
+  const read =
+    metricSum('rows_read', readIds) ??
+    readers.reduce<number | null>((t, s) => (s.rows_out === null ? t : (t ?? 0) + s.rows_out), null);
+  if (writers.length === 0) return { in: read, out: read };
+  return { in: read, out: metricSum('rows_written', new Set(writers.map((s) => s.id))) ?? 0 };
 }
 
 /** One row of the runs index page. */

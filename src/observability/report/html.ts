@@ -75,3 +75,8 @@ export function compactValue(value: unknown): string {
 export function statusClass(status: string): string {
   return `st-${status.replace(/[^a-z]/g, '')}`;
 }
+
+/** A status pill (`succeeded`, `failed`, …). */
+export function badge(status: string, text = status): string {
+  return `<span class="badge ${statusClass(status)}" data-status="${esc(status)}">${esc(text)}</span>`;
+}

@@ -4,13 +4,14 @@
  * `render.ts` (pure rendering).
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ExitCode, OsirisError } from '../../diagnostics/diagnostic.js';
 import type { ProjectConfig } from '../../project/config.js';
 import { writeFileAtomic } from '../../util/fs-atomic.js';
 import type { Redactor } from '../redact.js';
 import { type ListRunsOptions, listRuns, type RunRecord, runDirOf } from '../run-index.js';
 import { type IndexEntry, type LoadReportOptions, loadRunReportData, type RunReportData } from './data.js';
+import { relativeHref } from './details.js';
 import { renderRunIndex, renderRunReport } from './render.js';
 
 export * from './data.js';
@@ -67,7 +68,7 @@ export function writeRunReport(
     options.out !== undefined
       ? resolve(options.cwd ?? process.cwd(), options.out)
       : join(runDir, REPORT_FILE);
-  const data = loadRunReportData(project, record, options);
+  const data = loadRunReportData(project, record, { ...options, reportDir: dirname(path) });
   const html = renderRunReport(data, options.redactor ? { redactor: options.redactor } : {});
   writeFileAtomic(path, html);
   return { run_id: record.run_id, path, bytes: Buffer.byteLength(html), status: data.run.status };
@@ -87,13 +88,6 @@ export interface WrittenIndex {
   bytes: number;
   runs: number;
   reports: { run_id: string; path: string | null }[];
-}
-
-/** A relative URL from the index page's folder to a file (POSIX separators, each segment encoded). */
-export function relativeHref(fromDir: string, target: string): string {
-  const rel = relative(fromDir, target);
-  if (isAbsolute(rel)) return `file://${rel.split(sep).map(encodeURIComponent).join('/')}`;
-  return rel.split(sep).map(encodeURIComponent).join('/');
 }
 
 /** Writes (refreshes) the report of each listed run that still has its folder, then the index page. */

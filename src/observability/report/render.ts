@@ -21,6 +21,7 @@ import type {
   RunReportData,
 } from './data.js';
 import {
+  badge,
   compactValue,
   count,
   dash,
@@ -32,6 +33,7 @@ import {
   truncate,
   utc,
 } from './html.js';
+import { comparisonSection, runFilesSection, stepDetailsSection } from './render-details.js';
 import { barChartSvg, dagSvg, timelineSvg } from './svg.js';
 
 export interface RenderOptions {
@@ -73,18 +75,15 @@ function page(title: string, bodyClass: string, body: string, generator: string)
   ].join('\n');
 }
 
-function badge(status: string, text = status): string {
-  return `<span class="badge ${statusClass(status)}" data-status="${esc(status)}">${esc(text)}</span>`;
-}
-
 function card(
   label: string,
   value: string,
-  extra: { cls?: string; title?: string; html?: boolean } = {},
+  extra: { cls?: string; title?: string; html?: boolean; note?: string } = {},
 ): string {
   const title = extra.title ? ` title="${esc(extra.title)}"` : '';
   const content = extra.html ? value : esc(value);
-  return `<div class="card"><div class="k">${esc(label)}</div><div class="v${extra.cls ? ` ${extra.cls}` : ''}"${title}>${content}</div></div>`;
+  const note = extra.note ? `<div class="note">${esc(extra.note)}</div>` : '';
+  return `<div class="card"><div class="k">${esc(label)}</div><div class="v${extra.cls ? ` ${extra.cls}` : ''}"${title}>${content}</div>${note}</div>`;
 }
 
 function optionTags(values: readonly string[], counts?: Map<string, number>): string {
@@ -167,6 +166,13 @@ function warningsBanner(warnings: readonly string[]): string {
     .join('')}</section>`;
 }
 
+/** The rows cards of a run that stopped say that their totals stop at the failure. */
+function partialRows(partial: boolean, what: string): { title?: string; note?: string } {
+  return partial
+    ? { title: `rows ${what} by the steps that ran before the failure`, note: 'before the failure' }
+    : {};
+}
+
 function overview(data: RunReportData): string {
   const r = data.run;
   const failed = data.steps.filter((s) => s.status === 'failed').length;
@@ -177,8 +183,8 @@ function overview(data: RunReportData): string {
     '<section class="panel" id="overview"><h2>Overview</h2><div class="cards">',
     card('Status', badge(r.status), { html: true }),
     card('Duration', duration(r.duration_ms)),
-    card('Rows in', count(r.rows_in)),
-    card('Rows out', count(r.rows_out)),
+    card('Rows in', count(r.rows_in), partialRows(r.rows_partial, 'read')),
+    card('Rows out', count(r.rows_out), partialRows(r.rows_partial, 'written')),
     card('Steps succeeded', stepsText, { title: stepsTitle, cls: failed ? 'bad' : '' }),
     card(
       'Environment',
@@ -199,15 +205,14 @@ function stepsSection(data: RunReportData): string {
   const rows = data.steps.map((s, i) => {
     const firstLine = s.error ? (s.error.message.split('\n')[0] ?? '') : '';
     const err = s.error
-      ? `<code class="ev bad">${esc(s.error.code)}</code> <span title="${esc(truncate(s.error.message, 4000))}">${esc(truncate(firstLine, 120))}</span>`
+      ? `<code class="ev bad">${esc(s.error.code)}</code> <span title="${esc(truncate(s.error.message, 4000))}">${esc(truncate(firstLine, 240))}</span>`
       : '';
     return [
       `<tr class="${s.status === 'failed' ? 'hl' : ''}" data-step="${esc(s.id)}" data-status="${esc(s.status)}">`,
       `<td class="num">${i + 1}</td>`,
-      `<td class="nowrap"><a href="#events" class="step-link mono" data-step-link="${esc(s.id)}">${esc(s.id)}</a></td>`,
-      `<td class="mono">${esc(s.component)}</td>`,
-      `<td>${esc(s.mode ?? dash)}</td>`,
-      `<td class="mono">${esc(s.connection ?? dash)}</td>`,
+      `<td class="step" data-sort="${esc(s.id)}"><a href="#step-${esc(s.id)}" class="mono">${esc(s.id)}</a>`,
+      `<div class="what mono">${esc(s.component).replaceAll('.', '.<wbr>')}${s.mode ? ` · ${esc(s.mode)}` : ''}</div></td>`,
+      `<td class="mono conn">${esc(s.connection ?? dash)}</td>`,
       `<td data-sort="${esc(s.status)}">${badge(s.status)}</td>`,
       `<td class="num" data-sort="${s.rows_in ?? ''}">${count(s.rows_in)}</td>`,
       `<td class="num" data-sort="${s.rows_out ?? ''}">${count(s.rows_out)}</td>`,
@@ -249,12 +254,12 @@ function stepsSection(data: RunReportData): string {
   );
   return [
     '<section class="panel" id="steps"><h2>Steps</h2>',
-    '<table id="steps-table"><thead><tr>',
-    '<th class="num sortable">#</th><th class="sortable">Step</th><th class="sortable">Component</th><th>Mode</th><th>Connection</th><th class="sortable">Status</th>',
+    '<div class="table-fit"><table id="steps-table"><thead><tr>',
+    '<th class="num sortable">#</th><th class="sortable">Step</th><th>Connection</th><th class="sortable">Status</th>',
     '<th class="num sortable">Rows in</th><th class="num sortable">Rows out</th><th class="num sortable">Duration</th><th>Error</th>',
     '</tr></thead><tbody>',
     rows.join(''),
-    '</tbody></table>',
+    '</tbody></table></div>',
     data.steps.length === 0 ? '<p class="empty">No steps recorded.</p>' : '',
     data.steps.length > 0
       ? `<div class="grid2"><div><div class="chart-title">Rows per step</div>${rowsChart}</div><div><div class="chart-title">Duration per step</div>${durationChart}</div></div>`
@@ -385,6 +390,8 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
       ['overview', 'Overview'],
       ['timeline', 'Timeline'],
       ['steps', 'Steps'],
+      ['details', 'Details'],
+      ['comparison', 'Comparison'],
       ['dag', 'Graph'],
       ['events', `Events (${data.events.length})`],
       ['metrics', `Metrics (${data.metrics.length})`],
@@ -400,8 +407,11 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
     errorBanner(data),
     warningsBanner(data.warnings),
     overview(data),
-    `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms) : '<p class="empty">No steps recorded.</p>'}</section>`,
+    `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms, data.phases) : '<p class="empty">No steps recorded.</p>'}</section>`,
     stepsSection(data),
+    stepDetailsSection(data),
+    comparisonSection(data),
+    runFilesSection(data),
     `<section class="panel" id="dag"><h2>Step graph</h2>${hasSteps ? `<div class="scroll-x">${dagSvg(data.steps)}</div>${legend()}` : '<p class="empty">No steps recorded.</p>'}</section>`,
     eventsSection(data),
     metricsSection(data),

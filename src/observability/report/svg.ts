@@ -33,14 +33,25 @@ function stepTitle(s: ReportStep): string {
 }
 
 /** Step timeline: one row per step, bars from step start to end on a shared time axis. */
-export function timelineSvg(steps: readonly ReportStep[], runDurationMs: number | null): string {
+/** A stretch of the run that is not a step (starting DuckDB), drawn as its own row. */
+export interface TimelinePhase {
+  label: string;
+  start_ms: number;
+  end_ms: number;
+}
+
+export function timelineSvg(
+  steps: readonly ReportStep[],
+  runDurationMs: number | null,
+  phases: readonly TimelinePhase[] = [],
+): string {
   const width = 960;
   const labelW = 210;
   const rightPad = 150;
   const chartW = width - labelW - rightPad;
   const rowH = 30;
   const top = 30;
-  const height = top + steps.length * rowH + 12;
+  const height = top + (phases.length + steps.length) * rowH + 12;
   const latest = Math.max(0, ...steps.map((s) => s.end_ms ?? s.start_ms ?? 0));
   const span = Math.max(1, runDurationMs ?? 0, latest);
   const tick = niceStep(span / 6);
@@ -56,7 +67,20 @@ export function timelineSvg(steps: readonly ReportStep[], runDurationMs: number 
       `<text class="axis" x="${tx}" y="${top - 12}" text-anchor="middle">${esc(tickLabel(t))}</text>`,
     );
   }
-  steps.forEach((s, i) => {
+  phases.forEach((p, i) => {
+    const y = top + i * rowH;
+    const x0 = x(p.start_ms);
+    const w = Math.max(3, r(x(p.end_ms) - x0));
+    out.push(
+      `<g class="row phase"><title>${esc(`${p.label}: ${duration(p.end_ms - p.start_ms)}`)}</title>`,
+      `<text class="label muted-label" x="${labelW - 12}" y="${y + rowH / 2 + 4}" text-anchor="end">${esc(p.label)}</text>`,
+      `<rect class="bar phase" x="${x0}" y="${y + 9}" width="${w}" height="${rowH - 18}" rx="3"/>`,
+      `<text class="note" x="${r(x0 + w + 6)}" y="${y + rowH / 2 + 4}">${esc(duration(p.end_ms - p.start_ms))}</text>`,
+      '</g>',
+    );
+  });
+  steps.forEach((s, j) => {
+    const i = phases.length + j;
     const y = top + i * rowH;
     const cls = statusClass(s.status);
     out.push(

@@ -222,7 +222,7 @@ describe.skipIf(why !== undefined)('discovery and doctor on MariaDB', () => {
     const silentResult = report.results.find((r) => r.alias === 'silent');
     expect(silentResult?.latencyMs).toBeGreaterThanOrEqual(1000);
     expect(silentResult?.latencyMs).toBeLessThan(4000);
-    expect(report.summary).toEqual({ ok: 2, failed: 4, skipped: 0 });
+    expect(report.summary).toEqual({ ok: 2, warnings: 0, failed: 4, skipped: 0 });
     const text = JSON.stringify(report);
     expect(text).not.toContain(CANARY);
     expect(text).not.toContain(WRONG);

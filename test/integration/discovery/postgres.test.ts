@@ -77,6 +77,11 @@ describe.skipIf(why !== undefined)('discovery and doctor on PostgreSQL', () => {
         `      database: ${POSTGRES.database}`,
         `      user: ${schema}_nobody`,
         '      password: ${PG_PW}',
+        '    noschema:',
+        ...base,
+        `      database: ${POSTGRES.database}`,
+        `      user: ${POSTGRES.user}`,
+        `      schema: ${schema}_missing`,
         '    nodb:',
         ...base,
         `      database: ${schema}_missing`,
@@ -200,6 +205,7 @@ describe.skipIf(why !== undefined)('discovery and doctor on PostgreSQL', () => {
     const status = Object.fromEntries(report.results.map((r) => [r.connection, r.status]));
     expect(status).toEqual({
       '@postgres.main': 'ok',
+      '@postgres.noschema': 'schema_missing',
       '@postgres.norole': 'auth_failed',
       '@postgres.nodb': 'database_missing',
       '@postgres.down': 'unreachable',
@@ -209,7 +215,12 @@ describe.skipIf(why !== undefined)('discovery and doctor on PostgreSQL', () => {
     });
     expect(report.results.find((r) => r.alias === 'main')?.serverVersion).toMatch(/\d+\.\d+/);
     expect(report.results.find((r) => r.alias === 'norole')?.message).toContain(`${schema}_nobody`);
-    expect(report.summary).toEqual({ ok: 2, failed: 4, skipped: 1 });
+    // The server answers but the schema the connection names does not exist: a warning, with the fix.
+    expect(report.results.find((r) => r.alias === 'noschema')?.message).toContain(
+      `but schema '${schema}_missing' does not exist — create it (CREATE SCHEMA "${schema}_missing")`,
+    );
+    expect(report.summary).toEqual({ ok: 2, warnings: 1, failed: 4, skipped: 1 });
+    expect(report.ok).toBe(false);
     expect(JSON.stringify(report)).not.toContain(CANARY);
   });
 
@@ -237,6 +248,10 @@ describe.skipIf(why !== undefined)('discovery and doctor on PostgreSQL', () => {
       const nodb = cli(['connections', 'doctor', '@postgres.nodb']);
       expect(nodb.code).toBe(1);
       expect(nodb.stdout).toMatch(/database missing/);
+      const noschema = cli(['connections', 'doctor', '@postgres.noschema']);
+      expect(noschema.code).toBe(0);
+      expect(noschema.stdout).toMatch(/^! {2}@postgres\.noschema {2}schema missing /m);
+      expect(noschema.stdout).toContain('0 ok, 1 warning, 0 failed, 0 skipped');
     });
   });
 });

@@ -200,13 +200,18 @@ ${write}
     const before = await pg.fingerprint('kept');
     const file = pipeline(
       'terminated',
-      '      query: "SELECT id, CASE WHEN id = 5000 THEN pg_sleep(4)::text ELSE h END AS h FROM big ORDER BY id"',
+      `      query: 'SELECT id, CASE WHEN id = 5000 THEN pg_sleep(4)::text ELSE h END AS h FROM ${pg.q('big')} ORDER BY id'`,
       '      table: kept\n      write_mode: replace',
     );
     const running = run(file);
     await new Promise((resolve) => setTimeout(resolve, 2500)); // well inside the sleep
+    // Only this run's source backend: its step's application name, in this database, reading this test's
+    // own schema (other test files use the same server at the same time).
     const killed = await pg.rows<{ ok: boolean }>(
-      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'COPY %pg_sleep%' AND pid <> pg_backend_pid()",
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'osiris extract'
+         AND query LIKE 'COPY %pg_sleep%' AND strpos(query, $1) > 0 AND pid <> pg_backend_pid()`,
+      [pg.q('big')],
     );
     expect(killed).toEqual([{ ok: true }]);
     const r = await running;

@@ -346,7 +346,7 @@ describe.skipIf(skip)('postgres.writer', () => {
 
     it('a missing schema', async () => {
       const err = await failure(write('w-nos', { table: 't', schema: 'no_such_schema_x' }, 'people'));
-      expect(err.code).toBe('write.schema_mismatch');
+      expect(err.code).toBe('write.schema_missing');
       expect(err.message).toContain("schema 'no_such_schema_x' does not exist on @postgres.test");
     });
 

@@ -96,6 +96,8 @@ describe('scaffoldProject', () => {
       'osiris.yaml',
       'osiris_connections.yaml',
       '.env.example',
+      'pipelines/orders_by_country.yaml',
+      'data/orders.csv',
       '.gitignore',
     ]);
     expect(result.skipped).toEqual([]);
@@ -136,7 +138,13 @@ describe('scaffoldProject', () => {
     );
     writeFileSync(join(dir, 'osiris.yaml'), 'edited\n');
     const again = scaffoldProject({ dir, force: true });
-    expect(again.overwritten).toEqual(['osiris.yaml', 'osiris_connections.yaml', '.env.example']);
+    expect(again.overwritten).toEqual([
+      'osiris.yaml',
+      'osiris_connections.yaml',
+      '.env.example',
+      'pipelines/orders_by_country.yaml',
+      'data/orders.csv',
+    ]);
     expect(again.skipped).toEqual(['pipelines/', '.gitignore']);
     const second = ['osiris.yaml', 'osiris_connections.yaml', '.env.example', '.gitignore'].map((f) =>
       readFileSync(join(dir, f), 'utf8'),
@@ -188,6 +196,26 @@ describe('osiris init (CLI)', () => {
     expect(JSON.parse(list.stdout).connections.map((c: { reference: string }) => c.reference)).toEqual([
       '@filesystem.local',
     ]);
+  });
+
+  it('without `osiris` on PATH, the next steps name this copy in full and run as printed', () => {
+    const cwd = tmp();
+    const env = {
+      ...process.env,
+      NO_COLOR: '1',
+      PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
+    };
+    const init = spawnSync(process.execPath, [bin, 'init', 'my project'], { cwd, env, encoding: 'utf8' });
+    expect(init.status, init.stderr).toBe(0);
+    const steps = [...init.stdout.matchAll(/^ {2}\d+\. (.*)$/gm)].map((m) => m[1] as string);
+    expect(steps[0]).toBe("cd 'my project'");
+    expect(steps[1]).toMatch(/^node \S+\/bin\/osiris\.js validate pipelines\/orders_by_country\.yaml/);
+    expect(init.stdout).toContain(`npm install -g ${repo}`);
+    const ran = spawnSync('bash', ['-c', ['set -eu', ...steps].join('\n')], { cwd, env, encoding: 'utf8' });
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'my project', 'output', 'orders_by_country.csv'), 'utf8')).toMatch(
+      /^country,orders,revenue\nFR,2,262.25\n/,
+    );
   });
 
   it('connections list: exit 0 without a file, exit 2 on an invalid one', () => {

@@ -106,7 +106,7 @@ describe('connections doctor', () => {
     expect(byRef['@postgres.slow']?.latencyMs).toBeGreaterThanOrEqual(200);
     expect(byRef['@postgres.gone']?.status).toBe('database_missing');
     expect(byRef['@filesystem.local']).toMatchObject({ status: 'skipped', latencyMs: null });
-    expect(report.summary).toEqual({ ok: 1, failed: 4, skipped: 1 });
+    expect(report.summary).toEqual({ ok: 1, warnings: 0, failed: 4, skipped: 1 });
     expect(report.ok).toBe(false);
     expect(t.seen.find((s) => s.ref === '@mysql.good')?.timeoutMs).toBe(200);
   });
@@ -142,13 +142,13 @@ describe('connections doctor', () => {
     const report = await t.run({ ref: '@mysql.good' });
     expect(report.results.map((r) => r.connection)).toEqual(['@mysql.good']);
     expect(report.ok).toBe(true);
-    expect(report.summary).toEqual({ ok: 1, failed: 0, skipped: 0 });
+    expect(report.summary).toEqual({ ok: 1, warnings: 0, failed: 0, skipped: 0 });
   });
 
   it('counts skipped families as not failed', async () => {
     const t = setup();
     const report = await t.run({ ref: '@filesystem.local' });
-    expect(report).toMatchObject({ ok: true, summary: { ok: 0, failed: 0, skipped: 1 } });
+    expect(report).toMatchObject({ ok: true, summary: { ok: 0, warnings: 0, failed: 0, skipped: 1 } });
   });
 
   it('rejects bad and unknown references (exit 2)', async () => {

@@ -200,6 +200,7 @@ describe('renderRunReport', () => {
         duration_ms: null,
         rows_in: null,
         rows_out: null,
+        rows_partial: false,
         manifest_hash: 'ab',
         manifest_short: 'ab',
         environment: 'local',
@@ -215,6 +216,14 @@ describe('renderRunReport', () => {
       metrics: [],
       metrics_omitted: 0,
       connections: [],
+      params: null,
+      files: [],
+      phases: [],
+      comparison: {
+        delta: { '@id': 'ev.delta.x', basis: 'previous_successful_run', first_run: true },
+        report: null,
+        steps: {},
+      },
       warnings: ['events.jsonl not found'],
       generator: 'osiris test',
     };

@@ -24,6 +24,7 @@ function step(id: string, needs: string[] = [], extra: Partial<ReportStep> = {})
     start_ms: 0,
     end_ms: 5,
     error: null,
+    detail: { sql: null, config: null, cfg: null, preview: null, outputs: [] },
     ...extra,
   };
 }
