@@ -6,8 +6,8 @@
  *
  * Where shapes come from, per connection the extractors use:
  * - with `discover: true`, a live discovery (every table described, through the discovery cache);
- * - otherwise the discovery cache, when it is younger than its TTL and describes every table it lists
- *   (a partial cache would make undescribed tables look missing);
+ * - otherwise the discovery cache, when it is younger than its TTL (SQL naming a table it lists but has not
+ *   described is left unchecked, not reported as unknown);
  * and for CSV extractor steps, the file's header (DuckDB's sniffer, no data loaded). A step whose shapes are
  * unknown is not checked; `steps` says which and why, so the CLI can say so without failing.
  */
@@ -68,7 +68,7 @@ function uncheckedExtractors(value: unknown, gaps: ReadonlyMap<string, string>):
   });
 }
 
-type Shapes = { tables: CatalogTable[] } | { gap: string };
+type Shapes = { tables: CatalogTable[]; undescribed?: string[] } | { gap: string };
 
 /** Binds the SQL of a validated, param-resolved pipeline. Never throws for what the pipeline says. */
 export async function checkPipelineSql(
@@ -77,11 +77,15 @@ export async function checkPipelineSql(
 ): Promise<SqlCheckResult> {
   const refs = extractorRefs(resolved.value);
   const catalog = new Map<string, CatalogTable[]>();
+  const undescribed = new Map<string, string[]>();
   const gaps = new Map<string, string>();
   for (const ref of refs) {
     const shapes = options.discover ? await discovered(ref, options) : await cached(ref, options);
-    if ('tables' in shapes) catalog.set(ref, shapes.tables);
-    else gaps.set(ref, shapes.gap);
+    if ('gap' in shapes) gaps.set(ref, shapes.gap);
+    else {
+      catalog.set(ref, shapes.tables);
+      if (shapes.undescribed?.length) undescribed.set(ref, shapes.undescribed);
+    }
   }
   // Loading DuckDB costs a few hundred milliseconds: only when there is SQL it can bind.
   if (catalog.size === 0 && !hasProcessor(resolved.value)) {
@@ -95,7 +99,7 @@ export async function checkPipelineSql(
     import('./file-shapes.js'),
   ]);
   const stepShapes = await csvStepShapes(resolved.value, options.project.root);
-  const result = await bindCheck(resolved, catalog, { stepShapes });
+  const result = await bindCheck(resolved, catalog, { stepShapes, undescribed });
   const steps = result.steps.map((s) => {
     const ref = s.reason?.startsWith('no discovered schema for ') ? s.reason.slice(25) : undefined;
     const gap = ref !== undefined ? gaps.get(ref) : undefined;
@@ -125,11 +129,10 @@ async function discovered(ref: string, options: SqlCheckOptions): Promise<Shapes
       samples: 0,
       ...(options.connectors ? { connectors: options.connectors } : {}),
     });
-    if (result.truncated)
-      return {
-        gap: `${ref} has ${result.tables.length} tables, more than discovery describes at once (${result.described.length})`,
-      };
-    return { tables: described(result.described) };
+    // Past `maxTables` discovery lists tables without describing them: those are left unchecked.
+    const seen = new Set(result.described.map((t) => `${t.schema}.${t.name}`));
+    const undescribed = result.tables.filter((t) => !seen.has(`${t.schema}.${t.name}`)).map((t) => t.name);
+    return { tables: described(result.described), undescribed };
   } catch (error) {
     return { gap: `discovery of ${ref} failed: ${firstMessage(error)}` };
   }
@@ -162,13 +165,10 @@ async function cached(ref: string, options: SqlCheckOptions): Promise<Shapes> {
   const age = cache.entryAgeSeconds(entry, (options.now ?? (() => new Date()))());
   if (age >= ttl)
     return { gap: `the discovery cache of ${ref} is ${age} s old (TTL ${ttl} s); ${discoverHint}` };
+  // Tables listed but not described exist: SQL naming them is left unchecked, not reported as unknown.
   const describedKeys = new Set(entry.details.map((d) => cache.tableKey(d)));
-  const undescribed = entry.tables.filter((t) => !describedKeys.has(cache.tableKey(t)));
-  if (undescribed.length > 0)
-    return {
-      gap: `the discovery cache describes ${entry.details.length} of the ${entry.tables.length} tables of ${ref}; pass --discover to describe them all`,
-    };
-  return { tables: described(entry.details) };
+  const undescribed = entry.tables.filter((t) => !describedKeys.has(cache.tableKey(t))).map((t) => t.name);
+  return { tables: described(entry.details), undescribed };
 }
 
 function firstMessage(error: unknown): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
 import {
+  bindCheck,
   bindCheckPipeline,
   type Catalog,
   type CatalogTable,
@@ -121,6 +122,22 @@ describe('bindCheckPipeline', () => {
     });
     expect(d.message).toBe("unknown column 'ratng' of table 'movies' in @mysql.movies");
     expect(d.hint).toContain("did you mean 'rating'?");
+  });
+
+  it('leaves a step unchecked when it names a table that is listed but not described', async () => {
+    const text = pipeline(extractMovies('SELECT r.stars FROM ratings r JOIN movies m ON m.id = r.movie_id'));
+    const doc = parseLocatedYaml(text, 'pipeline.yaml');
+    const result = await bindCheck(doc, catalog, { undescribed: new Map([['@mysql.movies', ['ratings']]]) });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.steps).toEqual([
+      {
+        stepId: 'extract-movies',
+        checked: false,
+        reason: "table 'ratings' of @mysql.movies has not been described yet; pass --discover",
+      },
+    ]);
+    // Not listed at all: an unknown table, as before.
+    expect((await bindCheck(doc, catalog)).diagnostics.map((d) => d.code)).toEqual(['SQL001']);
   });
 
   it('names the table behind an alias for a qualified unknown column', async () => {
