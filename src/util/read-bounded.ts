@@ -49,15 +49,20 @@ export function readBoundedText(path: string, limitBytes: number): BoundedRead {
     if (!stats.isFile()) return { ok: false, problem: { kind: 'not-regular', what: kindOf(stats) } };
     if (stats.size > limitBytes)
       return { ok: false, problem: { kind: 'too-large', limitBytes, sizeBytes: stats.size } };
-    // The size may change under us: read at most one byte past the limit, whatever fstat said.
-    const buffer = Buffer.allocUnsafe(Math.min(limitBytes, stats.size) + 1);
+    // The size may change under us (or be reported as 0, as /proc does): read until end of file, never
+    // more than one byte past the limit, whatever fstat said.
+    let buffer = Buffer.allocUnsafe(Math.min(limitBytes, Math.max(stats.size, 65_536)) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(limitBytes + 1, buffer.length * 2));
+        buffer.copy(bigger, 0, 0, length);
+        buffer = bigger;
+      }
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
       if (length > limitBytes) return { ok: false, problem: { kind: 'too-large', limitBytes } };
-      if (length === buffer.length) break;
     }
     let text = buffer.subarray(0, length).toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
