@@ -1,7 +1,8 @@
 /**
  * The gate every OML document the model writes passes before a human sees it: the project's validator
- * (the same one `osiris validate` runs), then a bind check of its SQL against the schemas discovered in this
- * session, then the deterministic compiler. Diagnostics come back as data the model can act on.
+ * (the same one `osiris validate` runs), the output-path confinement (files only inside the project unless
+ * osiris.yaml allows more), then a bind check of its SQL against the schemas discovered in this session,
+ * then the deterministic compiler. Diagnostics come back as data the model can act on.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +77,9 @@ export async function checkDraft(oml: string, options: GateOptions): Promise<Gat
   });
   const diagnostics = [...checked.diagnostics];
   if (checked.ok) {
+    // Generated pipelines write only inside the project unless osiris.yaml allows more.
+    const { outputConfinementDiagnostics } = await import('../project/output-confinement.js');
+    diagnostics.push(...outputConfinementDiagnostics(checked.resolved, options.project));
     const [{ bindCheckPipeline }, { csvStepShapes }] = await Promise.all([
       import('../oml/bind-check.js'),
       import('../oml/file-shapes.js'),

@@ -80,15 +80,6 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${head} ${d.message}${step}${d.hint ? ` — ${d.hint}` : ''}`;
 }
 
-/**
- * A step error's message without its own leading `step '<id>': `, for lines that already name the step
- * (`step top failed: …`). Step errors carry the prefix so they read on their own in run logs.
- */
-export function withoutStepPrefix(message: string, stepId: string): string {
-  const own = `step '${stepId}': `;
-  return message.startsWith(own) ? message.slice(own.length) : message;
-}
-
 /** Exit codes shared by every command. */
 export const ExitCode = {
   ok: 0,

@@ -22,7 +22,7 @@ export function usesConnections(value: JsonValue | undefined): boolean {
 
 export function pipelineConnections(
   value: JsonValue | undefined,
-  options: { cwd: string; env: NodeJS.ProcessEnv; projectRoot: string },
+  options: { cwd: string; env: NodeJS.ProcessEnv; projectRoot: string; file?: string },
 ): PipelineConnections {
   if (!usesConnections(value)) return { connections: undefined, diagnostics: [] };
   const { config, diagnostics } = readConnectionsConfig(options);

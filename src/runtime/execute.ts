@@ -216,6 +216,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
     prepareStep,
     dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
     passThrough: options.project.runtime.passThrough,
+    lockTimeoutMs: options.project.runtime.lockTimeoutMs,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),

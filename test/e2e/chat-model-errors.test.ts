@@ -90,15 +90,16 @@ describe('one-shot osiris chat with an unusable model', () => {
     expect(r.stderr).toBe('');
     const json = JSON.parse(r.stdout) as {
       ok: boolean;
-      errors: Array<{ code: string; message: string; location: Record<string, unknown> }>;
+      error: { code: string; message: string; location: Record<string, unknown> };
+      diagnostics: unknown[];
     };
     expect(json.ok).toBe(false);
-    expect(json.errors).toHaveLength(1);
-    expect(json.errors[0]).toMatchObject({
+    expect(json.diagnostics).toHaveLength(1);
+    expect(json.error).toMatchObject({
       code: 'AGT060',
       location: { line: 5, col: 13, path: 'llm.base_url' },
     });
-    expect(json.errors[0]?.message).toContain(`connection refused at ${refusedUrl}/chat/completions`);
+    expect(json.error.message).toContain(`connection refused at ${refusedUrl}/chat/completions`);
     expectNoDump(r.stdout);
   });
 

@@ -58,8 +58,8 @@ interface TurnJson {
     report?: string;
     error?: string;
   } | null;
-  warnings?: string[];
-  errors?: Array<{ code: string; message: string; hint?: string }>;
+  error?: { code: string; message: string; hint?: string };
+  diagnostics?: Array<{ severity: string; code: string; message: string; hint?: string }>;
 }
 
 const skip = await mysqlUnavailable();
@@ -248,7 +248,7 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     const keyless = { ...p, env: { ...p.env, OPENAI_API_KEY: '' } };
     const wrong = await chat(keyless, ['--session', r.json.session_id, 'approve', 'deadbeef']);
     expect(wrong.code, printed(wrong)).toBe(2);
-    expect(wrong.json.errors?.[0]?.code).toBe('AGT052');
+    expect(wrong.json.error?.code).toBe('AGT052');
     expect(existsSync(output)).toBe(false);
     const hash = String(r.json.proposal?.manifest_hash);
     const approved = await chat(keyless, ['--session', r.json.session_id, 'approve', hash.slice(0, 12)]);
@@ -439,7 +439,7 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     const approve = await chat(p, ['--session', r.json.session_id, 'approve']);
     expect(approve.code, printed(approve)).toBe(2);
     expect(approve.json.ok).toBe(false);
-    expect(approve.json.errors?.[0]?.code).toBe('AGT051');
+    expect(approve.json.error?.code).toBe('AGT051');
 
     expect(existsSync(join(p.dir, 'output', 'rejected.csv'))).toBe(false);
     expect(existsSync(join(p.dir, 'pipelines'))).toBe(false);
@@ -477,7 +477,7 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     const r = await chat(p, ['hello']);
     expect(r.code, printed(r)).toBe(0);
     expect(() => JSON.parse(r.stdout), printed(r)).not.toThrow();
-    expect(r.json.warnings?.join('\n') ?? '', printed(r)).toContain('claude-test');
+    expect(r.json.diagnostics?.map((d) => d.message).join('\n') ?? '', printed(r)).toContain('claude-test');
   });
 
   it('SQL: builds the pipeline around the exact query; FAST: adds the fast-mode instruction', async () => {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { configOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
 
 interface CompileFlags {
-  param: string[];
+  param?: string[];
   profile?: string;
   out?: string;
   config?: string;
@@ -10,28 +11,21 @@ interface CompileFlags {
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
 /** `osiris compile <oml>` — OML → build folder (manifest.yaml, cfg/, plan.json, fingerprints.json). */
 export function register(program: Command): void {
   program
     .command('compile')
     .description('compile an OML pipeline into a deterministic build folder (manifest + per-step cfg)')
     .argument('<oml>', 'pipeline file (OML v0.1.0 YAML)')
-    .option(
-      '--param <key=value>',
-      'set a pipeline parameter (repeatable; beats profile, env and defaults)',
-      collect,
-      [],
-    )
-    .option('-p, --profile <name>', 'profile to compile for (default: filesystem.profiles.default)')
+    .addOption(paramOption())
+    .addOption(profileOption('profile to compile for (default: filesystem.profiles.default)'))
     .option('--out <dir>', 'write the build folder exactly here instead of build/pipelines/…')
-    .option('--config <file>', 'osiris.yaml to use')
+    .addOption(configOption())
     .option(
       '--discover',
       "discover the pipeline's connections live to check its SQL (default: the discovery cache)",
     )
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .action(async (oml: string, flags: CompileFlags) => {
       await runAction(flags, async () => {
         const { resolve, relative, isAbsolute } = await import('node:path');
@@ -51,7 +45,7 @@ export function register(program: Command): void {
           import('../output.js'),
         ]);
         const cwd = process.cwd();
-        const params = parseParamArgs(flags.param);
+        const params = parseParamArgs(flags.param ?? []);
         const project = loadProjectConfig({ cwd, env: process.env, configFile: flags.config });
         const registry = loadRegistry({ projectRoot: project.root });
         loadDotEnv({ cwd, env: process.env, projectRoot: project.root });
@@ -68,16 +62,17 @@ export function register(program: Command): void {
           ...(flags.discover ? { discover: true } : {}),
         });
         if (flags.json) {
-          output.printJson({
-            ok: true,
-            manifest_path: result.manifestPath,
-            manifest_hash: result.manifestHash,
-            manifest_short: result.manifestShort,
-            pipeline_slug: result.pipelineSlug,
-            profile: result.profile,
-            warnings: result.warnings,
-            sql_check: output.sqlCheckJson(result.sqlSteps),
-          });
+          output.printJsonResult(
+            {
+              manifest_path: result.manifestPath,
+              manifest_hash: result.manifestHash,
+              manifest_short: result.manifestShort,
+              pipeline_slug: result.pipelineSlug,
+              profile: result.profile,
+              sql_check: output.sqlCheckJson(result.sqlSteps),
+            },
+            { diagnostics: result.warnings },
+          );
         } else {
           output.printDiagnostics(result.warnings);
           output.printSqlCheck(result.sqlSteps);

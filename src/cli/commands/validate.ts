@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import type { StepCheck } from '../../oml/bind-check.js';
+import { configOption, connectionsOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
 
 interface ValidateFlags {
-  param: string[];
+  param?: string[];
   profile?: string;
   config?: string;
+  connections?: string;
   discover?: boolean;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /**
  * `osiris validate <oml>`: an OML pipeline (params resolved, full validator, inline secrets).
@@ -24,19 +24,15 @@ export function register(program: Command): void {
       'validate an OML pipeline, or (without a file) the project setup: osiris.yaml, .env, connections',
     )
     .argument('[oml]', 'pipeline file (OML v0.1.0 YAML)')
-    .option(
-      '--param <key=value>',
-      'set a pipeline parameter (repeatable; beats profile, env and defaults)',
-      collect,
-      [],
-    )
-    .option('-p, --profile <name>', 'profile whose params apply (default: filesystem.profiles.default)')
-    .option('--config <file>', 'osiris.yaml to use')
+    .addOption(paramOption())
+    .addOption(profileOption('profile whose params apply (default: filesystem.profiles.default)'))
+    .addOption(configOption())
+    .addOption(connectionsOption())
     .option(
       '--discover',
       "discover the pipeline's connections live to check its SQL (default: the discovery cache)",
     )
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .action(async (oml: string | undefined, flags: ValidateFlags) => {
       await runAction(flags, async () =>
         oml === undefined ? validateProject(flags) : validatePipeline(oml, flags),
@@ -63,7 +59,7 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       import('../../connections/env.js'),
     ]);
   const cwd = process.cwd();
-  const cli = parseParamArgs(flags.param);
+  const cli = parseParamArgs(flags.param ?? []);
   const project = loadProjectConfig({
     cwd,
     env: process.env,
@@ -76,7 +72,12 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
   const { resolveProfile } = await import('../../compiler/compile.js');
   const profile = resolveProfile(project, flags.profile) ?? undefined;
   const { pipelineConnections } = await import('../../oml/pipeline-connections.js');
-  const conns = pipelineConnections(doc.value, { cwd, env: process.env, projectRoot: project.root });
+  const conns = pipelineConnections(doc.value, {
+    cwd,
+    env: process.env,
+    projectRoot: project.root,
+    ...(flags.connections ? { file: resolve(cwd, flags.connections) } : {}),
+  });
   const result = checkOml(doc, {
     registry,
     ...(conns.connections ? { connections: conns.connections } : {}),
@@ -106,7 +107,8 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
     result.diagnostics = [...result.diagnostics, ...sql.diagnostics];
     result.ok = !result.diagnostics.some(isError);
   }
-  const { errors, warnings } = output.diagnosticsJson(result.diagnostics);
+  const errors = result.diagnostics.filter(isError);
+  const warnings = result.diagnostics.filter((d) => !isError(d));
   const root = result.oml;
   const rawSteps = Array.isArray(root.steps) ? root.steps : [];
   const name = typeof root.name === 'string' ? root.name : null;
@@ -123,17 +125,17 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
           }));
         })()
       : [];
-    output.printJson({
-      ok: result.ok,
-      file: oml,
-      errors,
-      warnings,
-      name,
-      steps,
-      params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
-      profile: profile ?? null,
-      sql_check: output.sqlCheckJson(sqlSteps),
-    });
+    output.printJsonResult(
+      {
+        file: oml,
+        name,
+        steps,
+        params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
+        profile: profile ?? null,
+        sql_check: output.sqlCheckJson(sqlSteps),
+      },
+      { diagnostics: result.diagnostics },
+    );
   } else {
     output.printDiagnostics(result.diagnostics);
     output.printSqlCheck(sqlSteps);
@@ -159,11 +161,13 @@ async function validateProject(flags: ValidateFlags): Promise<0 | 2> {
     cwd: process.cwd(),
     env: process.env,
     ...(flags.config ? { configFile: flags.config } : {}),
+    ...(flags.connections ? { connectionsFile: flags.connections } : {}),
   });
-  const { errors, warnings } = output.diagnosticsJson(diagnostics);
+  const errors = diagnostics.filter(isError);
+  const warnings = diagnostics.filter((d) => !isError(d));
   const ok = errors.length === 0;
   if (flags.json) {
-    output.printJson({ ok, errors, warnings, ...report });
+    output.printJsonResult(report, { diagnostics });
   } else {
     output.printDiagnostics(diagnostics);
     const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

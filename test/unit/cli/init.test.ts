@@ -45,9 +45,16 @@ describe('templates', () => {
       'llm',
       'logging',
       'runtime',
+      'security',
       'version',
     ]);
-    expect(config.runtime).toEqual({ memoryLimit: 'auto', threads: undefined, passThrough: true });
+    expect(config.security).toEqual({ allowPathsOutsideProject: false, allowedOutputRoots: [] });
+    expect(config.runtime).toEqual({
+      memoryLimit: 'auto',
+      threads: undefined,
+      passThrough: true,
+      lockTimeoutMs: 300_000,
+    });
     const off = loadProjectConfig({
       cwd: dir,
       env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },

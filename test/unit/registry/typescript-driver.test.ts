@@ -76,7 +76,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('a project component with driver.ts', () => {
   it('is listed as not runnable, with the reason', () => {
     const json = osiris('components', 'list', '--json');
-    const entry = (JSON.parse(json.stdout) as Array<Record<string, unknown>>).find(
+    const entry = (JSON.parse(json.stdout).components as Array<Record<string, unknown>>).find(
       (c) => c.name === 'acme.upper',
     );
     expect(entry).toMatchObject({ runnable: false });
