@@ -25,6 +25,7 @@ import {
 } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { checkOml } from '../oml/check.js';
+import { defaultConnectionRef } from '../oml/default-connection.js';
 import { stepDependencies } from '../oml/dependencies.js';
 import { readOmlFile } from '../oml/load.js';
 import { secretKeyNames } from '../oml/secrets.js';
@@ -185,7 +186,7 @@ export function compileDocument(doc: LocatedDocument, options: CompileDocumentOp
   const cfgs: CompiledPipeline['cfgs'] = [];
   const manifestSteps: ManifestStep[] = [];
   for (const id of order) {
-    const step = byId.get(id) as OmlStep;
+    const step = withDefaultConnection(byId.get(id) as OmlStep, registry);
     const { cfg, problems } = buildStepCfg(step, registry);
     for (const p of problems) {
       diagnostics.push(
@@ -260,6 +261,12 @@ export function compileDocument(doc: LocatedDocument, options: CompileDocumentOp
     profile,
     warnings: sortDiagnostics(diagnostics.filter((d) => !isError(d))),
   };
+}
+
+/** A step without `connection` of a family that needs one runs on the family's default (validator: OML046). */
+function withDefaultConnection(step: OmlStep, registry: Registry): OmlStep {
+  const ref = defaultConnectionRef(step.component, step.config, registry);
+  return ref === undefined ? step : { ...step, config: { ...(step.config ?? {}), connection: ref } };
 }
 
 /** The files of a build folder, in write order (manifest.yaml last: it is the commit point). */

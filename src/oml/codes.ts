@@ -175,6 +175,16 @@ export const OML = {
     "an extractor's `query` or `where` is not one read-only statement",
     'extractors only read: one SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement; write with a writer step',
   ),
+  noEffectKey: w(
+    'OML045',
+    'a config key the Python Osiris accepted has no effect in this runtime (pool, echo, chunk sizes, …)',
+    'remove it when you no longer need the pipeline to run on the original',
+  ),
+  defaultConnection: w(
+    'OML046',
+    "a step of a family that needs a connection has no `connection`: the family's default alias is used",
+    'write `connection: "@family.alias"` to choose one (the default is the alias with `default: true`)',
+  ),
 } as const satisfies Record<string, CodeInfo>;
 
 export const PAR = {

@@ -19,6 +19,7 @@ import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../
 import type { LocatedDocument } from '../yaml/located.js';
 import { diag, OML } from './codes.js';
 import { checkStepConfig, hasParamPlaceholder } from './config-schema.js';
+import { defaultConnectionRef } from './default-connection.js';
 import { findCycle, parseInputRef, stepDependencies } from './dependencies.js';
 import { findInlineSecrets, secretKeyNames } from './secrets.js';
 import { OML_VERSION, type OmlStep } from './types.js';
@@ -548,13 +549,26 @@ function checkSteps(steps: JsonValue[], doc: LocatedDocument, registry: Registry
     if (config !== undefined) {
       if ('connection' in config)
         checkConnection(config.connection, component, loc(p('config', 'connection')), stepId, out);
+      const implicit =
+        component !== undefined ? defaultConnectionRef(component, config, registry) : undefined;
+      if (implicit !== undefined) {
+        out.push(
+          diag(
+            OML.defaultConnection,
+            `step has no 'connection': it uses the default ${implicit} connection (the alias with default: true, or the one named 'default')`,
+            loc('config' in step ? p('config') : p('component'), 'key'),
+            { hint: `write connection: "${implicit}.<alias>" to choose one`, stepId },
+          ),
+        );
+      }
       if (spec) {
         out.push(
           ...checkStepConfig({
             doc,
             spec,
             connectionFields: registry.connectionFields(spec.name),
-            config,
+            // A step on its family's default connection is checked as if it named it.
+            config: implicit !== undefined ? { ...config, connection: implicit } : config,
             path: p('config'),
             stepId,
           }),

@@ -46,6 +46,7 @@ import {
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
 import { StepConfig } from './step-config.js';
+import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './transcode.js';
 
 /**
  * Resolves a path from a step config. Rule: relative paths resolve against `baseDir` when given (itself
@@ -144,6 +145,10 @@ export interface FileWriterPlan {
   appendAs?: { kind: 'csv'; header: boolean; newline: string } | { kind: 'jsonl' };
   /** SQL for one column in the select list (default: the quoted name), e.g. a cast. */
   selectColumn?: (column: ColumnInfo) => string;
+  /** Extra COPY options that depend on the input's columns (e.g. FORCE_QUOTE on the text columns). */
+  columnOptions?: (columns: readonly ColumnInfo[]) => string[];
+  /** Re-encodes the written file (DuckDB writes UTF-8 only); never combined with an append. */
+  encoding?: TargetEncoding;
 }
 
 /** The single upstream table a writer streams out. */
@@ -223,14 +228,11 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   const part = tempPathBeside(target);
   let temp: string | undefined;
   try {
-    const result = await runTracked(
-      ctx.duck,
-      `COPY (${select}) TO ${quoteLiteral(part)} (${plan.copyOptions})`,
-      {
-        signal: ctx.signal,
-        onProgress: (rows) => ctx.progress(rows),
-      },
-    );
+    const copyOptions = [plan.copyOptions, ...(plan.columnOptions?.(available) ?? [])].join(', ');
+    const result = await runTracked(ctx.duck, `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`, {
+      signal: ctx.signal,
+      onProgress: (rows) => ctx.progress(rows),
+    });
     const rows = Number(result.rowsChanged);
     let bytes: number;
     if (append) {
@@ -241,6 +243,7 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
       temp = undefined;
       rmSync(part, { force: true });
     } else {
+      if (plan.encoding) await transcodeFile(part, plan.encoding);
       fsyncFile(part);
       bytes = statSync(part).size;
       commitTempFile(part, target);
@@ -251,6 +254,13 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
     rmSync(part, { force: true });
     if (temp) rmSync(temp, { force: true });
     if (error instanceof StepError) throw error;
+    if (error instanceof UnencodableCharacter)
+      throw new StepError(
+        'write.failed',
+        `step '${ctx.stepId}': cannot write ${shown}: ${error.message}`,
+        `choose encoding: utf-8 (or utf-16), or clean the data upstream`,
+        { cause: error, details: { path: target, line: error.line } },
+      );
     const code = writeErrorCode(error);
     throw new StepError(
       code,

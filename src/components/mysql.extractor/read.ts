@@ -61,6 +61,7 @@ export function plan(ctx: StreamContext): ReadPlan {
   const table = cfg.string('table');
   const batchSize = cfg.integer('batch_size', 1, 10_000);
   const limit = cfg.integer('limit', 1);
+  const offset = cfg.integer('offset', 0) ?? 0;
   if ((query === undefined) === (table === undefined))
     throw new StepError(
       'config.invalid',
@@ -78,7 +79,16 @@ export function plan(ctx: StreamContext): ReadPlan {
     }
     const bad = notReadOnly(ctx, 'query', query);
     if (bad) throw bad;
-    return { sql: query.replace(/;\s*$/, ''), limit, batchSize, table: undefined };
+    const sql = query.replace(/;\s*$/, '');
+    // The newline ends a trailing `-- comment` in the query.
+    if (offset > 0)
+      return {
+        sql: `SELECT * FROM (${sql}\n) AS osiris_offset${limitOffset(undefined, offset)}`,
+        limit,
+        batchSize,
+        table: undefined,
+      };
+    return { sql, limit, batchSize, table: undefined };
   }
   const name = (table as string).trim();
   if (name === '') throw cfg.invalid('table', 'a table name');
@@ -92,8 +102,14 @@ export function plan(ctx: StreamContext): ReadPlan {
     // The newline ends a trailing `-- comment` in the condition.
     sql += ` WHERE (${where}\n)`;
   }
-  if (limit !== undefined) sql += ` LIMIT ${limit}`;
+  sql += limitOffset(limit, offset);
   return { sql, limit, batchSize, table: name };
+}
+
+/** ` LIMIT n`, ` LIMIT n OFFSET m`; MySQL has no OFFSET without LIMIT, so "no limit" is the largest one. */
+function limitOffset(limit: number | undefined, offset: number): string {
+  if (offset === 0) return limit === undefined ? '' : ` LIMIT ${limit}`;
+  return ` LIMIT ${limit ?? '18446744073709551615'} OFFSET ${offset}`;
 }
 
 const isZeroDate = (s: string): boolean =>
@@ -217,11 +233,17 @@ export interface OpenedRead {
 /** The step's read plan and settings (no connection yet); config errors surface here. */
 export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
   const read = plan(ctx);
-  const settings: MysqlSettings = mysqlSettings(ctx.connection, {
-    config: ctx.config,
-    stepId: ctx.stepId,
-    requireDatabase: read.table !== undefined && !read.table.includes('.'),
-  });
+  const settings: MysqlSettings = withSchema(
+    mysqlSettings(ctx.connection, {
+      config: ctx.config,
+      stepId: ctx.stepId,
+      requireDatabase:
+        read.table !== undefined &&
+        !read.table.includes('.') &&
+        StepConfig.of(ctx).string('schema') === undefined,
+    }),
+    StepConfig.of(ctx).string('schema'),
+  );
   return {
     read,
     settings,
@@ -232,6 +254,11 @@ export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
       ...(read.table === undefined ? {} : { table: read.table }),
     },
   };
+}
+
+/** `schema` (the Python original's name; in MySQL a schema is a database) reads from that database. */
+function withSchema(settings: MysqlSettings, schema: string | undefined): MysqlSettings {
+  return schema === undefined || schema === '' ? settings : { ...settings, database: schema };
 }
 
 /** Connects and opens the READ ONLY transaction the statement runs in. */
