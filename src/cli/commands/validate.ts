@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runAction } from '../output.js';
 
-interface ValidateFlags {
+export interface ValidateFlags {
   param: string[];
   profile?: string;
   config?: string;
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     });
 }
 
-async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 2> {
+export async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 2> {
   const [{ resolve }, output, { ExitCode, isError }, { readOmlFile }, { parseParamArgs }, { checkOml }] =
     await Promise.all([
       import('node:path'),
