@@ -23,8 +23,8 @@ export class UnencodableCharacter extends Error {
 }
 
 const LIMIT: Record<Exclude<TargetEncoding, 'utf-16'>, RegExp> = {
-  'latin-1': /[^\u0000-\u00ff]/u,
-  ascii: /[^\u0000-\u007f]/u,
+  'latin-1': /[\u0100-\u{10ffff}]/u,
+  ascii: /[\u0080-\u{10ffff}]/u,
 };
 
 async function* encode(source: AsyncIterable<string>, encoding: TargetEncoding): AsyncGenerator<Buffer> {
