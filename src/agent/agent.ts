@@ -11,6 +11,7 @@ import { type LanguageModel, type ModelMessage, stepCountIs, streamText } from '
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
+import { isModelCallError, type ModelErrorContext, modelCallError } from './model-errors.js';
 import { componentsContext, fillTemplate, type PromptName } from './prompts.js';
 import { type AgentState, canTransition } from './state.js';
 import type { Proposal, SessionStore } from './store.js';
@@ -43,12 +44,21 @@ export interface TurnResult {
   warnings: string[];
 }
 
-export interface AgentOptions extends AgentContext {
-  /** Created on first use: approve and reject need no model. */
-  model: () => Promise<LanguageModel>;
-  prompts: Readonly<Record<PromptName, string>>;
+/** The model and the settings that come with it. */
+export interface ChatModel {
+  model: LanguageModel;
   temperature: number;
   maxTokens: number;
+  /** Validate → repair rounds before the errors go to the user. */
+  maxRepairAttempts: number;
+  /** How a failed call is described (provider, model, where the endpoint was configured). */
+  errors: ModelErrorContext;
+}
+
+export interface AgentOptions extends Omit<AgentContext, 'maxRepairAttempts'> {
+  /** Created on first use: approve and reject need no model, no key and no settings. */
+  llm: () => Promise<ChatModel>;
+  prompts: Readonly<Record<PromptName, string>>;
   maxSteps?: number;
   onEvent?: (event: AgentEvent) => void;
   /** Progress display for approved runs. */
@@ -229,6 +239,8 @@ export class ChatAgent {
         ...(result.error ? { error: result.error.message, error_step: result.error.step_id ?? null } : {}),
         run_dir: relative(this.options.cwd, result.runDir) || result.runDir,
       };
+      const report = await this.writeReport(result.runId);
+      if (report) run.report = relative(this.options.cwd, report) || report;
     } catch (error) {
       const message =
         error instanceof OsirisError ? error.diagnostics.map((d) => d.message).join('; ') : String(error);
@@ -241,6 +253,34 @@ export class ChatAgent {
     this.moveTo('DONE', `run ${String(run.status)}`);
     this.emit({ type: 'run-end', run });
     return run;
+  }
+
+  /**
+   * The run's HTML report (`report.html` in its run folder), as `osiris logs html` writes it: the chat user
+   * gets a page to open without a second command. A report that cannot be written never fails the run.
+   */
+  private async writeReport(runId: string): Promise<string | undefined> {
+    try {
+      const [{ findRun }, { writeRunReport }, { VERSION }] = await Promise.all([
+        import('../observability/run-index.js'),
+        import('../observability/report/index.js'),
+        import('../cli/version.js'),
+      ]);
+      const { project, cwd, redactor } = this.options;
+      const written = writeRunReport(project, findRun(project, runId), {
+        cwd,
+        redactor,
+        generator: `osiris ${VERSION}`,
+      });
+      return written.path;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.emit({
+        type: 'warning',
+        message: this.options.redactor.redactText(`could not write the HTML report: ${reason}`),
+      });
+      return undefined;
+    }
   }
 
   private reject(text: string): TurnResult {
@@ -272,6 +312,8 @@ export class ChatAgent {
   private async converse(raw: string, signal: AbortSignal | undefined): Promise<TurnResult> {
     const { mode } = messageMode(raw);
     const { redactor } = this.options;
+    // The model (and its key) first: a missing setting records nothing.
+    const llm = await this.options.llm();
     const userText = redactor.redactText(raw);
     this.turnText = '';
     // A new message from the user ends any pending proposal and restarts the repair budget.
@@ -282,6 +324,7 @@ export class ChatAgent {
 
     const tools = createTools({
       ...this.options,
+      maxRepairAttempts: llm.maxRepairAttempts,
       moveTo: (to, reason) => this.moveTo(to, reason),
       activity: (e) => this.emit({ type: 'tool', ...e }),
       proposed: (proposal, warnings) => {
@@ -292,7 +335,6 @@ export class ChatAgent {
       runApproved: (hash) => this.runApproved(hash),
     });
 
-    const model = await this.options.model();
     // The AI SDK prints provider warnings to stdout by default, which would break `--json`: route them here.
     globalThis.AI_SDK_LOG_WARNINGS = ({ warnings, provider, model: modelId }) => {
       for (const w of warnings) {
@@ -312,19 +354,21 @@ export class ChatAgent {
       return steps.length > proposedAtStep;
     };
     const result = streamText({
-      model,
-      system: this.systemPrompt(mode),
+      model: llm.model,
+      system: redactor.redactText(this.systemPrompt(mode)),
       messages: this.store.messages(),
       tools,
-      temperature: this.options.temperature,
-      maxOutputTokens: this.options.maxTokens,
+      temperature: llm.temperature,
+      maxOutputTokens: llm.maxTokens,
       maxRetries: 1,
       stopWhen: [
         stepCountIs(this.options.maxSteps ?? DEFAULT_MAX_STEPS),
         proposalShown,
-        () => this.store.repairAttempts > this.options.maxRepairAttempts,
+        () => this.store.repairAttempts > llm.maxRepairAttempts,
       ],
       ...(signal ? { abortSignal: signal } : {}),
+      // Errors arrive as `error` parts below; the SDK's default handler would dump them to the console.
+      onError: () => undefined,
       onStepFinish: (step) => {
         // response.messages accumulates over the call's steps: store only what is new.
         const all = step.response.messages as ModelMessage[];
@@ -332,13 +376,20 @@ export class ChatAgent {
         persisted = all.length;
       },
     });
-    for await (const part of result.fullStream) {
-      if (part.type === 'text-delta') this.emit({ type: 'text', delta: redactor.redactText(part.text) });
-      else if (part.type === 'error') throw this.modelError(part.error);
+    try {
+      for await (const part of result.fullStream) {
+        if (part.type === 'text-start') this.separateText();
+        else if (part.type === 'text-delta')
+          this.emit({ type: 'text', delta: redactor.redactText(part.text) });
+        else if (part.type === 'error') throw part.error;
+      }
+    } catch (error) {
+      if (!signal?.aborted && isModelCallError(error)) throw modelCallError(error, llm.errors, redactor);
+      throw error;
     }
-    if (this.store.repairAttempts > this.options.maxRepairAttempts && this.store.state !== 'AWAIT_APPROVAL') {
+    if (this.store.repairAttempts > llm.maxRepairAttempts && this.store.state !== 'AWAIT_APPROVAL') {
       const notice =
-        `Automatic repair stopped after ${this.options.maxRepairAttempts} attempts; the last errors are above. ` +
+        `Automatic repair stopped after ${llm.maxRepairAttempts} attempts; the last errors are above. ` +
         'Tell me how to correct them, simplify the request, or edit the draft yourself.';
       this.emit({ type: 'notice', message: notice });
       this.turnText += `${this.turnText ? '\n\n' : ''}${notice}`;
@@ -346,19 +397,8 @@ export class ChatAgent {
     return this.result(this.turnText.trim());
   }
 
-  /** A provider failure as an Osiris error (exit 1) that names the provider problem, never a key. */
-  private modelError(error: unknown): OsirisError {
-    const raw = error instanceof Error ? error.message : String(error);
-    const status = (error as { statusCode?: number } | undefined)?.statusCode;
-    const hint =
-      status === 401 || status === 403
-        ? 'the API key was refused: check the key variable named in `osiris chat --help`'
-        : 'check the provider settings (llm: in osiris.yaml) and that the server is reachable';
-    return OsirisError.of(
-      'AGT060',
-      `the language model call failed${status ? ` (HTTP ${status})` : ''}: ${this.options.redactor.redactText(raw)}`,
-      {},
-      { hint, exitCode: 1 },
-    );
+  /** A new block of model text (a later step's) starts a new paragraph, never runs on from the last. */
+  private separateText(): void {
+    if (this.turnText && !/\s$/.test(this.turnText)) this.emit({ type: 'text', delta: '\n\n' });
   }
 }

@@ -8,6 +8,9 @@ import { OsirisError } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import type { ProjectConfig } from '../project/config.js';
 import { isJsonObject } from '../yaml/json.js';
+import { checkBaseUrl, type SettingSource, type SettingWhere, settingWhere } from './base-url.js';
+
+export type { SettingSource } from './base-url.js';
 
 export const PROVIDERS = ['openai', 'anthropic', 'google', 'openai-compatible'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -40,8 +43,6 @@ export const DEFAULT_TEMPERATURE = 0.1;
 export const DEFAULT_MAX_TOKENS = 4096;
 export const DEFAULT_MAX_REPAIR_ATTEMPTS = 2;
 
-export type SettingSource = 'flag' | 'env' | 'osiris.yaml' | 'default';
-
 export interface LlmSettings {
   provider: ProviderName;
   model: string;
@@ -54,6 +55,8 @@ export interface LlmSettings {
   keyVariable: string | undefined;
   /** Where each setting came from. */
   sources: Record<'provider' | 'model' | 'baseUrl' | 'temperature' | 'maxTokens', SettingSource>;
+  /** Where the endpoint was chosen (the base URL's setting, else the provider's): errors point there. */
+  endpoint: SettingWhere;
 }
 
 export interface LlmFlags {
@@ -79,6 +82,9 @@ const yamlSchema = z
   .loose();
 
 type YamlLlm = z.infer<typeof yamlSchema>;
+
+/** The keys of `llm:` in osiris.yaml. */
+export const LLM_YAML_KEYS: readonly string[] = Object.keys(yamlSchema.shape);
 
 function readYaml(project: ProjectConfig): YamlLlm {
   const raw = project.raw.llm;
@@ -216,6 +222,11 @@ export function resolveLlmSettings(
       },
     );
   }
+  const endpoint =
+    baseUrlPick.source === 'default'
+      ? settingWhere(project, 'provider', providerSource)
+      : settingWhere(project, 'base_url', baseUrlPick.source);
+  if (baseUrlPick.value !== undefined) checkBaseUrl(baseUrlPick.value, endpoint);
   const temperature = pick(
     parseNumber(nonEmpty(flags.temperature), '--temperature', 0, 2),
     parseNumber(nonEmpty(env.OSIRIS_LLM_TEMPERATURE), 'OSIRIS_LLM_TEMPERATURE', 0, 2),
@@ -255,5 +266,6 @@ export function resolveLlmSettings(
       temperature: temperature.source,
       maxTokens: maxTokens.source,
     },
+    endpoint,
   };
 }

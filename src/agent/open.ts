@@ -4,8 +4,9 @@
  */
 import { resolve } from 'node:path';
 import type { LanguageModel } from 'ai';
+import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
-import { type AgentEvent, ChatAgent } from './agent.js';
+import { type AgentEvent, ChatAgent, type ChatModel } from './agent.js';
 import { type LlmFlags, type LlmSettings, resolveLlmSettings } from './llm-config.js';
 import { loadPrompts, PROMPTS_DIR } from './prompts.js';
 import { newSessionId, SessionStore } from './store.js';
@@ -30,7 +31,6 @@ export interface OpenChatOptions {
 export interface ChatSetup {
   agent: ChatAgent;
   store: SessionStore;
-  settings: LlmSettings;
   /** The session was created by this call. */
   created: boolean;
 }
@@ -55,8 +55,16 @@ export async function openChat(options: OpenChatOptions): Promise<ChatSetup> {
     ...(options.configFile ? { configFile: options.configFile } : {}),
   });
   loadDotEnv({ cwd, env, projectRoot: project.root });
-  // Settings are checked before anything is created, so a missing key never leaves an empty session behind.
-  const settings = resolveLlmSettings(project, env, options.llm ?? {});
+  // Settings are checked before a new session is created, so a missing key never leaves an empty session
+  // behind. A resumed session may only be deciding (approve / reject need no model): its settings are
+  // checked when the model is first needed.
+  let settings: LlmSettings | OsirisError;
+  try {
+    settings = resolveLlmSettings(project, env, options.llm ?? {});
+  } catch (error) {
+    if (options.session === undefined || !(error instanceof OsirisError)) throw error;
+    settings = error;
+  }
   const prompts = loadPrompts({
     proMode: Boolean(options.proMode),
     dir: resolve(cwd, options.promptsDir ?? PROMPTS_DIR),
@@ -81,18 +89,39 @@ export async function openChat(options: OpenChatOptions): Promise<ChatSetup> {
     connections,
     store,
     redactor,
-    model: async () => {
-      if (options.model) return options.model;
-      const { createLanguageModel } = await import('./providers.js');
-      return createLanguageModel(settings, env);
+    llm: async () => {
+      if (settings instanceof OsirisError) throw settings;
+      return chatModel(settings, env, options.model);
     },
     prompts,
-    temperature: settings.temperature,
-    maxTokens: settings.maxTokens,
-    maxRepairAttempts: settings.maxRepairAttempts,
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     progress: options.progress,
   });
-  return { agent, store, settings, created };
+  return { agent, store, created };
+}
+
+async function chatModel(
+  settings: LlmSettings,
+  env: NodeJS.ProcessEnv,
+  override: LanguageModel | undefined,
+): Promise<ChatModel> {
+  let model = override;
+  if (model === undefined) {
+    const { createLanguageModel } = await import('./providers.js');
+    model = await createLanguageModel(settings, env);
+  }
+  return {
+    model,
+    temperature: settings.temperature,
+    maxTokens: settings.maxTokens,
+    maxRepairAttempts: settings.maxRepairAttempts,
+    errors: {
+      provider: settings.provider,
+      model: settings.model,
+      location: settings.endpoint.location,
+      setting: settings.endpoint.setting,
+      keyVariable: settings.keyVariable,
+    },
+  };
 }

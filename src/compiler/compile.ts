@@ -428,7 +428,8 @@ function checkDrivers(
           },
         ),
       );
-    } else if (component.driverPath === undefined) {
+    } else if (component.driverPath === undefined && component.typescriptDriver === undefined) {
+      // (A TypeScript driver was already refused by checkOml, REG014.)
       out.push(
         diagnostic(
           'error',

@@ -15,7 +15,7 @@ import {
   displayPath,
   readConnectionsConfig,
 } from './config.js';
-import { findEnvRefs, loadDotEnv } from './env.js';
+import { type EnvVarState, envVarStates, findEnvRefs, loadDotEnv } from './env.js';
 
 export interface CheckProjectOptions {
   cwd: string;
@@ -80,7 +80,7 @@ export function missingRequiredFields(family: string, fields: JsonObject): strin
 
 interface AliasReport {
   is_default: boolean;
-  env_vars: Record<string, boolean>;
+  env_vars: Record<string, EnvVarState>;
   problems: Array<{ severity: string; code: string; message: string }>;
 }
 
@@ -196,11 +196,9 @@ export async function checkProjectSetup(
   const report: Record<string, Record<string, AliasReport>> = {};
   for (const entry of entries) {
     const ref = `@${entry.family}.${entry.alias}`;
-    const envVars: Record<string, boolean> = {};
     const seen = new Set<string>();
     for (const r of findEnvRefs(entry.fields, entry.path)) {
       const isSet = env[r.name] !== undefined;
-      envVars[r.name] = (envVars[r.name] ?? false) || isSet;
       const field = formatPath(r.path.slice(entry.path.length));
       const key = `${r.name}\0${field}`;
       if (seen.has(key) || r.hasDefault) continue;
@@ -242,7 +240,7 @@ export async function checkProjectSetup(
     report[entry.family] = familyReport;
     familyReport[entry.alias] = {
       is_default: entry.isDefault,
-      env_vars: Object.fromEntries(Object.entries(envVars).sort(([a], [b]) => (a < b ? -1 : 1))),
+      env_vars: envVarStates(entry.fields, env),
       problems: (perAlias.get(entry) ?? []).map((d) => ({
         severity: d.severity,
         code: d.code,

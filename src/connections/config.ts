@@ -80,9 +80,18 @@ export function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-/** Candidate files in search order: explicit path, `$OSIRIS_HOME`, project root, cwd (deduplicated). */
+/** An explicit connections file: `file` (`--connections`), else `$OSIRIS_CONNECTIONS`. */
+function explicitFile(options: ConnectionsLoadOptions): string | undefined {
+  return options.file || options.env.OSIRIS_CONNECTIONS || undefined;
+}
+
+/**
+ * Candidate files in search order: the explicit file alone, else `$OSIRIS_HOME`, project root, cwd
+ * (deduplicated).
+ */
 export function connectionsFileCandidates(options: ConnectionsLoadOptions): string[] {
-  if (options.file) return [resolve(options.cwd, options.file)];
+  const explicit = explicitFile(options);
+  if (explicit) return [resolve(options.cwd, explicit)];
   const list = [
     options.env.OSIRIS_HOME
       ? join(resolve(options.cwd, options.env.OSIRIS_HOME), CONNECTIONS_FILE)
@@ -139,8 +148,9 @@ export function readConnectionsConfig(options: ConnectionsLoadOptions): {
   const file = searched.find((p) => existsSync(p));
   if (!file) {
     const config = emptyConfig(searched);
-    if (options.file) {
-      const shown = searched[0] ?? options.file;
+    const explicit = explicitFile(options);
+    if (explicit) {
+      const shown = searched[0] ?? explicit;
       return {
         config,
         diagnostics: [

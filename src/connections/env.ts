@@ -181,6 +181,22 @@ export function findEnvRefs(value: JsonValue, path: DocPath = []): EnvRef[] {
   return out;
 }
 
+/** A referenced variable: set in the environment; unset but every reference has a default; or missing. */
+export type EnvVarState = 'set' | 'default' | 'missing';
+
+/** The state of every variable a value references, sorted by name. */
+export function envVarStates(value: JsonValue, env: NodeJS.ProcessEnv): Record<string, EnvVarState> {
+  const needed = new Set<string>();
+  const names = new Set<string>();
+  for (const ref of findEnvRefs(value)) {
+    names.add(ref.name);
+    if (!ref.hasDefault) needed.add(ref.name);
+  }
+  const state = (name: string): EnvVarState =>
+    env[name] !== undefined ? 'set' : needed.has(name) ? 'missing' : 'default';
+  return Object.fromEntries([...names].sort().map((name) => [name, state(name)]));
+}
+
 /** Malformed `${…}` references in a value, as `{raw, reason, path}`. */
 export function findMalformedEnvRefs(
   value: JsonValue,

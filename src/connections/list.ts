@@ -8,7 +8,7 @@ import { findConfigFile, loadProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import { displayPath, readConnectionsConfig } from './config.js';
-import { findEnvRefs, loadDotEnv } from './env.js';
+import { type EnvVarState, envVarStates, loadDotEnv } from './env.js';
 import { connectionSecretKeys, isSecretKey, MASK, maskConnectionForDisplay } from './mask.js';
 
 export interface ConnectionListing {
@@ -19,10 +19,11 @@ export interface ConnectionListing {
   is_default: boolean;
   /** The descriptor as written, secrets masked (`${VAR}` references shown as references). */
   config: JsonObject;
-  /** Variables the descriptor references → whether each is set (after loading `.env`). */
-  env_vars: Record<string, boolean>;
-  /** Variables every reference of which has a `:-`/`-` default (unset is fine), sorted. */
-  env_vars_with_default: string[];
+  /**
+   * Variables the descriptor references (after loading `.env`): `set`, `default` (unset, but every
+   * reference has a `:-`/`-` default, so nothing is missing) or `missing`.
+   */
+  env_vars: Record<string, EnvVarState>;
   /** One line: `user@host:port/db`, a URL, a base_dir, … (masked). */
   summary: string;
 }
@@ -142,22 +143,13 @@ export async function listConnections(options: ListConnectionsOptions): Promise<
     const secretKeys = connectionSecretKeys(family.name, registry);
     for (const entry of family.aliases) {
       const masked = maskConnectionForDisplay(entry.family, entry.fields, secretKeys);
-      const envVars: Record<string, boolean> = {};
-      const needed = new Set<string>();
-      for (const ref of findEnvRefs(entry.fields)) {
-        envVars[ref.name] = env[ref.name] !== undefined;
-        if (!ref.hasDefault) needed.add(ref.name);
-      }
       connections.push({
         family: entry.family,
         alias: entry.alias,
         reference: `@${entry.family}.${entry.alias}`,
         is_default: entry.isDefault,
         config: masked,
-        env_vars: Object.fromEntries(Object.entries(envVars).sort(([a], [b]) => (a < b ? -1 : 1))),
-        env_vars_with_default: Object.keys(envVars)
-          .filter((name) => !needed.has(name))
-          .sort(),
+        env_vars: envVarStates(entry.fields, env),
         summary: connectionSummary(entry.family, masked),
       });
     }

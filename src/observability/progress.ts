@@ -38,6 +38,10 @@ export interface ProgressReporter {
   stepStarted(stepId: string, component: string): void;
   stepProgress(stepId: string, rows: number): void;
   stepFinished(stepId: string, info: StepFinishedInfo): void;
+  /**
+   * The run ended: clears the live block. The outcome itself is the caller's to print, once (`osiris run`
+   * prints `formatRunSummary` last on stdout; chat renders the run).
+   */
   runFinished(summary: RunSummaryInfo): void;
   /** A permanent line (printed above the live block on a TTY; nothing in JSON mode). */
   note(line: string): void;
@@ -96,6 +100,21 @@ interface Running {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/** `step 'load': target is locked` → `target is locked` when printed next to the step's name anyway. */
+export function withoutStepPrefix(message: string, stepId: string): string {
+  const prefix = `step '${stepId}'`;
+  return message.startsWith(prefix) ? message.slice(prefix.length).replace(/^:?\s*/, '') : message;
+}
+
+/** `run <id> succeeded in 1.2 s (5/5 steps, 48 rows out)`. */
+export function formatRunSummary(s: RunSummaryInfo): string {
+  const parts: string[] = [];
+  if (s.stepsTotal !== undefined) parts.push(`${s.stepsSucceeded ?? 0}/${s.stepsTotal} steps`);
+  if (s.rowsOut !== undefined && s.rowsOut !== null) parts.push(`${formatRows(s.rowsOut)} out`);
+  const detail = parts.length ? ` (${parts.join(', ')})` : '';
+  return `run ${s.runId ? `${s.runId} ` : ''}${s.status} in ${formatDuration(s.durationMs)}${detail}`;
+}
+
 export function createProgressReporter(options: ProgressOptions): ProgressReporter {
   const now = options.now ?? (() => Date.now());
   const stream = options.stream;
@@ -119,20 +138,11 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
   const finishedLine = (stepId: string, info: StepFinishedInfo): string => {
     if (info.status === 'skipped') return `step ${stepId} skipped`;
     if (info.status === 'failed') {
-      return `step ${stepId} failed after ${formatDuration(info.durationMs)}${info.error ? `: ${info.error}` : ''}`;
+      const message = info.error === undefined ? undefined : withoutStepPrefix(info.error, stepId);
+      return `step ${stepId} failed after ${formatDuration(info.durationMs)}${message ? `: ${message}` : ''}`;
     }
     const rows = info.rowsOut === undefined || info.rowsOut === null ? '' : `${formatRows(info.rowsOut)} `;
     return `step ${stepId} done: ${rows}in ${formatDuration(info.durationMs)}`;
-  };
-
-  const runLine = (s: RunSummaryInfo): string => {
-    const parts: string[] = [];
-    if (s.stepsTotal !== undefined) {
-      parts.push(`${s.stepsSucceeded ?? 0}/${s.stepsTotal} steps`);
-    }
-    if (s.rowsOut !== undefined && s.rowsOut !== null) parts.push(`${formatRows(s.rowsOut)} out`);
-    const detail = parts.length ? ` (${parts.join(', ')})` : '';
-    return `run ${s.runId ? `${s.runId} ` : ''}${s.status} in ${formatDuration(s.durationMs)}${detail}`;
   };
 
   if (!options.tty) {
@@ -160,9 +170,8 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
         running.delete(stepId);
         write(`${finishedLine(stepId, info)}\n`);
       },
-      runFinished(summary) {
+      runFinished() {
         running.clear();
-        write(`${runLine(summary)}\n`);
       },
       note(line) {
         write(`${line}\n`);
@@ -262,9 +271,8 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
       draw([`${mark} ${finishedLine(stepId, info)}`]);
       if (running.size === 0) stopTimer();
     },
-    runFinished(summary) {
+    runFinished() {
       dispose();
-      write(`${runLine(summary)}\n`);
     },
     note(line) {
       draw([line]);

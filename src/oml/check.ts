@@ -3,7 +3,9 @@
  * validator on the resolved document (locations from the original; inline secrets from the text as written).
  */
 import { type Diagnostic, isError, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { JsonObject, JsonValue } from '../yaml/json.js';
+import { typescriptDriverDiagnostic } from '../registry/load.js';
+import type { Registry } from '../registry/registry.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import type { DerivedDocument } from './load.js';
 import { type ParamSources, resolveParams } from './params.js';
@@ -36,6 +38,7 @@ export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckO
   const diagnostics = sortDiagnostics([
     ...resolved.diagnostics,
     ...validateOml(resolved.document, validateOptions),
+    ...unloadableDrivers(resolved.document, options.registry),
   ]);
   const ok = !diagnostics.some(isError);
   return {
@@ -46,4 +49,24 @@ export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckO
     params: resolved.params,
     resolved: resolved.document,
   };
+}
+
+/** Steps whose project component has a driver Node cannot load (a TypeScript one): REG014, not a run-time crash. */
+function unloadableDrivers(document: DerivedDocument, registry: Registry): Diagnostic[] {
+  const steps = isJsonObject(document.value) ? document.value.steps : undefined;
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((step, i) => {
+    if (!isJsonObject(step) || typeof step.component !== 'string') return [];
+    const file = registry.get(step.component)?.typescriptDriver;
+    if (!file) return [];
+    const stepId = typeof step.id === 'string' ? step.id : undefined;
+    return [
+      typescriptDriverDiagnostic(
+        step.component,
+        file,
+        document.locate(['steps', i, 'component'], 'value'),
+        stepId,
+      ),
+    ];
+  });
 }

@@ -93,11 +93,15 @@ export interface LoadProjectOptions {
   configFile?: string;
 }
 
-/** Finds osiris.yaml: explicit path, then `$OSIRIS_HOME/osiris.yaml`, then the cwd. */
+/**
+ * Finds osiris.yaml: explicit path (`--config`, else `$OSIRIS_CONFIG`), then `$OSIRIS_HOME/osiris.yaml`,
+ * then the cwd. An explicit file is returned even when missing, so loading it says so.
+ */
 export function findConfigFile(options: LoadProjectOptions = {}): string | undefined {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  if (options.configFile) return resolve(cwd, options.configFile);
+  const explicit = options.configFile || env.OSIRIS_CONFIG;
+  if (explicit) return resolve(cwd, explicit);
   const candidates = [
     env.OSIRIS_HOME ? join(env.OSIRIS_HOME, CONFIG_FILE) : undefined,
     join(cwd, CONFIG_FILE),

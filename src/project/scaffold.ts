@@ -50,13 +50,15 @@ logging:
   events: ["*"]                   # event names kept in events.jsonl; "*" keeps all
 
 llm:
-  # Used by the conversational agent only. API keys come from the environment, never from this file:
-  # OPENAI_API_KEY, ANTHROPIC_API_KEY or GEMINI_API_KEY (put them in .env).
-  provider: openai                # openai | anthropic | gemini
-  # model: gpt-4o-mini
-  # provider: anthropic
-  # model: claude-sonnet-4-5
+  # Used by \`osiris chat\` only (docs/reference/chat.md). API keys come from the environment, never from
+  # this file: OPENAI_API_KEY, ANTHROPIC_API_KEY, GOOGLE_GENERATIVE_AI_API_KEY, or OSIRIS_LLM_API_KEY for an
+  # OpenAI-compatible server (put them in .env). OSIRIS_LLM_* variables and chat flags override these.
+  provider: openai                # openai | anthropic | google | openai-compatible (or ollama, vllm, lmstudio)
+  # model: gpt-4o-mini            # default per provider: gpt-4o-mini, claude-sonnet-4-5, gemini-2.5-flash
+  # base_url: http://127.0.0.1:11434/v1   # local or proxy servers; required for openai-compatible
   # temperature: 0.1
+  # max_tokens: 4096
+  # max_repair_attempts: 2        # validate -> repair rounds before the errors go to you (0..5)
 
 aiop:
   # AI Operation Package: a compact, secret-free account of each run for an LLM to read.
@@ -130,10 +132,11 @@ SUPABASE_URL=
 SUPABASE_SERVICE_ROLE_KEY=
 SUPABASE_PG_DSN=
 
-# LLM provider keys (conversational agent only)
+# LLM provider keys (osiris chat only; the one for llm.provider in osiris.yaml)
 # OPENAI_API_KEY=
 # ANTHROPIC_API_KEY=
-# GEMINI_API_KEY=
+# GOOGLE_GENERATIVE_AI_API_KEY=
+# OSIRIS_LLM_API_KEY=             # OpenAI-compatible servers, when they want a key
 `;
 
 /** The sample pipeline `osiris init` writes: runs as is, no server needed (CSV → DuckDB SQL → CSV). */

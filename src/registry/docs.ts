@@ -69,7 +69,9 @@ fields are rejected.
 | \`x-runtime\` | no | runtime metadata: \`serialReader: true\` marks an extractor whose rows arrive one at a time over a connection (it sizes the data plane, see docs/adr/0007); \`driver\` is accepted for specs written for the Python tool (Osiris finds the driver beside the spec) |
 
 A project can add its own components under \`<project>/components/<name>/spec.yaml\`; a name already used by a
-built-in component is reported and the built-in one is used.
+built-in component is reported and the built-in one is used. A project component's driver is JavaScript
+(\`driver.mjs\` or \`driver.js\`): a \`driver.ts\` cannot be loaded by Node and is refused (REG014). See
+[Adding a component](../guides/new-component.md).
 
 **Validation levels** (\`osiris components validate [<name|path>] --level …\`): \`basic\` checks the spec against
 the schema and the folder name; \`enhanced\` (the default) also checks that \`configSchema\` is a valid JSON

@@ -8,7 +8,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { type Diagnostic, diagnostic, isError, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import {
+  type Diagnostic,
+  diagnostic,
+  isError,
+  type SourceLocation,
+  sortDiagnostics,
+} from '../diagnostics/diagnostic.js';
 import { closestMatch, didYouMean } from '../diagnostics/suggest.js';
 import { newAjv } from '../util/ajv.js';
 import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
@@ -26,7 +32,7 @@ import type { ComponentSpec, LoadedComponent } from './types.js';
  * REG007 a secret/redaction pointer names no config field · REG008 an llmHints alias names no config field ·
  * REG009 component or spec not found · REG010 an x-connection-field names no config field ·
  * REG011 configSchema.required names no config field · REG012 unknown component mode (CLI filter) ·
- * REG013 a built-in components folder is missing.
+ * REG013 a built-in components folder is missing · REG014 a project component's driver is TypeScript.
  */
 export const REG = {
   unreadable: 'REG001',
@@ -42,6 +48,7 @@ export const REG = {
   required: 'REG011',
   unknownMode: 'REG012',
   missingRoot: 'REG013',
+  typescriptDriver: 'REG014',
 } as const;
 
 export type ValidationLevel = 'basic' | 'enhanced' | 'strict';
@@ -64,13 +71,23 @@ export interface SpecFile {
   folder: string;
   /** Absolute path of spec.yaml (or spec.json). */
   specPath: string;
-  /** Absolute path of driver.js / driver.ts beside it, when present. */
+  /** Absolute path of the driver module beside it, when there is one Node can load. */
   driverPath: string | undefined;
+  /** A project component's TypeScript driver, which Node cannot load (see REG014). */
+  typescriptDriver: string | undefined;
   origin: ComponentOrigin;
 }
 
 const SPEC_FILES = ['spec.yaml', 'spec.yml', 'spec.json'];
-const DRIVER_FILES = ['driver.js', 'driver.ts'];
+/**
+ * Built-in drivers are driver.ts in the sources (run by vitest) and driver.js once built. A project's own
+ * component is imported by Node as it is: JavaScript only (driver.mjs is ESM whatever package.json says).
+ */
+const DRIVER_FILES: Readonly<Record<ComponentOrigin, readonly string[]>> = {
+  builtin: ['driver.js', 'driver.ts'],
+  user: ['driver.js', 'driver.mjs'],
+};
+const TYPESCRIPT_DRIVERS = ['driver.ts', 'driver.mts', 'driver.cts'];
 
 /** The components folder shipped with Osiris (`src/components` under vitest, `dist/components` when built). */
 export function builtinComponentsRoot(): string {
@@ -113,11 +130,21 @@ export function discoverSpecFiles(options: LoadRegistryOptions = {}): SpecFile[]
       if (folder.startsWith('.') || !isDir(dir)) continue;
       const spec = SPEC_FILES.map((f) => join(dir, f)).find((p) => existsSync(p));
       if (!spec) continue;
-      const driver = DRIVER_FILES.map((f) => join(dir, f)).find((p) => existsSync(p));
-      out.push({ folder, specPath: spec, driverPath: driver, origin });
+      const find = (names: readonly string[]) => names.map((f) => join(dir, f)).find((p) => existsSync(p));
+      const driver = find(DRIVER_FILES[origin]);
+      const typescript = origin === 'user' && !driver ? find(TYPESCRIPT_DRIVERS) : undefined;
+      out.push({ folder, specPath: spec, driverPath: driver, typescriptDriver: typescript, origin });
     }
   }
   return out;
+}
+
+/** The TypeScript driver beside a spec outside the built-in components, when no JavaScript one is there. */
+function typescriptDriverBeside(specFile: string): string | undefined {
+  const dir = dirname(specFile);
+  if (dir.startsWith(builtinComponentsRoot())) return undefined;
+  const exists = (names: readonly string[]) => names.map((f) => join(dir, f)).find((p) => existsSync(p));
+  return exists(DRIVER_FILES.user) ? undefined : exists(TYPESCRIPT_DRIVERS);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -346,7 +373,7 @@ function signatureOf(files: readonly SpecFile[]): string {
   return files
     .map((f) => {
       const st = statSync(f.specPath, { bigint: true });
-      return `${f.specPath}\0${st.mtimeNs}\0${st.size}\0${f.driverPath ?? ''}`;
+      return `${f.specPath}\0${st.mtimeNs}\0${st.size}\0${f.driverPath ?? f.typescriptDriver ?? ''}`;
     })
     .join('\n');
 }
@@ -414,6 +441,7 @@ export function loadRegistry(options: LoadRegistryOptions = {}): Registry {
       specPath: file.specPath,
       specText: parsed.text,
       driverPath: file.driverPath,
+      ...(file.typescriptDriver ? { typescriptDriver: file.typescriptDriver } : {}),
     });
   }
   const registry = new Registry(components, sortDiagnostics(problems));
@@ -495,6 +523,11 @@ export function validateSpec(
 export function validateSpecFile(file: string, level: ValidationLevel = 'enhanced'): Diagnostic[] {
   const parsed = readSpec(file, folderOf(file));
   const out = [...parsed.diagnostics];
+  const typescript = typescriptDriverBeside(file);
+  if (typescript) {
+    const name = parsed.spec?.name ?? folderOf(file) ?? basename(file);
+    out.push(typescriptDriverDiagnostic(name, typescript, { file: typescript }));
+  }
   if (!parsed.spec || !parsed.doc || level === 'basic') return out;
   const enhanced = checkEnhanced(parsed.spec, parsed.doc);
   out.push(...enhanced);
@@ -659,4 +692,26 @@ function checkStrict(spec: ComponentSpec, doc: LocatedDocument): Diagnostic[] {
     );
   });
   return out;
+}
+
+/**
+ * REG014: a project component whose driver is TypeScript. Osiris supports Node 20, which cannot import
+ * `.ts`; rather than fail at run time with "Unknown file extension", validate and compile refuse it.
+ */
+export function typescriptDriverDiagnostic(
+  component: string,
+  driverFile: string,
+  location: SourceLocation,
+  stepId?: string,
+): Diagnostic {
+  return diagnostic(
+    'error',
+    REG.typescriptDriver,
+    `component '${component}' has a TypeScript driver (${driverFile}), which Node cannot load`,
+    location,
+    {
+      hint: `compile it to driver.js in the same folder (e.g. \`npx tsc --module nodenext --target es2022 ${basename(driverFile)}\`), or write the driver in JavaScript as driver.mjs; see docs/guides/new-component.md`,
+      ...(stepId !== undefined ? { stepId } : {}),
+    },
+  );
 }

@@ -37,4 +37,9 @@ export interface LoadedComponent {
   specText: string;
   /** Absolute path of the driver module beside the spec, or undefined when none exists yet. */
   driverPath: string | undefined;
+  /**
+   * A project component's `driver.ts` (no driver.js / driver.mjs beside it): Node cannot import TypeScript,
+   * so the component is not runnable and validate/compile say how to fix it (REG014).
+   */
+  typescriptDriver?: string;
 }

@@ -50,9 +50,16 @@ interface TurnJson {
     oml_path: string;
     manifest_path: string;
   } | null;
-  run: { run_id: string | null; status: string; outputs?: string[]; run_dir?: string; error?: string } | null;
-  warnings?: string[];
-  errors?: Array<{ code: string; message: string; hint?: string }>;
+  run: {
+    run_id: string | null;
+    status: string;
+    outputs?: string[];
+    run_dir?: string;
+    report?: string;
+    error?: string;
+  } | null;
+  error?: { code: string; message: string; hint?: string };
+  diagnostics?: Array<{ severity: string; code: string; message: string; hint?: string }>;
 }
 
 const skip = await mysqlUnavailable();
@@ -178,11 +185,16 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
   it('(a) answers a question from the discovered schema and a read-only query', async () => {
     const p = await project();
     p.server.push(
-      { toolCalls: [{ name: 'discover_schema', args: { connection: '@mysql.movies' } }] },
+      {
+        text: 'Let me look at the schema first.',
+        toolCalls: [{ name: 'discover_schema', args: { connection: '@mysql.movies' } }],
+      },
       { toolCalls: [{ name: 'run_query', args: { connection: '@mysql.movies', sql: AVA_SQL } }] },
       answerFromQuery,
     );
     const r = await chat(p, ['Find the director Ava DuVernay']);
+    // Texts of separate model steps are separate paragraphs, not run together.
+    expect(r.json.reply).toMatch(/^Let me look at the schema first\.\n\n\S/);
     expect(r.code, printed(r)).toBe(0);
     expect(r.json.ok).toBe(true);
     expect(r.json.reply).toContain('1972');
@@ -230,14 +242,16 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     expect(existsSync(output)).toBe(false);
     expect(existsSync(join(p.dir, 'pipelines'))).toBe(false);
 
-    // Approval in another process, by the session id and the hash shown: no model call. Another hash is refused.
+    // Approval in another process, by the session id and the hash shown: no model call, so no API key needed.
+    // Another hash is refused.
     const requestsBefore = p.server.requests.length;
-    const wrong = await chat(p, ['--session', r.json.session_id, 'approve', 'deadbeef']);
+    const keyless = { ...p, env: { ...p.env, OPENAI_API_KEY: '' } };
+    const wrong = await chat(keyless, ['--session', r.json.session_id, 'approve', 'deadbeef']);
     expect(wrong.code, printed(wrong)).toBe(2);
-    expect(wrong.json.errors?.[0]?.code).toBe('AGT052');
+    expect(wrong.json.error?.code).toBe('AGT052');
     expect(existsSync(output)).toBe(false);
     const hash = String(r.json.proposal?.manifest_hash);
-    const approved = await chat(p, ['--session', r.json.session_id, 'approve', hash.slice(0, 12)]);
+    const approved = await chat(keyless, ['--session', r.json.session_id, 'approve', hash.slice(0, 12)]);
     expect(approved.code, printed(approved)).toBe(0);
     expect(approved.json.state).toBe('DONE');
     expect(approved.json.run?.status).toBe('succeeded');
@@ -256,6 +270,9 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     // The run wrote its log under run_logs/.
     const runId = String(approved.json.run?.run_id);
     expect(allFiles(join(p.dir, 'run_logs')).some((f) => f.includes(`/${runId}/`))).toBe(true);
+    // …and its HTML report, named in the result.
+    expect(approved.json.run?.report).toBe(`${approved.json.run?.run_dir}/report.html`);
+    expect(readFileSync(join(p.dir, String(approved.json.run?.report)), 'utf8')).toContain(runId);
   });
 
   // The run summary names its run folder: ids and paths Osiris generates are not passed through the
@@ -422,7 +439,7 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     const approve = await chat(p, ['--session', r.json.session_id, 'approve']);
     expect(approve.code, printed(approve)).toBe(2);
     expect(approve.json.ok).toBe(false);
-    expect(approve.json.errors?.[0]?.code).toBe('AGT051');
+    expect(approve.json.error?.code).toBe('AGT051');
 
     expect(existsSync(join(p.dir, 'output', 'rejected.csv'))).toBe(false);
     expect(existsSync(join(p.dir, 'pipelines'))).toBe(false);
@@ -460,7 +477,7 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
     const r = await chat(p, ['hello']);
     expect(r.code, printed(r)).toBe(0);
     expect(() => JSON.parse(r.stdout), printed(r)).not.toThrow();
-    expect(r.json.warnings?.join('\n') ?? '', printed(r)).toContain('claude-test');
+    expect(r.json.diagnostics?.map((d) => d.message).join('\n') ?? '', printed(r)).toContain('claude-test');
   });
 
   it('SQL: builds the pipeline around the exact query; FAST: adds the fast-mode instruction', async () => {

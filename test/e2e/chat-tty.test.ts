@@ -10,11 +10,8 @@
  * Needs tmux (CI installs it in .ci/run), the built CLI and MariaDB; skipped without tmux or MariaDB, except
  * under OSIRIS_CI=1 where a missing tmux fails.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OSIRIS_BIN } from '../helpers/cli.js';
 import { mysqlUnavailable } from '../helpers/databases.js';
@@ -27,10 +24,8 @@ import {
   type MoviesDb,
   parseCsv,
 } from './chat-helpers.js';
+import { hasTmux, openTerminal, type Terminal, TMUX } from './tmux.js';
 
-const run = promisify(execFile);
-const TMUX = process.env.OSIRIS_TMUX ?? '/usr/bin/tmux';
-const hasTmux = existsSync(TMUX);
 const ci = process.env.OSIRIS_CI === '1';
 if (!hasTmux && !ci) console.warn(`chat-tty: skipped — ${TMUX} not found (apt-get install tmux)`);
 
@@ -41,56 +36,23 @@ describe.runIf(!hasTmux && ci)('interactive chat in a terminal (CI)', () => {
 });
 
 const skip = hasTmux ? await mysqlUnavailable() : 'no tmux';
-
-/** A private tmux server (socket name) and session for this file. */
-const SOCKET = `osiris-test-${randomBytes(4).toString('hex')}`;
-const SESSION = 'chat';
 const SQL = 'SELECT movie_id, title, rating FROM movies WHERE rating > 8.0';
 
 let db: MoviesDb;
 let p: ChatProject;
-
-async function tmux(...args: string[]): Promise<string> {
-  // The tmux server inherits this environment: the project's (no outside LLM settings, the fake's key).
-  const { stdout } = await run(TMUX, ['-L', SOCKET, '-f', '/dev/null', ...args], { env: p.env });
-  return stdout;
-}
-
-/** The whole pane, scrollback included, without colours. */
-const screen = () => tmux('capture-pane', '-p', '-J', '-t', SESSION, '-S', '-');
-
-/** Polls the pane until `done(screen)`; fails with the last screen after `ms`. */
-async function waitFor(what: string, done: (text: string) => boolean, ms = 30_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}; the terminal shows:\n${last}`);
-}
-
-/** Types a line at the prompt (literally) and presses Enter. */
-async function type(line: string): Promise<void> {
-  await tmux('send-keys', '-t', SESSION, '-l', line);
-  await tmux('send-keys', '-t', SESSION, 'Enter');
-}
+let term: Terminal | undefined;
 
 describe.skipIf(skip !== undefined)('interactive osiris chat in a pseudo-terminal (tmux)', () => {
   beforeAll(async () => {
     db = await createMoviesDb('osiris_chat_tty');
     p = await createChatProject(db.name);
-    // NO_COLOR is left unset: the real terminal rendering (colours are stripped by capture-pane). TMUX is
-    // unset so a developer running the tests inside tmux gets a separate server, not a nested session.
+    // NO_COLOR is left unset: the real terminal rendering (colours are stripped by capture-pane).
     delete p.env.NO_COLOR;
-    delete p.env.TMUX;
-    delete p.env.TMUX_PANE;
   });
 
   afterAll(async () => {
+    await term?.close();
     if (p) {
-      await tmux('kill-server').catch(() => undefined);
       await p.server.close();
       rmSync(p.dir, { recursive: true, force: true });
     }
@@ -108,7 +70,8 @@ describe.skipIf(skip !== undefined)('interactive osiris chat in a pseudo-termina
     );
     // The shell keeps the pane open after the CLI exits, with its exit code on screen.
     const command = `${process.execPath} ${OSIRIS_BIN} chat; echo "[osiris exited $?]"; sleep 600`;
-    await tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', '-c', p.dir, command);
+    term = await openTerminal({ command, cwd: p.dir, env: p.env });
+    const { waitFor, type } = term;
 
     await waitFor('the banner', (s) => s.includes('Osiris chat') && s.includes('you ›'));
     await type('Export movies rated above 8.0 to CSV');
@@ -129,6 +92,10 @@ describe.skipIf(skip !== undefined)('interactive osiris chat in a pseudo-termina
     expect(ran).toContain('✔ run succeeded');
     expect(ran).toContain('output: output/top_movies.csv');
     expect(ran).toMatch(/run log: run_logs\/\S+/);
+    // The run's HTML report is written and named, so there is a page to open.
+    const report = /report: {2}(run_logs\/\S+\/report\.html)/.exec(ran)?.[1];
+    expect(report, ran).toBeDefined();
+    expect(existsSync(join(p.dir, report as string))).toBe(true);
     const [header, ...rows] = parseCsv(readFileSync(join(p.dir, 'output', 'top_movies.csv'), 'utf8').trim());
     expect(header).toEqual(['movie_id', 'title', 'rating']);
     const expected = await db.rows(SQL);

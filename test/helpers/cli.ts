@@ -100,3 +100,9 @@ export function runCliJson<T = unknown>(
 export function tempDir(prefix = 'osiris-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/** The codes of a `--json` document's diagnostics of one severity, in printed (sorted) order. */
+export function diagnosticCodes(doc: unknown, severity: 'error' | 'warning'): string[] {
+  const list = (doc as { diagnostics?: Array<{ severity: string; code: string }> } | undefined)?.diagnostics;
+  return (list ?? []).filter((d) => d.severity === severity).map((d) => d.code);
+}

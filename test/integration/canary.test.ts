@@ -9,7 +9,9 @@
  * The pipelines use a project component, `canary.leaky`, whose driver deliberately copies the secrets it is
  * given into events, metric names, writer outputs and its error message: the policy has to catch what a
  * careless driver does. When the PostgreSQL extractor driver exists and the server answers, the same is done
- * with real `postgres.extractor` runs (trust auth: the canary as password is accepted).
+ * with real `postgres.extractor` runs (trust auth: the canary as password is accepted). And a team's edited
+ * pro-mode prompt files (`dump-prompts --export`, then `chat --pro-mode`) holding the canary: the model
+ * (the scripted fake provider) must receive them with the canary masked.
  *
  * To prove the test can fail, point it at a build whose redactor is disabled:
  * `OSIRIS_CANARY_BIN=/path/to/broken/bin/osiris.js npx vitest run test/integration/canary.test.ts`.
@@ -20,15 +22,20 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OSIRIS_BIN, REPO_ROOT, tempDir } from '../helpers/cli.js';
+import { OSIRIS_BIN, REPO_ROOT, runCliAsync, tempDir } from '../helpers/cli.js';
 import { POSTGRES, postgresUnavailable } from '../helpers/databases.js';
+import { startFakeLlm } from '../helpers/fake-llm.js';
 
 const CANARY = `osiris-canary-${randomBytes(8).toString('hex')}`;
 const BIN = process.env.OSIRIS_CANARY_BIN ?? OSIRIS_BIN;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Files the test writes itself that legitimately hold the canary (inputs, not outputs). */
-const INPUT_FILES = new Set(['osiris_connections.yaml']);
+const INPUT_FILES = new Set([
+  'osiris_connections.yaml',
+  '.osiris_prompts/system.md',
+  '.osiris_prompts/fast_mode.md',
+]);
 
 interface Transcript {
   command: string;
@@ -264,7 +271,49 @@ steps:
   }
 });
 
+/** `osiris <args>` without blocking the event loop (the fake LLM server runs in this process). */
+async function osirisAsync(args: string[], env: NodeJS.ProcessEnv): Promise<Transcript> {
+  const r = await runCliAsync(args, {
+    cwd: project,
+    env: { OSIRIS_CANARY_SECRET: CANARY, ...env },
+    timeoutMs: 60_000,
+  });
+  const t = { command: `osiris ${args.join(' ')}`, code: r.code, stdout: r.stdout, stderr: r.stderr };
+  transcripts.push(t);
+  return t;
+}
+
 describe('canary: the secret appears nowhere', () => {
+  // First, so the search of the second test covers the chat session's files and output too.
+  it('never reaches the model from an edited pro-mode prompt file', async () => {
+    const llm = await startFakeLlm({ turns: [{ text: 'Noted.' }] });
+    try {
+      expect(osiris(['dump-prompts', '--export']).code).toBe(0);
+      // A team pastes a credential into the exported prompts (the resolved value of a connection secret).
+      const system = join(project, '.osiris_prompts', 'system.md');
+      writeFileSync(
+        system,
+        `${readFileSync(system, 'utf8')}\nTEAM NOTE: the warehouse password is ${CANARY}\n`,
+      );
+      writeFileSync(join(project, '.osiris_prompts', 'fast_mode.md'), `FAST mode. Token: ${CANARY}\n`);
+      const chat = await osirisAsync(['chat', '--pro-mode', 'FAST: hello', '--json'], {
+        OSIRIS_LLM_PROVIDER: 'openai-compatible',
+        OSIRIS_LLM_BASE_URL: llm.baseUrl,
+        OSIRIS_LLM_MODEL: 'canary-model',
+      });
+      expect(chat.code, chat.stderr).toBe(0);
+      // The edited prompts were sent, with the secret masked.
+      const sent = llm.requests[0]?.system ?? '';
+      expect(sent).toContain('TEAM NOTE: the warehouse password is ***');
+      expect(sent).toContain('FAST mode. Token: ***');
+      const leaks = llm.rawBodies.flatMap((body, i) => hits(`model request #${i}`, body));
+      expect(leaks, `the canary reached the model:\n${leaks.join('\n')}`).toEqual([]);
+      expect(llm.rawBodies.length).toBe(1);
+    } finally {
+      await llm.close();
+    }
+  });
+
   it('runs, exports everything, and finds the canary in no output file and no CLI output', {
     timeout: 300_000,
   }, () => {

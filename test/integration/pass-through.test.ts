@@ -25,7 +25,7 @@ interface RunJson {
     rows_out: number | null;
     error?: { code: string; message: string };
   }>;
-  error?: { code: string; message: string; step_id?: string };
+  error?: { code: string; message: string; hint?: string; location?: { step?: string } };
 }
 
 interface Event {
@@ -393,7 +393,7 @@ ${write}
       pipeline('narrow', '      table: wide', '      table: narrow\n      write_mode: replace'),
     );
     expect(r.code).toBe(1);
-    expect(r.json.error).toMatchObject({ step_id: 'load', code: 'write.schema_mismatch' });
+    expect(r.json.error).toMatchObject({ location: { step: 'load' }, code: 'write.schema_mismatch' });
     expect(r.json.error?.message).toMatch(/code/);
     expect(r.json.error?.message).toMatch(/unchanged/);
     // The 20,000 source rows fit in the pipe before Postgres reports the bad one: the read itself completed.
@@ -436,14 +436,14 @@ ${write}
 
   it('the MySQL connection killed mid-stream: exit 1 naming the source, the target unchanged', async () => {
     const r = await interrupted('killed_source', killSource);
-    expect(r.json.error).toMatchObject({ step_id: 'extract', code: 'connection.lost' });
+    expect(r.json.error).toMatchObject({ location: { step: 'extract' }, code: 'connection.lost' });
     expect(r.json.error?.message).toMatch(/@mysql\.src/);
     expect(r.json.steps.find((s) => s.id === 'load')?.error?.code).toBe('runtime.dependency_failed');
   });
 
   it('the same kill without pass-through fails the read the same way (a streamed query hears of it)', async () => {
     const r = await interrupted('killed_source', killSource, { OSIRIS_PASS_THROUGH: '0' });
-    expect(r.json.error).toMatchObject({ step_id: 'extract', code: 'connection.lost' });
+    expect(r.json.error).toMatchObject({ location: { step: 'extract' }, code: 'connection.lost' });
     expect(r.json.steps.find((s) => s.id === 'load')?.status).toBe('skipped');
   });
 
@@ -459,7 +459,7 @@ ${write}
       );
       expect(killed).toEqual([{ ok: true }]);
     });
-    expect(r.json.error?.step_id).toBe('load');
+    expect(r.json.error?.location?.step).toBe('load');
     expect(r.json.error?.message).toMatch(/@postgres\.dst/);
     // The read was still going (sleeping mid-result): it is stopped and says why.
     const extract = r.json.steps.find((s) => s.id === 'extract');

@@ -19,7 +19,12 @@ interface RunJson {
     rows_out: number | null;
     error?: { code: string; message: string };
   }>;
-  error?: { code: string; message: string; step_id?: string; hint?: string };
+  error?: {
+    code: string;
+    message: string;
+    hint?: string;
+    location?: { step?: string; file?: string; line?: number };
+  };
 }
 
 let project: string;
@@ -288,7 +293,7 @@ describe('osiris run: bad input fails cleanly', () => {
   it('a CSV row with the wrong column count', () => {
     write('data/people.csv', 'id,name\n1,Ada\n2,Grace,extra\n3,Linus\n');
     const { result } = failing(`${extract}${writer}`);
-    expect(result.json?.error?.step_id).toBe('extract-people');
+    expect(result.json?.error?.location?.step).toBe('extract-people');
     expect(result.json?.error?.message).toMatch(/people\.csv/);
     expect(result.json?.error?.message).toMatch(/line 3|row 2|column/i);
   });
@@ -304,6 +309,7 @@ describe('osiris run: bad input fails cleanly', () => {
         WHERE nonexistent_column > 1
 ${writer}`);
     expect(stepFailed.step_id).toBe('broken');
+    expect(result.json?.error?.location?.step).toBe('broken');
     expect(result.json?.error?.message).toContain('broken');
     expect(result.json?.error?.message).toMatch(/line 3/i);
     expect(result.json?.error?.message).toContain('nonexistent_column');
@@ -332,12 +338,12 @@ ${writer}`);
       );
       const asRoot = runCliJson<RunJson>(['run', 'pipeline.yaml'], { cwd: project });
       expect(asRoot.code).toBe(1);
-      expect(asRoot.json?.error?.step_id).toBe('write');
+      expect(asRoot.json?.error?.location?.step).toBe('write');
       expect(asRoot.json?.error?.message).toContain('out.csv');
       return;
     }
     expect(result.code).toBe(1);
-    expect(result.json?.error?.step_id).toBe('write');
+    expect(result.json?.error?.location?.step).toBe('write');
     expect(result.json?.error?.message).toContain('locked');
   });
 
@@ -355,7 +361,7 @@ ${writer}`);
       query: SELECT * FROM input_df
 ${writer}`);
     // `needs` on a writer only orders the run (a writer makes no table): there is no input_df to read.
-    expect(result.json?.error?.step_id).toBe('after');
+    expect(result.json?.error?.location?.step).toBe('after');
     expect(JSON.stringify(result.json?.error)).toMatch(/input_df/);
   });
 

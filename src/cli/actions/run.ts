@@ -2,8 +2,14 @@
 import { relative } from 'node:path';
 import type { LoadedManifest } from '../../compiler/manifest.js';
 import { ExitCode, type ExitCodeValue, OsirisError } from '../../diagnostics/diagnostic.js';
+import {
+  type ProgressReporter,
+  type RunSummaryInfo,
+  withoutStepPrefix,
+} from '../../observability/progress.js';
+import type { RunErrorInfo } from '../../observability/session.js';
 import type { RunFlags } from '../commands/run.js';
-import { diagnosticsJson, printDiagnostics, printJson, printLine } from '../output.js';
+import { compactLocation, type JsonError, printDiagnostics, printJsonResult, printLine } from '../output.js';
 
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
@@ -39,7 +45,29 @@ function printPlan(loaded: LoadedManifest): void {
   printLine('dry run: no data was read or written');
 }
 
-function parseMaxParallel(value: string): number {
+/** The envelope's `error` for a failed run: the step that failed, and where in it when known. */
+function runError(error: RunErrorInfo): JsonError {
+  const details = error.details ?? {};
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  // A line and column without a file are positions inside the step's SQL: they stay in the message.
+  const file = text(details.file);
+  const location = compactLocation({
+    file,
+    line: file ? num(details.line) : undefined,
+    col: file ? num(details.col) : undefined,
+    step: error.step_id,
+  });
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    ...(location ? { location } : {}),
+  };
+}
+
+function parseMaxParallel(raw: string | number): number {
+  const value = String(raw);
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) {
     throw OsirisError.of(
@@ -54,6 +82,13 @@ function parseMaxParallel(value: string): number {
   return n;
 }
 
+/** `error CODE step 'id' failed: message — hint`, without repeating the step when the message names it. */
+function runErrorLine(error: RunErrorInfo): string {
+  const message = error.step_id ? withoutStepPrefix(error.message, error.step_id) : error.message;
+  const step = error.step_id ? `step '${error.step_id}' ` : '';
+  return `error ${error.code} ${step}failed: ${message}${error.hint ? ` — ${error.hint}` : ''}`;
+}
+
 export async function runCommand(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
   const cwd = process.cwd();
   const env = process.env;
@@ -64,7 +99,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   const { parseParamArgs } = await import('../../oml/params.js');
   const { prepareRun, executeRun } = await import('../../runtime/execute.js');
 
-  const project = loadProjectConfig({ cwd, env });
+  const project = loadProjectConfig({ cwd, env, ...(flags.config ? { configFile: flags.config } : {}) });
   loadDotEnv({ cwd, env, projectRoot: project.root });
   const registry = loadRegistry({ projectRoot: project.root });
   const base = {
@@ -72,7 +107,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     env,
     project,
     registry,
-    params: parseParamArgs(flags.param),
+    params: parseParamArgs(flags.param ?? []),
     maxParallel,
     ...(file !== undefined ? { file } : {}),
     ...(flags.lastCompile ? { lastCompile: true } : {}),
@@ -84,22 +119,26 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
 
   if (flags.dryRun) {
     if (flags.json)
-      printJson({
-        ok: true,
-        dry_run: true,
-        ...planJson(prepared.loaded),
-        ...diagnosticsJson(prepared.warnings),
-      });
+      printJsonResult({ dry_run: true, ...planJson(prepared.loaded) }, { diagnostics: prepared.warnings });
     else printPlan(prepared.loaded);
     return ExitCode.ok;
   }
 
-  const { createProgressReporter } = await import('../../observability/progress.js');
-  const progress = createProgressReporter({
+  const { createProgressReporter, formatRunSummary } = await import('../../observability/progress.js');
+  const reporter = createProgressReporter({
     tty: Boolean(process.stderr.isTTY) && !flags.json,
     stream: process.stderr,
     json: Boolean(flags.json),
   });
+  // The run's summary is printed once, as the last line on stdout.
+  let summary: RunSummaryInfo | undefined;
+  const progress: ProgressReporter = {
+    ...reporter,
+    runFinished(info) {
+      summary = info;
+      reporter.runFinished(info);
+    },
+  };
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -112,30 +151,39 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   }
 
   if (flags.json) {
-    printJson({
-      ok: result.status === 'succeeded',
-      run_id: result.runId,
-      status: result.status,
-      pipeline: prepared.loaded.manifest.pipeline.id,
-      manifest_hash: prepared.loaded.manifest.meta.manifest_hash,
-      duration_ms: result.durationMs,
-      run_dir: result.runDir,
-      ...(result.aiop.status === 'written' ? { aiop_path: result.aiop.written.corePath } : {}),
-      outputs: result.outputs,
-      steps: result.statusDoc.steps,
-      ...(result.error ? { error: result.error } : {}),
-      ...diagnosticsJson(result.warnings),
-    });
+    printJsonResult(
+      {
+        run_id: result.runId,
+        status: result.status,
+        pipeline: prepared.loaded.manifest.pipeline.id,
+        manifest_hash: prepared.loaded.manifest.meta.manifest_hash,
+        duration_ms: result.durationMs,
+        run_dir: result.runDir,
+        ...(result.aiop.status === 'written' ? { aiop_path: result.aiop.written.corePath } : {}),
+        outputs: result.outputs,
+        steps: result.statusDoc.steps,
+      },
+      {
+        diagnostics: result.warnings,
+        ...(result.status === 'succeeded'
+          ? {}
+          : {
+              error: result.error
+                ? runError(result.error)
+                : { code: 'RUN005', message: `run ${result.runId} failed without a step error` },
+            }),
+      },
+    );
   } else {
+    const line = formatRunSummary(
+      summary ?? { status: result.status, durationMs: result.durationMs, runId: result.runId },
+    );
     if (result.status === 'succeeded') {
       for (const output of result.outputs) printLine(`  output: ${shown(output)}`);
-      printLine(`✓ run ${result.runId} succeeded in ${result.durationMs} ms`);
-    } else if (result.error) {
-      const step = result.error.step_id ? `step '${result.error.step_id}' ` : '';
-      process.stderr.write(
-        `error ${result.error.code} ${step}failed: ${result.error.message}${result.error.hint ? ` — ${result.error.hint}` : ''}\n`,
-      );
-      printLine(`✗ run ${result.runId} failed`);
+      printLine(`✓ ${line}`);
+    } else {
+      if (result.error) process.stderr.write(`${runErrorLine(result.error)}\n`);
+      printLine(`✗ ${line}`);
     }
     printLine(`  run log: ${shown(result.runDir)}`);
     if (result.aiop.status === 'written') printLine(`  AI package: ${shown(result.aiop.written.corePath)}`);

@@ -10,7 +10,7 @@ import { listSessions } from '../../agent/store.js';
 import { ExitCode, type ExitCodeValue, OsirisError } from '../../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../../observability/progress.js';
 import type { ChatFlags, DumpPromptsFlags } from '../commands/chat.js';
-import { printJson, printLine } from '../output.js';
+import { type JsonError, printJsonResult, printLine, warningOf } from '../output.js';
 import { activityLine, palette, renderProposal, renderRun, renderSessions, useColor } from './render.js';
 
 async function quietProgress(): Promise<() => ProgressReporter> {
@@ -59,26 +59,47 @@ function parseMaxSteps(value: string): number {
   return n;
 }
 
-function turnJson(result: TurnResult): Record<string, unknown> {
+/** Warning: the model provider ignored a setting or reported something. */
+const PROVIDER_WARNING = 'AGT081';
+/** The run approved in this turn failed. */
+const RUN_FAILED = 'AGT080';
+
+/** Prints one turn in the JSON envelope: a failed run is the turn's `error`. */
+function printTurnJson(result: TurnResult): void {
   const p = result.proposal;
-  return {
-    ok: result.run ? result.run.status === 'succeeded' : true,
-    session_id: result.sessionId,
-    state: result.state,
-    reply: result.reply,
-    proposal: p
-      ? {
-          pipeline: p.pipelineName,
-          manifest_hash: p.manifestHash,
-          manifest_short: p.manifestShort,
-          oml: p.oml,
-          oml_path: p.omlPath,
-          manifest_path: p.manifestPath,
-        }
-      : null,
-    run: result.run,
-    warnings: result.warnings,
-  };
+  const run = result.run;
+  const failed = run !== null && run.status !== 'succeeded';
+  const step = typeof run?.error_step === 'string' ? run.error_step : undefined;
+  const error: JsonError | undefined = failed
+    ? {
+        code: RUN_FAILED,
+        message: `run ${String(run?.run_id ?? '')} failed: ${String(run?.error ?? 'unknown error')}`,
+        hint: 'see the run with `osiris logs show --last`, then describe the fix in the chat',
+        ...(step ? { location: { step } } : {}),
+      }
+    : undefined;
+  printJsonResult(
+    {
+      session_id: result.sessionId,
+      state: result.state,
+      reply: result.reply,
+      proposal: p
+        ? {
+            pipeline: p.pipelineName,
+            manifest_hash: p.manifestHash,
+            manifest_short: p.manifestShort,
+            oml: p.oml,
+            oml_path: p.omlPath,
+            manifest_path: p.manifestPath,
+          }
+        : null,
+      run,
+    },
+    {
+      diagnostics: result.warnings.map((w) => warningOf(PROVIDER_WARNING, w)),
+      ...(error ? { error } : {}),
+    },
+  );
 }
 
 export async function chatCommand(message: string, flags: ChatFlags): Promise<ExitCodeValue> {
@@ -109,7 +130,7 @@ export async function chatCommand(message: string, flags: ChatFlags): Promise<Ex
   try {
     const result = await setup.agent.send(message);
     if (flags.json) {
-      printJson(turnJson(result));
+      printTurnJson(result);
     } else {
       if (streamed) printLine();
       else if (result.reply) printLine(result.reply);
@@ -135,7 +156,7 @@ async function listCommand(flags: ChatFlags): Promise<ExitCodeValue> {
     ...(flags.config ? { configFile: flags.config } : {}),
   });
   const sessions = listSessions(project.paths.sessions);
-  if (flags.json) printJson({ ok: true, sessions });
+  if (flags.json) printJsonResult({ sessions });
   else for (const line of renderSessions(sessions)) printLine(line);
   return ExitCode.ok;
 }
@@ -144,7 +165,7 @@ export async function dumpPromptsCommand(flags: DumpPromptsFlags): Promise<ExitC
   const dir = resolve(process.cwd(), flags.dir ?? '.osiris_prompts');
   if (!flags.export) {
     const files = [...Object.values(PROMPT_FILES), 'README.md'];
-    if (flags.json) printJson({ ok: true, status: 'ready', dir, files, hint: 'pass --export to write them' });
+    if (flags.json) printJsonResult({ status: 'ready', dir, files, next: 'pass --export to write them' });
     else {
       printLine(`would write ${files.join(', ')} to ${dir}`);
       printLine('pass --export to write them, then edit and run `osiris chat --pro-mode`');
@@ -152,7 +173,7 @@ export async function dumpPromptsCommand(flags: DumpPromptsFlags): Promise<ExitC
     return ExitCode.ok;
   }
   const result = exportPrompts(dir, Boolean(flags.force));
-  if (flags.json) printJson({ ok: true, status: 'exported', ...result });
+  if (flags.json) printJsonResult({ status: 'exported', ...result });
   else printLine(`wrote ${result.files.join(', ')} to ${result.dir}`);
   return ExitCode.ok;
 }

@@ -65,12 +65,16 @@ export async function interactiveChat(flags: ChatFlags): Promise<ExitCodeValue> 
           if (event.ok === false) out.write(`${p.bad(`✖ ${event.label} failed`)}\n`);
         }
         break;
-      case 'text':
+      case 'text': {
+        // After a tool ran, the next text starts its own "osiris ›" line: the paragraph break is already there.
+        const delta = speaking ? event.delta : event.delta.trimStart();
+        if (!delta) break;
         spinner.stop();
         if (!speaking) out.write(p.bold('osiris › '));
         speaking = true;
-        out.write(event.delta);
+        out.write(delta);
         break;
+      }
       case 'run-start':
         spinner.stop();
         out.write(`${p.dim(`running ${event.manifestHash.slice(0, 19)}…`)}\n`);

@@ -86,6 +86,7 @@ export function renderRun(run: JsonObject, p: Palette): string {
   for (const o of Array.isArray(run.outputs) ? run.outputs : []) lines.push(`  output: ${String(o)}`);
   if (run.error) lines.push(`  ${p.bad(String(run.error))}`);
   if (run.run_dir) lines.push(p.dim(`  run log: ${String(run.run_dir)}`));
+  if (run.report) lines.push(p.dim(`  report:  ${String(run.report)}`));
   return lines.join('\n');
 }
 

@@ -4,6 +4,7 @@
  * `osiris dump-prompts` shows or exports the prompts `--pro-mode` reads back.
  */
 import type { Command } from 'commander';
+import { configOption, connectionsOption, jsonOption } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
 export interface ChatFlags extends OutputOptions {
@@ -17,6 +18,7 @@ export interface ChatFlags extends OutputOptions {
   temperature?: string;
   maxSteps?: string;
   config?: string;
+  connections?: string;
 }
 
 export interface DumpPromptsFlags extends OutputOptions {
@@ -47,8 +49,9 @@ export function register(program: Command): void {
     .option('--base-url <url>', 'provider base URL (local or proxy servers)')
     .option('--temperature <t>', 'sampling temperature, 0 – 2')
     .option('--max-steps <n>', 'model steps per message (default 16)')
-    .option('--config <file>', 'osiris.yaml to use instead of searching for it')
-    .option('--json', 'one-shot: print one JSON document (session, state, reply, proposal, run)')
+    .addOption(configOption())
+    .addOption(connectionsOption())
+    .addOption(jsonOption())
     .addHelpText(
       'after',
       [
@@ -72,7 +75,7 @@ export function register(program: Command): void {
     .option('--export', 'write the prompt files (without it, only say what would be written)')
     .option('--dir <dir>', 'folder to write', '.osiris_prompts')
     .option('--force', 'overwrite existing prompt files')
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .action((flags: DumpPromptsFlags) =>
       runAction(flags, async () => {
         const { dumpPromptsCommand } = await import('../chat/command.js');

@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
+import { configOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
 
 interface CompileFlags {
-  param: string[];
+  param?: string[];
   profile?: string;
   out?: string;
   config?: string;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** `osiris compile <oml>` — OML → build folder (manifest.yaml, cfg/, plan.json, fingerprints.json). */
 export function register(program: Command): void {
@@ -17,16 +16,11 @@ export function register(program: Command): void {
     .command('compile')
     .description('compile an OML pipeline into a deterministic build folder (manifest + per-step cfg)')
     .argument('<oml>', 'pipeline file (OML v0.1.0 YAML)')
-    .option(
-      '--param <key=value>',
-      'set a pipeline parameter (repeatable; beats profile, env and defaults)',
-      collect,
-      [],
-    )
-    .option('-p, --profile <name>', 'profile to compile for (default: filesystem.profiles.default)')
+    .addOption(paramOption())
+    .addOption(profileOption('profile to compile for (default: filesystem.profiles.default)'))
     .option('--out <dir>', 'write the build folder exactly here instead of build/pipelines/…')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (oml: string, flags: CompileFlags) => {
       await runAction(flags, async () => {
         const { resolve, relative, isAbsolute } = await import('node:path');
@@ -39,7 +33,7 @@ export function register(program: Command): void {
             import('../output.js'),
           ]);
         const cwd = process.cwd();
-        const params = parseParamArgs(flags.param);
+        const params = parseParamArgs(flags.param ?? []);
         const project = loadProjectConfig({ cwd, env: process.env, configFile: flags.config });
         const registry = loadRegistry({ projectRoot: project.root });
         const result = compileOml({
@@ -53,15 +47,16 @@ export function register(program: Command): void {
           outDir: flags.out === undefined ? undefined : resolve(cwd, flags.out),
         });
         if (flags.json) {
-          output.printJson({
-            ok: true,
-            manifest_path: result.manifestPath,
-            manifest_hash: result.manifestHash,
-            manifest_short: result.manifestShort,
-            pipeline_slug: result.pipelineSlug,
-            profile: result.profile,
-            warnings: result.warnings,
-          });
+          output.printJsonResult(
+            {
+              manifest_path: result.manifestPath,
+              manifest_hash: result.manifestHash,
+              manifest_short: result.manifestShort,
+              pipeline_slug: result.pipelineSlug,
+              profile: result.profile,
+            },
+            { diagnostics: result.warnings },
+          );
         } else {
           output.printDiagnostics(result.warnings);
           const rel = relative(cwd, result.manifestPath);

@@ -7,14 +7,19 @@ import type { Diagnostic, ExitCodeValue } from '../../diagnostics/diagnostic.js'
 import type { Registry } from '../../registry/registry.js';
 import type { LoadedComponent } from '../../registry/types.js';
 import type { JsonValue } from '../../yaml/json.js';
+import { configOption, jsonOption } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
-interface ListOptions extends OutputOptions {
+interface ProjectOptions extends OutputOptions {
+  config?: string;
+}
+
+interface ListOptions extends ProjectOptions {
   mode?: string;
   runnable?: boolean;
 }
 
-interface ValidateOptions extends OutputOptions {
+interface ValidateOptions extends ProjectOptions {
   level: 'basic' | 'enhanced' | 'strict';
 }
 
@@ -31,15 +36,17 @@ export function register(program: Command): void {
       'only components supporting a mode: extract, write, transform, discover, … (or OML read)',
     )
     .option('--runnable', 'only components that have a driver')
-    .option('--json', 'print a JSON array')
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action((opts: ListOptions) => runAction(opts, () => listAction(opts)));
 
   components
     .command('show')
     .description('show one component: modes, config fields, connection fields, secrets, examples')
     .argument('<name>', 'component name, e.g. mysql.extractor')
-    .option('--json', 'print JSON')
-    .action((name: string, opts: OutputOptions) => runAction(opts, () => showAction(name, opts)));
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action((name: string, opts: ProjectOptions) => runAction(opts, () => showAction(name, opts)));
 
   components
     .command('validate')
@@ -53,7 +60,8 @@ export function register(program: Command): void {
         .choices(['basic', 'enhanced', 'strict'])
         .default('enhanced'),
     )
-    .option('--json', 'print JSON')
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action((target: string | undefined, opts: ValidateOptions) =>
       runAction(opts, () => validateAction(target, opts)),
     );
@@ -67,15 +75,20 @@ interface Context {
   registry: Registry;
 }
 
-async function context(): Promise<Context> {
-  const [{ findConfigFile }, { loadRegistry }, { dirname }] = await Promise.all([
+async function context(opts: ProjectOptions): Promise<Context> {
+  const [{ findConfigFile, loadProjectConfig }, { loadRegistry }, { dirname }] = await Promise.all([
     import('../../project/config.js'),
     import('../../registry/load.js'),
     import('node:path'),
   ]);
   const cwd = process.cwd();
-  const configFile = findConfigFile({ cwd });
-  const projectRoot = configFile ? dirname(configFile) : cwd;
+  // A project file the user named must exist (and parse); a found one only tells where user components live.
+  const found = opts.config ? undefined : findConfigFile({ cwd });
+  const projectRoot = opts.config
+    ? loadProjectConfig({ cwd, configFile: opts.config }).root
+    : found
+      ? dirname(found)
+      : cwd;
   return { cwd, projectRoot, registry: loadRegistry({ projectRoot }) };
 }
 
@@ -94,6 +107,12 @@ async function relativizeAll(diagnostics: readonly Diagnostic[], cwd: string): P
   return diagnostics.map((d) =>
     d.location.file ? { ...d, location: { ...d.location, file: rel(d.location.file) } } : d,
   );
+}
+
+/** Why specs could not be loaded, as warnings: the listing itself still succeeds. */
+async function loadProblems(ctx: Context): Promise<Diagnostic[]> {
+  const problems = ctx.registry.problems.map((p) => ({ ...p, severity: 'warning' as const }));
+  return relativizeAll(problems, ctx.cwd);
 }
 
 async function warnAboutProblems(ctx: Context): Promise<void> {
@@ -132,7 +151,8 @@ async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
       );
     }
   }
-  const ctx = await context();
+  const ctx = await context(opts);
+  const rel = await relativeTo(ctx.cwd);
   const selected = ctx.registry
     .list()
     .filter(
@@ -144,17 +164,23 @@ async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
     .filter((c) => !opts.runnable || c.driverPath !== undefined);
 
   if (opts.json) {
-    out.printJson(
-      selected.map((c) => ({
-        name: c.spec.name,
-        version: c.spec.version,
-        title: c.spec.title ?? null,
-        modes: c.spec.modes,
-        runnable: c.driverPath !== undefined,
-        description: (c.spec.description ?? '').trim(),
-      })),
+    out.printJsonResult(
+      {
+        components: selected.map((c) => ({
+          name: c.spec.name,
+          version: c.spec.version,
+          title: c.spec.title ?? null,
+          modes: c.spec.modes,
+          runnable: c.driverPath !== undefined,
+          description: (c.spec.description ?? '').trim(),
+          ...(c.typescriptDriver ? { not_runnable: typescriptDriverNote(c, rel) } : {}),
+        })),
+      },
+      { diagnostics: await loadProblems(ctx) },
     );
-  } else if (selected.length === 0) {
+    return ExitCode.ok;
+  }
+  if (selected.length === 0) {
     out.printLine('No components match.');
   } else {
     const rows = selected.map((c) => [
@@ -165,9 +191,18 @@ async function listAction(opts: ListOptions): Promise<ExitCodeValue> {
       firstSentence(c.spec.description ?? '', 70),
     ]);
     printTable(out.printLine, ['Component', 'Version', 'Modes', 'Runnable', 'Description'], rows);
+    for (const c of selected.filter((s) => s.typescriptDriver)) {
+      out.printError(`warning: ${c.spec.name} ${typescriptDriverNote(c, rel)}`);
+    }
   }
   await warnAboutProblems(ctx);
   return ExitCode.ok;
+}
+
+/** Why a project component with a TypeScript driver does not run, and the fix (REG014). */
+function typescriptDriverNote(c: LoadedComponent, rel: (path: string) => string): string {
+  const file = rel(c.typescriptDriver ?? '');
+  return `is not runnable: its driver ${file} is TypeScript, which Node cannot load — compile it to driver.js or write driver.mjs (REG014)`;
 }
 
 function firstSentence(text: string, max: number): string {
@@ -223,8 +258,8 @@ async function resolveComponent(ctx: Context, name: string): Promise<LoadedCompo
   );
 }
 
-async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeValue> {
-  const ctx = await context();
+async function showAction(name: string, opts: ProjectOptions): Promise<ExitCodeValue> {
+  const ctx = await context(opts);
   const component = await resolveComponent(ctx, name);
   const [{ describeFields, describeRules }, { omlModesOf }, out, { ExitCode }] = await Promise.all([
     import('../../registry/describe.js'),
@@ -239,7 +274,7 @@ async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeVa
   const rules = describeRules(spec);
 
   if (opts.json) {
-    out.printJson({
+    out.printJsonResult({
       name: spec.name,
       version: spec.version,
       title: spec.title ?? null,
@@ -250,6 +285,7 @@ async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeVa
       runnable: component.driverPath !== undefined,
       specPath: rel(component.specPath),
       driverPath: component.driverPath ? rel(component.driverPath) : null,
+      ...(component.typescriptDriver ? { not_runnable: typescriptDriverNote(component, rel) } : {}),
       fields,
       rules,
       connectionFields,
@@ -269,7 +305,15 @@ async function showAction(name: string, opts: OutputOptions): Promise<ExitCodeVa
   p();
   const omlModes = omlModesOf(spec);
   p(`Modes:        ${spec.modes.join(', ')}${omlModes.length ? ` (OML mode: ${omlModes.join(', ')})` : ''}`);
-  p(`Runnable:     ${component.driverPath ? `✓ ${rel(component.driverPath)}` : '✗ no driver yet'}`);
+  p(
+    `Runnable:     ${
+      component.driverPath
+        ? `✓ ${rel(component.driverPath)}`
+        : component.typescriptDriver
+          ? `✗ ${typescriptDriverNote(component, rel).replace(/^is not runnable: /, '')}`
+          : '✗ no driver yet'
+    }`,
+  );
   p(`Spec:         ${rel(component.specPath)}`);
   const caps = Object.entries(spec.capabilities)
     .map(([k, v]) => `${v ? '✓' : '✗'} ${k}`)
@@ -345,8 +389,7 @@ interface ComponentResult {
   name: string;
   file: string;
   valid: boolean;
-  errors: Diagnostic[];
-  warnings: Diagnostic[];
+  diagnostics: Diagnostic[];
 }
 
 async function validateAction(target: string | undefined, opts: ValidateOptions): Promise<ExitCodeValue> {
@@ -358,20 +401,18 @@ async function validateAction(target: string | undefined, opts: ValidateOptions)
   const { basename, dirname, join, resolve } = await import('node:path');
   const { existsSync, statSync } = await import('node:fs');
   const isDirectory = (p: string) => existsSync(p) && statSync(p).isDirectory();
-  const ctx = await context();
+  const ctx = await context(opts);
   const rel = await relativeTo(ctx.cwd);
   const level = opts.level;
 
   const results: ComponentResult[] = [];
   const addResult = async (name: string, file: string, diagnostics: Diagnostic[]) => {
     const sorted = sortDiagnostics(await relativizeAll(diagnostics, ctx.cwd));
-    const errors = sorted.filter((d) => d.severity === 'error');
     results.push({
       name,
       file: rel(file),
-      valid: errors.length === 0,
-      errors,
-      warnings: sorted.filter((d) => d.severity === 'warning'),
+      valid: !sorted.some((d) => d.severity === 'error'),
+      diagnostics: sorted,
     });
   };
 
@@ -413,17 +454,14 @@ async function validateAction(target: string | undefined, opts: ValidateOptions)
 
   const ok = results.every((r) => r.valid);
   if (opts.json) {
-    out.printJson({
-      ok,
-      level,
-      components: results,
-      errors: results.flatMap((r) => r.errors),
-      warnings: results.flatMap((r) => r.warnings),
-    });
+    out.printJsonResult(
+      { level, components: results },
+      { diagnostics: results.flatMap((r) => r.diagnostics) },
+    );
   } else {
     for (const r of results) {
       out.printLine(`${r.valid ? '✓' : '✗'} ${r.name}${r.valid ? '' : `  (${r.file})`}`);
-      out.printDiagnostics([...r.errors, ...r.warnings]);
+      out.printDiagnostics(r.diagnostics);
     }
     const invalid = results.filter((r) => !r.valid).length;
     out.printLine(

@@ -1,9 +1,27 @@
 import type { Command } from 'commander';
+import type { EnvVarState } from '../../connections/env.js';
+import type { Diagnostic } from '../../diagnostics/diagnostic.js';
+import { configOption, connectionsOption, jsonOption, legacyFileOption, numberOption } from '../options.js';
 import { runAction } from '../output.js';
 
-interface ListFlags {
+interface FileFlags {
   json?: boolean;
+  config?: string;
+  connections?: string;
+  /** Old spelling of --connections. */
   file?: string;
+}
+
+type ListFlags = FileFlags;
+
+/** Doctor found a connection that failed (auth, unreachable, …). */
+const CONNECTION_FAILED = 'CON062';
+
+const ENV_MARK: Record<EnvVarState, string> = { set: '✓', default: '(default)', missing: '✗' };
+
+/** The connections file the user named, under either spelling. */
+function connectionsFile(flags: FileFlags): string | undefined {
+  return flags.connections ?? flags.file;
 }
 
 /** `osiris connections list` — the connections of osiris_connections.yaml, secrets masked. */
@@ -15,8 +33,10 @@ export function register(program: Command): void {
   group
     .command('list')
     .description('list connections (secrets masked, $VAR references shown as references)')
-    .option('--file <path>', 'read this connections file instead of searching for osiris_connections.yaml')
-    .option('--json', 'print one JSON document')
+    .addOption(connectionsOption())
+    .addOption(legacyFileOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (flags: ListFlags) => {
       await runAction(flags, async () => {
         const [{ listConnections }, output, { ExitCode, isError, OsirisError }] = await Promise.all([
@@ -24,19 +44,19 @@ export function register(program: Command): void {
           import('../output.js'),
           import('../../diagnostics/diagnostic.js'),
         ]);
+        const file = connectionsFile(flags);
         const result = await listConnections({
           cwd: process.cwd(),
           env: process.env,
-          ...(flags.file ? { file: flags.file } : {}),
+          ...(file ? { file } : {}),
         });
         if (result.diagnostics.some(isError)) throw new OsirisError(result.diagnostics, ExitCode.usage);
 
         if (flags.json) {
-          output.printJson({
-            file: result.file,
-            connections: result.connections,
-            ...output.diagnosticsJson(result.diagnostics),
-          });
+          output.printJsonResult(
+            { file: result.file, connections: result.connections },
+            { diagnostics: result.diagnostics },
+          );
           return ExitCode.ok;
         }
 
@@ -65,7 +85,7 @@ export function register(program: Command): void {
                 c.summary,
                 vars.length === 0
                   ? 'none'
-                  : vars.map(([name, set]) => `${name} ${set ? '✓' : '✗'}`).join(', '),
+                  : vars.map(([name, state]) => `${name} ${ENV_MARK[state]}`).join(', '),
               ];
             });
           const header = ['CONNECTION', 'DEFAULT', 'DETAILS', 'ENV VARS'];
@@ -86,7 +106,7 @@ export function register(program: Command): void {
         }
         const unset = result.connections.flatMap((c) =>
           Object.entries(c.env_vars)
-            .filter(([name, set]) => !set && !c.env_vars_with_default.includes(name))
+            .filter(([, state]) => state === 'missing')
             .map(([name]) => name),
         );
         if (unset.length > 0) {
@@ -105,29 +125,33 @@ export function register(program: Command): void {
       'connect to each connection (or the one given) and report ok / auth failed / unreachable / …',
     )
     .argument('[connection]', 'test only this connection, e.g. @mysql.primary')
-    .option('--timeout <ms>', 'time allowed per connection, in milliseconds', '5000')
-    .option('--file <path>', 'read this connections file instead of searching for osiris_connections.yaml')
-    .option('--json', 'print one JSON document')
+    .addOption(numberOption('--timeout <ms>', 'time allowed per connection, in milliseconds', 5000))
+    .addOption(connectionsOption())
+    .addOption(legacyFileOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (ref: string | undefined, flags: DoctorFlags) => {
       await runAction(flags, () => doctorAction(ref, flags));
     });
 }
 
-interface DoctorFlags {
-  json?: boolean;
-  file?: string;
-  timeout: string;
+interface DoctorFlags extends FileFlags {
+  timeout: string | number;
 }
 
 /** `osiris connections doctor`: exit 0 when nothing failed, 1 when a connection failed, 2 for bad input. */
 async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promise<0 | 1 | 2> {
-  const [{ doctorConnections, isFailure, isWarning, statusLabel }, output, { ExitCode, OsirisError }] =
-    await Promise.all([
-      import('../../connections/doctor.js'),
-      import('../output.js'),
-      import('../../diagnostics/diagnostic.js'),
-    ]);
-  const timeoutMs = /^\d+$/.test(flags.timeout.trim()) ? Number(flags.timeout.trim()) : Number.NaN;
+  const [
+    { doctorConnections, isFailure, isWarning, statusLabel },
+    output,
+    { ExitCode, OsirisError, diagnostic },
+  ] = await Promise.all([
+    import('../../connections/doctor.js'),
+    import('../output.js'),
+    import('../../diagnostics/diagnostic.js'),
+  ]);
+  const timeoutText = String(flags.timeout).trim();
+  const timeoutMs = /^\d+$/.test(timeoutText) ? Number(timeoutText) : Number.NaN;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) {
     throw OsirisError.of(
       'CON061',
@@ -145,7 +169,9 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
   const { findConfigFile, loadProjectConfig } = await import('../../project/config.js');
   const { loadDotEnv } = await import('../../connections/env.js');
   let projectRoot = cwd;
-  if (findConfigFile({ cwd, env })) projectRoot = loadProjectConfig({ cwd, env }).root;
+  const configFile = flags.config ? { configFile: flags.config } : {};
+  if (findConfigFile({ cwd, env, ...configFile }))
+    projectRoot = loadProjectConfig({ cwd, env, ...configFile }).root;
   loadDotEnv({ cwd, env, projectRoot });
   let registry: import('../../registry/registry.js').Registry | undefined;
   try {
@@ -160,12 +186,29 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
     projectRoot,
     timeoutMs,
     ...(ref !== undefined ? { ref } : {}),
-    ...(flags.file ? { file: flags.file } : {}),
+    ...(connectionsFile(flags) ? { file: connectionsFile(flags) } : {}),
     ...(registry ? { registry } : {}),
   });
   const code = report.ok ? ExitCode.ok : ExitCode.runtime;
+  const failed = report.results.filter((r) => isFailure(r.status));
+  const first = failed[0];
+  // One verdict for both modes: the envelope's error, or the compiler-style line on stderr.
+  const verdict: Diagnostic | undefined = first
+    ? diagnostic(
+        'error',
+        CONNECTION_FAILED,
+        `${failed.length} of ${report.results.length} connections failed; first: ${
+          first.message.startsWith(first.connection) ? first.message : `${first.connection}: ${first.message}`
+        }`,
+        report.file ? { file: report.file } : {},
+        {
+          hint: `fix the failing connections in ${report.file ?? 'osiris_connections.yaml'} or .env, then run again`,
+        },
+      )
+    : undefined;
   if (flags.json) {
-    output.printJson(report);
+    const { ok: _, ...payload } = report;
+    output.printJsonResult(payload, verdict ? { error: output.jsonErrorOf(verdict) } : {});
     return code;
   }
   if (report.results.length === 0) {
@@ -192,12 +235,10 @@ async function doctorAction(ref: string | undefined, flags: DoctorFlags): Promis
         .trimEnd(),
     );
   }
-  const { ok, warnings, failed, skipped } = report.summary;
+  const { summary } = report;
   output.printLine();
-  const warned = warnings ? `${warnings} warning${warnings > 1 ? 's' : ''}, ` : '';
-  output.printLine(`${ok} ok, ${warned}${failed} failed, ${skipped} skipped`);
-  if (report.results.some((r) => isFailure(r.status)) && !flags.json) {
-    output.printLine('  fix the failing connections in osiris_connections.yaml or .env, then run again.');
-  }
+  const warned = summary.warnings ? `${summary.warnings} warning${summary.warnings > 1 ? 's' : ''}, ` : '';
+  output.printLine(`${summary.ok} ok, ${warned}${summary.failed} failed, ${summary.skipped} skipped`);
+  if (verdict) output.printDiagnostics([verdict]);
   return code;
 }

@@ -8,6 +8,7 @@ import type { ExitCodeValue } from '../../diagnostics/diagnostic.js';
 import type { DescribedTable, DiscoveryResult } from '../../discovery/discover.js';
 import type { Registry } from '../../registry/registry.js';
 import type { JsonValue } from '../../yaml/json.js';
+import { configOption, connectionsOption, jsonOption } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
 interface RunFlags extends OutputOptions {
@@ -15,6 +16,7 @@ interface RunFlags extends OutputOptions {
   tables?: string;
   refresh?: boolean;
   config?: string;
+  connections?: string;
 }
 
 export function register(program: Command): void {
@@ -29,8 +31,9 @@ export function register(program: Command): void {
     .option('--samples <n>', 'sample rows per table (0-100); without --tables every table is described')
     .option('--tables <list>', 'comma-separated tables to describe (name or schema.name)')
     .option('--refresh', 'ignore the discovery cache and read everything from the server')
-    .option('--config <file>', 'osiris.yaml to use instead of searching for it')
-    .option('--json', 'print the discovery result as one JSON document')
+    .addOption(configOption())
+    .addOption(connectionsOption())
+    .addOption(jsonOption())
     .action((ref: string, flags: RunFlags) => runAction(flags, () => runDiscovery(ref, flags)));
 }
 
@@ -97,7 +100,8 @@ async function runDiscovery(ref: string, flags: RunFlags): Promise<ExitCodeValue
   });
 
   if (flags.json) {
-    output.printJson({ ok: true, ...result });
+    const { warnings, ...payload } = result;
+    output.printJsonResult(payload, { diagnostics: warnings });
     return ExitCode.ok;
   }
   output.printDiagnostics(result.warnings);

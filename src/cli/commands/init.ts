@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { jsonOption } from '../options.js';
 import { runAction } from '../output.js';
 
 interface InitFlags {
@@ -15,7 +16,7 @@ export function register(program: Command): void {
     )
     .argument('[path]', 'project folder (created when missing)', '.')
     .option('--force', 'overwrite the files init writes if they exist')
-    .option('--json', 'print one JSON document')
+    .addOption(jsonOption())
     .action(async (path: string, flags: InitFlags) => {
       await runAction(flags, async () => {
         const [{ scaffoldProject }, { selfCommand }, output] = await Promise.all([
@@ -31,8 +32,7 @@ export function register(program: Command): void {
           command: self.command,
         });
         if (flags.json) {
-          output.printJson({
-            ok: true,
+          output.printJsonResult({
             project_path: result.projectPath,
             created: result.created,
             overwritten: result.overwritten,

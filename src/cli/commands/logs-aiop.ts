@@ -3,6 +3,7 @@
  * Registered under `osiris logs` by `registerAiop(logs)`. Library code loads inside the action.
  */
 import type { Command } from 'commander';
+import { configOption, connectionsOption, jsonOption } from '../options.js';
 import { assertRunSelector } from './run-selector.js';
 
 export interface AiopOptions {
@@ -15,8 +16,12 @@ export interface AiopOptions {
   compress?: string;
   timelineDensity?: string;
   config?: string;
+  connections?: string;
   json?: boolean;
 }
+
+/** Warning: an AIOP setting was out of range and its default was used. */
+const CONFIG_WARNING = 'AIO003';
 
 async function aiopAction(runId: string | undefined, options: AiopOptions): Promise<0 | 2> {
   const [{ OsirisError }, index, output, aiop, fsAtomic, path] = await Promise.all([
@@ -97,24 +102,25 @@ async function aiopAction(runId: string | undefined, options: AiopOptions): Prom
 
   const meta = pkg.document.metadata;
   if (options.json) {
-    output.printJson({
-      ok: true,
-      run_id: record.run_id,
-      pipeline: record.pipeline_slug,
-      status: record.status,
-      format,
-      policy: pkg.config.values.policy,
-      core_bytes: meta.size.core_bytes,
-      max_core_bytes: meta.size.max_core_bytes,
-      truncated: meta.truncated,
-      ...(outPath ? { out: outPath } : {}),
-      ...(annexPaths.length ? { annex: annexPaths } : {}),
-      ...(outPath ? {} : format === 'md' ? { run_card: pkg.runCard } : { aiop: pkg.document }),
-      warnings: meta.config_warnings,
-    });
+    output.printJsonResult(
+      {
+        run_id: record.run_id,
+        pipeline: record.pipeline_slug,
+        status: record.status,
+        format,
+        policy: pkg.config.values.policy,
+        core_bytes: meta.size.core_bytes,
+        max_core_bytes: meta.size.max_core_bytes,
+        truncated: meta.truncated,
+        ...(outPath ? { out: outPath } : {}),
+        ...(annexPaths.length ? { annex: annexPaths } : {}),
+        ...(outPath ? {} : format === 'md' ? { run_card: pkg.runCard } : { aiop: pkg.document }),
+      },
+      { diagnostics: meta.config_warnings.map((w) => output.warningOf(CONFIG_WARNING, w)) },
+    );
     return 0;
   }
-  for (const w of meta.config_warnings) output.printError(`warning AIO003 ${w}`);
+  for (const w of meta.config_warnings) output.printError(`warning ${CONFIG_WARNING} ${w}`);
   if (outPath) {
     output.printLine(
       `wrote ${outPath} (${meta.size.core_bytes} bytes core${meta.truncated ? ', truncated' : ''})`,
@@ -142,8 +148,9 @@ export function registerAiop(logs: Command): void {
     .option('--max-core-bytes <n>', 'size limit of the core document in bytes (default 300000)')
     .option('--compress <mode>', 'annex shard compression: none or gzip')
     .option('--timeline-density <level>', 'timeline events kept: low, medium or high')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document (with the AIOP inside when there is no --out)')
+    .addOption(configOption())
+    .addOption(connectionsOption())
+    .addOption(jsonOption())
     .action(async (runId: string | undefined, options: AiopOptions) => {
       const { runAction } = await import('../output.js');
       await runAction(options, () => aiopAction(runId, options));

@@ -3,19 +3,14 @@
  * guessing paths. Library code loads inside the actions.
  */
 import type { Command } from 'commander';
+import { configOption, jsonOption, numberOption, statusOption } from '../options.js';
 import { registerAiop } from './logs-aiop.js';
+import { defineRunList } from './run-list.js';
 import { assertRunSelector } from './run-selector.js';
 
 interface CommonOptions {
   json?: boolean;
   config?: string;
-}
-
-interface ListOptions extends CommonOptions {
-  pipeline?: string;
-  limit?: string;
-  status?: string;
-  profile?: string;
 }
 
 interface ShowOptions extends CommonOptions {
@@ -26,54 +21,6 @@ interface ShowOptions extends CommonOptions {
 async function loadProject(options: CommonOptions) {
   const { loadProjectConfig } = await import('../../project/config.js');
   return loadProjectConfig({ cwd: process.cwd(), env: process.env, configFile: options.config });
-}
-
-async function listAction(options: ListOptions): Promise<0 | 2> {
-  const [{ OsirisError }, { listRuns }, output, view] = await Promise.all([
-    import('../../diagnostics/diagnostic.js'),
-    import('../../observability/run-index.js'),
-    import('../output.js'),
-    import('../../observability/logs-view.js'),
-  ]);
-  let limit: number | undefined = 20;
-  if (options.limit !== undefined) {
-    limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw OsirisError.of(
-        'LOG005',
-        `--limit must be a non-negative integer, got '${options.limit}'`,
-        {},
-        {
-          hint: 'e.g. --limit 50 (0 lists every run)',
-        },
-      );
-    }
-    if (limit === 0) limit = undefined;
-  }
-  if (options.status !== undefined && !['succeeded', 'failed'].includes(options.status)) {
-    throw OsirisError.of('LOG005', `--status must be succeeded or failed, got '${options.status}'`);
-  }
-  const project = await loadProject(options);
-  const runs = listRuns(project, {
-    pipeline: options.pipeline,
-    status: options.status,
-    profile: options.profile,
-    limit,
-  });
-  if (options.json) {
-    output.printJson({ ok: true, runs });
-    return 0;
-  }
-  if (runs.length === 0) {
-    output.printLine(
-      options.pipeline || options.status || options.profile
-        ? 'no runs match'
-        : 'no runs recorded yet — run a pipeline with `osiris run <pipeline.yaml>`',
-    );
-    return 0;
-  }
-  for (const line of view.formatRunTable(runs)) output.printLine(line);
-  return 0;
 }
 
 async function showAction(runId: string | undefined, options: ShowOptions): Promise<0 | 2> {
@@ -87,20 +34,26 @@ async function showAction(runId: string | undefined, options: ShowOptions): Prom
   const record = index.selectRun(project, runId, options.pipeline);
   const details = view.loadRunDetails(project, record);
   if (options.json) {
-    output.printJson({
-      ok: true,
-      run: details.record,
-      run_dir: details.runDir,
-      status: details.status,
-      events: details.events,
-      metrics: details.metrics,
-      warnings: details.warnings,
-    });
+    output.printJsonResult(
+      {
+        run: details.record,
+        run_dir: details.runDir,
+        status: details.status,
+        events: details.events,
+        metrics: details.metrics,
+      },
+      { diagnostics: details.warnings.map((w) => output.warningOf(RUN_FOLDER_INCOMPLETE, w)) },
+    );
     return 0;
   }
   for (const line of view.formatRunDetails(details)) output.printLine(line);
   return 0;
 }
+
+/** Warning: the run folder lacks a file the index promised (status.json, events.jsonl). */
+const RUN_FOLDER_INCOMPLETE = 'LOG006';
+/** Warning: `--open` found no program to open the page with. */
+const OPEN_FAILED = 'LOG021';
 
 interface HtmlOptions extends CommonOptions {
   last?: boolean;
@@ -108,7 +61,7 @@ interface HtmlOptions extends CommonOptions {
   out?: string;
   open?: boolean;
   index?: boolean;
-  limit?: string;
+  limit?: string | number;
   status?: string;
 }
 
@@ -182,8 +135,9 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
   }
   let limit = 50;
   if (options.limit !== undefined) {
-    limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit < 0) {
+    const text = String(options.limit).trim();
+    limit = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isInteger(limit)) {
       throw OsirisError.of(
         'LOG005',
         `--limit must be a non-negative integer, got '${options.limit}'`,
@@ -211,14 +165,10 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
     path = written.path;
     const warning = options.open ? await openFile(path) : undefined;
     if (options.json) {
-      output.printJson({
-        ok: true,
-        path,
-        bytes: written.bytes,
-        runs: written.runs,
-        reports: written.reports,
-        ...(warning ? { warnings: [warning] } : {}),
-      });
+      output.printJsonResult(
+        { path, bytes: written.bytes, runs: written.runs, reports: written.reports },
+        { diagnostics: warning ? [output.warningOf(OPEN_FAILED, warning)] : [] },
+      );
     } else {
       output.printLine(
         `wrote ${path} (${written.runs} runs, ${written.reports.filter((r) => r.path).length} reports)`,
@@ -237,14 +187,10 @@ async function htmlAction(runId: string | undefined, options: HtmlOptions): Prom
   path = written.path;
   const warning = options.open ? await openFile(path) : undefined;
   if (options.json) {
-    output.printJson({
-      ok: true,
-      run_id: written.run_id,
-      status: written.status,
-      path,
-      bytes: written.bytes,
-      ...(warning ? { warnings: [warning] } : {}),
-    });
+    output.printJsonResult(
+      { run_id: written.run_id, status: written.status, path, bytes: written.bytes },
+      { diagnostics: warning ? [output.warningOf(OPEN_FAILED, warning)] : [] },
+    );
   } else {
     output.printLine(`wrote ${path} (run ${written.run_id}, ${written.status})`);
     if (warning) output.printError(`warning: ${warning}`);
@@ -279,8 +225,7 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
     `${p.days === null ? 'no age limit' : `older than ${p.days} days`}, ${p.keep === null ? 'no count limit' : `keep ${p.keep} per pipeline`}`;
   if (!options.apply) {
     if (options.json) {
-      output.printJson({
-        ok: true,
+      output.printJsonResult({
         dry_run: true,
         policy,
         runs_total: plan.runs_total,
@@ -308,18 +253,29 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
   }
   const result = retention.applyRetention(project, plan);
   if (options.json) {
-    output.printJson({
-      ok: result.errors.length === 0,
-      dry_run: false,
-      policy,
-      runs_total: plan.runs_total,
-      deleted: result.deleted,
-      deleted_count: result.deleted.length,
-      freed_bytes: result.freed_bytes,
-      index_records_removed: result.index_records_removed,
-      errors: result.errors,
-      refused: plan.refused,
-    });
+    const first = result.errors[0];
+    output.printJsonResult(
+      {
+        dry_run: false,
+        policy,
+        runs_total: plan.runs_total,
+        deleted: result.deleted,
+        deleted_count: result.deleted.length,
+        freed_bytes: result.freed_bytes,
+        index_records_removed: result.index_records_removed,
+        failed: result.errors,
+        refused: plan.refused,
+      },
+      first
+        ? {
+            error: {
+              code: DELETE_FAILED,
+              message: `${result.errors.length} run folder(s) could not be deleted; first: ${first.run_id}: ${first.message}`,
+              hint: 'see `failed` for each run; fix the permissions and run `osiris logs gc --apply` again',
+            },
+          }
+        : {},
+    );
   } else {
     output.printLine(
       `deleted ${result.deleted.length} runs (${formatBytes(result.freed_bytes)} freed); retention: ${describe(policy)}`,
@@ -330,6 +286,9 @@ async function gcAction(options: GcOptions): Promise<0 | 1 | 2> {
   }
   return result.errors.length > 0 ? 1 : 0;
 }
+
+/** A run folder `logs gc --apply` could not delete. */
+const DELETE_FAILED = 'LOG032';
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -348,19 +307,7 @@ export function register(program: Command): void {
     .command('logs')
     .description('inspect run logs recorded in the run index (.osiris/index)');
 
-  logs
-    .command('list')
-    .description('list recorded runs, newest first')
-    .option('--pipeline <slug>', 'only runs of this pipeline')
-    .option('--status <status>', 'only runs with this status (succeeded|failed)')
-    .option('--profile <name>', 'only runs with this profile')
-    .option('--limit <n>', 'at most n runs (default 20; 0 = all)')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
-    .action(async (options: ListOptions) => {
-      const { runAction } = await import('../output.js');
-      await runAction(options, () => listAction(options));
-    });
+  defineRunList(logs.command('list'));
 
   logs
     .command('show')
@@ -368,8 +315,8 @@ export function register(program: Command): void {
     .argument('[run-id]', 'run id or a unique prefix of it')
     .option('--last', 'the most recently finished run')
     .option('--pipeline <slug>', 'with --last: the last run of this pipeline')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (runId: string | undefined, options: ShowOptions) => {
       const { runAction } = await import('../output.js');
       await runAction(options, () => showAction(runId, options));
@@ -379,8 +326,8 @@ export function register(program: Command): void {
     .command('last')
     .description('show the most recently finished run (same as `logs show --last`)')
     .option('--pipeline <slug>', 'the last run of this pipeline')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (options: ShowOptions) => {
       const { runAction } = await import('../output.js');
       await runAction(options, () => showAction(undefined, { ...options, last: true }));
@@ -403,10 +350,10 @@ export function register(program: Command): void {
     )
     .option('--open', 'open the page in the default browser')
     .option('--index', 'render an index page of recent runs linking to their reports')
-    .option('--limit <n>', 'with --index: at most n runs (default 50; 0 = all)')
-    .option('--status <status>', 'with --index: only runs with this status (succeeded|failed)')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
+    .addOption(numberOption('--limit <n>', 'with --index: at most n runs (0 = all)', 50))
+    .addOption(statusOption('with --index: only runs with this status'))
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (runId: string | undefined, options: HtmlOptions) => {
       const { runAction } = await import('../output.js');
       await runAction(options, () => htmlAction(runId, options));
@@ -424,8 +371,8 @@ export function register(program: Command): void {
       'keep the newest n runs per pipeline and profile (default retention.keep_runs_per_pipeline or 50; 0 = no limit)',
     )
     .option('--apply', 'really delete (default: only list what would be deleted)')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
+    .addOption(configOption())
+    .addOption(jsonOption())
     .action(async (options: GcOptions) => {
       const { runAction } = await import('../output.js');
       await runAction(options, () => gcAction(options));

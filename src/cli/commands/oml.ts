@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { jsonOption } from '../options.js';
 import { runAction } from '../output.js';
 
 /**
  * `osiris oml validate <file…>`: the Python Osiris's name for `osiris validate <oml>`, kept so its scripts
  * and habits keep working. Each file is validated in turn; the exit code is the worst of them (0 or 2).
+ * With `--json` (one JSON document) it takes one file.
  */
 export function register(program: Command): void {
   const oml = program.command('oml').description('OML pipelines (the Python Osiris command names)');
@@ -11,10 +13,21 @@ export function register(program: Command): void {
     .command('validate')
     .description('validate OML pipelines — same as `osiris validate <oml>`, for several files at once')
     .argument('<files...>', 'pipeline files (OML v0.1.0 YAML)')
-    .option('--json', 'print one JSON document per file')
+    .addOption(jsonOption())
     .action(async (files: string[], flags: { json?: boolean }) => {
       await runAction(flags, async () => {
         const { validatePipeline } = await import('./validate.js');
+        if (flags.json && files.length > 1) {
+          const { OsirisError } = await import('../../diagnostics/diagnostic.js');
+          throw OsirisError.of(
+            'CLI001',
+            '--json validates one file at a time',
+            {},
+            {
+              hint: `run \`osiris oml validate <file> --json\` once per file`,
+            },
+          );
+        }
         let worst: 0 | 2 = 0;
         for (const file of files) {
           const code = await validatePipeline(file, { param: [], ...(flags.json ? { json: true } : {}) });

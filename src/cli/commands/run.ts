@@ -1,16 +1,24 @@
 import type { Command } from 'commander';
+import {
+  configOption,
+  connectionsOption,
+  jsonOption,
+  numberOption,
+  paramOption,
+  profileOption,
+} from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
 export interface RunFlags extends OutputOptions {
-  param: string[];
+  param?: string[];
   profile?: string;
   lastCompile?: boolean;
   dryRun?: boolean;
-  maxParallel: string;
+  maxParallel: string | number;
   keepData?: boolean;
+  config?: string;
+  connections?: string;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `osiris run`: compile (if given OML) and execute a pipeline locally with DuckDB as the data plane. */
 export function register(program: Command): void {
@@ -21,12 +29,14 @@ export function register(program: Command): void {
     )
     .argument('[file]', 'OML pipeline, manifest.yaml or build folder')
     .option('--last-compile', 'run the most recent successful `osiris compile`')
-    .option('--param <key=value>', 'set a pipeline parameter (repeatable)', collect, [])
-    .option('-p, --profile <name>', 'profile whose params apply')
+    .addOption(paramOption())
+    .addOption(profileOption('profile whose params apply (default: filesystem.profiles.default)'))
     .option('--dry-run', 'print the plan (steps, components, inputs, connections) without touching data')
-    .option('--max-parallel <n>', 'run up to n independent steps at once', '1')
+    .addOption(numberOption('--max-parallel <n>', 'run up to n independent steps at once', 1))
     .option('--keep-data', "keep the run's DuckDB file (in the run folder's scratch/) for inspection")
-    .option('--json', 'print one JSON document instead of progress lines')
+    .addOption(configOption())
+    .addOption(connectionsOption())
+    .addOption(jsonOption())
     .action((file: string | undefined, flags: RunFlags) =>
       runAction(flags, async () => {
         const { runCommand } = await import('../actions/run.js');

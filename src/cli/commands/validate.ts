@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
+import { configOption, connectionsOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
 
 export interface ValidateFlags {
-  param: string[];
+  param?: string[];
   profile?: string;
   config?: string;
+  connections?: string;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /**
  * `osiris validate <oml>`: an OML pipeline (params resolved, full validator, inline secrets).
@@ -22,15 +22,11 @@ export function register(program: Command): void {
       'validate an OML pipeline, or (without a file) the project setup: osiris.yaml, .env, connections',
     )
     .argument('[oml]', 'pipeline file (OML v0.1.0 YAML)')
-    .option(
-      '--param <key=value>',
-      'set a pipeline parameter (repeatable; beats profile, env and defaults)',
-      collect,
-      [],
-    )
-    .option('-p, --profile <name>', 'profile whose params apply (default: filesystem.profiles.default)')
-    .option('--config <file>', 'osiris.yaml to use')
-    .option('--json', 'print one JSON document')
+    .addOption(paramOption())
+    .addOption(profileOption('profile whose params apply (default: filesystem.profiles.default)'))
+    .addOption(configOption())
+    .addOption(connectionsOption())
+    .addOption(jsonOption())
     .action(async (oml: string | undefined, flags: ValidateFlags) => {
       await runAction(flags, async () =>
         oml === undefined ? validateProject(flags) : validatePipeline(oml, flags),
@@ -56,7 +52,7 @@ export async function validatePipeline(oml: string, flags: ValidateFlags): Promi
       import('../../oml/secrets.js'),
     ]);
   const cwd = process.cwd();
-  const cli = parseParamArgs(flags.param);
+  const cli = parseParamArgs(flags.param ?? []);
   const project = loadProjectConfig({
     cwd,
     env: process.env,
@@ -76,7 +72,8 @@ export async function validatePipeline(oml: string, flags: ValidateFlags): Promi
       knownProfiles: project.profiles.enabled ? project.profiles.values : [],
     },
   });
-  const { errors, warnings } = output.diagnosticsJson(result.diagnostics);
+  const errors = result.diagnostics.filter(isError);
+  const warnings = result.diagnostics.filter((d) => !isError(d));
   const root = result.oml;
   const rawSteps = Array.isArray(root.steps) ? root.steps : [];
   const name = typeof root.name === 'string' ? root.name : null;
@@ -93,16 +90,16 @@ export async function validatePipeline(oml: string, flags: ValidateFlags): Promi
           }));
         })()
       : [];
-    output.printJson({
-      ok: result.ok,
-      file: oml,
-      errors,
-      warnings,
-      name,
-      steps,
-      params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
-      profile: profile ?? null,
-    });
+    output.printJsonResult(
+      {
+        file: oml,
+        name,
+        steps,
+        params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
+        profile: profile ?? null,
+      },
+      { diagnostics: result.diagnostics },
+    );
   } else {
     output.printDiagnostics(result.diagnostics);
     const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -127,11 +124,13 @@ async function validateProject(flags: ValidateFlags): Promise<0 | 2> {
     cwd: process.cwd(),
     env: process.env,
     ...(flags.config ? { configFile: flags.config } : {}),
+    ...(flags.connections ? { connectionsFile: flags.connections } : {}),
   });
-  const { errors, warnings } = output.diagnosticsJson(diagnostics);
+  const errors = diagnostics.filter(isError);
+  const warnings = diagnostics.filter((d) => !isError(d));
   const ok = errors.length === 0;
   if (flags.json) {
-    output.printJson({ ok, errors, warnings, ...report });
+    output.printJsonResult(report, { diagnostics });
   } else {
     output.printDiagnostics(diagnostics);
     const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -233,6 +233,7 @@ export interface OpenedRead {
 /** The step's read plan and settings (no connection yet); config errors surface here. */
 export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
   const read = plan(ctx);
+  const cfg = StepConfig.of(ctx);
   const settings: MysqlSettings = withSchema(
     mysqlSettings(ctx.connection, {
       config: ctx.config,
@@ -242,7 +243,7 @@ export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
         !read.table.includes('.') &&
         StepConfig.of(ctx).string('schema') === undefined,
     }),
-    StepConfig.of(ctx).string('schema'),
+    cfg.string('schema'),
   );
   return {
     read,

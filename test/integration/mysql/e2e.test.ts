@@ -23,7 +23,7 @@ interface RunJson {
     rows_out: number | null;
     error?: { code: string; message: string };
   }>;
-  error?: { code: string; message: string; step_id?: string };
+  error?: { code: string; message: string; hint?: string; location?: { step?: string } };
 }
 
 describe.skipIf(why !== undefined)('osiris run with MySQL', () => {

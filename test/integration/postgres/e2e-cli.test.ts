@@ -20,7 +20,7 @@ interface RunJson {
   status: string;
   run_dir: string;
   steps: Array<{ id: string; status: string; rows_out: number | null }>;
-  error?: { code: string; message: string; step_id?: string };
+  error?: { code: string; message: string; hint?: string; location?: { step?: string } };
 }
 
 describe.skipIf(skip)('osiris run with Postgres', () => {

@@ -103,7 +103,7 @@ ${write}
     const result = await runCliAsync(['run', file, '--json'], { cwd: project, env, timeoutMs: 60_000 });
     const json = JSON.parse(result.stdout) as {
       run_dir: string;
-      error?: { code: string; message: string; step_id?: string };
+      error?: { code: string; message: string; hint?: string; location?: { step?: string } };
     };
     const events = readFileSync(join(json.run_dir, 'events.jsonl'), 'utf8')
       .trim()
@@ -217,7 +217,7 @@ ${write}
     const r = await running;
     expect(r.code).toBe(1);
     expect(r.passThrough).toMatchObject({ used: true });
-    expect(r.json.error).toMatchObject({ step_id: 'extract' });
+    expect(r.json.error).toMatchObject({ location: { step: 'extract' } });
     expect(r.json.error?.message).toMatch(/@postgres\.db/);
     expect(await pg.fingerprint('kept')).toEqual(before);
   });

@@ -44,10 +44,13 @@ async function project(turns: Parameters<typeof startFakeLlm>[0]['turns']) {
   return { server, dir };
 }
 
-async function open(dir: string, extra: { session?: string; events?: AgentEvent[] } = {}) {
+async function open(
+  dir: string,
+  extra: { session?: string; events?: AgentEvent[]; env?: NodeJS.ProcessEnv } = {},
+) {
   const setup = await openChat({
     cwd: dir,
-    env: { OPENAI_API_KEY: KEY },
+    env: extra.env ?? { OPENAI_API_KEY: KEY },
     ...(extra.session ? { session: extra.session } : {}),
     onEvent: (e) => extra.events?.push(e),
     progress: () =>
@@ -179,6 +182,51 @@ describe('chat agent over files', () => {
     expect(rejected.proposal).toBeNull();
     expect(existsSync(join(dir, 'output/high_rated.csv'))).toBe(false);
     await expect(agent.send('approve')).rejects.toThrow(/no pipeline waiting for approval/);
+  });
+
+  it('approve and reject need no key; the approved run leaves its HTML report', async () => {
+    const propose = {
+      toolCalls: [{ name: 'propose_pipeline', args: { oml: omlFor('filesystem.csv_writer', 'rating') } }],
+    };
+    const { server, dir } = await project([
+      { ...propose, text: 'Let me draft it first.' },
+      { text: 'This pipeline keeps the movies rated above 8.0.' },
+      propose,
+      { text: 'Proposed again.' },
+    ]);
+    const events: AgentEvent[] = [];
+    const first = await open(dir, { events });
+    const id = first.store.id;
+    const turn = await first.agent.send('Export movies rated above 8.0 to CSV');
+    // The texts of two model steps are two paragraphs, as streamed and as the reply.
+    expect(turn.reply).toBe('Let me draft it first.\n\nThis pipeline keeps the movies rated above 8.0.');
+    const streamed = events.flatMap((e) => (e.type === 'text' ? [e.delta] : [])).join('');
+    expect(streamed).toBe(turn.reply);
+    first.store.close();
+
+    // A later process without any LLM key can decide: reject, then (after a new proposal) approve.
+    const keyless = await open(dir, { session: id, env: {} });
+    expect((await keyless.agent.send('reject')).state).toBe('INTENT_CAPTURED');
+    // Talking to the model still needs the key, and a refused message records nothing.
+    const messages = keyless.store.messages().length;
+    await expect(keyless.agent.send('try again')).rejects.toThrow(/OPENAI_API_KEY/);
+    expect(keyless.store.messages()).toHaveLength(messages);
+    keyless.store.close();
+    const keyed = await open(dir, { session: id });
+    expect((await keyed.agent.send('try again')).state).toBe('AWAIT_APPROVAL');
+    keyed.store.close();
+    const requests = server.requests.length;
+    const approver = await open(dir, { session: id, env: {} });
+    const approved = await approver.agent.send('approve');
+    expect(approved.run).toMatchObject({ status: 'succeeded' });
+    expect(server.requests).toHaveLength(requests);
+
+    // The report `osiris logs html` would write, already there.
+    const report = String(approved.run?.report);
+    expect(report).toBe(join(String(approved.run?.run_dir), 'report.html'));
+    const html = readFileSync(join(dir, report), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    expect(html).toContain(String(approved.run?.run_id));
   });
 
   it('bind-checks SQL over a CSV step against the file header', async () => {

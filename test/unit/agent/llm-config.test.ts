@@ -2,9 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveLlmSettings } from '../../../src/agent/llm-config.js';
+import {
+  KEY_VARIABLES,
+  LLM_YAML_KEYS,
+  PROVIDERS,
+  resolveLlmSettings,
+} from '../../../src/agent/llm-config.js';
 import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
 import { loadProjectConfig } from '../../../src/project/config.js';
+import { ENV_EXAMPLE_TEMPLATE, OSIRIS_YAML_TEMPLATE } from '../../../src/project/scaffold.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -100,5 +106,30 @@ describe('LLM settings', () => {
       failure(() => resolveLlmSettings(project('llm:\n  provider: openai-compatible\n  model: m\n'), {}))
         .message,
     ).toContain('base URL');
+  });
+});
+
+describe('the llm: block osiris init writes', () => {
+  const llmBlock = /\nllm:\n((?: {2}.*\n)+)/.exec(OSIRIS_YAML_TEMPLATE)?.[1] ?? '';
+
+  it('names the providers and key variables chat reads, and every llm: setting', () => {
+    const providerLine = /^ {2}provider: .*$/m.exec(llmBlock)?.[0] ?? '';
+    for (const provider of PROVIDERS) expect(providerLine).toContain(provider);
+    expect(providerLine).not.toMatch(/\| gemini\b/);
+    for (const names of Object.values(KEY_VARIABLES)) expect(llmBlock).toContain(names[0]);
+    // Each llm: key appears, set or commented out; no key chat would not read.
+    const keys = [...llmBlock.matchAll(/^ {2}(?:# )?([a-z_]+):/gm)].map((m) => m[1]);
+    for (const key of keys) expect(LLM_YAML_KEYS).toContain(key);
+    for (const key of LLM_YAML_KEYS.filter((k) => k !== 'api_key_env')) expect(keys).toContain(key);
+  });
+
+  it('.env.example lists the documented key variables', () => {
+    const listed = [...ENV_EXAMPLE_TEMPLATE.matchAll(/^# ([A-Z_]+_API_KEY)=/gm)].map((m) => m[1]);
+    expect(listed).toEqual(Object.values(KEY_VARIABLES).map((names) => names[0]));
+  });
+
+  it('loads, and chat reads it as written', () => {
+    const settings = resolveLlmSettings(project(OSIRIS_YAML_TEMPLATE), { OPENAI_API_KEY: 'sk-x' });
+    expect(settings).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
   });
 });

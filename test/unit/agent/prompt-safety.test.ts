@@ -102,10 +102,13 @@ describe('what the model receives', () => {
     exportPrompts(join(dir, '.osiris_prompts'), false);
     writeFileSync(
       join(dir, '.osiris_prompts/system.md'),
-      'TEAM PROMPT MARKER\nConnections:\n{{connections}}\n',
+      `TEAM PROMPT MARKER\nConnections:\n{{connections}}\nThe movies password is ${SECRET}; api key sk-proj-Abc123Def456Ghi789Jkl\n`,
     );
     const { system } = await turn(dir, 'hello', { proMode: true });
     expect(system).toContain('TEAM PROMPT MARKER');
     expect(system).toContain('@mysql.movies (default)');
+    // A secret written into a prompt file is masked like one typed in a message.
+    expect(system).toContain('The movies password is ***; api key ***');
+    expect(system).not.toContain(SECRET);
   });
 });

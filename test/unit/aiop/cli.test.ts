@@ -110,10 +110,10 @@ describe('osiris logs aiop', () => {
     expect(r.stderr).toContain(OK);
     const j = osiris('nope', '--json');
     expect(j.code).toBe(2);
-    const env = JSON.parse(j.stdout) as { ok: boolean; errors: Array<{ code: string; hint: string }> };
+    const env = JSON.parse(j.stdout) as { ok: boolean; error: { code: string; hint: string } };
     expect(env.ok).toBe(false);
-    expect(env.errors[0]?.code).toBe('LOG001');
-    expect(env.errors[0]?.hint).toContain('nearest existing run ids');
+    expect(env.error.code).toBe('LOG001');
+    expect(env.error.hint).toContain('nearest existing run ids');
   });
 
   it('bad flags are usage errors (exit 2)', () => {

@@ -29,3 +29,17 @@ describe('guardSilentExit', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+const guardsUrl = pathToFileURL(join(REPO_ROOT, 'dist/cli/process-guards.js')).href;
+
+describe('catchStrayErrors', () => {
+  it('turns an error thrown outside any action into one line and exit 1, no stack', () => {
+    const r = node(
+      `const { catchStrayErrors } = await import('${guardsUrl}'); catchStrayErrors(); setTimeout(() => { throw new Error('boom'); });`,
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      'osiris: internal error: boom — this is a bug; set OSIRIS_DEBUG=1 for details and please report it\n',
+    );
+  });
+});

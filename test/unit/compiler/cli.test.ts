@@ -65,7 +65,7 @@ describe('osiris compile (binary)', () => {
     const a = osiris('compile', 'pipeline.yaml', '--json');
     expect(a.code).toBe(0);
     const first = JSON.parse(a.stdout);
-    expect(first).toMatchObject({ ok: true, pipeline_slug: 'cli-demo', profile: 'dev', warnings: [] });
+    expect(first).toMatchObject({ ok: true, pipeline_slug: 'cli-demo', profile: 'dev', diagnostics: [] });
     expect(first.manifest_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(first.manifest_short).toBe(first.manifest_hash.slice(0, 7));
     expect(first.manifest_path).toBe(
@@ -105,7 +105,8 @@ describe('osiris compile (binary)', () => {
     expect(j.code).toBe(2);
     const out = JSON.parse(j.stdout);
     expect(out.ok).toBe(false);
-    expect(out.errors[0].location).toMatchObject({ file: 'bad.yaml', line: 11 });
+    expect(out.error.location).toMatchObject({ file: 'bad.yaml', line: 11 });
+    expect(out.diagnostics[0].location).toMatchObject({ file: 'bad.yaml', line: 11 });
   });
 
   it('usage errors exit 2: unknown profile, malformed --param, missing file, missing argument', () => {

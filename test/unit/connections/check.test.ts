@@ -95,7 +95,7 @@ describe('checkProjectSetup', () => {
     const connections = report.connections as Record<string, Record<string, Record<string, unknown>>>;
     expect(connections.mysql?.primary).toEqual({
       is_default: true,
-      env_vars: { MYSQL_HOST: false, MYSQL_PASSWORD: true, MYSQL_USER: true },
+      env_vars: { MYSQL_HOST: 'default', MYSQL_PASSWORD: 'set', MYSQL_USER: 'set' },
       problems: [],
     });
     expect(connections.mysql?.broken?.problems).toEqual([
@@ -169,8 +169,8 @@ describe('listConnections', () => {
         password: '${MYSQL_PASSWORD}',
         database: 'shop',
       },
-      env_vars: { MYSQL_HOST: false, MYSQL_PASSWORD: false, MYSQL_USER: true },
-      env_vars_with_default: ['MYSQL_HOST'],
+      // MYSQL_HOST is unset but has a default: not missing.
+      env_vars: { MYSQL_HOST: 'default', MYSQL_PASSWORD: 'missing', MYSQL_USER: 'set' },
       summary: '${MYSQL_USER}@${MYSQL_HOST:-localhost}/shop',
     });
     expect(byRef['@mysql.broken']?.config.password).toBe('***');

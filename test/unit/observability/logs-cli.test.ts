@@ -174,6 +174,17 @@ describe('osiris logs (CLI)', () => {
     expect(bad.stderr).toContain('LOG005');
   });
 
+  it('--since filters like `runs list --since` (one parser for both)', () => {
+    const since = (value: string) =>
+      JSON.parse(osiris(root, 'logs', 'list', '--since', value, '--json').stdout);
+    expect(since('2025-03-14').runs.map((x: { run_id: string }) => x.run_id)).toContain(OK);
+    const future = since('2999-01-01');
+    expect(future).toMatchObject({ ok: true, since: '2999-01-01T00:00:00.000Z', runs: [] });
+    const bad = osiris(root, 'logs', 'list', '--since', 'yesterday');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error LOG005 --since must be a duration like 30m, 24h, 7d or an ISO date');
+  });
+
   it('shows a run by unique prefix: summary, steps and the events timeline', () => {
     const r = osiris(root, 'logs', 'show', '20250314T09');
     expect(r.code).toBe(0);
@@ -222,7 +233,7 @@ describe('osiris logs (CLI)', () => {
     expect(r.stderr).toContain(OK);
     const j = osiris(root, 'logs', 'show', 'nope', '--json');
     expect(j.code).toBe(2);
-    expect(JSON.parse(j.stdout).errors[0].code).toBe('LOG001');
+    expect(JSON.parse(j.stdout).error.code).toBe('LOG001');
     const ambiguous = osiris(root, 'logs', 'show', '2025031');
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toContain('LOG002');
@@ -241,7 +252,11 @@ describe('osiris logs (CLI)', () => {
     const r = osiris(empty, 'logs', 'list');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('no runs recorded yet');
-    expect(JSON.parse(osiris(empty, 'logs', 'list', '--json').stdout)).toEqual({ ok: true, runs: [] });
+    expect(JSON.parse(osiris(empty, 'logs', 'list', '--json').stdout)).toEqual({
+      ok: true,
+      runs: [],
+      diagnostics: [],
+    });
     expect(osiris(empty, 'logs', 'last').code).toBe(2);
   });
 });

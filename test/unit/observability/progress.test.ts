@@ -1,6 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgressReporter, formatDuration } from '../../../src/observability/progress.js';
+import {
+  createProgressReporter,
+  formatDuration,
+  formatRunSummary,
+} from '../../../src/observability/progress.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -49,7 +53,6 @@ describe('progress without a TTY', () => {
         'step load failed after 2 ms: target folder is not writable',
         'step publish skipped',
         'outputs: out/stats.csv',
-        'run R1 failed in 1.5 s (2/4 steps, 1,234,567 rows out)',
         '',
       ].join('\n'),
     );
@@ -97,7 +100,7 @@ describe('progress on a TTY', () => {
     expect(out).toContain('8,200 rows');
     expect(out).not.toContain('5,100 rows');
     expect(out).toContain('✔ step extract-movies done: 8,200 rows in 2.2 s\n');
-    expect(out.endsWith('run succeeded in 2.2 s\n')).toBe(true);
+    expect(out.endsWith('✔ step extract-movies done: 8,200 rows in 2.2 s\n')).toBe(true); // no summary line
   });
 
   it('keeps one live line per running step and moves the cursor up over them', () => {
@@ -138,6 +141,22 @@ describe('progress in JSON mode', () => {
     p.note('x');
     p.runFinished({ status: 'succeeded', durationMs: 1 });
     expect(text()).toBe('');
+  });
+});
+
+describe('formatRunSummary', () => {
+  it('says how the run ended, with steps and rows when known', () => {
+    expect(
+      formatRunSummary({
+        status: 'failed',
+        durationMs: 1500,
+        runId: 'R1',
+        stepsTotal: 4,
+        stepsSucceeded: 2,
+        rowsOut: 1234567,
+      }),
+    ).toBe('run R1 failed in 1.5 s (2/4 steps, 1,234,567 rows out)');
+    expect(formatRunSummary({ status: 'succeeded', durationMs: 2200 })).toBe('run succeeded in 2.2 s');
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../../src/cli/main.js';
+import { diagnosticCodes } from '../../helpers/cli.js';
 
 interface Run {
   code: number;
@@ -94,7 +95,7 @@ describe('osiris validate <oml>', () => {
     writeFileSync('pipeline.yaml', VALID);
     const bad = await osiris('validate', 'pipeline.yaml', '--param', 'n=many', '--json');
     expect(bad.code).toBe(2);
-    expect(JSON.parse(bad.stdout).errors.map((d: { code: string }) => d.code)).toEqual(['PAR007']);
+    expect(diagnosticCodes(JSON.parse(bad.stdout), 'error')).toEqual(['PAR007']);
     const good = await osiris('validate', 'pipeline.yaml', '--param', 'n=5', '--json');
     expect(good.code).toBe(0);
     expect(JSON.parse(good.stdout).params).toEqual({ n: 5 });
@@ -106,8 +107,10 @@ describe('osiris validate <oml>', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ ok: true, file: 'pipeline.yaml', errors: [], name: 'demo', profile: 'dev' });
-    expect(out.warnings.map((d: { code: string }) => d.code)).toEqual(['OML041']);
+    expect(out).toMatchObject({ ok: true, file: 'pipeline.yaml', name: 'demo', profile: 'dev' });
+    expect(out.error).toBeUndefined();
+    expect(diagnosticCodes(out, 'error')).toEqual([]);
+    expect(diagnosticCodes(out, 'warning')).toEqual(['OML041']);
     expect(out.steps).toEqual([
       { id: 'extract', component: 'filesystem.csv_extractor', mode: 'read', depends_on: [] },
       { id: 'top', component: 'duckdb.processor', mode: 'transform', depends_on: ['extract'] },
@@ -121,7 +124,7 @@ describe('osiris validate <oml>', () => {
     expect(r.stderr).toContain('nope.yaml error OML001 OML file nope.yaml does not exist');
     const j = await osiris('validate', 'nope.yaml', '--json');
     expect(j.code).toBe(2);
-    expect(JSON.parse(j.stdout).errors[0].code).toBe('OML001');
+    expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'OML001', location: { file: 'nope.yaml' } });
   });
 
   it('rejects a malformed --param, exit 2', async () => {
@@ -145,7 +148,8 @@ describe('osiris validate (project setup)', () => {
     expect(r.code).toBe(2);
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(false);
-    expect(out.errors.map((d: { code: string }) => d.code)).toContain('CFG001');
+    expect(diagnosticCodes(out, 'error')).toContain('CFG001');
+    expect(out.error.code).toBe(diagnosticCodes(out, 'error')[0]);
   });
 
   it('accepts a minimal project, exit 0', async () => {

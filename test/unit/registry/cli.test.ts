@@ -22,7 +22,7 @@ describe('osiris components list', () => {
   it('prints a JSON array sorted by name', () => {
     const r = osiris(['components', 'list', '--json']);
     expect(r.code).toBe(0);
-    const list = JSON.parse(r.stdout) as {
+    const list = JSON.parse(r.stdout).components as {
       name: string;
       version: string;
       modes: string[];
@@ -36,7 +36,7 @@ describe('osiris components list', () => {
 
   it('filters by mode, accepting the OML name', () => {
     const r = osiris(['components', 'list', '--mode', 'read', '--json']);
-    const list = JSON.parse(r.stdout) as { name: string; modes: string[] }[];
+    const list = JSON.parse(r.stdout).components as { name: string; modes: string[] }[];
     expect(list.length).toBeGreaterThan(0);
     for (const c of list) expect(c.modes).toContain('extract');
     expect(list.map((c) => c.name)).not.toContain('mysql.writer');
@@ -97,7 +97,7 @@ describe('osiris components validate', () => {
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(false);
     expect(out.components[0].file).toBe('test/fixtures/specs/mixed/broken.types/spec.yaml');
-    expect(out.errors[0]).toMatchObject({
+    expect(out.error).toMatchObject({
       code: 'REG002',
       location: { file: 'test/fixtures/specs/mixed/broken.types/spec.yaml', line: 2, col: 10 },
     });
@@ -107,14 +107,14 @@ describe('osiris components validate', () => {
     const r = osiris(['components', 'validate', '--json'], USER_PROJECT);
     expect(r.code).toBe(2);
     const out = JSON.parse(r.stdout) as {
-      components: { name: string; file: string; valid: boolean; errors: { code: string }[] }[];
+      components: { name: string; file: string; valid: boolean; diagnostics: { code: string }[] }[];
     };
     const user = out.components.filter((c) => c.file.startsWith('components/'));
     expect(user.map((c) => [c.name, c.valid])).toEqual([
       ['acme.extractor', true],
       ['mysql.extractor', false],
     ]);
-    expect(user[1]?.errors.map((e) => e.code)).toEqual(['REG004']);
+    expect(user[1]?.diagnostics.map((e) => e.code)).toEqual(['REG004']);
     expect(out.components.filter((c) => !c.valid)).toHaveLength(1);
   });
 });
