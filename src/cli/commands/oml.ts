@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { jsonOption } from '../options.js';
+import { configOption, connectionsOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
+import type { ValidateFlags } from './validate.js';
 
 /**
  * `osiris oml validate <file…>`: the Python Osiris's name for `osiris validate <oml>`, kept so its scripts
@@ -13,8 +14,12 @@ export function register(program: Command): void {
     .command('validate')
     .description('validate OML pipelines — same as `osiris validate <oml>`, for several files at once')
     .argument('<files...>', 'pipeline files (OML v0.1.0 YAML)')
+    .addOption(paramOption())
+    .addOption(profileOption('profile whose params apply (default: filesystem.profiles.default)'))
+    .addOption(configOption())
+    .addOption(connectionsOption())
     .addOption(jsonOption())
-    .action(async (files: string[], flags: { json?: boolean }) => {
+    .action(async (files: string[], flags: ValidateFlags) => {
       await runAction(flags, async () => {
         const { validatePipeline } = await import('./validate.js');
         if (flags.json && files.length > 1) {
@@ -30,7 +35,7 @@ export function register(program: Command): void {
         }
         let worst: 0 | 2 = 0;
         for (const file of files) {
-          const code = await validatePipeline(file, { param: [], ...(flags.json ? { json: true } : {}) });
+          const code = await validatePipeline(file, flags);
           if (code > worst) worst = code;
         }
         return worst;
