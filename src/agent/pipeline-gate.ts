@@ -1,7 +1,8 @@
 /**
  * The gate every OML document the model writes passes before a human sees it: the project's validator
- * (the same one `osiris validate` runs), then a bind check of its SQL against the schemas discovered in this
- * session, then the deterministic compiler. Diagnostics come back as data the model can act on.
+ * (the same one `osiris validate` runs), the output-path confinement (files only inside the project unless
+ * osiris.yaml allows more), then a bind check of its SQL against the schemas discovered in this session,
+ * then the deterministic compiler. Diagnostics come back as data the model can act on.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,13 +70,16 @@ export async function checkDraft(oml: string, options: GateOptions): Promise<Gat
   if (doc.errors.length > 0) {
     return { ok: false, diagnostics: sortDiagnostics(doc.errors), pipelineName: undefined, draftPath };
   }
-  const checked = checkOml(doc, {
+  const checked = await checkOml(doc, {
     registry: options.registry,
     params: { env: options.env },
     secretKeys: options.registry.allSecretKeys(),
   });
   const diagnostics = [...checked.diagnostics];
   if (checked.ok) {
+    // Generated pipelines write only inside the project unless osiris.yaml allows more.
+    const { outputConfinementDiagnostics } = await import('../project/output-confinement.js');
+    diagnostics.push(...outputConfinementDiagnostics(checked.resolved, options.project));
     const [{ bindCheckPipeline }, { csvStepShapes }] = await Promise.all([
       import('./bind-check.js'),
       import('./file-shapes.js'),
@@ -106,7 +110,7 @@ export async function proposeDraft(oml: string, options: GateOptions): Promise<P
   if (!gate.ok) return { ...gate, ok: false };
   const { compileOml } = await import('../compiler/compile.js');
   try {
-    const result = compileOml({
+    const result = await compileOml({
       omlPath: gate.draftPath,
       displayName: DRAFT_NAME,
       project: options.project,

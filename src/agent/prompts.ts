@@ -37,7 +37,8 @@ OML v0.1.0, the YAML pipeline language of the Osiris tool. You work only through
 - Connections are pre-configured; refer to them only as @family.alias. Never ask for or write a password,
   key, token or host credentials; they are resolved at run time from the environment.
 - Only use components listed below, with the config keys their specs allow (get_component_spec shows them).
-- Extractor SQL must be a single read-only SELECT/WITH statement in the source database's dialect.
+- Extractor SQL must be a single read-only SELECT/WITH statement in the source database's dialect, calling no
+  side-effecting function (locks, sleeps, large objects, server files, settings): the SQL guard refuses them.
 - Put transformations in a duckdb.processor step (DuckDB SQL); it sees each upstream step's output as a
   table named by the step id (quote ids that contain a dash: "extract-movies") and, with one input, as input_df.
 - Write outputs under output/ unless the user names a path. Use kebab-case pipeline names and step ids.

@@ -121,14 +121,17 @@ export function resolveProfile(project: ProjectConfig, explicit: string | undefi
   return explicit;
 }
 
-export function compileDocument(doc: LocatedDocument, options: CompileDocumentOptions): CompiledPipeline {
+export async function compileDocument(
+  doc: LocatedDocument,
+  options: CompileDocumentOptions,
+): Promise<CompiledPipeline> {
   if (doc.errors.length > 0) throw new OsirisError(sortDiagnostics(doc.errors));
   const { project, registry } = options;
   const profile = resolveProfile(project, options.profile);
 
   // 2–3. params, then the full validator over the param-resolved document (locations from the original;
   // the inline-secret scan sees the text as written). One gate, shared with `osiris validate`.
-  const checked = checkOml(doc, {
+  const checked = await checkOml(doc, {
     registry,
     params: {
       env: options.env ?? process.env,
@@ -313,9 +316,9 @@ export function writeBuild(dir: string, files: readonly BuildFile[]): void {
 }
 
 /** Reads, compiles and writes one OML file; see the module comment for the steps. */
-export function compileOml(options: CompileOptions): CompileResult {
+export async function compileOml(options: CompileOptions): Promise<CompileResult> {
   const doc = readOmlFile(options.omlPath, options.displayName);
-  const compiled = compileDocument(doc, options);
+  const compiled = await compileDocument(doc, options);
   const { manifest, pipelineSlug, profile } = compiled;
   const hash = manifest.meta.manifest_hash;
   const short = manifest.meta.manifest_short;

@@ -388,7 +388,9 @@ export async function discover(options: DiscoverOptions): Promise<DiscoveryResul
 
   let adapter: DiscoveryAdapter;
   try {
-    adapter = await connector.openDiscovery(connection);
+    adapter = await connector.openDiscovery(connection, {
+      statementTimeoutMs: options.project.discovery?.statementTimeoutMs,
+    });
   } catch (error) {
     throw failure('DSC010', 'connect', error);
   }

@@ -3,23 +3,16 @@
  * check and statement shape, the `LIMIT` wrapper, unique column names, the timeout and the two error types
  * the library maps to its own codes. Kept free of drivers so every connector can import it cheaply.
  */
-import {
-  checkReadOnlySql,
-  type ReadOnlySqlCheck,
-  type ReadOnlyStatementShape,
-  readOnlyStatementShape,
-} from '../connectors/sql-guard.js';
+import { guardSql, lineColOf, type SqlRefusal, type SqlShape } from '../connectors/sql-guard.js';
 
-/** Statement timeout when none is given. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+/** Statement timeout when none is given (osiris.yaml `discovery.statement_timeout` sets the project's own). */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 /** Extra time the client waits after the server's own timeout before it gives up on the connection. */
 export const CLIENT_TIMEOUT_GRACE_MS = 2_000;
 
-type FailedCheck = Extract<ReadOnlySqlCheck, { ok: false }>;
-
-/** The SQL is not a single read-only statement; `check` holds the keyword and its position. */
+/** The SQL guard refused the SQL; `check` holds what it refused and where. */
 export class ReadOnlySqlError extends Error {
-  constructor(readonly check: FailedCheck) {
+  constructor(readonly check: SqlRefusal) {
     super(check.message);
     this.name = 'ReadOnlySqlError';
   }
@@ -50,25 +43,13 @@ export function queryTimeoutMs(options: { timeoutMs?: number | undefined }): num
 export const WRAPPABLE = new Set(['SELECT', 'WITH']);
 
 /**
- * Checks `sql` with `checkReadOnlySql` under the engine's rules and returns its shape. Throws
- * `ReadOnlySqlError` when it is not a single read-only statement.
+ * Checks `sql` with the SQL guard under the engine's rules and returns its shape. Throws `ReadOnlySqlError`
+ * when the guard refuses it.
  */
-export function readOnlyStatement(sql: string, dialect: 'mysql' | 'postgres'): ReadOnlyStatementShape {
-  const check = checkReadOnlySql(sql, { dialect });
+export async function readOnlyStatement(sql: string, dialect: 'mysql' | 'postgres'): Promise<SqlShape> {
+  const check = await guardSql(sql, { dialect });
   if (!check.ok) throw new ReadOnlySqlError(check);
-  const shape = readOnlyStatementShape(sql, { dialect });
-  if (shape === undefined) {
-    // checkReadOnlySql accepted it, so this cannot happen; refuse rather than run something unexpected.
-    throw new ReadOnlySqlError({
-      ok: false,
-      keyword: '',
-      offset: 0,
-      line: 1,
-      col: 1,
-      message: 'the query could not be read as one SELECT, WITH, SHOW, DESCRIBE or EXPLAIN statement',
-    });
-  }
-  return shape;
+  return check.shape;
 }
 
 /** What goes before the user's SQL in `wrapWithLimit` (kept on its first line, so line numbers match). */
@@ -100,11 +81,7 @@ export function uniqueColumnNames(names: readonly string[]): string[] {
 }
 
 /** 1-based line and column (in characters) of a 0-based offset into `text`. */
-export function lineCol(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lines = before.split('\n');
-  return { line: lines.length, col: Array.from(lines[lines.length - 1] ?? '').length + 1 };
-}
+export const lineCol = lineColOf;
 
 /**
  * Waits for `work`, but at most `ms`: then calls `giveUp` (which should close the connection so the server

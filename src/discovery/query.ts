@@ -2,12 +2,14 @@
  * One read-only query on a connection, with a row limit — what the chat agent calls to look at data
  * ("sample rows / run a read-only query").
  *
- * The connection is resolved like `discover()` does. Defence in depth: the SQL must pass `checkReadOnlySql`
- * under the engine's lexical rules (checked here before connecting, and again by the connector), and the
+ * The connection is resolved like `discover()` does. Defence in depth: the SQL must pass the SQL guard
+ * (src/connectors/sql-guard.ts) under the engine's parser (checked here before connecting, and again by the connector), and the
  * connector runs it in a read-only transaction that is rolled back, under a statement timeout, fetching at
  * most `limit + 1` rows (src/connectors/<family>/discovery.ts, `queryRows`). Values of columns named like
  * secrets are masked and every row goes through the connection's redactor, exactly like discovery samples.
  */
+
+import { ACCEPTED_STATEMENTS } from '../connectors/sql-guard.js';
 import { ExitCode, OsirisError } from '../diagnostics/diagnostic.js';
 import type { SampleRow } from './cache.js';
 import {
@@ -31,7 +33,7 @@ export interface ReadOnlyQueryOptions extends ConnectionTargetOptions {
   sql: string;
   /** Rows returned at most, 1 – 200 (default 20). */
   limit?: number;
-  /** Statement timeout in milliseconds, 1 – 600 000 (default 15 000). */
+  /** Statement timeout in milliseconds, 1 – 600 000 (default: osiris.yaml `discovery.statement_timeout`, else 30 000). */
   timeoutMs?: number;
 }
 
@@ -50,9 +52,8 @@ export interface ReadOnlyQueryResult {
   durationMs: number;
 }
 
-const ALLOWED = 'only one SELECT, WITH … SELECT, SHOW, DESCRIBE or EXPLAIN statement is allowed';
-
 function checkOptions(options: ReadOnlyQueryOptions): { limit: number; timeoutMs: number } {
+  const defaultTimeoutMs = options.project.discovery?.statementTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const limit = options.limit ?? DEFAULT_QUERY_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
     throw OsirisError.of(
@@ -62,36 +63,26 @@ function checkOptions(options: ReadOnlyQueryOptions): { limit: number; timeoutMs
       { hint: `e.g. limit: ${DEFAULT_QUERY_LIMIT}; aggregate in SQL (COUNT, GROUP BY) to look at more data` },
     );
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_QUERY_TIMEOUT_MS) {
     throw OsirisError.of(
       'DSC006',
       `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_QUERY_TIMEOUT_MS}, got ${String(options.timeoutMs)}`,
       {},
-      { hint: `the default is ${DEFAULT_QUERY_TIMEOUT_MS} ms` },
+      { hint: `the default is osiris.yaml discovery.statement_timeout (${defaultTimeoutMs} ms)` },
     );
   }
   return { limit, timeoutMs };
 }
 
-function dialectOf(family: string): 'mysql' | 'postgres' | 'any' {
-  if (family === 'mysql') return 'mysql';
-  if (family === 'postgres' || family === 'supabase') return 'postgres';
-  return 'any';
-}
-
-/** DSC007 for SQL the read-only check refuses, with the keyword and its position. */
+/** DSC007 for SQL the guard refuses, with what it refused and its position. */
 function notReadOnly(label: string, error: ReadOnlySqlError): OsirisError {
-  const text = error.check.message
-    .replace(/^Extractor query is not read-only/, 'the query is not read-only')
-    .replace('a read-only extractor query', 'a read-only query')
-    .replace(/\s*Only one SELECT, WITH … SELECT, SHOW, DESCRIBE or EXPLAIN statement is accepted\.$/, '');
   return OsirisError.of(
     'DSC007',
-    `${label}: ${text}`,
+    `query on ${label} refused by the SQL guard: ${error.check.message}`,
     {},
     {
-      hint: `${ALLOWED}, without INSERT/UPDATE/DELETE, DDL, INTO or locking clauses; write the query as a SELECT`,
+      hint: `only ${ACCEPTED_STATEMENTS} runs, without INTO, row locks or side-effecting functions (docs/reference/security.md)`,
     },
   );
 }
@@ -109,16 +100,19 @@ export async function runReadOnlyQuery(options: ReadOnlyQueryOptions): Promise<R
   const { connection, label, connector, redactor } = await resolveConnectionTarget(options);
 
   // Refuse before connecting; the connector checks again before it runs anything.
-  const { checkReadOnlySql } = await import('../connectors/sql-guard.js');
-  const check = checkReadOnlySql(options.sql, { dialect: dialectOf(connection.family) });
-  if (!check.ok) throw notReadOnly(label, new ReadOnlySqlError(check));
+  const { guardSql, sqlDialectOfFamily } = await import('../connectors/sql-guard.js');
+  const dialect = sqlDialectOfFamily(connection.family);
+  if (dialect !== undefined) {
+    const check = await guardSql(options.sql, { dialect });
+    if (!check.ok) throw notReadOnly(label, new ReadOnlySqlError(check));
+  }
 
   const runtime = (code: string, message: string, hint: string): OsirisError =>
     OsirisError.of(code, message, {}, { hint, exitCode: ExitCode.runtime });
 
   let adapter: DiscoveryAdapter;
   try {
-    adapter = await connector.openDiscovery(connection);
+    adapter = await connector.openDiscovery(connection, { statementTimeoutMs: timeoutMs });
   } catch (error) {
     const text = errorText(error, redactor);
     throw runtime(

@@ -52,8 +52,13 @@ export interface QueryRowsResult {
 }
 
 export interface QueryRowsOptions {
-  /** Statement timeout in milliseconds (default 15 000). */
+  /** Statement timeout in milliseconds (default 30 000). */
   timeoutMs?: number;
+}
+
+export interface DiscoveryOpenOptions {
+  /** Every statement of the session is cancelled by the server after this many milliseconds. */
+  statementTimeoutMs?: number;
 }
 
 export interface DiscoveryAdapter {
@@ -65,7 +70,7 @@ export interface DiscoveryAdapter {
   sampleRows(table: TableRef, limit: number): Promise<Array<Record<string, JsonValue>>>;
   /**
    * Runs one read-only statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) and returns at most `limit` rows:
-   * the SQL is checked with `checkReadOnlySql` first, runs in a read-only transaction that is rolled back,
+   * the SQL is checked with the SQL guard (src/connectors/sql-guard.ts) first, runs in a read-only transaction that is rolled back,
    * under a statement timeout, and never more than `limit + 1` rows are fetched. Throws `ReadOnlySqlError`
    * for SQL that is not read-only and `QueryTimeoutError` when the timeout hits (src/discovery/query-rows.ts).
    */
@@ -96,6 +101,6 @@ export interface DoctorResult {
 
 /** A family's connector entry points. */
 export interface FamilyConnector {
-  openDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter>;
+  openDiscovery(connection: ResolvedConnection, options?: DiscoveryOpenOptions): Promise<DiscoveryAdapter>;
   doctor(connection: ResolvedConnection, timeoutMs: number): Promise<DoctorResult>;
 }

@@ -9,6 +9,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import type { DerivedDocument } from './load.js';
 import { type ParamSources, resolveParams } from './params.js';
+import { checkExtractorSql } from './sql-check.js';
 import type { OmlDocument } from './types.js';
 import { type ValidateOptions, validateOml } from './validate.js';
 
@@ -31,7 +32,8 @@ export interface CheckOmlResult {
   resolved: DerivedDocument;
 }
 
-export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckOmlResult {
+/** Asynchronous because extractor SQL goes through the SQL guard, whose parsers load on first use. */
+export async function checkOml(doc: LocatedDocument, options: CheckOmlOptions): Promise<CheckOmlResult> {
   const resolved = resolveParams(doc, options.params ?? {});
   const validateOptions: ValidateOptions = { registry: options.registry };
   if (options.secretKeys) validateOptions.secretKeys = options.secretKeys;
@@ -39,6 +41,7 @@ export function checkOml(doc: LocatedDocument, options: CheckOmlOptions): CheckO
     ...resolved.diagnostics,
     ...validateOml(resolved.document, validateOptions),
     ...unloadableDrivers(resolved.document, options.registry),
+    ...(await checkExtractorSql(resolved.document, options.registry)),
   ]);
   const ok = !diagnostics.some(isError);
   return {

@@ -172,8 +172,8 @@ export const OML = {
   ),
   sqlNotReadOnly: e(
     'OML044',
-    "an extractor's `query` or `where` is not one read-only statement",
-    'extractors only read: one SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement; write with a writer step',
+    "an extractor's `query` or `where` is refused by the SQL guard",
+    'extractors only read: one SELECT / WITH / VALUES / SHOW / DESCRIBE / EXPLAIN statement, without INTO, row locks or side-effecting functions (docs/reference/security.md); write with a writer step',
   ),
   noEffectKey: w(
     'OML045',

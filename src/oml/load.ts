@@ -65,6 +65,7 @@ export function derivedDocument(source: LocatedDocument, value: JsonValue | unde
     value,
     errors: source.errors,
     locate: (path, which) => source.locate(path, which),
+    locateInString: (path, value, offset) => source.locateInString?.(path, value, offset),
     unresolved: original,
   };
 }

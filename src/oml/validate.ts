@@ -9,7 +9,6 @@
  * `params` and `profiles` are checked by `resolveParams` (PAR codes), not here.
  */
 
-import { checkReadOnlySql, checkReadOnlyWhere, sqlDialectOf } from '../connectors/sql-guard.js';
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { OML_MODES, omlModesOf, type Registry, supportsOmlMode } from '../registry/registry.js';
@@ -573,45 +572,11 @@ function checkSteps(steps: JsonValue[], doc: LocatedDocument, registry: Registry
             stepId,
           }),
         );
-        checkReadOnly(spec.name, config, (key) => loc(p('config', key), 'value'), stepId, out);
       }
     }
   }
 
   checkCycles(facts, loc, out);
-}
-
-/**
- * Extractor SQL must be one read-only statement; caught here so a bad query never reaches a database.
- * Drivers check again at run time. Positions inside a block scalar are reported as the SQL's own line:col.
- */
-function checkReadOnly(
-  component: string,
-  config: JsonObject,
-  locate: (key: string) => SourceLocation,
-  stepId: string | undefined,
-  out: Diagnostic[],
-): void {
-  const dialect = sqlDialectOf(component);
-  if (!dialect) return;
-  for (const key of ['query', 'where'] as const) {
-    const sql = config[key];
-    if (typeof sql !== 'string' || hasParamPlaceholder(sql)) continue;
-    const result =
-      key === 'query' ? checkReadOnlySql(sql, { dialect }) : checkReadOnlyWhere(sql, { dialect });
-    if (result.ok) continue;
-    out.push(
-      diag(
-        OML.sqlNotReadOnly,
-        `config.${key}: ${result.message} (SQL line ${result.line}, column ${result.col})`,
-        locate(key),
-        {
-          hint: OML.sqlNotReadOnly.fix,
-          stepId,
-        },
-      ),
-    );
-  }
 }
 
 function unknownComponentHint(component: string, registry: Registry): string {

@@ -36,6 +36,13 @@ const filesystemSchema = z
   })
   .prefault({});
 
+/** Seconds a writer waits for another run holding its target, unless `runtime.lock_timeout` says otherwise. */
+export const DEFAULT_LOCK_TIMEOUT_S = 300;
+
+/** The fix hint of `write.lock_timeout`, the same for every writer. */
+export const LOCK_TIMEOUT_HINT =
+  'wait for that run to finish, or raise runtime.lock_timeout in osiris.yaml (seconds; OSIRIS_LOCK_TIMEOUT overrides)';
+
 /** `auto` or a DuckDB size. */
 const MEMORY_LIMIT = /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i;
 
@@ -53,6 +60,33 @@ const runtimeSchema = z
      * (no DuckDB table in between); false materialises every step.
      */
     pass_through: z.boolean().default(true),
+    /**
+     * Seconds a writer waits for another run writing the same target (file lock, Postgres advisory lock,
+     * MySQL named lock) before it gives up.
+     */
+    lock_timeout: z.number().int().min(0).max(86_400).default(DEFAULT_LOCK_TIMEOUT_S),
+  })
+  .prefault({});
+
+const securitySchema = z
+  .object({
+    /**
+     * Pipelines the chat agent writes (and pipelines arriving through MCP) may write files outside the
+     * project folder. Hand-written pipelines always may.
+     */
+    allow_paths_outside_project: z.boolean().default(false),
+    /** Folders besides the project folder those pipelines may write into (relative to the project root). */
+    allowed_output_roots: z.array(z.string().min(1)).default([]),
+  })
+  .prefault({});
+
+const discoverySchema = z
+  .looseObject({
+    /**
+     * Seconds any single statement of discovery, the chat agent's `run_query` or the MCP server may run
+     * before the database cancels it (`statement_timeout` / `max_statement_time` / `max_execution_time`).
+     */
+    statement_timeout: z.number().positive().max(3600).default(30),
   })
   .prefault({});
 
@@ -60,6 +94,8 @@ const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
   runtime: runtimeSchema,
+  security: securitySchema,
+  discovery: discoverySchema,
 });
 
 export interface ProjectPaths {
@@ -81,7 +117,21 @@ export interface ProjectConfig {
   profiles: { enabled: boolean; values: string[]; default: string | null };
   manifestShortLen: number;
   /** Data plane limits for runs (`runtime:` in osiris.yaml; env OSIRIS_MEMORY_LIMIT overrides). */
-  runtime: { memoryLimit: string; threads: number | undefined; passThrough: boolean };
+  runtime: {
+    memoryLimit: string;
+    threads: number | undefined;
+    passThrough: boolean;
+    /** How long a writer waits for another run writing the same target (`runtime.lock_timeout`, ms). */
+    lockTimeoutMs: number;
+  };
+  /** Where generated pipelines may write (`security:`; see src/project/output-confinement.ts). */
+  security: {
+    allowPathsOutsideProject: boolean;
+    /** Absolute folders (resolved against the root, `~` expanded). */
+    allowedOutputRoots: string[];
+  };
+  /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
+  discovery: { statementTimeoutMs: number };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -200,9 +250,31 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       memoryLimit: envMemoryLimit || parsedConfig.runtime.memory_limit,
       threads: parsedConfig.runtime.threads,
       passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
+      lockTimeoutMs: lockTimeoutSeconds(env, parsedConfig.runtime.lock_timeout) * 1000,
     },
+    security: {
+      allowPathsOutsideProject: parsedConfig.security.allow_paths_outside_project,
+      allowedOutputRoots: parsedConfig.security.allowed_output_roots.map((p) =>
+        resolve(root, p.replace(/^~(?=$|\/)/, home)),
+      ),
+    },
+    discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
     raw,
   };
+}
+
+/** `OSIRIS_LOCK_TIMEOUT` (whole seconds) when set, else the configured value. */
+function lockTimeoutSeconds(env: NodeJS.ProcessEnv, configured: number): number {
+  const value = env.OSIRIS_LOCK_TIMEOUT?.trim();
+  if (!value) return configured;
+  if (!/^\d{1,5}$/.test(value))
+    throw OsirisError.of(
+      'CFG005',
+      `OSIRIS_LOCK_TIMEOUT '${value}' is not a whole number of seconds`,
+      { path: 'OSIRIS_LOCK_TIMEOUT' },
+      { hint: 'set it to seconds, e.g. 60, or unset it to use runtime.lock_timeout' },
+    );
+  return Number(value);
 }
 
 /** `1`/`true`/`yes`/`on` → true, `0`/`false`/`no`/`off` → false, anything else (or unset) → undefined. */

@@ -44,6 +44,17 @@ runtime:
   # threads: 2                    # DuckDB worker threads; default one per core
   pass_through: true              # an extractor whose only consumer is a writer streams straight into it
                                   # (no DuckDB table; docs/adr/0006); OSIRIS_PASS_THROUGH=0 turns it off
+  lock_timeout: 300               # seconds a writer waits for another run writing the same file or table
+                                  # (docs/adr/0012); OSIRIS_LOCK_TIMEOUT overrides
+
+security:
+  # Pipelines the chat agent writes may only write files inside this project (docs/reference/security.md).
+  allow_paths_outside_project: false
+  # allowed_output_roots: [/srv/exports]   # folders they may also write into
+
+discovery:
+  statement_timeout: 30           # seconds one discovery, chat (run_query) or MCP statement may run before
+                                  # the database cancels it (docs/reference/security.md)
 
 logging:
   level: INFO                     # DEBUG | INFO | WARNING | ERROR

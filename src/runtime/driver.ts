@@ -44,6 +44,11 @@ export interface StreamContext {
   /** Live progress: rows processed so far (drives the TTY progress line). */
   progress(rows: number): void;
   signal: AbortSignal;
+  /**
+   * How long a writer waits for another run writing the same target before it fails (ms;
+   * `runtime.lock_timeout`, default DEFAULT_LOCK_TIMEOUT_S).
+   */
+  lockTimeoutMs?: number;
 }
 
 export interface StepContext extends StreamContext {

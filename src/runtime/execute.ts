@@ -103,7 +103,7 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
     return { loaded: loadManifest(path), compiled: false, warnings: [] };
   }
   const { compileOml } = await import('../compiler/compile.js');
-  const result = compileOml({
+  const result = await compileOml({
     omlPath: path,
     displayName: options.file,
     project: options.project,
@@ -210,6 +210,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
     prepareStep,
     dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
     passThrough: options.project.runtime.passThrough,
+    lockTimeoutMs: options.project.runtime.lockTimeoutMs,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),

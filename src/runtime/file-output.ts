@@ -7,42 +7,53 @@
  * Append (CSV, JSON lines) stays atomic the same way: the new rows are copied to a part file, the existing
  * target is copied (a reflink where the filesystem supports it) to a temp file, the part is appended to it,
  * and the temp replaces the target. This costs a copy of the existing file per append; in exchange readers
- * never see a half-appended file and a failed append changes nothing. Concurrent appends to one file from
- * two runs are not serialised (last rename wins).
+ * never see a half-appended file and a failed append changes nothing.
+ *
+ * Two runs writing one file take turns: from reading the existing file to the rename, a writer holds the
+ * file's inter-process lock (src/util/file-lock.ts); the other waits up to `runtime.lock_timeout`. Without
+ * it two appends both copied the same old file and the second rename dropped the first run's rows.
+ * A symlinked target is written through (temp beside the real file); a read-only target is refused.
  *
  * Metrics: the writer reports rows and bytes in its StepResult; the runner turns those into the
  * rows_written / bytes_written metrics, so drivers do not call `ctx.metric` for them.
  */
 import {
+  accessSync,
   closeSync,
   constants,
-  copyFileSync,
+  createReadStream,
+  createWriteStream,
   existsSync,
-  fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readlinkSync,
   readSync,
+  realpathSync,
   rmSync,
   statSync,
-  writeSync,
 } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { appendFile, chmod, copyFile, open } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { closestMatch } from '../diagnostics/suggest.js';
-import { commitTempFile, tempPathBeside } from '../util/fs-atomic.js';
+import { DEFAULT_LOCK_TIMEOUT_S, LOCK_TIMEOUT_HINT } from '../project/config.js';
 import {
-  type ColumnInfo,
-  describeTable,
-  quoteIdent,
-  quoteLiteral,
-  runTracked,
-  tableRowCount,
-} from './dataplane.js';
+  describeHolder,
+  type FileLock,
+  FileLockTimeoutError,
+  lockFile,
+  lockPaths,
+} from '../util/file-lock.js';
+import { commitTempFile, tempPathBeside } from '../util/fs-atomic.js';
+import { type ColumnInfo, describeTable, quoteIdent, quoteLiteral, runTracked } from './dataplane.js';
 import {
   type StepContext,
   StepError,
   type StepInput,
   type StepResult,
   type StreamContext,
+  stepCancelled,
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
 import { StepConfig } from './step-config.js';
@@ -196,7 +207,8 @@ export function selectFor(
 }
 
 /**
- * The whole writer step: validate, stream the input through COPY to a temp file, commit atomically.
+ * The whole writer step: validate, stream the input through COPY to a temp file beside the real target,
+ * then — holding the target's lock, so two runs writing one file take turns — append or replace atomically.
  * Reads `path`, `create_dirs` (default true), `columns`, `order_by`, `allow_empty` from the config.
  */
 export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Promise<StepResult> {
@@ -207,26 +219,13 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   const available = await describeInput(ctx, input);
   const select = selectFor(cfg, input, available, plan.selectColumn);
   prepareTargetFolder(ctx.stepId, target, shown, cfg.boolean('create_dirs', true));
+  // A symlinked target is written through: the temp file goes beside the real file, the link stays.
+  const real = followLinks(target);
+  refuseReadOnly(ctx.stepId, real, shown);
 
-  const existing = existsSync(target) ? statSync(target).size : -1;
-  if (existing > 0 && !cfg.boolean('allow_empty', false)) {
-    const rows = await tableRowCount(ctx.duck, input.table);
-    if (rows === 0 && plan.writeMode === 'overwrite')
-      throw new StepError(
-        'write.empty_input',
-        `step '${ctx.stepId}': input '${input.stepId}' is empty; refusing to replace ${shown}`,
-        'set allow_empty: true to write an empty file over the existing one',
-        { details: { path: target } },
-      );
-    if (rows === 0) {
-      ctx.emit('write.skipped', { path: target, reason: 'empty input, nothing to append' });
-      return { rowsIn: 0, rowsWritten: 0, bytesWritten: 0, outputs: [target] };
-    }
-  }
-
-  const append = plan.writeMode === 'append' && existing > 0 ? plan.appendAs : undefined;
-  const part = tempPathBeside(target);
+  const part = tempPathBeside(real);
   let temp: string | undefined;
+  let lock: FileLock | undefined;
   try {
     const copyOptions = [plan.copyOptions, ...(plan.columnOptions?.(available) ?? [])].join(', ');
     const result = await runTracked(ctx.duck, `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`, {
@@ -234,40 +233,150 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
       onProgress: (rows) => ctx.progress(rows),
     });
     const rows = Number(result.rowsChanged);
+    lock = await lockTarget(ctx, real, shown);
+    // Everything below reads and replaces the target under the lock.
+    const before = existsSync(real) ? statSync(real) : undefined;
+    if (before && before.size > 0 && rows === 0 && !cfg.boolean('allow_empty', false)) {
+      if (plan.writeMode === 'overwrite')
+        throw new StepError(
+          'write.empty_input',
+          `step '${ctx.stepId}': input '${input.stepId}' is empty; refusing to replace ${shown}`,
+          'set allow_empty: true to write an empty file over the existing one',
+          { details: { path: target } },
+        );
+      ctx.emit('write.skipped', { path: target, reason: 'empty input, nothing to append' });
+      return { rowsIn: 0, rowsWritten: 0, bytesWritten: 0, outputs: [target] };
+    }
+    const append = plan.writeMode === 'append' && before && before.size > 0 ? plan.appendAs : undefined;
     let bytes: number;
+    let done: string;
     if (append) {
-      temp = tempPathBeside(target);
-      bytes = appendInto(ctx.stepId, shown, target, part, temp, append);
-      fsyncFile(temp);
-      commitTempFile(temp, target);
-      temp = undefined;
-      rmSync(part, { force: true });
+      temp = tempPathBeside(real);
+      bytes = await appendInto(ctx.stepId, shown, real, part, temp, append);
+      done = temp;
     } else {
       if (plan.encoding) await transcodeFile(part, plan.encoding);
-      fsyncFile(part);
       bytes = statSync(part).size;
-      commitTempFile(part, target);
+      done = part;
     }
+    // The replacement keeps the file's permissions (DuckDB creates files with the default mode).
+    if (before) await chmod(done, before.mode & 0o7777);
+    await fsyncFile(done);
+    lock.assertHeld();
+    commitTempFile(done, real);
+    temp = undefined;
     ctx.progress(rows);
     return { rowsIn: rows, rowsWritten: rows, bytesWritten: bytes, outputs: [target] };
   } catch (error) {
+    if (error instanceof StepError) throw error;
+    if (ctx.signal.aborted) throw stepCancelled(error);
+    throw fileWriteError(ctx.stepId, real, shown, error);
+  } finally {
     rmSync(part, { force: true });
     if (temp) rmSync(temp, { force: true });
-    if (error instanceof StepError) throw error;
-    if (error instanceof UnencodableCharacter)
-      throw new StepError(
-        'write.failed',
-        `step '${ctx.stepId}': cannot write ${shown}: ${error.message}`,
-        `choose encoding: utf-8 (or utf-16), or clean the data upstream`,
-        { cause: error, details: { path: target, line: error.line } },
-      );
-    const code = writeErrorCode(error);
-    throw new StepError(
-      code,
-      `step '${ctx.stepId}': cannot write ${shown}: ${code === 'write.failed' ? shortCause(error) : `${WHY[code]} (${shortCause(error)})`}`,
-      code === 'write.failed' ? undefined : `check the folder ${dirname(shown) || '.'}`,
-      { cause: error, details: { path: target } },
+    await lock?.release();
+  }
+}
+
+/**
+ * A failure while writing `target` (the real file), in the execution taxonomy; a lock that stayed busy is
+ * `write.lock_timeout`.
+ */
+function fileWriteError(stepId: string, target: string, shown: string, error: unknown): StepError {
+  if (error instanceof UnencodableCharacter)
+    return new StepError(
+      'write.failed',
+      `step '${stepId}': cannot write ${shown}: ${error.message}`,
+      'choose encoding: utf-8 (or utf-16), or clean the data upstream',
+      { cause: error, details: { path: target, line: error.line } },
     );
+  if (error instanceof FileLockTimeoutError)
+    return new StepError(
+      'write.lock_timeout',
+      `step '${stepId}': ${shown} is being written by another run; gave up after ${Math.round(error.waitedMs / 1000)} s (${describeHolder(error.holder)})`,
+      LOCK_TIMEOUT_HINT,
+      { cause: error, details: { path: target, lock: lockPaths(target).dir } },
+    );
+  const code = writeErrorCode(error);
+  return new StepError(
+    code,
+    `step '${stepId}': cannot write ${shown}: ${code === 'write.failed' ? shortCause(error) : `${WHY[code]} (${shortCause(error)})`}`,
+    code === 'write.failed' ? undefined : `check the folder ${dirname(shown) || '.'}`,
+    { cause: error, details: { path: target } },
+  );
+}
+
+/** Takes the target's lock, telling the run's events when it has to wait for another run. */
+function lockTarget(ctx: StepContext, real: string, shown: string): Promise<FileLock> {
+  const timeoutMs = ctx.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000;
+  return lockFile(real, {
+    timeoutMs,
+    purpose: `step '${ctx.stepId}'`,
+    signal: ctx.signal,
+    onWait: (holder) =>
+      ctx.emit('write.waiting', {
+        path: real,
+        reason: `${shown} is being written by another run (${describeHolder(holder)})`,
+        timeout_ms: timeoutMs,
+      }),
+  });
+}
+
+/**
+ * Where writing `path` really lands: symlinks followed (also a link whose target does not exist yet), so the
+ * temp file is made beside the real file and renamed over it, and the link is kept.
+ */
+export function followLinks(path: string, depth = 0): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    // Missing: a dangling link points at the file to create; otherwise the folder may be a link.
+  }
+  let link: string | undefined;
+  try {
+    link = lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    link = undefined;
+  }
+  if (link !== undefined && depth < 32) return followLinks(resolve(dirname(path), link), depth + 1);
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Refuses to replace a file its owner made read-only. Renaming over a file needs only the folder's write
+ * permission, so without this check a 0444 file would silently come back writable; root passes every
+ * access check, hence the explicit look at the mode bits.
+ */
+function refuseReadOnly(stepId: string, real: string, shown: string): void {
+  let mode: number;
+  try {
+    mode = statSync(real).mode;
+  } catch {
+    return; // a new file
+  }
+  let denied: string | undefined;
+  if ((mode & 0o222) === 0)
+    denied = `the file is read-only (mode ${(mode & 0o777).toString(8).padStart(4, '0')})`;
+  else if (!canWrite(real)) denied = 'this user may not write it';
+  if (denied)
+    throw new StepError(
+      'write.permission_denied',
+      `step '${stepId}': refusing to replace ${shown}: ${denied}`,
+      `make it writable (chmod u+w ${shown}) if it should be replaced, or write to another path`,
+      { details: { path: real } },
+    );
+}
+
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -285,12 +394,12 @@ export async function describeInput(ctx: StepContext, input: StepInput): Promise
   }
 }
 
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
@@ -337,15 +446,18 @@ function firstNonSpace(path: string): string | undefined {
   return head[0];
 }
 
-/** Copies `target` to `temp`, then appends `part` (minus its header line for CSV). Returns bytes appended. */
-function appendInto(
+/**
+ * Copies `target` to `temp` (a reflink where the filesystem can), then appends `part` (minus its header line
+ * for CSV). Returns the bytes appended. Asynchronous, so the held lock keeps being refreshed meanwhile.
+ */
+async function appendInto(
   stepId: string,
   shown: string,
   target: string,
   part: string,
   temp: string,
   how: NonNullable<FileWriterPlan['appendAs']>,
-): number {
+): Promise<number> {
   let skip = 0;
   let joiner = '\n';
   if (how.kind === 'csv') {
@@ -372,28 +484,12 @@ function appendInto(
     );
   }
   const size = statSync(target).size;
-  copyFileSync(target, temp, constants.COPYFILE_FICLONE);
-  const out = openSync(temp, 'a');
-  let appended = 0;
-  try {
-    if (lastByte(target, size) !== 0x0a) appended += writeSync(out, joiner);
-    const src = openSync(part, 'r');
-    try {
-      const buf = Buffer.alloc(CHUNK);
-      let pos = skip;
-      for (;;) {
-        const n = readSync(src, buf, 0, CHUNK, pos);
-        if (n === 0) break;
-        let off = 0;
-        while (off < n) off += writeSync(out, buf, off, n - off);
-        pos += n;
-        appended += n;
-      }
-    } finally {
-      closeSync(src);
-    }
-  } finally {
-    closeSync(out);
-  }
-  return appended;
+  await copyFile(target, temp, constants.COPYFILE_FICLONE);
+  const lead = lastByte(target, size) !== 0x0a ? Buffer.from(joiner, 'utf8') : Buffer.alloc(0);
+  if (lead.length) await appendFile(temp, lead);
+  await pipeline(
+    createReadStream(part, { start: skip, highWaterMark: CHUNK }),
+    createWriteStream(temp, { flags: 'a' }),
+  );
+  return lead.length + Math.max(0, statSync(part).size - skip);
 }

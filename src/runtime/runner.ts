@@ -83,6 +83,8 @@ export interface RunPipelineOptions {
   passThrough?: boolean;
   /** DuckDB limits for the run's database (memory_limit, threads; see plane-limits.ts); DuckDB's own by default. */
   dataPlane?: PlaneLimits;
+  /** How long a writer waits for another run writing the same target (ms; `runtime.lock_timeout`). */
+  lockTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -348,6 +350,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       session.metric(name, value, { stepId: step.id, ...(unit ? { unit } : {}) }),
     progress: (rows: number) => progress.stepProgress(step.id, rows),
     signal: options.signal ?? new AbortController().signal,
+    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
   });
 
   const contextFor = async (step: LoadedStep, prepared: PreparedStep): Promise<StepContext> => {

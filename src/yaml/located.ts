@@ -17,6 +17,12 @@ export interface LocatedDocument {
    * A path that does not exist resolves to its deepest existing ancestor.
    */
   locate(path: DocPath, which?: 'key' | 'value'): SourceLocation;
+  /**
+   * Where character `offset` of the string at `path` is in the source, when the scalar there still reads
+   * `value` and its text maps one to one (a literal block `|`, or a one-line plain or quoted scalar without
+   * escapes); undefined otherwise (the caller falls back to `locate`).
+   */
+  locateInString?(path: DocPath, value: string, offset: number): SourceLocation | undefined;
 }
 
 export function parseLocatedYaml(text: string, file: string): LocatedDocument {
@@ -78,5 +84,43 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
     return { file, ...at(best), path: formatPath(path) };
   };
 
-  return { file, value, errors, locate };
+  /** The value node at `path`, if every segment exists. */
+  const nodeAt = (path: DocPath): unknown => {
+    let node: unknown = doc.contents;
+    for (const seg of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
+        node = pair?.value;
+      } else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
+      else return undefined;
+    }
+    return node;
+  };
+
+  const locateInString = (path: DocPath, expected: string, offset: number): SourceLocation | undefined => {
+    const node = nodeAt(path);
+    if (!isScalar(node) || node.value !== expected || node.range === undefined || node.range === null) return;
+    const start = node.range[0];
+    const before = expected.slice(0, offset);
+    const lineIndex = before.split('\n').length - 1;
+    const colInLine = Array.from(before.slice(before.lastIndexOf('\n') + 1)).length;
+    if (node.type === 'BLOCK_LITERAL') {
+      // Content starts on the line after the `|` header, every value line one source line, indented alike.
+      const header = lineCounter.linePos(start).line;
+      const firstLine = text
+        .slice(text.indexOf('\n', start) + 1)
+        .split('\n')
+        .find((l) => l.trim() !== '');
+      const indent = firstLine === undefined ? 0 : firstLine.length - firstLine.trimStart().length;
+      return { file, line: header + 1 + lineIndex, col: indent + colInLine + 1, path: formatPath(path) };
+    }
+    const source = text.slice(start, node.range[1]);
+    const quoted = node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? 1 : 0;
+    if (expected.includes('\n') || source.slice(quoted, source.length - quoted) !== expected) return;
+    return { file, ...at(start + quoted + offset), path: formatPath(path) };
+  };
+
+  return { file, value, errors, locate, locateInString };
 }

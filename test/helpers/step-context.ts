@@ -34,6 +34,8 @@ export interface ContextOptions {
   connection?: ResolvedConnection;
   projectRoot?: string;
   signal?: AbortSignal;
+  /** How long a writer waits for another holder of its target (ms). */
+  lockTimeoutMs?: number;
 }
 
 export async function openTestPlane(prefix = 'osiris-step-'): Promise<TestPlane> {
@@ -56,6 +58,7 @@ export async function openTestPlane(prefix = 'osiris-step-'): Promise<TestPlane>
       metric: (name, value, unit) => rec.metrics.push({ name, value, unit }),
       progress: (rows) => rec.progress.push(rows),
       signal: options.signal ?? new AbortController().signal,
+      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     };
   };
   return {

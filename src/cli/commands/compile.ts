@@ -36,7 +36,7 @@ export function register(program: Command): void {
         const params = parseParamArgs(flags.param ?? []);
         const project = loadProjectConfig({ cwd, env: process.env, configFile: flags.config });
         const registry = loadRegistry({ projectRoot: project.root });
-        const result = compileOml({
+        const result = await compileOml({
           omlPath: resolve(cwd, oml),
           displayName: oml,
           project,

@@ -63,7 +63,7 @@ export async function validatePipeline(oml: string, flags: ValidateFlags): Promi
 
   const profile =
     flags.profile ?? (project.profiles.enabled ? (project.profiles.default ?? undefined) : undefined);
-  const result = checkOml(doc, {
+  const result = await checkOml(doc, {
     registry,
     params: {
       env: process.env,

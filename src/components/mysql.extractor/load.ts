@@ -3,7 +3,7 @@
  */
 import { type DuckDBAppender, type DuckDBConnection, DuckDBIntervalValue } from '@duckdb/node-api';
 import type { FieldPacket } from 'mysql2';
-import { type MysqlClient, mysqlErrorInfo, mysqlStepError } from '../../connectors/mysql/client.js';
+import { type MysqlClient, mysqlErrorInfo } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult, stepCancelled } from '../../runtime/driver.js';
@@ -14,6 +14,7 @@ import {
   planResultColumns,
   prepareStatement,
   type ReadPlan,
+  readFailure,
   readOutput,
   readSettings,
   ZeroDates,
@@ -371,7 +372,8 @@ function streamRows(
       }
     });
     query.on('end', () => {
-      if (truncated) return;
+      // After an error (a statement timeout, say) mysql2 still ends the query: the failure reports it.
+      if (truncated || stopping) return;
       pending.then(() => {
         if (!gotFields)
           return fail(
@@ -388,13 +390,13 @@ function streamRows(
 
 /** The materialised read: every row into the step's DuckDB table (`ctx.outputTable`). */
 export async function loadIntoTable(ctx: StepContext): Promise<StepResult> {
-  const opened = readSettings(ctx);
+  const opened = await readSettings(ctx);
   const { read } = opened;
   const started = Date.now();
   const loader = new Loader(ctx, ctx.duck, unquoteIdent(ctx.outputTable));
   let client: MysqlClient | undefined;
   try {
-    client = await connectForRead(opened.settings);
+    client = await connectForRead(opened);
     extractStarted(ctx, opened, false);
     const { textProtocol } = await prepareStatement(client, read.sql);
     const outcome = await streamRows(ctx, client, loader, read, textProtocol);
@@ -412,7 +414,6 @@ export async function loadIntoTable(ctx: StepContext): Promise<StepResult> {
     loader.abandon();
     await client?.abort();
     await ctx.duck.run(`DROP TABLE IF EXISTS ${ctx.outputTable}`).catch(() => undefined);
-    if (error instanceof StepError) throw error;
-    throw mysqlStepError(error, opened.errorContext);
+    throw readFailure(ctx, error, opened);
   }
 }

@@ -9,7 +9,6 @@
  * DECIMAL wider than 38 digits, TIME): widening changes the column type after rows were sent.
  */
 import type { FieldPacket } from 'mysql2';
-import { mysqlStepError } from '../../connectors/mysql/client.js';
 import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
 import { BatchChannel, pendingResult, type StreamRow, type StreamValue } from '../../runtime/stream.js';
@@ -19,6 +18,7 @@ import {
   extractStarted,
   planResultColumns,
   prepareStatement,
+  readFailure,
   readOutput,
   readSettings,
   ZeroDates,
@@ -54,11 +54,11 @@ function converterFor(plan: ColumnPlan): Convert | undefined {
 }
 
 export async function openStream(ctx: StreamContext): Promise<StreamSource | { declined: string }> {
-  const opened = readSettings(ctx);
+  const opened = await readSettings(ctx);
   const { read } = opened;
   if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);
-  const client = await connectForRead(opened.settings).catch((error: unknown) => {
-    throw mysqlStepError(error, opened.errorContext);
+  const client = await connectForRead(opened).catch((error: unknown) => {
+    throw readFailure(ctx, error, opened);
   });
   let columns: ColumnPlan[];
   let textProtocol: boolean;
@@ -74,7 +74,7 @@ export async function openStream(ctx: StreamContext): Promise<StreamSource | { d
     textProtocol = prepared.textProtocol;
   } catch (error) {
     await client.abort();
-    throw error instanceof StepError ? error : mysqlStepError(error, opened.errorContext);
+    throw readFailure(ctx, error, opened);
   }
   const widening = columns.filter((c) => c.widenTo !== undefined);
   if (widening.length) {
@@ -131,7 +131,7 @@ export async function openStream(ctx: StreamContext): Promise<StreamSource | { d
       }
     } catch (error) {
       await client.abort();
-      rejectResult(mysqlStepError(error, opened.errorContext));
+      rejectResult(readFailure(ctx, error, opened));
       return;
     }
     ctx.progress(rows);
@@ -147,7 +147,7 @@ export async function openStream(ctx: StreamContext): Promise<StreamSource | { d
     extractStarted(ctx, opened, true);
     const options = { sql: read.sql, rowsAsArray: true };
     const query = textProtocol ? conn.query(options) : conn.execute(options);
-    const onError = (error: unknown) => stop(mysqlStepError(error, opened.errorContext));
+    const onError = (error: unknown) => stop(readFailure(ctx, error, opened));
     query.on('error', onError);
     const unsubscribe = client.onFatal(onError);
     result.then(unsubscribe, unsubscribe);

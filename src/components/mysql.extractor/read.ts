@@ -9,7 +9,10 @@ import {
   type MysqlSettings,
   mysqlErrorInfo,
   mysqlSettings,
+  mysqlStepError,
   quoteMysqlIdent,
+  STATEMENT_TIMEOUT_ERRNO,
+  statementTimeoutSql,
 } from '../../connectors/mysql/client.js';
 import {
   type ColumnPlan,
@@ -17,7 +20,7 @@ import {
   planColumns,
   UnsupportedColumnError,
 } from '../../connectors/mysql/types.js';
-import { checkReadOnlySql, checkReadOnlyWhere } from '../../connectors/sql-guard.js';
+import { guardStepSql, statementTimedOut, stepStatementTimeoutMs } from '../../connectors/step-sql.js';
 import { StepError, type StreamContext } from '../../runtime/driver.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
@@ -39,23 +42,7 @@ function qualifiedTable(table: string): string {
   return quoteMysqlIdent(table);
 }
 
-function notReadOnly(ctx: StreamContext, key: 'query' | 'where', sql: string): StepError | undefined {
-  const check =
-    key === 'where'
-      ? checkReadOnlyWhere(sql, { dialect: 'mysql' })
-      : checkReadOnlySql(sql, { dialect: 'mysql' });
-  if (check.ok) return undefined;
-  return new StepError(
-    'extract.not_read_only',
-    `step '${ctx.stepId}': config '${key}': ${check.message}`,
-    key === 'where'
-      ? "write only the condition in 'where' (no semicolons, no other statements)"
-      : "an extractor only reads; write changes with mysql.writer or in the database's own tooling",
-    { details: { key, keyword: check.keyword, line: check.line, column: check.col } },
-  );
-}
-
-export function plan(ctx: StreamContext): ReadPlan {
+export async function plan(ctx: StreamContext): Promise<ReadPlan> {
   const cfg = StepConfig.of(ctx);
   const query = cfg.string('query');
   const table = cfg.string('table');
@@ -77,17 +64,12 @@ export function plan(ctx: StreamContext): ReadPlan {
           `step '${ctx.stepId}': '${key}' only applies with 'table', not with 'query'`,
         );
     }
-    const bad = notReadOnly(ctx, 'query', query);
-    if (bad) throw bad;
-    const sql = query.replace(/;\s*$/, '');
+    const shape = await guardStepSql(ctx, 'query', query, 'mysql');
     // The newline ends a trailing `-- comment` in the query.
-    if (offset > 0)
-      return {
-        sql: `SELECT * FROM (${sql}\n) AS osiris_offset${limitOffset(undefined, offset)}`,
-        limit,
-        batchSize,
-        table: undefined,
-      };
+    const sql =
+      offset > 0
+        ? `SELECT * FROM (${shape.body}\n) AS osiris_offset${limitOffset(undefined, offset)}`
+        : shape.body;
     return { sql, limit, batchSize, table: undefined };
   }
   const name = (table as string).trim();
@@ -97,8 +79,7 @@ export function plan(ctx: StreamContext): ReadPlan {
   const select = columns?.length ? columns.map(quoteMysqlIdent).join(', ') : '*';
   let sql = `SELECT ${select} FROM ${qualifiedTable(name)}`;
   if (where !== undefined && where.trim() !== '') {
-    const bad = notReadOnly(ctx, 'where', where);
-    if (bad) throw bad;
+    await guardStepSql(ctx, 'where', where, 'mysql');
     // The newline ends a trailing `-- comment` in the condition.
     sql += ` WHERE (${where}\n)`;
   }
@@ -228,22 +209,21 @@ export interface OpenedRead {
   client: MysqlClient;
   /** For mysqlStepError: where the failure happened. */
   errorContext: { settings: MysqlSettings; phase: 'extract'; stepId: string; table?: string };
+  /** The step's `statement_timeout` in milliseconds, if it has one. */
+  statementTimeoutMs: number | undefined;
 }
 
 /** The step's read plan and settings (no connection yet); config errors surface here. */
-export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
-  const read = plan(ctx);
-  const cfg = StepConfig.of(ctx);
+export async function readSettings(ctx: StreamContext): Promise<Omit<OpenedRead, 'client'>> {
+  const read = await plan(ctx);
+  const schema = StepConfig.of(ctx).string('schema');
   const settings: MysqlSettings = withSchema(
     mysqlSettings(ctx.connection, {
       config: ctx.config,
       stepId: ctx.stepId,
-      requireDatabase:
-        read.table !== undefined &&
-        !read.table.includes('.') &&
-        StepConfig.of(ctx).string('schema') === undefined,
+      requireDatabase: read.table !== undefined && !read.table.includes('.') && schema === undefined,
     }),
-    cfg.string('schema'),
+    schema,
   );
   return {
     read,
@@ -254,6 +234,7 @@ export function readSettings(ctx: StreamContext): Omit<OpenedRead, 'client'> {
       stepId: ctx.stepId,
       ...(read.table === undefined ? {} : { table: read.table }),
     },
+    statementTimeoutMs: stepStatementTimeoutMs(ctx),
   };
 }
 
@@ -262,13 +243,30 @@ function withSchema(settings: MysqlSettings, schema: string | undefined): MysqlS
   return schema === undefined || schema === '' ? settings : { ...settings, database: schema };
 }
 
-/** Connects and opens the READ ONLY transaction the statement runs in. */
-export async function connectForRead(settings: MysqlSettings): Promise<MysqlClient> {
-  const client = await MysqlClient.connect(settings, {
+/** The StepError for a failed read: the step's statement timeout by name, else the server's error. */
+export function readFailure(
+  ctx: StreamContext,
+  error: unknown,
+  opened: Omit<OpenedRead, 'client'>,
+): StepError {
+  if (error instanceof StepError) return error;
+  const { errno, message } = mysqlErrorInfo(error);
+  if (opened.statementTimeoutMs !== undefined && errno !== undefined && STATEMENT_TIMEOUT_ERRNO.has(errno))
+    return statementTimedOut(ctx, opened.statementTimeoutMs, message);
+  return mysqlStepError(error, opened.errorContext);
+}
+
+/** Connects and opens the READ ONLY transaction the statement runs in, under the step's statement timeout. */
+export async function connectForRead(
+  opened: Pick<OpenedRead, 'settings' | 'statementTimeoutMs'>,
+): Promise<MysqlClient> {
+  const client = await MysqlClient.connect(opened.settings, {
     // A paused stream (table creation, widening, a busy consumer) must not be dropped by the server.
     sessionSql: ['SET SESSION net_write_timeout = GREATEST(@@net_write_timeout, 600)'],
   });
   try {
+    if (opened.statementTimeoutMs !== undefined)
+      await client.query(await statementTimeoutSql(client, opened.statementTimeoutMs));
     await client.query('START TRANSACTION READ ONLY');
   } catch (error) {
     await client.abort();

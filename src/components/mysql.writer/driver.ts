@@ -10,6 +10,7 @@
  * - A missing target (with `create_if_missing`) is created as a staging table from the input's DuckDB types,
  *   loaded, and renamed into place, so a failed first load leaves no half-filled table behind.
  * - An empty input fails before the target is touched unless `allow_empty` is set.
+ * - Two runs writing one table take turns (a GET_LOCK named after the table, write-lock.ts).
  *
  * Rows are read from DuckDB in chunks and rendered to MySQL text by DuckDB itself (escaping included); they
  * travel with `LOAD DATA LOCAL INFILE` from a stream when the server allows it (measured ~2× faster than
@@ -31,6 +32,7 @@ import {
   quoteMysqlIdent,
 } from '../../connectors/mysql/client.js';
 import { type ColumnStats, mysqlTypeForDuckdb } from '../../connectors/mysql/types.js';
+import { lockMysqlTarget } from '../../connectors/mysql/write-lock.js';
 import { type ColumnInfo, describeTable, quoteIdent, tableRowCount } from '../../runtime/dataplane.js';
 import {
   type Driver,
@@ -722,6 +724,7 @@ export const driver: Driver = {
       stream = s;
     };
     let client: MysqlClient | undefined;
+    let stopWatching: (() => Promise<void>) | undefined;
     /** Tables this step created and must drop if it fails. */
     const cleanup: string[] = [];
     const id = randomBytes(4).toString('hex');
@@ -741,7 +744,15 @@ export const driver: Driver = {
           ),
       });
       const c = client;
+      // A KILL of this session is noticed within a second or two, not when the server's rollback ends.
+      stopWatching = await c.watchForKill();
       throwIfCancelled(ctx);
+      await lockMysqlTarget(ctx, c, {
+        database: String(settings.database),
+        table: wp.table,
+        shown: shownTable,
+        ref,
+      });
       await sessionSqlMode(c);
       const [vars] = await c.rows('SELECT @@local_infile AS li, @@max_allowed_packet AS mp');
       const localInfile = String(vars?.li ?? '0') === '1' || String(vars?.li).toUpperCase() === 'ON';
@@ -842,6 +853,8 @@ export const driver: Driver = {
         method,
         rows: rowsIn,
         create: !target.exists,
+        // The server's id of this session (PROCESSLIST ID, CONNECTION_ID()), to find it on the server.
+        connection_id: c.threadId,
       });
 
       if (!target.exists) {
@@ -970,6 +983,7 @@ export const driver: Driver = {
       throw mysqlStepError(error, errorContext);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
+      await stopWatching?.();
     }
   },
 };

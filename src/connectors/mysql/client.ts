@@ -251,6 +251,10 @@ export class MysqlClient {
     raw.on('error', (error) => {
       this.lastError = error;
     });
+    // The server half-closed the socket: fail now, instead of when our unsent bytes have drained into it.
+    raw.on('end', () => {
+      if (!this.closed) this.fail('the server closed the connection');
+    });
   }
 
   static async connect(settings: MysqlSettings, options: ConnectOptions = {}): Promise<MysqlClient> {
@@ -368,6 +372,52 @@ export class MysqlClient {
         socket.on('close', done);
       });
     }
+  }
+
+  /**
+   * Watches this session from a second connection until the returned stop is called, and fails it at once
+   * (its pending statement rejects with PROTOCOL_CONNECTION_LOST) when the server no longer lists it or
+   * lists it as `Killed`. A KILLed session may not hear of it until the server has rolled its transaction
+   * back — row by row for rows appended to a non-empty table, which took minutes — so the client cannot
+   * rely on the socket. The lookup is by this session's own id only.
+   */
+  async watchForKill(intervalMs = 1000): Promise<() => Promise<void>> {
+    const id = this.threadId;
+    const watcher = await MysqlClient.connect(this.settings);
+    let checking = false;
+    const check = async () => {
+      if (checking || this.closed) return;
+      checking = true;
+      try {
+        const [row] = await watcher.rows(
+          'SELECT COMMAND AS command FROM information_schema.PROCESSLIST WHERE ID = ?',
+          [id],
+        );
+        if (row === undefined || String(row.command) === 'Killed')
+          this.fail('the server ended this session (KILL or shutdown) while a statement was running');
+      } catch {
+        clearInterval(timer); // the watcher lost its own connection: the server is gone, the socket will tell
+      } finally {
+        checking = false;
+      }
+    };
+    const timer = setInterval(() => void check(), intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await watcher.end().catch(() => undefined);
+    };
+  }
+
+  /** Fails the pending statement (and every later one) with a lost-connection error. */
+  private fail(reason: string): void {
+    const error = Object.assign(new Error(`Connection lost: ${reason}`), {
+      code: 'PROTOCOL_CONNECTION_LOST',
+      fatal: true,
+    });
+    this.lastError ??= error;
+    const socket = (this.raw as unknown as { stream?: { destroy(error?: Error): void } }).stream;
+    socket?.destroy(error);
   }
 
   /** Ends the connection politely; falls back to destroying it. */
@@ -545,6 +595,21 @@ export function scrub(message: string, settings: Pick<MysqlSettings, 'password'>
   const pw = settings?.password;
   if (pw === undefined || pw.length < 3) return message;
   return message.split(pw).join('***');
+}
+
+/** MariaDB `max_statement_time` and MySQL `max_execution_time` interruptions. */
+export const STATEMENT_TIMEOUT_ERRNO: ReadonlySet<number> = new Set([1969, 3024]);
+
+/**
+ * The session statement that caps each statement at `timeoutMs`: MariaDB's `max_statement_time` (seconds)
+ * or MySQL's `max_execution_time` (milliseconds, SELECT only), chosen from the server's `VERSION()`.
+ */
+export async function statementTimeoutSql(client: MysqlClient, timeoutMs: number): Promise<string> {
+  const [row] = await client.rows('SELECT VERSION() AS v');
+  const version = `${String(row?.v ?? '')} ${client.serverVersion}`;
+  return /mariadb/i.test(version)
+    ? `SET SESSION max_statement_time = ${timeoutMs / 1000}`
+    : `SET SESSION max_execution_time = ${Math.max(1, Math.ceil(timeoutMs))}`;
 }
 
 export interface ErrorContext {

@@ -19,6 +19,7 @@ import {
 import type {
   ColumnDetail,
   DiscoveryAdapter,
+  DiscoveryOpenOptions,
   QueryRowsOptions,
   QueryRowsResult,
   TableDetail,
@@ -35,6 +36,8 @@ import {
   mysqlSettings,
   mysqlStepError,
   quoteMysqlIdent,
+  STATEMENT_TIMEOUT_ERRNO,
+  statementTimeoutSql,
 } from './client.js';
 import { duckdbTypeForColumnType, planColumn, UnsupportedColumnError } from './types.js';
 
@@ -73,9 +76,6 @@ function resultType(field: FieldPacket): string {
   }
 }
 
-/** MariaDB `max_statement_time` and MySQL `max_execution_time` interruptions. */
-const STATEMENT_TIMEOUT_ERRNO = new Set([1969, 3024]);
-
 class MysqlDiscovery implements DiscoveryAdapter {
   readonly family = 'mysql';
 
@@ -83,6 +83,8 @@ class MysqlDiscovery implements DiscoveryAdapter {
     private readonly client: MysqlClient,
     private readonly settings: MysqlSettings,
     private readonly database: string,
+    /** The session's statement timeout (restored after `queryRows` sets its own). */
+    private readonly sessionTimeoutSql: string | undefined = undefined,
   ) {}
 
   private fail(error: unknown, table?: TableRef): never {
@@ -207,7 +209,7 @@ class MysqlDiscovery implements DiscoveryAdapter {
    * MySQL's `max_execution_time`, with a client-side deadline behind it that kills the connection.
    */
   async queryRows(sql: string, limit: number, options: QueryRowsOptions = {}): Promise<QueryRowsResult> {
-    const shape = readOnlyStatement(sql, 'mysql');
+    const shape = await readOnlyStatement(sql, 'mysql');
     const n = Math.max(0, Math.floor(limit));
     const fetch = rowsToFetch(n);
     const timeoutMs = queryTimeoutMs(options);
@@ -241,6 +243,7 @@ class MysqlDiscovery implements DiscoveryAdapter {
       await this.client
         .query(`SET SESSION sql_select_limit = DEFAULT, SESSION ${timeoutVariable} = DEFAULT`)
         .catch(() => undefined);
+      if (this.sessionTimeoutSql) await this.client.query(this.sessionTimeoutSql).catch(() => undefined);
     }
     // A statement without a result set (cannot pass the read-only check, but be safe) has no fields.
     const fields = Array.isArray(result.fields) ? result.fields : [];
@@ -292,7 +295,10 @@ class MysqlDiscovery implements DiscoveryAdapter {
 }
 
 /** Opens a discovery session on the connection's database. */
-export async function openMysqlDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter> {
+export async function openMysqlDiscovery(
+  connection: ResolvedConnection,
+  options: DiscoveryOpenOptions = {},
+): Promise<DiscoveryAdapter> {
   const settings = mysqlSettings(connection, { requireDatabase: true });
   let client: MysqlClient;
   try {
@@ -300,5 +306,15 @@ export async function openMysqlDiscovery(connection: ResolvedConnection): Promis
   } catch (error) {
     throw mysqlStepError(error, { settings, phase: 'discover' });
   }
-  return new MysqlDiscovery(client, settings, settings.database as string);
+  let timeoutSql: string | undefined;
+  try {
+    if (options.statementTimeoutMs !== undefined) {
+      timeoutSql = await statementTimeoutSql(client, options.statementTimeoutMs);
+      await client.query(timeoutSql);
+    }
+  } catch (error) {
+    await client.abort();
+    throw mysqlStepError(error, { settings, phase: 'discover' });
+  }
+  return new MysqlDiscovery(client, settings, settings.database as string, timeoutSql);
 }

@@ -22,6 +22,7 @@ import {
 import type {
   ColumnDetail,
   DiscoveryAdapter,
+  DiscoveryOpenOptions,
   QueryRowsOptions,
   QueryRowsResult,
   TableDetail,
@@ -105,7 +106,10 @@ function queryError(error: unknown, body: string, prefix: number): unknown {
   return Object.assign(located, { code });
 }
 
-export async function openPostgresDiscovery(connection: ResolvedConnection): Promise<DiscoveryAdapter> {
+export async function openPostgresDiscovery(
+  connection: ResolvedConnection,
+  options: DiscoveryOpenOptions = {},
+): Promise<DiscoveryAdapter> {
   if (connection.family === 'supabase' && !hasPgFields(connectionFields(connection)))
     throw new Error(
       `discovery of @${connection.family}.${connection.alias} needs database credentials (pg_dsn, or host/port/database/user/password); the REST API key alone is not enough`,
@@ -120,9 +124,14 @@ export async function openPostgresDiscovery(connection: ResolvedConnection): Pro
   }
   const { client } = session;
 
-  /** Runs `fn` in a read-only transaction with the exact-text session settings. */
+  const timeout =
+    options.statementTimeoutMs === undefined
+      ? ''
+      : `; SET LOCAL statement_timeout = ${Math.max(1, Math.ceil(options.statementTimeoutMs))}`;
+
+  /** Runs `fn` in a read-only transaction with the exact-text session settings and the statement timeout. */
   const readOnly = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await client.query(`BEGIN READ ONLY; ${SESSION_SETTINGS}`);
+    await client.query(`BEGIN READ ONLY; ${SESSION_SETTINGS}${timeout}`);
     try {
       const out = await fn();
       await client.query('COMMIT');
@@ -260,7 +269,7 @@ export async function openPostgresDiscovery(connection: ResolvedConnection): Pro
     limit: number,
     options: QueryRowsOptions = {},
   ): Promise<QueryRowsResult> => {
-    const shape = readOnlyStatement(sql, 'postgres');
+    const shape = await readOnlyStatement(sql, 'postgres');
     const n = Math.max(0, Math.floor(limit));
     const timeoutMs = queryTimeoutMs(options);
     const wrapped = WRAPPABLE.has(shape.keyword);

@@ -18,7 +18,7 @@ import { type StepContext, StepError, type StepResult, type StreamContext } from
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
-import { checkReadOnlySql } from '../sql-guard.js';
+import { guardStepSql, statementTimedOut, stepStatementTimeoutMs } from '../step-sql.js';
 import { loadTypes, typeOf } from './catalog.js';
 import {
   classifyPgError,
@@ -89,43 +89,7 @@ export async function stepConnect(ctx: StreamContext, target: PgTarget): Promise
   }
 }
 
-/** The first keyword of a statement, skipping whitespace, comments and opening parentheses. */
-export function leadingKeyword(sql: string): string {
-  let i = 0;
-  for (;;) {
-    while (i < sql.length && /[\s(]/.test(sql[i] as string)) i++;
-    if (sql.startsWith('--', i)) {
-      const nl = sql.indexOf('\n', i);
-      i = nl < 0 ? sql.length : nl + 1;
-    } else if (sql.startsWith('/*', i)) {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 2;
-    } else break;
-  }
-  return (/^[A-Za-z]+/.exec(sql.slice(i))?.[0] ?? '').toUpperCase();
-}
-
-/** Trailing semicolons and whitespace removed (the guard allows one trailing `;`). */
-function stripTrailingSemicolon(sql: string): string {
-  return sql.replace(/[\s;]+$/, '');
-}
-
-function guard(ctx: StreamContext, key: string, sql: string, shownSql: string): void {
-  const check = checkReadOnlySql(sql, { dialect: 'postgres' });
-  if (check.ok) return;
-  throw new StepError(
-    'config.invalid',
-    `step '${ctx.stepId}': config '${key}': ${check.message}`,
-    key === 'where'
-      ? 'write only a condition in where (no semicolons, no data-changing statements)'
-      : 'extractors only read: use one SELECT (or WITH … SELECT) statement',
-    {
-      details: { key, keyword: check.keyword, line: check.line, col: check.col, sql: shownSql.slice(0, 200) },
-    },
-  );
-}
-
-export function planSource(ctx: StreamContext, target: PgTarget): SourcePlan {
+export async function planSource(ctx: StreamContext, target: PgTarget): Promise<SourcePlan> {
   const cfg = StepConfig.of(ctx);
   const query = cfg.string('query');
   const table = cfg.string('table');
@@ -144,9 +108,9 @@ export function planSource(ctx: StreamContext, target: PgTarget): SourcePlan {
           `step '${ctx.stepId}': '${key}' only applies with 'table'; put it into the query instead`,
         );
     if (query.trim() === '') throw cfg.invalid('query', 'a non-empty SELECT statement');
-    guard(ctx, 'query', query, query);
-    const body = stripTrailingSemicolon(query);
-    const plain = ['SHOW', 'EXPLAIN'].includes(leadingKeyword(body));
+    const shape = await guardStepSql(ctx, 'query', query, 'postgres');
+    const body = shape.body.trimEnd();
+    const plain = ['SHOW', 'EXPLAIN'].includes(shape.keyword);
     const sql =
       limit !== undefined && !plain ? `SELECT * FROM (\n${body}\n) AS osiris_limited LIMIT ${limit}` : body;
     return { sql, shown: 'the query', table: undefined, schema: undefined, plain, userQuery: body };
@@ -162,8 +126,9 @@ export function planSource(ctx: StreamContext, target: PgTarget): SourcePlan {
   const from = pgQualified(schema, table);
   let sql = `SELECT ${columns ? columns.map(pgIdent).join(', ') : '*'} FROM ${from}`;
   if (condition !== undefined) {
-    guard(ctx, 'where', `SELECT 1 FROM t WHERE ${condition}`, condition);
-    sql += ` WHERE (${condition})`;
+    await guardStepSql(ctx, 'where', condition, 'postgres');
+    // The newline ends a trailing `-- comment` in the condition.
+    sql += ` WHERE (${condition}\n)`;
   }
   if (limit !== undefined) sql += ` LIMIT ${limit}`;
   return {
@@ -459,6 +424,9 @@ export async function toExtractError(
       { details },
     );
   const source = `${target.label} (${where(target)})`;
+  const timeoutMs = stepStatementTimeoutMs(ctx);
+  if (info.kind === 'cancelled' && timeoutMs !== undefined && /statement timeout/i.test(info.message))
+    return statementTimedOut(ctx, timeoutMs, info.message);
   switch (info.kind) {
     case 'missing_table': {
       const name = info.table ?? plan.table ?? '?';
@@ -580,7 +548,11 @@ async function readPlain(
 export async function beginRead(ctx: StreamContext, client: pg.Client, target: PgTarget): Promise<void> {
   const schema = StepConfig.of(ctx).string('schema') ?? target.schema;
   const searchPath = schema ? `; SET LOCAL search_path TO ${pgIdent(schema)}, public` : '';
-  await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SESSION_SETTINGS}${searchPath}`);
+  const timeoutMs = stepStatementTimeoutMs(ctx);
+  const timeout = timeoutMs === undefined ? '' : `; SET LOCAL statement_timeout = ${timeoutMs}`;
+  await client.query(
+    `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SESSION_SETTINGS}${searchPath}${timeout}`,
+  );
 }
 
 /** The `extract.schema` event, and a warning for each column kept as text. */
@@ -615,7 +587,7 @@ export interface ExtractOptions {
 export async function runPostgresExtract(ctx: StepContext, options: ExtractOptions): Promise<StepResult> {
   const cfg = StepConfig.of(ctx);
   const target = stepTarget(ctx, options.family);
-  const plan = planSource(ctx, target);
+  const plan = await planSource(ctx, target);
   const batchRows = cfg.integer('batch_size', 1, DEFAULT_EXTRACT_BATCH);
   if (ctx.signal.aborted) throw new StepError('runtime.cancelled', `step '${ctx.stepId}' was cancelled`);
   const out = ctx.outputTable;

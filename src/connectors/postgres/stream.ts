@@ -96,7 +96,7 @@ export async function openPostgresStream(
   options: ExtractOptions,
 ): Promise<StreamSource | { declined: string }> {
   const target = stepTarget(ctx, options.family);
-  const plan = planSource(ctx, target);
+  const plan = await planSource(ctx, target);
   if (plan.plain) return { declined: `${plan.shown} is SHOW/EXPLAIN, read as a plain query` };
   if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);
   const session = await stepConnect(ctx, target);

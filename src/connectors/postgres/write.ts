@@ -18,6 +18,9 @@
  * `replace_strategy: truncate`, TRUNCATE then COPY straight into the target (rows written once; readers wait
  * for the COMMIT instead of reading the old rows); `upsert` copies into a TEMP
  * staging table, then INSERT … ON CONFLICT (key) DO UPDATE. Any error rolls the transaction back.
+ *
+ * Concurrency: the transaction first takes an advisory lock on the target (write-lock.ts), so two runs
+ * writing one table take turns instead of deadlocking.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, rmSync } from 'node:fs';
@@ -57,6 +60,7 @@ import {
 } from './client.js';
 import { stepConnect, stepTarget } from './extract.js';
 import { pgTypeForDuck, renderForPostgres, renderSelectList, writeNote } from './types.js';
+import { lockWriteTarget } from './write-lock.js';
 
 export const WRITE_MODES = ['append', 'replace', 'upsert'] as const;
 export const REPLACE_STRATEGIES = ['staging', 'truncate'] as const;
@@ -569,6 +573,7 @@ async function writeToPostgres(
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query(`BEGIN; ${SESSION_SETTINGS}`);
+    await lockWriteTarget(ctx, client, plan);
     outcome = await load(ctx, session, target, plan, source, columns, pk, (s) => {
       stage = s;
     });

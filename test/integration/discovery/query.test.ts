@@ -222,7 +222,7 @@ describe.skipIf(mysqlWhy !== undefined)('runReadOnlyQuery on MariaDB', () => {
       expect(error.exitCode).toBe(2);
       expect(error.message).toContain('@mysql.main');
       expect(error.message).toMatch(/line 1, column \d+/);
-      expect(hintOf(error)).toContain('SELECT, WITH … SELECT, SHOW, DESCRIBE or EXPLAIN');
+      expect(hintOf(error)).toContain('SELECT, WITH … SELECT, VALUES, SHOW, DESCRIBE or EXPLAIN');
     }
     const [rows] = await admin((c) =>
       c.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n, SUM(name = 'x') AS x FROM accounts"),
@@ -267,7 +267,10 @@ describe.skipIf(mysqlWhy !== undefined)('runReadOnlyQuery on MariaDB', () => {
 
   it('cancels a query that runs past the timeout', async () => {
     const started = Date.now();
-    const error = await rejection(query('SELECT SLEEP(5) AS s', { timeoutMs: 300 }));
+    // SLEEP() is refused by the guard; a long count is not.
+    const error = await rejection(
+      query('SELECT SUM(seq % 7) AS n FROM seq_1_to_100000000000', { timeoutMs: 300 }),
+    );
     expect(codeOf(error)).toBe('DSC013');
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain('@mysql.main');
@@ -278,12 +281,12 @@ describe.skipIf(mysqlWhy !== undefined)('runReadOnlyQuery on MariaDB', () => {
     expect(after.rows).toEqual([{ n: String(ROWS) }]);
   });
 
-  it('a syntax error names the connection and shows the server message', async () => {
+  it('a syntax error is refused before connecting, at the parser position; a server error names the connection', async () => {
     const error = await rejection(query('SELECT * FROM accounts WHERE'));
-    expect(codeOf(error)).toBe('DSC012');
-    expect(error.exitCode).toBe(1);
-    expect(error.message).toContain('query on @mysql.main failed');
-    expect(error.message).toContain('You have an error in your SQL syntax');
+    expect(codeOf(error)).toBe('DSC007');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain('query on @mysql.main refused by the SQL guard');
+    expect(error.message).toContain('parser cannot read the query');
     const missing = await rejection(query('SELECT * FROM no_such_table'));
     expect(codeOf(missing)).toBe('DSC012');
     expect(missing.message).toContain(`Table '${db}.no_such_table' doesn't exist`);
@@ -432,7 +435,7 @@ describe.skipIf(postgresWhy !== undefined)('runReadOnlyQuery on PostgreSQL', () 
       const error = await rejection(query(sql));
       expect(codeOf(error), sql).toBe('DSC007');
       expect(error.message).toContain('@postgres.main');
-      expect(hintOf(error)).toContain('SELECT, WITH … SELECT, SHOW, DESCRIBE or EXPLAIN');
+      expect(hintOf(error)).toContain('SELECT, WITH … SELECT, VALUES, SHOW, DESCRIBE or EXPLAIN');
     }
     const count = await admin((c) =>
       c.query<{ n: string; x: string }>(
@@ -442,10 +445,15 @@ describe.skipIf(postgresWhy !== undefined)('runReadOnlyQuery on PostgreSQL', () 
     expect(count.rows[0]).toEqual({ n: String(ROWS), x: '0' });
   });
 
-  it('runs in a read-only transaction even when a function would write', async () => {
-    // nextval() changes a sequence; the guard lets a SELECT through, the read-only transaction stops it.
+  it('runs in a read-only transaction even when a function the guard cannot see would write', async () => {
+    // A user-defined function hides its body from the guard; the read-only transaction still stops the write.
     await admin((c) => c.query(`CREATE SEQUENCE "${schema}".seq`));
-    const error = await rejection(query(`SELECT nextval('"${schema}".seq')`));
+    await admin((c) =>
+      c.query(
+        `CREATE FUNCTION "${schema}".bump() RETURNS bigint LANGUAGE sql AS $$ SELECT nextval('"${schema}".seq') $$`,
+      ),
+    );
+    const error = await rejection(query(`SELECT "${schema}".bump()`));
     expect(codeOf(error)).toBe('DSC012');
     expect(error.message).toContain('read-only transaction');
   });
@@ -462,7 +470,10 @@ describe.skipIf(postgresWhy !== undefined)('runReadOnlyQuery on PostgreSQL', () 
 
   it('cancels a query that runs past the timeout', async () => {
     const started = Date.now();
-    const error = await rejection(query('SELECT pg_sleep(5)', { timeoutMs: 300 }));
+    // pg_sleep() is refused by the guard; a long count is not.
+    const error = await rejection(
+      query('SELECT count(*) FROM generate_series(1, 100000000000)', { timeoutMs: 300 }),
+    );
     expect(codeOf(error)).toBe('DSC013');
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain('@postgres.main');
@@ -472,8 +483,8 @@ describe.skipIf(postgresWhy !== undefined)('runReadOnlyQuery on PostgreSQL', () 
 
   it('a syntax error names the connection, shows the server message and where', async () => {
     const error = await rejection(query('SELECT *\nFROM accounts WHER id = 1'));
-    expect(codeOf(error)).toBe('DSC012');
-    expect(error.message).toContain('query on @postgres.main failed');
+    expect(codeOf(error)).toBe('DSC007');
+    expect(error.message).toContain('query on @postgres.main refused by the SQL guard');
     expect(error.message).toContain('syntax error at or near "id"');
     expect(error.message).toContain('line 2, column 20');
     const missing = await rejection(query('SELECT * FROM no_such_table'));

@@ -41,13 +41,22 @@ describe('templates', () => {
     expect(config.manifestShortLen).toBe(7);
     expect(Object.keys(config.raw).sort()).toEqual([
       'aiop',
+      'discovery',
       'filesystem',
       'llm',
       'logging',
       'runtime',
+      'security',
       'version',
     ]);
-    expect(config.runtime).toEqual({ memoryLimit: 'auto', threads: undefined, passThrough: true });
+    expect(config.security).toEqual({ allowPathsOutsideProject: false, allowedOutputRoots: [] });
+    expect(config.runtime).toEqual({
+      memoryLimit: 'auto',
+      threads: undefined,
+      passThrough: true,
+      lockTimeoutMs: 300_000,
+    });
+    expect(config.discovery).toEqual({ statementTimeoutMs: 30_000 });
     const off = loadProjectConfig({
       cwd: dir,
       env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },

@@ -40,9 +40,9 @@ function writeOml(text: string, name = 'pipeline.yaml'): string {
   return path;
 }
 
-function expectOsirisError(fn: () => unknown): OsirisError {
+async function expectOsirisError(fn: () => unknown): Promise<OsirisError> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(OsirisError);
     return error as OsirisError;
@@ -64,8 +64,8 @@ function buildFiles(dir: string): Record<string, string> {
 }
 
 describe('compileOml: build folder and pointers', () => {
-  it('writes manifest, cfg, plan and fingerprints under build/pipelines/<profile>/<slug>/<short>-<hash>/', () => {
-    const result = compile(ORDERS);
+  it('writes manifest, cfg, plan and fingerprints under build/pipelines/<profile>/<slug>/<short>-<hash>/', async () => {
+    const result = await compile(ORDERS);
     expect(result.profile).toBe('dev');
     expect(result.pipelineSlug).toBe('orders-daily');
     expect(result.manifestHash).toMatch(/^[0-9a-f]{64}$/);
@@ -97,10 +97,10 @@ describe('compileOml: build folder and pointers', () => {
     expect(fps.fingerprints.registry_fp).toBe(registry.fingerprint());
   });
 
-  it('records the compile in latest/<slug>.txt and last_compile.txt (JSON)', () => {
+  it('records the compile in latest/<slug>.txt and last_compile.txt (JSON)', async () => {
     expect(readLastCompile(project)).toBeUndefined();
-    const a = compile(ORDERS);
-    const b = compile(MOVIES);
+    const a = await compile(ORDERS);
+    const b = await compile(MOVIES);
     const last = readLastCompile(project);
     expect(last).toEqual({
       manifest_path: b.manifestPath,
@@ -115,15 +115,15 @@ describe('compileOml: build folder and pointers', () => {
     expect(JSON.parse(raw).manifest_hash).toBe(a.manifestHash);
   });
 
-  it('rejects an unreadable pointer with a clear error', () => {
+  it('rejects an unreadable pointer with a clear error', async () => {
     mkdirSync(join(root, '.osiris/index'), { recursive: true });
     writeFileSync(join(root, '.osiris/index/last_compile.txt'), '/old/path/manifest.yaml\nabc\ndev\n');
-    expect(expectOsirisError(() => readLastCompile(project)).diagnostics[0]?.code).toBe('CMP014');
+    expect((await expectOsirisError(() => readLastCompile(project))).diagnostics[0]?.code).toBe('CMP014');
   });
 
-  it('omits the profile segment when profiles are disabled', () => {
+  it('omits the profile segment when profiles are disabled', async () => {
     project = makeProject(root, { profiles: { enabled: false, values: [], default: null } });
-    const result = compile(ORDERS);
+    const result = await compile(ORDERS);
     expect(result.profile).toBeNull();
     expect(result.manifest.meta.profile).toBeNull();
     expect(relative(root, result.buildDir)).toBe(
@@ -131,19 +131,19 @@ describe('compileOml: build folder and pointers', () => {
     );
   });
 
-  it('honours naming.manifest_short_len', () => {
+  it('honours naming.manifest_short_len', async () => {
     project = makeProject(root, { manifestShortLen: 12 });
-    const result = compile(ORDERS);
+    const result = await compile(ORDERS);
     expect(result.manifestShort).toHaveLength(12);
     expect(result.manifest.meta.manifest_short).toBe(result.manifestHash.slice(0, 12));
   });
 
-  it('--out writes the build folder exactly there and clears stale cfg files', () => {
+  it('--out writes the build folder exactly there and clears stale cfg files', async () => {
     const out = join(root, 'my-build');
     mkdirSync(join(out, 'cfg'), { recursive: true });
     writeFileSync(join(out, 'cfg/old-step.json'), '{}');
     writeFileSync(join(out, 'notes.txt'), 'kept');
-    const result = compile(ORDERS, { outDir: out });
+    const result = await compile(ORDERS, { outDir: out });
     expect(result.buildDir).toBe(out);
     expect(result.manifestPath).toBe(join(out, 'manifest.yaml'));
     expect(existsSync(join(out, 'cfg/old-step.json'))).toBe(false);
@@ -153,18 +153,18 @@ describe('compileOml: build folder and pointers', () => {
     expect(loadManifest(out).manifest.meta.manifest_hash).toBe(result.manifestHash);
   });
 
-  it('leaves no temp files behind', () => {
-    const result = compile(ORDERS);
+  it('leaves no temp files behind', async () => {
+    const result = await compile(ORDERS);
     const names = Object.keys(buildFiles(result.buildDir));
     expect(names.filter((n) => n.includes('.tmp'))).toEqual([]);
   });
 });
 
 describe('determinism', () => {
-  it('compiling twice gives byte-identical files except generated_at', () => {
-    const first = compile(ORDERS, { now: () => new Date('2025-01-01T00:00:00Z') });
+  it('compiling twice gives byte-identical files except generated_at', async () => {
+    const first = await compile(ORDERS, { now: () => new Date('2025-01-01T00:00:00Z') });
     const a = buildFiles(first.buildDir);
-    const second = compile(ORDERS, { now: () => new Date('2026-06-30T12:34:56Z') });
+    const second = await compile(ORDERS, { now: () => new Date('2026-06-30T12:34:56Z') });
     const b = buildFiles(second.buildDir);
     expect(second.manifestHash).toBe(first.manifestHash);
     expect(second.buildDir).toBe(first.buildDir);
@@ -176,8 +176,8 @@ describe('determinism', () => {
     for (const name of Object.keys(a).filter((n) => n !== 'manifest.yaml')) expect(b[name]).toBe(a[name]);
   });
 
-  it('the manifest is canonical YAML with document markers', () => {
-    const text = readFileSync(compile(ORDERS).manifestPath, 'utf8');
+  it('the manifest is canonical YAML with document markers', async () => {
+    const text = readFileSync((await compile(ORDERS)).manifestPath, 'utf8');
     expect(text.startsWith('---\n')).toBe(true);
     expect(text.endsWith('\n...\n')).toBe(true);
     const topKeys = text
@@ -189,9 +189,9 @@ describe('determinism', () => {
 });
 
 describe('profiles and params', () => {
-  it('different profiles give different hashes and profile params apply', () => {
-    const dev = compile(ORDERS);
-    const prod = compile(ORDERS, { profile: 'prod' });
+  it('different profiles give different hashes and profile params apply', async () => {
+    const dev = await compile(ORDERS);
+    const prod = await compile(ORDERS, { profile: 'prod' });
     expect(prod.manifestHash).not.toBe(dev.manifestHash);
     expect(prod.profile).toBe('prod');
     expect(relative(root, prod.buildDir).split('/').slice(0, 4)).toEqual([
@@ -206,34 +206,34 @@ describe('profiles and params', () => {
     expect(prod.manifest.params).toMatchObject({ min_amount: expect.anything() });
   });
 
-  it('the same OML with a profile that sets no params still hashes differently (profile is in the hash)', () => {
-    const dev = compile(ORDERS, { profile: 'dev' });
-    const staging = compile(ORDERS, { profile: 'staging' });
+  it('the same OML with a profile that sets no params still hashes differently (profile is in the hash)', async () => {
+    const dev = await compile(ORDERS, { profile: 'dev' });
+    const staging = await compile(ORDERS, { profile: 'staging' });
     expect(staging.manifestHash).not.toBe(dev.manifestHash);
     expect(staging.manifest.pipeline.fingerprints.oml_fp).toBe(dev.manifest.pipeline.fingerprints.oml_fp);
   });
 
-  it('--param overrides change cfg and hash; equal overrides change nothing', () => {
-    const base = compile(ORDERS);
-    const five = compile(ORDERS, { params: { min_amount: '5' } });
+  it('--param overrides change cfg and hash; equal overrides change nothing', async () => {
+    const base = await compile(ORDERS);
+    const five = await compile(ORDERS, { params: { min_amount: '5' } });
     expect(five.manifestHash).not.toBe(base.manifestHash);
     expect(five.manifest.pipeline.fingerprints.params_fp).not.toBe(
       base.manifest.pipeline.fingerprints.params_fp,
     );
-    const again = compile(ORDERS, { params: { min_amount: '5' } });
+    const again = await compile(ORDERS, { params: { min_amount: '5' } });
     expect(again.manifestHash).toBe(five.manifestHash);
   });
 
-  it('OSIRIS_PARAM_* env vars feed params', () => {
-    const base = compile(ORDERS);
-    const env = compile(ORDERS, { env: { OSIRIS_PARAM_OUT_DIR: 'elsewhere' } });
+  it('OSIRIS_PARAM_* env vars feed params', async () => {
+    const base = await compile(ORDERS);
+    const env = await compile(ORDERS, { env: { OSIRIS_PARAM_OUT_DIR: 'elsewhere' } });
     expect(env.manifestHash).not.toBe(base.manifestHash);
     const cfg = JSON.parse(readFileSync(join(env.buildDir, 'cfg/write-totals.json'), 'utf8'));
     expect(cfg.path).toBe('elsewhere/daily_totals.csv');
   });
 
-  it('an unknown profile is a usage error naming the known ones', () => {
-    const error = expectOsirisError(() => compile(ORDERS, { profile: 'prdo' }));
+  it('an unknown profile is a usage error naming the known ones', async () => {
+    const error = await expectOsirisError(() => compile(ORDERS, { profile: 'prdo' }));
     expect(error.exitCode).toBe(2);
     expect(error.diagnostics[0]?.code).toBe('CMP003');
     expect(error.diagnostics[0]?.message).toContain("unknown profile 'prdo'");
@@ -241,7 +241,7 @@ describe('profiles and params', () => {
     expect(existsSync(join(root, 'build'))).toBe(false);
   });
 
-  it('masks secret-looking param names in the manifest', () => {
+  it('masks secret-looking param names in the manifest', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: masked
 params:
@@ -254,15 +254,15 @@ steps:
     needs: []
     config: { query: "SELECT \${params.limit}" }
 `);
-    const result = compile(path);
+    const result = await compile(path);
     expect(result.manifest.params).toEqual({ api_token: '***', limit: expect.anything() });
     expect(readFileSync(result.manifestPath, 'utf8')).not.toContain('not-used-anywhere');
   });
 });
 
 describe('step order', () => {
-  it('orders a diamond topologically with lexical tie-breaks', () => {
-    const result = compile(MOVIES);
+  it('orders a diamond topologically with lexical tie-breaks', async () => {
+    const result = await compile(MOVIES);
     expect(result.manifest.steps.map((s) => s.id)).toEqual([
       'directors',
       'movies',
@@ -277,7 +277,7 @@ describe('step order', () => {
     expect(movies?.connection).toBe('@filesystem.local');
   });
 
-  it('declaration order of independent steps does not matter', () => {
+  it('declaration order of independent steps does not matter', async () => {
     const text = readFileSync(MOVIES, 'utf8');
     const doc = parseLocatedYaml(text, 'a.yaml');
     const swapped = text.replace(
@@ -285,15 +285,15 @@ describe('step order', () => {
       '$2$1$3',
     );
     expect(swapped).not.toBe(text);
-    const a = compileDocument(doc, { project, registry, env: {} });
-    const b = compileDocument(parseLocatedYaml(swapped, 'a.yaml'), { project, registry, env: {} });
+    const a = await compileDocument(doc, { project, registry, env: {} });
+    const b = await compileDocument(parseLocatedYaml(swapped, 'a.yaml'), { project, registry, env: {} });
     expect(b.manifest.steps.map((s) => s.id)).toEqual(a.manifest.steps.map((s) => s.id));
     expect(b.cfgs).toEqual(a.cfgs);
   });
 });
 
 describe('errors block the compile', () => {
-  it('reports every validation error with file:line:col and exits 2', () => {
+  it('reports every validation error with file:line:col and exits 2', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: broken
 steps:
@@ -308,7 +308,7 @@ steps:
       path: b.csv
       colour: blue
 `);
-    const error = expectOsirisError(() => compile(path, { displayName: 'pipeline.yaml' }));
+    const error = await expectOsirisError(() => compile(path, { displayName: 'pipeline.yaml' }));
     expect(error.exitCode).toBe(2);
     const lines = error.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
     expect(lines.length).toBeGreaterThanOrEqual(2);
@@ -321,7 +321,7 @@ steps:
     expect(readLastCompile(project)).toBeUndefined();
   });
 
-  it('validates the param-resolved document (a bad value coming from a param is caught)', () => {
+  it('validates the param-resolved document (a bad value coming from a param is caught)', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: resolved
 params:
@@ -333,13 +333,13 @@ steps:
     config: { path: a.csv, encoding: "\${params.enc}" }
 params_note: ignored
 `);
-    const error = expectOsirisError(() => compile(path, { params: { enc: 'ebcdic' } }));
+    const error = await expectOsirisError(() => compile(path, { params: { enc: 'ebcdic' } }));
     expect(
       error.diagnostics.some((d) => d.severity === 'error' && d.location.path?.includes('encoding')),
     ).toBe(true);
   });
 
-  it('an unresolved param is an error', () => {
+  it('an unresolved param is an error', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: unresolved
 steps:
@@ -348,14 +348,14 @@ steps:
     mode: transform
     config: { query: "SELECT \${params.missing}" }
 `);
-    const error = expectOsirisError(() => compile(path));
+    const error = await expectOsirisError(() => compile(path));
     expect(error.exitCode).toBe(2);
     expect(error.diagnostics.some((d) => d.code.startsWith('PAR') && d.message.includes('missing'))).toBe(
       true,
     );
   });
 
-  it('refuses a component without a runtime driver, listing the runnable ones', () => {
+  it('refuses a component without a runtime driver, listing the runnable ones', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: needs-mysql
 steps:
@@ -370,7 +370,7 @@ steps:
     mode: write
     config: { path: out.csv }
 `);
-    const error = expectOsirisError(() => compile(path, { displayName: 'p.yaml' }));
+    const error = await expectOsirisError(() => compile(path, { displayName: 'p.yaml' }));
     expect(error.exitCode).toBe(2);
     const d = error.diagnostics.find((x) => x.code === 'CMP001');
     expect(d?.message).toBe("component 'mysql.extractor' has no runtime driver yet (step 'extract')");
@@ -380,7 +380,7 @@ steps:
     );
   });
 
-  it('an inline secret is rejected, and its value never appears in the error', () => {
+  it('an inline secret is rejected, and its value never appears in the error', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: secretive
 steps:
@@ -389,13 +389,13 @@ steps:
     mode: read
     config: { host: h, database: d, user: u, password: hunter2hunter2, query: SELECT 1 }
 `);
-    const error = expectOsirisError(() => compile(path));
+    const error = await expectOsirisError(() => compile(path));
     expect(error.exitCode).toBe(2);
     expect(error.message).not.toContain('hunter2');
     expect(error.diagnostics.some((d) => d.location.path === 'steps[0].config.password')).toBe(true);
   });
 
-  it('a secret passed through --param never reaches a cfg file', () => {
+  it('a secret passed through --param never reaches a cfg file', async () => {
     const path = writeOml(`oml_version: "0.1.0"
 name: secret-param
 steps:
@@ -404,29 +404,31 @@ steps:
     mode: read
     config: { host: h, database: d, user: u, password: "\${params.pw}", query: SELECT 1 }
 `);
-    const error = expectOsirisError(() => compile(path, { params: { pw: 's3cr3t-value' } }));
+    const error = await expectOsirisError(() => compile(path, { params: { pw: 's3cr3t-value' } }));
     expect(error.message).not.toContain('s3cr3t-value');
     expect(existsSync(join(root, 'build'))).toBe(false);
   });
 
-  it('a YAML syntax error is reported with its position', () => {
+  it('a YAML syntax error is reported with its position', async () => {
     const path = writeOml('oml_version: "0.1.0"\nname: x\nsteps: [\n');
-    const error = expectOsirisError(() => compile(path, { displayName: 'x.yaml' }));
+    const error = await expectOsirisError(() => compile(path, { displayName: 'x.yaml' }));
     expect(error.exitCode).toBe(2);
     expect(error.diagnostics[0]?.location.file).toBe('x.yaml');
     expect(error.diagnostics[0]?.location.line).toBeGreaterThan(0);
   });
 
-  it('a missing file is a usage error', () => {
-    const error = expectOsirisError(() => compile(join(root, 'nope.yaml'), { displayName: 'nope.yaml' }));
+  it('a missing file is a usage error', async () => {
+    const error = await expectOsirisError(() =>
+      compile(join(root, 'nope.yaml'), { displayName: 'nope.yaml' }),
+    );
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain('nope.yaml');
   });
 });
 
 describe('loadManifest', () => {
-  it('reads a build back with verified cfg objects in order', () => {
-    const result = compile(MOVIES);
+  it('reads a build back with verified cfg objects in order', async () => {
+    const result = await compile(MOVIES);
     const loaded = loadManifest(result.manifestPath);
     expect(loaded.dir).toBe(result.buildDir);
     expect(loaded.manifest).toEqual(result.manifest);
@@ -449,20 +451,20 @@ describe('loadManifest', () => {
     expect(loadManifest(result.buildDir).manifestPath).toBe(result.manifestPath);
   });
 
-  it('detects an edited manifest', () => {
-    const result = compile(ORDERS);
+  it('detects an edited manifest', async () => {
+    const result = await compile(ORDERS);
     const text = readFileSync(result.manifestPath, 'utf8');
     writeFileSync(
       result.manifestPath,
       text.replace('cfg_path: cfg/totals.json', 'cfg_path: cfg/extract-orders.json'),
     );
-    const error = expectOsirisError(() => loadManifest(result.manifestPath));
+    const error = await expectOsirisError(() => loadManifest(result.manifestPath));
     expect(error.diagnostics[0]?.code).toBe('CMP012');
     expect(error.diagnostics[0]?.location.line).toBeGreaterThan(0);
   });
 
-  it('ignores a changed generated_at (it is outside the hash)', () => {
-    const result = compile(ORDERS);
+  it('ignores a changed generated_at (it is outside the hash)', async () => {
+    const result = await compile(ORDERS);
     const text = readFileSync(result.manifestPath, 'utf8');
     writeFileSync(
       result.manifestPath,
@@ -471,12 +473,12 @@ describe('loadManifest', () => {
     expect(loadManifest(result.manifestPath).manifest.meta.generated_at).toBe('1999-01-01T00:00:00.000Z');
   });
 
-  it('detects an edited or missing cfg file', () => {
-    const result = compile(ORDERS);
+  it('detects an edited or missing cfg file', async () => {
+    const result = await compile(ORDERS);
     const cfgPath = join(result.buildDir, 'cfg/totals.json');
     const original = readFileSync(cfgPath, 'utf8');
     writeFileSync(cfgPath, original.replace('SUM(amount)', 'MAX(amount)'));
-    expect(expectOsirisError(() => loadManifest(result.buildDir)).diagnostics[0]).toMatchObject({
+    expect((await expectOsirisError(() => loadManifest(result.buildDir))).diagnostics[0]).toMatchObject({
       code: 'CMP013',
       stepId: 'totals',
     });
@@ -484,32 +486,36 @@ describe('loadManifest', () => {
     writeFileSync(cfgPath, `${JSON.stringify(JSON.parse(original), null, 4)}\n`);
     expect(loadManifest(result.buildDir).steps).toHaveLength(3);
     writeFileSync(cfgPath, 'not json');
-    expect(expectOsirisError(() => loadManifest(result.buildDir)).message).toContain('not valid JSON');
+    expect((await expectOsirisError(() => loadManifest(result.buildDir))).message).toContain(
+      'not valid JSON',
+    );
   });
 
-  it('reports a missing manifest or a file that is not a manifest', () => {
-    expect(expectOsirisError(() => loadManifest(join(root, 'nothing'))).diagnostics[0]?.code).toBe('CMP010');
-    writeOml('just: a mapping\n', 'manifest.yaml');
-    expect(expectOsirisError(() => loadManifest(join(root, 'manifest.yaml'))).diagnostics[0]?.code).toBe(
-      'CMP011',
+  it('reports a missing manifest or a file that is not a manifest', async () => {
+    expect((await expectOsirisError(() => loadManifest(join(root, 'nothing')))).diagnostics[0]?.code).toBe(
+      'CMP010',
     );
+    writeOml('just: a mapping\n', 'manifest.yaml');
+    expect(
+      (await expectOsirisError(() => loadManifest(join(root, 'manifest.yaml')))).diagnostics[0]?.code,
+    ).toBe('CMP011');
   });
 });
 
 describe('registry fingerprint', () => {
-  it('changes the manifest hash when a spec changes', () => {
-    const base = compile(ORDERS);
+  it('changes the manifest hash when a spec changes', async () => {
+    const base = await compile(ORDERS);
     const specPath = join(FIXTURES, 'registry/duckdb.processor/spec.yaml');
     const edited = fixtureRegistry({
       'duckdb.processor': readFileSync(specPath, 'utf8').replace('DuckDB SQL transform', 'DuckDB SQL'),
     });
     expect(edited.fingerprint()).not.toBe(registry.fingerprint());
-    const other = compileOml({ omlPath: ORDERS, project, registry: edited, env: {} });
+    const other = await compileOml({ omlPath: ORDERS, project, registry: edited, env: {} });
     expect(other.manifest.pipeline.fingerprints.registry_fp).toBe(edited.fingerprint());
     expect(other.manifestHash).not.toBe(base.manifestHash);
   });
 
-  it('follows spec edits in a user component root loaded from disk', () => {
+  it('follows spec edits in a user component root loaded from disk', async () => {
     const empty = join(root, 'no-builtins');
     mkdirSync(empty);
     const specDir = join(root, 'components/custom.sql');
@@ -532,12 +538,12 @@ steps:
     const before = load();
     expect(before.problems).toEqual([]);
     expect(before.names()).toEqual(['custom.sql']);
-    const a = compileOml({ omlPath: oml, project, registry: before, env: {} });
+    const a = await compileOml({ omlPath: oml, project, registry: before, env: {} });
 
     writeFileSync(join(specDir, 'spec.yaml'), specText.replace('DuckDB SQL transform', 'Custom SQL'));
     const after = load();
     expect(after.fingerprint()).not.toBe(before.fingerprint());
-    const b = compileOml({ omlPath: oml, project, registry: after, env: {} });
+    const b = await compileOml({ omlPath: oml, project, registry: after, env: {} });
     expect(b.manifest.pipeline.fingerprints.registry_fp).toBe(after.fingerprint());
     expect(b.manifestHash).not.toBe(a.manifestHash);
   });

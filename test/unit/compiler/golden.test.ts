@@ -37,9 +37,9 @@ function readTree(dir: string): Record<string, string> {
 }
 
 describe.each(['orders-daily', 'movie-directors'])('golden build of %s', (name) => {
-  it('matches the golden folder', () => {
+  it('matches the golden folder', async () => {
     const project = makeProject(root);
-    const result = compileOml({
+    const result = await compileOml({
       omlPath: join(FIXTURES, name, 'pipeline.yaml'),
       displayName: `${name}/pipeline.yaml`,
       project,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Document, isMap, isScalar, isSeq, parse, Scalar, visit } from 'yaml';
 import { type CompiledPipeline, compileDocument, renderBuild } from '../../../src/compiler/compile.js';
 import { computeManifestHash, type Manifest } from '../../../src/compiler/manifest.js';
@@ -22,7 +22,7 @@ const PIPELINES = ['orders-daily', 'movie-directors'].map((name) => ({
   text: readFileSync(join(FIXTURES, name, 'pipeline.yaml'), 'utf8'),
 }));
 
-const compileText = (text: string): CompiledPipeline =>
+const compileText = (text: string): Promise<CompiledPipeline> =>
   compileDocument(parseLocatedYaml(text, 'pipeline.yaml'), {
     project,
     registry,
@@ -122,17 +122,21 @@ function getIn(root: JsonValue, path: (string | number)[]): JsonValue {
 }
 
 describe.each(PIPELINES)('manifest_hash of $name', ({ text }) => {
-  const base = compileText(text);
-  const baseFiles = renderBuild(base).filter((f) => f.path !== 'manifest.yaml');
+  let base: CompiledPipeline;
+  let baseFiles: ReturnType<typeof renderBuild>;
+  beforeAll(async () => {
+    base = await compileText(text);
+    baseFiles = renderBuild(base).filter((f) => f.path !== 'manifest.yaml');
+  });
 
-  it('does not depend on key order, whitespace, comments or quoting', () => {
+  it('does not depend on key order, whitespace, comments or quoting', async () => {
     const seen = new Set<string>();
-    fc.assert(
-      fc.property(fc.integer(), (seed) => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer(), async (seed) => {
         const variant = rewrite(text, seed);
         seen.add(variant);
         expect(parseLocatedYaml(variant, 'v.yaml').errors).toEqual([]);
-        const compiled = compileText(variant);
+        const compiled = await compileText(variant);
         expect(compiled.manifest.meta.manifest_hash).toBe(base.manifest.meta.manifest_hash);
         expect(renderBuild(compiled).filter((f) => f.path !== 'manifest.yaml')).toEqual(baseFiles);
       }),
@@ -142,7 +146,7 @@ describe.each(PIPELINES)('manifest_hash of $name', ({ text }) => {
     expect(seen.size).toBeGreaterThan(50);
   });
 
-  it('changes when any config value changes', () => {
+  it('changes when any config value changes', async () => {
     const data = parse(text) as JsonValue;
     const leaves = configLeaves(data);
     expect(leaves.length).toBeGreaterThan(3);
@@ -153,8 +157,8 @@ describe.each(PIPELINES)('manifest_hash of $name', ({ text }) => {
       mode: fc.constantFrom('append', 'replace'),
     });
     let checked = 0;
-    fc.assert(
-      fc.property(change, ({ leaf, text: s, delta, mode }) => {
+    await fc.assert(
+      fc.asyncProperty(change, async ({ leaf, text: s, delta, mode }) => {
         const mutated = structuredClone(data);
         const path = ['steps', leaf.step, 'config', ...leaf.path];
         const old = getIn(mutated, path);
@@ -166,7 +170,7 @@ describe.each(PIPELINES)('manifest_hash of $name', ({ text }) => {
         setIn(mutated, path, next);
         let compiled: CompiledPipeline;
         try {
-          compiled = compileText(new Document(mutated).toString());
+          compiled = await compileText(new Document(mutated).toString());
         } catch (error) {
           // The new value broke the component's schema (e.g. an enum): not a valid pipeline, skip it.
           if (error instanceof OsirisError) return fc.pre(false);
@@ -187,12 +191,12 @@ describe.each(PIPELINES)('manifest_hash of $name', ({ text }) => {
 });
 
 describe('canonical YAML round trip', () => {
-  it('any config string survives manifest.yaml → parse → same hash', () => {
-    fc.assert(
-      fc.property(
+  it('any config string survives manifest.yaml → parse → same hash', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.string({ maxLength: 40, unit: 'binary' }),
         fc.string({ maxLength: 20 }),
-        (query, desc) => {
+        async (query, desc) => {
           fc.pre(query.trim() !== '' && !query.includes('${'));
           const oml = {
             oml_version: '0.1.0',
@@ -200,7 +204,7 @@ describe('canonical YAML round trip', () => {
             description: desc,
             steps: [{ id: 'q', component: 'duckdb.processor', mode: 'transform', config: { query } }],
           };
-          const compiled = compileText(JSON.stringify(oml));
+          const compiled = await compileText(JSON.stringify(oml));
           const yamlText = renderBuild(compiled).find((f) => f.path === 'manifest.yaml')?.content as string;
           const reparsed = parse(yamlText) as Manifest;
           expect(canonicalJson(reparsed)).toBe(canonicalJson(compiled.manifest));

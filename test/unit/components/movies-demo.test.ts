@@ -61,8 +61,10 @@ describe('examples/movies', () => {
     }
   });
 
-  it('the pipeline validates against the registry', () => {
-    const result = checkOml(readOmlFile(join(DEMO, 'director_stats.yaml')), { registry: loadRegistry() });
+  it('the pipeline validates against the registry', async () => {
+    const result = await checkOml(readOmlFile(join(DEMO, 'director_stats.yaml')), {
+      registry: loadRegistry(),
+    });
     expect(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([]);
   });
 

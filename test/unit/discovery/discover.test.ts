@@ -72,6 +72,8 @@ describe('progressive discovery', () => {
     expect(result.cache.reason).toBe('no_cache');
     expect(result.connection).toBe('@mysql.primary');
     expect(t.calls.close).toBe(1);
+    // Every discovery statement runs under osiris.yaml discovery.statement_timeout (default 30 s).
+    expect(t.calls.statementTimeouts).toEqual([30_000]);
   });
 
   it('describes and samples only the requested tables', async () => {

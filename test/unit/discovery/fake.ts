@@ -46,6 +46,8 @@ export interface FakeCalls {
   sample: Array<{ table: string; limit: number }>;
   query: Array<{ sql: string; limit: number; timeoutMs: number | undefined }>;
   connections: ResolvedConnection[];
+  /** The statement timeout each openDiscovery was given. */
+  statementTimeouts: Array<number | undefined>;
 }
 
 export function fakeConnector(state: FakeState): { connector: FamilyConnector; calls: FakeCalls } {
@@ -58,6 +60,7 @@ export function fakeConnector(state: FakeState): { connector: FamilyConnector; c
     sample: [],
     query: [],
     connections: [],
+    statementTimeouts: [],
   };
   const find = (ref: TableRef) => {
     const t = state.tables.find((x) => x.schema === ref.schema && x.name === ref.name);
@@ -71,9 +74,10 @@ export function fakeConnector(state: FakeState): { connector: FamilyConnector; c
     rowEstimate: t.rows.length,
   });
   const connector: FamilyConnector = {
-    async openDiscovery(connection) {
+    async openDiscovery(connection, options) {
       calls.open++;
       calls.connections.push(connection);
+      calls.statementTimeouts.push(options?.statementTimeoutMs);
       if (state.openError) throw state.openError;
       const adapter: DiscoveryAdapter = {
         family: connection.family,

@@ -48,9 +48,9 @@ describe('docs/reference/oml.md', () => {
 
   const registry = loadRegistry();
   for (const block of blocks) {
-    it(`example at line ${block.line} validates with no errors or warnings against the shipped components`, () => {
+    it(`example at line ${block.line} validates with no errors or warnings against the shipped components`, async () => {
       const doc = parseLocatedYaml(block.body, `oml.md:${block.line}`);
-      const result = checkOml(doc, { registry, params: { profile: 'prod' } });
+      const result = await checkOml(doc, { registry, params: { profile: 'prod' } });
       expect(result.diagnostics).toEqual([]);
       expect(result.ok).toBe(true);
     });

@@ -8,10 +8,12 @@ import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
 import { checkOml } from '../../../src/oml/check.js';
 import { ALL_CODES } from '../../../src/oml/codes.js';
 import type { ParamSources } from '../../../src/oml/params.js';
+import { loadRegistry } from '../../../src/registry/load.js';
+import { parseLocatedYaml } from '../../../src/yaml/located.js';
 import { doc, registry } from './fixtures.js';
 
-function run(text: string, params: ParamSources = {}): Diagnostic[] {
-  return checkOml(doc(text), { registry, params }).diagnostics;
+async function run(text: string, params: ParamSources = {}): Promise<Diagnostic[]> {
+  return (await checkOml(doc(text), { registry, params })).diagnostics;
 }
 
 const head = 'oml_version: "0.1.0"\nname: demo\n';
@@ -379,53 +381,60 @@ describe('every diagnostic code', () => {
 
   for (const [code, c] of Object.entries(cases)) {
     const info = ALL_CODES.find((i) => i.code === code);
-    it(`${code} (${info?.severity}) fires on the bad document at its location`, () => {
-      const hits = run(c.bad, c.badParams).filter((d) => d.code === code);
-      expect(hits.length, JSON.stringify(run(c.bad, c.badParams), null, 1)).toBeGreaterThan(0);
+    it(`${code} (${info?.severity}) fires on the bad document at its location`, async () => {
+      const hits = (await run(c.bad, c.badParams)).filter((d) => d.code === code);
+      expect(hits.length, JSON.stringify(await run(c.bad, c.badParams), null, 1)).toBeGreaterThan(0);
       const first = hits[0] as Diagnostic;
       expect(first.severity).toBe(info?.severity);
       expect(first.location.file).toBe('pipeline.yaml');
       if (c.at) expect([first.location.line, first.location.col]).toEqual(c.at);
       expect(first.message.length).toBeGreaterThan(0);
     });
-    it(`${code} does not fire on the corrected document`, () => {
-      const all = run(c.good, c.goodParams);
+    it(`${code} does not fire on the corrected document`, async () => {
+      const all = await run(c.good, c.goodParams);
       expect(all.filter((d) => d.code === code)).toEqual([]);
       expect(all.filter((d) => d.severity === 'error')).toEqual([]);
     });
   }
 });
 
-describe('OML044 extractor SQL must be read-only (real registry)', () => {
-  it('rejects a write statement in an extractor query with its keyword and position', async () => {
-    const { loadRegistry } = await import('../../../src/registry/load.js');
-    const { parseLocatedYaml } = await import('../../../src/yaml/located.js');
-    const { validateOml } = await import('../../../src/oml/validate.js');
-    const text = `oml_version: "0.1.0"
+describe('OML044 extractor SQL must pass the SQL guard (real registry)', () => {
+  const pipeline = (component: string, query: string) => `oml_version: "0.1.0"
 name: bad-sql
 steps:
   - id: extract
-    component: mysql.extractor
+    component: ${component}
     mode: read
     config:
-      connection: "@mysql.main"
+      connection: "@${component.split('.')[0]}.main"
       query: |
-        SELECT 1;
-        DELETE FROM users
+${query
+  .split('\n')
+  .map((l) => `        ${l}`)
+  .join('\n')}
 `;
-    const diagnostics = validateOml(parseLocatedYaml(text, 'p.yaml'), { registry: loadRegistry() });
-    const d = diagnostics.find((x) => x.code === 'OML044');
-    expect(d?.severity).toBe('error');
-    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 9 });
-    expect(d?.message).toMatch(/DELETE|second statement|statement/i);
-    expect(d?.message).toMatch(/line 2/);
-
-    const ok = validateOml(
-      parseLocatedYaml(text.replace('SELECT 1;\n        DELETE FROM users', 'SELECT * FROM users'), 'p.yaml'),
-      {
-        registry: loadRegistry(),
-      },
+  const check = async (text: string) =>
+    (await checkOml(parseLocatedYaml(text, 'p.yaml'), { registry: loadRegistry() })).diagnostics.filter(
+      (x) => x.code === 'OML044',
     );
-    expect(ok.filter((x) => x.code === 'OML044')).toEqual([]);
+
+  it('rejects a second statement with its position in the SQL', async () => {
+    const [d] = await check(pipeline('mysql.extractor', 'SELECT 1;\nDELETE FROM users'));
+    expect(d?.severity).toBe('error');
+    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 11, col: 9 });
+    expect(d?.message).toMatch(/second statement.*\(line 2, column 1\)/);
+    expect(await check(pipeline('mysql.extractor', 'SELECT * FROM users'))).toEqual([]);
+  });
+
+  it('rejects a side-effecting function call, naming it and where it is', async () => {
+    const [d] = await check(
+      pipeline('postgres.extractor', "SELECT id,\n  lo_put(16400, 0, 'PWNED'::bytea)\nFROM t"),
+    );
+    expect(d?.message).toContain('config.query refused by the SQL guard: lo_put() is refused');
+    expect(d?.message).toContain('(line 2, column 3)');
+    // Line 2 of the SQL is line 11 of the file; the block is indented by 8.
+    expect(d?.location).toMatchObject({ file: 'p.yaml', line: 11, col: 11 });
+    expect(d?.stepId).toBe('extract');
+    expect(await check(pipeline('postgres.extractor', 'SELECT id, lower(name) FROM t'))).toEqual([]);
   });
 });

@@ -529,11 +529,11 @@ describe('config against the configSchema', () => {
     expect(list.map((d) => [d.code, d.location.line, d.location.col])).toEqual([['OML032', 11, 13]]);
   });
 
-  it('validates the resolved document: typed params satisfy integer fields', () => {
+  it('validates the resolved document: typed params satisfy integer fields', async () => {
     const text = oneStep(
       'component: mysql.extractor\nmode: read\nconfig:\n  connection: "@mysql"\n  query: SELECT 1\n  port: ${params.port}',
     ).replace('steps:', 'params: { port: 3307 }\nsteps:');
-    const result = checkOml(doc(text), { registry, params: { cli: { port: '3308' } } });
+    const result = await checkOml(doc(text), { registry, params: { cli: { port: '3308' } } });
     expect(result.diagnostics).toEqual([]);
     expect(result.document?.steps[0]?.config?.port).toBe(3308);
   });

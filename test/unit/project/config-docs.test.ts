@@ -30,7 +30,12 @@ describe('docs/reference/configuration.md', () => {
     const dir = mkdtempSync(join(tmpdir(), 'osiris-config-doc-'));
     writeFileSync(join(dir, 'osiris.yaml'), readFileSync(file, 'utf8').match(block)?.[2] ?? '');
     const config = loadProjectConfig({ cwd: dir, env: {} });
-    expect(config.runtime).toEqual({ memoryLimit: 'auto', threads: undefined, passThrough: true });
+    expect(config.runtime).toEqual({
+      memoryLimit: 'auto',
+      threads: undefined,
+      passThrough: true,
+      lockTimeoutMs: 300_000,
+    });
     expect(config.paths.pipelines).toBe(join(dir, 'pipelines'));
   });
 
