@@ -216,7 +216,8 @@ export interface OpenedRead {
 /** The step's read plan and settings (no connection yet); config errors surface here. */
 export async function readSettings(ctx: StreamContext): Promise<Omit<OpenedRead, 'client'>> {
   const read = await plan(ctx);
-  const schema = StepConfig.of(ctx).string('schema');
+  const cfg = StepConfig.of(ctx);
+  const schema = cfg.string('schema');
   const settings: MysqlSettings = withSchema(
     mysqlSettings(ctx.connection, {
       config: ctx.config,
