@@ -30,7 +30,7 @@ export interface CheckProjectOptions {
 }
 
 /** Families Osiris ships components for; used when the registry cannot be loaded. */
-const BUILTIN_FAMILIES = ['duckdb', 'filesystem', 'mysql', 'postgres', 'supabase'];
+const BUILTIN_FAMILIES = ['duckdb', 'filesystem', 'graphql', 'mysql', 'postgres', 'supabase'];
 
 /**
  * What each family needs: a list of alternatives; an alternative is a list of groups, and a group is
@@ -49,6 +49,7 @@ const REQUIRED_FIELDS: Record<string, string[][][]> = {
     [['pg_host'], ['pg_database'], ['pg_user']],
   ],
   filesystem: [[['base_dir']]],
+  graphql: [[['endpoint', 'url']]],
 };
 
 function present(value: JsonValue | undefined): boolean {

@@ -73,6 +73,8 @@ export function connectionSummary(family: string, masked: JsonObject): string {
       const url = get('url') ?? (get('project_id') ? `https://${get('project_id')}.supabase.co` : undefined);
       return url ?? get('pg_dsn') ?? dbLine() ?? '(no url)';
     }
+    case 'graphql':
+      return get('endpoint') ?? get('url') ?? '(no endpoint)';
     case 'filesystem':
       return get('base_dir') ?? '(no base_dir)';
     case 'duckdb':

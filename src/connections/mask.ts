@@ -18,6 +18,7 @@ const FAMILY_SECRET_KEYS: Record<string, readonly string[]> = {
   mysql: ['password'],
   postgres: ['password', 'dsn'],
   supabase: ['key', 'service_role_key', 'anon_key', 'pg_dsn', 'password'],
+  graphql: ['auth_token', 'token', 'api_key', 'auth_password', 'password', 'headers'],
 };
 
 /** Whether a key holds a secret: the shared key policy of the redactor, plus `extra` names. */

@@ -15,13 +15,19 @@ interface ConnectorModule {
 }
 
 const LOADERS: Record<string, () => Promise<ConnectorModule>> = {
+  graphql: () => import('./graphql/index.js'),
   mysql: () => import('./mysql/index.js'),
   postgres: () => import('./postgres/index.js'),
   supabase: () => import('./supabase/index.js'),
 };
 
-/** Families that have a connector, sorted. */
-export const SUPPORTED_FAMILIES: readonly string[] = Object.keys(LOADERS).sort();
+/** Families whose connector only answers `connections doctor` (nothing to discover). */
+const DOCTOR_ONLY = new Set(['graphql']);
+
+/** Families that have a database connector (discovery and doctor), sorted. */
+export const SUPPORTED_FAMILIES: readonly string[] = Object.keys(LOADERS)
+  .filter((f) => !DOCTOR_ONLY.has(f))
+  .sort();
 
 export function hasConnector(family: string): boolean {
   return Object.hasOwn(LOADERS, family);

@@ -142,7 +142,8 @@ async function stepPreparer(
     const isSecret = (key: string) => specSecrets.has(key) || redactor.isSecretKey(key);
     const config: JsonObject = { ...step.config };
     for (const [key, value] of Object.entries(config)) {
-      if (!isSecret(key) || typeof value !== 'string' || !value.includes('${')) continue;
+      // Objects too (graphql.extractor `headers`): every leaf under a secret key is a `${VAR}` reference.
+      if (!isSecret(key) || !JSON.stringify(value).includes('${')) continue;
       config[key] = interpolate(value, options.env, { path: ['steps', step.id, 'config', key] });
       redactor.addSecrets({ secretValues: secretStrings(config[key]) });
     }

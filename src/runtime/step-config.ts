@@ -70,6 +70,14 @@ export class StepConfig {
     return v;
   }
 
+  /** A number greater than zero (seconds, ratios), or `fallback` when unset. */
+  positiveNumber(key: string, fallback: number): number {
+    const v = this.config[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw this.invalid(key, 'a number > 0');
+    return v;
+  }
+
   stringList(key: string): string[] | undefined {
     const v = this.config[key];
     if (v === undefined || v === null) return undefined;

@@ -11,7 +11,9 @@
  * careless driver does. When the PostgreSQL extractor driver exists and the server answers, the same is done
  * with real `postgres.extractor` runs (trust auth: the canary as password is accepted). And a team's edited
  * pro-mode prompt files (`dump-prompts --export`, then `chat --pro-mode`) holding the canary: the model
- * (the scripted fake provider) must receive them with the canary masked.
+ * (the scripted fake provider) must receive them with the canary masked. The canary is also a
+ * `graphql.extractor` bearer token: a GraphQL server (graphql-yoga, in a worker thread so that it answers while
+ * the CLI runs synchronously) accepts only that token, and in the failing run echoes it in a GraphQL error.
  *
  * To prove the test can fail, point it at a build whose redactor is disabled:
  * `OSIRIS_CANARY_BIN=/path/to/broken/bin/osiris.js npx vitest run test/integration/canary.test.ts`.
@@ -20,8 +22,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OSIRIS_BIN, REPO_ROOT, runCliAsync, tempDir } from '../helpers/cli.js';
 import { POSTGRES, postgresUnavailable } from '../helpers/databases.js';
 import { startFakeLlm } from '../helpers/fake-llm.js';
@@ -47,6 +50,50 @@ interface Transcript {
 let project: string;
 const transcripts: Transcript[] = [];
 let pgEnabled = false;
+let graphqlServer: Worker | undefined;
+
+/**
+ * A GraphQL server that answers only `Authorization: Bearer <canary>` (401 otherwise); its `leak` field fails
+ * with a GraphQL error quoting the header it got, as a careless server would.
+ */
+const GRAPHQL_SERVER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createServer } = require('node:http');
+const { GraphQLError } = require('graphql');
+const { createSchema, createYoga } = require('graphql-yoga');
+const yoga = createYoga({
+  logging: false,
+  maskedErrors: false,
+  context: ({ request }) => ({ auth: request.headers.get('authorization') }),
+  schema: createSchema({
+    typeDefs: 'type Item { id: Int! label: String! } type Query { items: [Item!]! leak: String }',
+    resolvers: {
+      Query: {
+        items: () => [{ id: 1, label: 'one' }, { id: 2, label: 'two' }],
+        leak: (_, __, ctx) => { throw new GraphQLError('denied for ' + ctx.auth); },
+      },
+    },
+  }),
+});
+const server = createServer((req, res) => {
+  if (req.headers.authorization !== 'Bearer ' + workerData.token) return res.writeHead(401).end('bad token');
+  return yoga(req, res);
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+`;
+
+function startGraphQLServer(): Promise<number> {
+  const worker = new Worker(GRAPHQL_SERVER, { eval: true, workerData: { token: CANARY } });
+  graphqlServer = worker;
+  return new Promise((resolve, reject) => {
+    worker.once('message', (port: number) => resolve(port));
+    worker.once('error', reject);
+  });
+}
+
+afterAll(async () => {
+  await graphqlServer?.terminate();
+});
 
 function osiris(args: string[]): Transcript {
   const r = spawnSync(process.execPath, [BIN, ...args], {
@@ -160,6 +207,7 @@ export const driver = {
 beforeAll(async () => {
   project = tempDir('osiris-canary-');
   write('osiris.yaml', 'version: "2.0"\n');
+  const graphqlPort = await startGraphQLServer();
   write(
     'osiris_connections.yaml',
     `version: "1.0"
@@ -172,6 +220,11 @@ connections:
     dsn_alias:
       host: db.internal
       dsn: postgresql://etl:${CANARY}@db.internal:5432/shop
+  graphql:
+    canary_api:
+      endpoint: http://127.0.0.1:${graphqlPort}/graphql
+      auth_type: bearer
+      token: \${OSIRIS_CANARY_SECRET}
   postgres:
     canary_env:
       host: ${POSTGRES.host}
@@ -224,6 +277,30 @@ steps:
       fail: true
 `,
   );
+  for (const [name, field] of [
+    ['gql-ok', 'items { id label }'],
+    ['gql-bad', 'leak'],
+  ])
+    write(
+      `pipelines/${name}.yaml`,
+      `oml_version: "0.1.0"
+name: canary-${name}
+steps:
+  - id: read-api
+    component: graphql.extractor
+    mode: read
+    config:
+      connection: "@graphql.canary_api"
+      query: "{ ${field} }"
+      data_path: data.items
+  - id: write-csv
+    component: filesystem.csv_writer
+    mode: write
+    needs: [read-api]
+    config:
+      path: out/${name}.csv
+`,
+    );
 
   const pgDriver = existsSync(join(REPO_ROOT, 'dist', 'components', 'postgres.extractor', 'driver.js'));
   pgEnabled = pgDriver && (await postgresUnavailable()) === undefined;
@@ -324,6 +401,12 @@ describe('canary: the secret appears nowhere', () => {
     const bad = osiris(['run', 'pipelines/bad.yaml']);
     expect(bad.code).toBe(1);
     expect(osiris(['run', 'pipelines/bad.yaml', '--json']).code).toBe(1);
+    const gqlOk = osiris(['run', 'pipelines/gql-ok.yaml']);
+    expect(gqlOk.code, gqlOk.stderr).toBe(0);
+    expect(readFileSync(join(project, 'out/gql-ok.csv'), 'utf8')).toBe('id,label\n1,one\n2,two\n');
+    const gqlBad = osiris(['run', 'pipelines/gql-bad.yaml']);
+    expect(gqlBad.code).toBe(1);
+    expect(gqlBad.stderr).toContain('denied for Bearer ***');
     if (pgEnabled) {
       expect(osiris(['run', 'pipelines/pg-ok.yaml']).code).toBe(0);
       expect(osiris(['run', 'pipelines/pg-bad.yaml']).code).toBe(1);
@@ -336,7 +419,7 @@ describe('canary: the secret appears nowhere', () => {
         runs: Array<{ run_id: string; pipeline_slug: string; profile: string | null; run_dir: string }>;
       }
     ).runs;
-    expect(runs.length).toBe(pgEnabled ? 6 : 4);
+    expect(runs.length).toBe(pgEnabled ? 8 : 6);
     const html = osiris(['logs', '--help']).stdout.includes('html');
     for (const run of runs) {
       expect(osiris(['logs', 'show', run.run_id, '--json']).code).toBe(0);

@@ -16,7 +16,7 @@ const COMPONENTS = discoverSpecFiles({ roots: [ROOT] });
 
 /** A config key read through StepConfig (`cfg.boolean('header', true)`) or straight off `ctx.config`. */
 const CONFIG_READ =
-  /\bcfg\.(?:has|invalid|string|requiredString|boolean|integer|stringList|stringMap|oneOf)(?:<[^>]*>)?\(\s*'([a-z_][a-z0-9_]*)'|\bctx\.config\.([a-z_][a-z0-9_]*)/g;
+  /\bcfg\.(?:has|invalid|string|requiredString|boolean|integer|positiveNumber|stringList|stringMap|oneOf)(?:<[^>]*>)?\(\s*'([a-z_][a-z0-9_]*)'|\bctx\.config\.([a-z_][a-z0-9_]*)/g;
 
 function keysIn(files: Iterable<string>): Set<string> {
   const keys = new Set<string>();

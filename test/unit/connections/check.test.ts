@@ -68,6 +68,9 @@ describe('missingRequiredFields', () => {
     ['filesystem', {}, 'missing required field base_dir'],
     ['filesystem', { base_dir: '' }, 'missing required field base_dir'],
     ['duckdb', {}, undefined],
+    ['graphql', { endpoint: 'https://api.example.com/graphql' }, undefined],
+    ['graphql', { url: 'https://api.example.com/graphql' }, undefined],
+    ['graphql', { token: 't' }, 'missing required field endpoint (or url)'],
     ['unknown', {}, undefined],
   ];
   for (const [family, fields, expected] of table) {
