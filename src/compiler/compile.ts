@@ -27,6 +27,7 @@ import {
 import { didYouMean } from '../diagnostics/suggest.js';
 import type { StepCheck } from '../oml/bind-check.js';
 import { checkOml } from '../oml/check.js';
+import { defaultConnectionRef } from '../oml/default-connection.js';
 import { stepDependencies } from '../oml/dependencies.js';
 import { readOmlFile } from '../oml/load.js';
 import { secretKeyNames } from '../oml/secrets.js';
@@ -202,7 +203,7 @@ export async function compileDocument(
   const cfgs: CompiledPipeline['cfgs'] = [];
   const manifestSteps: ManifestStep[] = [];
   for (const id of order) {
-    const step = byId.get(id) as OmlStep;
+    const step = withDefaultConnection(byId.get(id) as OmlStep, registry);
     const { cfg, problems } = buildStepCfg(step, registry);
     for (const p of problems) {
       diagnostics.push(
@@ -277,6 +278,12 @@ export async function compileDocument(
     profile,
     warnings: sortDiagnostics(diagnostics.filter((d) => !isError(d))),
   };
+}
+
+/** A step without `connection` of a family that needs one runs on the family's default (validator: OML050). */
+function withDefaultConnection(step: OmlStep, registry: Registry): OmlStep {
+  const ref = defaultConnectionRef(step.component, step.config, registry);
+  return ref === undefined ? step : { ...step, config: { ...(step.config ?? {}), connection: ref } };
 }
 
 /** The files of a build folder, in write order (manifest.yaml last: it is the commit point). */

@@ -322,7 +322,8 @@ export function parseConnectionsText(
         );
         continue;
       }
-      const { default: marker, ...fields } = aliasValue;
+      const { default: marker, ...written } = aliasValue;
+      const fields = renameLegacyFields(written, aliasPath, warn);
       let isDefault = false;
       if (marker !== undefined && marker !== null) {
         if (typeof marker === 'boolean') isDefault = marker;
@@ -385,4 +386,45 @@ export function parseConnectionsText(
     }
   }
   return { config, diagnostics };
+}
+
+/** Field names of the Python original that mean a field of this one: `username` is `user`. */
+export const LEGACY_FIELD_NAMES: Readonly<Record<string, string>> = { username: 'user' };
+
+/**
+ * Reads the original's spellings (`username:`) as this tool's (`user:`), in place, with a warning at the
+ * field. When both are written the new spelling wins and the old one is dropped (also with a warning).
+ */
+function renameLegacyFields(
+  fields: JsonObject,
+  aliasPath: DocPath,
+  warn: (code: string, message: string, path: DocPath, hint: string) => void,
+): JsonObject {
+  if (!Object.keys(fields).some((k) => k in LEGACY_FIELD_NAMES)) return fields;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const modern = LEGACY_FIELD_NAMES[key];
+    if (modern === undefined) {
+      out[key] = value;
+      continue;
+    }
+    const ref = `@${aliasPath[1]}.${aliasPath[2]}`;
+    if (modern in fields) {
+      warn(
+        'CON014',
+        `${ref} sets both '${key}' and '${modern}': '${key}' is ignored`,
+        [...aliasPath, key],
+        `remove '${key}'`,
+      );
+      continue;
+    }
+    warn(
+      'CON014',
+      `${ref}: '${key}' is read as '${modern}' (the Python Osiris spelling)`,
+      [...aliasPath, key],
+      `rename it to '${modern}'`,
+    );
+    out[modern] = value;
+  }
+  return out;
 }

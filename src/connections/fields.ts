@@ -42,7 +42,19 @@ export const CONNECTION_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'connect_timeout',
   ],
   postgres: POSTGRES,
-  supabase: [...POSTGRES, 'key', 'service_role_key', 'anon_key', 'project_id'],
+  supabase: [
+    ...POSTGRES,
+    'key',
+    'service_role_key',
+    'anon_key',
+    'project_id',
+    // The Python original's names for the Postgres-protocol settings (src/connectors/postgres/client.ts).
+    'pg_host',
+    'pg_port',
+    'pg_user',
+    'pg_password',
+    'pg_database',
+  ],
   filesystem: ['base_dir'],
 };
 

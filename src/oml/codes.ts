@@ -182,8 +182,8 @@ export const OML = {
   ),
   readsWriter: e(
     'OML046',
-    'a step depends on a `write` step, which produces no table to read',
-    'depend on the step the writer reads instead',
+    'a writer or processor depends only on `write` steps, which produce no table: it has no input',
+    'also depend on the step whose table it reads (a writer in `needs` only orders the run)',
   ),
   nulCharacter: e(
     'OML047',
@@ -194,6 +194,16 @@ export const OML = {
     'OML048',
     '`config.connection` names a family or alias osiris_connections.yaml does not define',
     'use an alias the file defines (the hint suggests the closest), or add it there',
+  ),
+  noEffectKey: w(
+    'OML049',
+    'a config key the Python Osiris accepted has no effect in this runtime (pool, echo, chunk sizes, …)',
+    'remove it when you no longer need the pipeline to run on the original',
+  ),
+  defaultConnection: w(
+    'OML050',
+    "a step of a family that needs a connection has no `connection`: the family's default alias is used",
+    'write `connection: "@family.alias"` to choose one (the default is the alias with `default: true`)',
   ),
 } as const satisfies Record<string, CodeInfo>;
 

@@ -25,6 +25,7 @@ import { type DocPath, formatPath, isJsonObject, type JsonObject, type JsonValue
 import type { LocatedDocument } from '../yaml/located.js';
 import { diag, OML } from './codes.js';
 import { checkStepConfig, hasParamPlaceholder } from './config-schema.js';
+import { defaultConnectionRef } from './default-connection.js';
 import { findCycle, formatCycle, parseInputRef, stepDependencies } from './dependencies.js';
 import { findInlineSecrets, secretKeyNames } from './secrets.js';
 import { OML_VERSION, type OmlStep } from './types.js';
@@ -568,13 +569,26 @@ function checkSteps(
         if (checkConnection(config.connection, component, where, stepId, out) && connections)
           checkConnectionDefined(config.connection as string, connections, where, stepId, out);
       }
+      const implicit =
+        component !== undefined ? defaultConnectionRef(component, config, registry) : undefined;
+      if (implicit !== undefined) {
+        out.push(
+          diag(
+            OML.defaultConnection,
+            `step has no 'connection': it uses the default ${implicit} connection (the alias with default: true, or the one named 'default')`,
+            loc('config' in step ? p('config') : p('component'), 'key'),
+            { hint: `write connection: "${implicit}.<alias>" to choose one`, stepId },
+          ),
+        );
+      }
       if (spec) {
         out.push(
           ...checkStepConfig({
             doc,
             spec,
             connectionFields: registry.connectionFields(spec.name),
-            config,
+            // A step on its family's default connection is checked as if it named it.
+            config: implicit !== undefined ? { ...config, connection: implicit } : config,
             path: p('config'),
             stepId,
           }),
@@ -740,8 +754,10 @@ function factDependencies(facts: readonly StepFacts[]): {
 }
 
 /**
- * What the runtime refuses about inputs: a writer with nothing upstream (OML045), and any step reading a
- * writer, which produces no table (OML046).
+ * What the runtime refuses about inputs: a writer with nothing upstream (OML045), and a writer or processor
+ * whose upstream steps are all writers (OML046) — a writer produces no table, so depending on one only orders
+ * the run (src/runtime/runner.ts `inputStepIds`). Extractors read their own source: for them that ordering is
+ * the point (the original's implicit chain of one table after another).
  */
 function checkUpstreams(
   facts: readonly StepFacts[],
@@ -749,44 +765,54 @@ function checkUpstreams(
   out: Diagnostic[],
 ): void {
   const { deps, indexOf } = factDependencies(facts);
-  const isWriter = (f: StepFacts | undefined) => f?.raw.mode === 'write';
   for (const [id, list] of deps) {
     const f = indexOf.get(id) as StepFacts;
     const known = list.filter((d) => indexOf.has(d) && d !== id);
-    if (isWriter(f) && list.length === 0) {
-      const previous = facts.find((x) => x.index === f.index - 1)?.id;
-      out.push(
-        diag(
-          OML.writerWithoutInput,
-          `writer step '${id}' has no upstream step: it has nothing to write`,
-          loc(['steps', f.index, 'id']),
-          {
-            hint:
-              previous !== undefined
-                ? `add needs: [${previous}] (or the step whose table it writes)`
-                : OML.writerWithoutInput.fix,
-            stepId: id,
-          },
-        ),
-      );
-    }
-    for (const dep of known) {
-      if (!isWriter(indexOf.get(dep))) continue;
-      const needIndex = Array.isArray(f.raw.needs) ? f.raw.needs.indexOf(dep) : -1;
-      const where = needIndex >= 0 ? ['steps', f.index, 'needs', needIndex] : ['steps', f.index, 'id'];
-      out.push(
-        diag(
-          OML.readsWriter,
-          `step '${id}' depends on '${dep}', a writer, which produces no table`,
-          loc(where),
-          {
-            hint: `depend on the step '${dep}' reads instead`,
-            stepId: id,
-          },
-        ),
-      );
-    }
+    if (f.raw.mode === 'write' && list.length === 0) out.push(writerWithoutInput(f, id, facts, loc));
+    const writers = known.filter((d) => indexOf.get(d)?.raw.mode === 'write');
+    if (f.raw.mode !== 'read' && known.length > 0 && writers.length === known.length)
+      out.push(onlyWritersUpstream(f, id, writers, loc));
   }
+}
+
+function writerWithoutInput(
+  f: StepFacts,
+  id: string,
+  facts: readonly StepFacts[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+): Diagnostic {
+  const previous = facts.find((x) => x.index === f.index - 1)?.id;
+  return diag(
+    OML.writerWithoutInput,
+    `writer step '${id}' has no upstream step: it has nothing to write`,
+    loc(['steps', f.index, 'id']),
+    {
+      hint:
+        previous !== undefined
+          ? `add needs: [${previous}] (or the step whose table it writes)`
+          : OML.writerWithoutInput.fix,
+      stepId: id,
+    },
+  );
+}
+
+function onlyWritersUpstream(
+  f: StepFacts,
+  id: string,
+  writers: readonly string[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+): Diagnostic {
+  const needIndex = Array.isArray(f.raw.needs) ? f.raw.needs.indexOf(writers[0] as string) : -1;
+  const where = needIndex >= 0 ? ['steps', f.index, 'needs', needIndex] : ['steps', f.index, 'id'];
+  return diag(
+    OML.readsWriter,
+    `step '${id}' depends only on writer steps (${writers.join(', ')}), which produce no table: it has no input`,
+    loc(where),
+    {
+      hint: `also depend on the step whose table '${id}' reads (a writer in needs only orders the run)`,
+      stepId: id,
+    },
+  );
 }
 
 function checkCycles(

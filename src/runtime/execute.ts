@@ -158,11 +158,15 @@ async function stepPreparer(
       redactor.addSecrets({ secretValues: secretStrings(config[key]) });
     }
     if (!step.connection) return { connection: undefined, config };
-    connections ??= loadConnectionsConfig({
-      cwd: options.cwd,
-      env: options.env,
-      projectRoot: options.project.root,
-    }).config;
+    if (!connections) {
+      const loaded = loadConnectionsConfig({
+        cwd: options.cwd,
+        env: options.env,
+        projectRoot: options.project.root,
+      });
+      connections = loaded.config;
+      for (const warning of loaded.warnings) onWarning(warning);
+    }
     const connection = resolveConnection(step.connection, {
       connections,
       env: options.env,

@@ -3,7 +3,7 @@ import type { StepCheck } from '../../oml/bind-check.js';
 import { configOption, connectionsOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
 
-interface ValidateFlags {
+export interface ValidateFlags {
   param?: string[];
   profile?: string;
   config?: string;
@@ -40,7 +40,7 @@ export function register(program: Command): void {
     });
 }
 
-async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 2> {
+export async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 2> {
   const [{ resolve }, output, { ExitCode, isError }, { readOmlFile }, { parseParamArgs }, { checkOml }] =
     await Promise.all([
       import('node:path'),

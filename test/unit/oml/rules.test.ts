@@ -231,6 +231,16 @@ const cases: Record<string, Case> = {
     ),
     at: [15, 16],
   },
+  OML049: {
+    bad: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      pool_size: 5')),
+    good: withSteps(extract),
+    at: [10, 7],
+  },
+  OML050: {
+    bad: withSteps(extract.replace('      connection: "@mysql.main"\n', '')),
+    good: withSteps(extract),
+    at: [7, 5],
+  },
   OML033: { bad: `${withSteps(extract)}stpes: []\n`, good: withSteps(extract), at: [10, 1] },
   OML034: {
     bad: withSteps(extract.replace('id: extract', 'id: "extract movies"')),

@@ -383,15 +383,28 @@ describe('connections', () => {
     expect(d?.hint).toBe("use '@mysql.<alias>' (or '@mysql' for the default alias)");
   });
 
-  it('requires connection-provided fields only without a connection reference', () => {
-    const list = validate(oneStep('component: mysql.extractor\nmode: read\nconfig:\n  query: SELECT 1'));
+  it('requires connection-provided fields only when the step brings its own credentials', () => {
+    const list = validate(
+      oneStep('component: mysql.extractor\nmode: read\nconfig:\n  query: SELECT 1\n  user: bob'),
+    );
     expect(withCode(list, 'OML031').map((d) => d.message)).toEqual([
       "missing required config key 'database' for component 'mysql.extractor'",
       "missing required config key 'host' for component 'mysql.extractor'",
       "missing required config key 'password' for component 'mysql.extractor'",
-      "missing required config key 'user' for component 'mysql.extractor'",
     ]);
     expect(withCode(list, 'OML031')[0]?.hint).toContain('connection: "@mysql.<alias>"');
+    expect(withCode(list, 'OML050')).toEqual([]);
+  });
+
+  it("runs a step without connection or credentials on the family's default connection (OML050)", () => {
+    const list = validate(oneStep('component: mysql.extractor\nmode: read\nconfig:\n  query: SELECT 1'));
+    expect(withCode(list, 'OML031')).toEqual([]);
+    expect(withCode(list, 'OML050').map((d) => [d.severity, d.message])).toEqual([
+      [
+        'warning',
+        "step has no 'connection': it uses the default @mysql connection (the alias with default: true, or the one named 'default')",
+      ],
+    ]);
   });
 });
 
