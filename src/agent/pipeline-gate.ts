@@ -7,12 +7,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Diagnostic, isError, OsirisError, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { Catalog, CatalogTable } from '../oml/bind-check.js';
 import { checkOml } from '../oml/check.js';
 import { readOmlFile } from '../oml/load.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import { isJsonObject, type JsonValue } from '../yaml/json.js';
-import type { Catalog, CatalogTable } from './bind-check.js';
 import type { Proposal } from './store.js';
 
 /** The file name diagnostics use for the model's draft (the model sees line:col in it). */
@@ -81,8 +81,8 @@ export async function checkDraft(oml: string, options: GateOptions): Promise<Gat
     const { outputConfinementDiagnostics } = await import('../project/output-confinement.js');
     diagnostics.push(...outputConfinementDiagnostics(checked.resolved, options.project));
     const [{ bindCheckPipeline }, { csvStepShapes }] = await Promise.all([
-      import('./bind-check.js'),
-      import('./file-shapes.js'),
+      import('../oml/bind-check.js'),
+      import('../oml/file-shapes.js'),
     ]);
     const stepShapes = await csvStepShapes(checked.resolved.value, options.project.root);
     diagnostics.push(

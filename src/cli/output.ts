@@ -18,6 +18,7 @@ import {
   OsirisError,
   sortDiagnostics,
 } from '../diagnostics/diagnostic.js';
+import type { StepCheck } from '../oml/bind-check.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -107,6 +108,27 @@ export function printError(text: string): void {
 /** Prints diagnostics compiler-style to stderr, errors and warnings in deterministic order. */
 export function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const d of sortDiagnostics(diagnostics)) printError(formatDiagnostic(d));
+}
+
+/** What the SQL check did, for `--json`: the steps it bound and the ones it could not, with the reason. */
+export function sqlCheckJson(steps: readonly StepCheck[]): {
+  checked: string[];
+  unchecked: Array<{ step: string; reason: string }>;
+} {
+  return {
+    checked: steps.filter((s) => s.checked).map((s) => s.stepId),
+    unchecked: steps
+      .filter((s) => !s.checked)
+      .map((s) => ({ step: s.stepId, reason: s.reason ?? 'not checked' })),
+  };
+}
+
+/** One note per step whose SQL could not be checked (information: the pipeline is not invalid for it). */
+export function printSqlCheck(steps: readonly StepCheck[]): void {
+  for (const s of steps) {
+    if (!s.checked)
+      printError(`note: SQL of step '${s.stepId}' not checked: ${s.reason ?? 'no known shapes'}`);
+  }
 }
 
 /**

@@ -15,6 +15,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VERSION } from '../cli/version.js';
+import type { ConnectionsConfig } from '../connections/config.js';
 import {
   type Diagnostic,
   diagnostic,
@@ -24,7 +25,9 @@ import {
   sortDiagnostics,
 } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
+import type { StepCheck } from '../oml/bind-check.js';
 import { checkOml } from '../oml/check.js';
+import { defaultConnectionRef } from '../oml/default-connection.js';
 import { stepDependencies } from '../oml/dependencies.js';
 import { readOmlFile } from '../oml/load.js';
 import { secretKeyNames } from '../oml/secrets.js';
@@ -64,6 +67,8 @@ export interface CompileDocumentOptions {
   env?: NodeJS.ProcessEnv;
   /** Clock for `meta.generated_at` (tests). */
   now?: () => Date;
+  /** The project's connections file, when it exists: connection references must name its aliases. */
+  connections?: ConnectionsConfig;
 }
 
 export interface CompileOptions extends CompileDocumentOptions {
@@ -120,9 +125,14 @@ export function resolveProfile(project: ProjectConfig, explicit: string | undefi
   return explicit;
 }
 
+/**
+ * @param out receives the param-resolved located document (for checks that run after compiling, such as
+ *   the SQL check)
+ */
 export async function compileDocument(
   doc: LocatedDocument,
   options: CompileDocumentOptions,
+  out: { resolved?: LocatedDocument } = {},
 ): Promise<CompiledPipeline> {
   if (doc.errors.length > 0) throw new OsirisError(sortDiagnostics(doc.errors));
   const { project, registry } = options;
@@ -132,6 +142,7 @@ export async function compileDocument(
   // the inline-secret scan sees the text as written). One gate, shared with `osiris validate`.
   const checked = await checkOml(doc, {
     registry,
+    ...(options.connections ? { connections: options.connections } : {}),
     params: {
       env: options.env ?? process.env,
       profile: paramsProfile(doc, project, profile),
@@ -140,6 +151,7 @@ export async function compileDocument(
   });
   const diagnostics: Diagnostic[] = [...checked.diagnostics];
   failOnErrors(diagnostics);
+  out.resolved = checked.resolved;
   const resolved = { oml: checked.oml, params: checked.params };
 
   const oml = resolved.oml as unknown as OmlDocument;
@@ -175,7 +187,10 @@ export async function compileDocument(
       diagnostic(
         'error',
         'CMP006',
-        `dependency cycle among steps ${cyclic.map((id) => `'${id}'`).join(', ')}`,
+        `dependency cycle among ${cyclic.length} steps ${cyclic
+          .slice(0, 10)
+          .map((id) => `'${id}'`)
+          .join(', ')}${cyclic.length > 10 ? ', …' : ''}`,
         stepLoc(cyclic[0] as string, 'needs'),
         { hint: 'remove one `needs` / `inputs` edge so the steps form a DAG' },
       ),
@@ -188,7 +203,7 @@ export async function compileDocument(
   const cfgs: CompiledPipeline['cfgs'] = [];
   const manifestSteps: ManifestStep[] = [];
   for (const id of order) {
-    const step = byId.get(id) as OmlStep;
+    const step = withDefaultConnection(byId.get(id) as OmlStep, registry);
     const { cfg, problems } = buildStepCfg(step, registry);
     for (const p of problems) {
       diagnostics.push(
@@ -265,6 +280,12 @@ export async function compileDocument(
   };
 }
 
+/** A step without `connection` of a family that needs one runs on the family's default (validator: OML050). */
+function withDefaultConnection(step: OmlStep, registry: Registry): OmlStep {
+  const ref = defaultConnectionRef(step.component, step.config, registry);
+  return ref === undefined ? step : { ...step, config: { ...(step.config ?? {}), connection: ref } };
+}
+
 /** The files of a build folder, in write order (manifest.yaml last: it is the commit point). */
 export function renderBuild(compiled: CompiledPipeline): BuildFile[] {
   const { manifest } = compiled;
@@ -310,8 +331,54 @@ export function writeBuild(dir: string, files: readonly BuildFile[]): void {
 
 /** Reads, compiles and writes one OML file; see the module comment for the steps. */
 export async function compileOml(options: CompileOptions): Promise<CompileResult> {
-  const doc = readOmlFile(options.omlPath, options.displayName);
-  const compiled = await compileDocument(doc, options);
+  const doc = readOmlFile(options.omlPath, options.displayName, { env: options.env ?? process.env });
+  return writeCompiled(options, await compileDocument(doc, options));
+}
+
+export interface CheckedCompileOptions extends CompileOptions {
+  /** Where a relative connections file is looked for; the project root when omitted. */
+  cwd?: string;
+  /** Discover the pipeline's connections live for the SQL check (else the discovery cache). */
+  discover?: boolean;
+}
+
+/**
+ * `compileOml` plus the SQL check `osiris validate` runs: a table or column the SQL names that does not
+ * exist is an error at its file:line:col and nothing is written. `sqlSteps` says which steps were checked.
+ */
+export async function compileOmlChecked(
+  options: CheckedCompileOptions,
+): Promise<CompileResult & { sqlSteps: StepCheck[] }> {
+  const env = options.env ?? process.env;
+  const doc = readOmlFile(options.omlPath, options.displayName, { env });
+  const { pipelineConnections } = await import('../oml/pipeline-connections.js');
+  const conns = pipelineConnections(doc.value, {
+    cwd: options.cwd ?? options.project.root,
+    env,
+    projectRoot: options.project.root,
+  });
+  if (doc.errors.length === 0) failOnErrors(conns.diagnostics);
+  const out: { resolved?: LocatedDocument } = {};
+  const compiled = await compileDocument(
+    doc,
+    { ...options, ...(conns.connections ? { connections: conns.connections } : {}) },
+    out,
+  );
+  const { checkPipelineSql } = await import('../oml/sql-check.js');
+  const sql = await checkPipelineSql(out.resolved ?? doc, {
+    project: options.project,
+    registry: options.registry,
+    env,
+    ...(options.discover ? { discover: true } : {}),
+  });
+  const diagnostics = [...compiled.warnings, ...sql.diagnostics];
+  failOnErrors(diagnostics);
+  const result = writeCompiled(options, { ...compiled, warnings: sortDiagnostics(diagnostics) });
+  return { ...result, sqlSteps: sql.steps };
+}
+
+/** Writes a compiled pipeline's build folder and the compile pointers. */
+function writeCompiled(options: CompileOptions, compiled: CompiledPipeline): CompileResult {
   const { manifest, pipelineSlug, profile } = compiled;
   const hash = manifest.meta.manifest_hash;
   const short = manifest.meta.manifest_short;

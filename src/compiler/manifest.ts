@@ -62,6 +62,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import { canonicalJson, fingerprint, sha256Hex } from '../util/canonical.js';
+import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import { parseLocatedYaml } from '../yaml/located.js';
 import { CFG_META_KEYS } from './cfg.js';
@@ -219,14 +220,12 @@ export function loadManifest(manifestPath: string): LoadedManifest {
       { hint: `pass a build folder or its ${MANIFEST_FILE}, or ${recompile}` },
     );
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw OsirisError.of('CMP010', `cannot read manifest ${path}: ${(error as Error).message}`, {
-      file: path,
-    });
+  const read = readBoundedText(path, maxFileBytes());
+  if (!read.ok) {
+    const { why, hint } = describeProblem(read.problem);
+    throw OsirisError.of('CMP010', `manifest ${path} ${why}`, { file: path }, hint ? { hint } : {});
   }
+  const text = read.text;
   const doc = parseLocatedYaml(text, path);
   if (doc.errors.length > 0) throw new OsirisError(doc.errors);
   const parsed = manifestSchema.safeParse(doc.value);

@@ -46,6 +46,7 @@ const REQUIRED_FIELDS: Record<string, string[][][]> = {
     ],
     [['pg_dsn']],
     [['host'], ['database'], ['user']],
+    [['pg_host'], ['pg_database'], ['pg_user']],
   ],
   filesystem: [[['base_dir']]],
   graphql: [[['endpoint', 'url']]],

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: connection files write ${VAR} references literally
 /**
  * `osiris_connections.yaml`: families → aliases → fields.
  *
@@ -14,7 +15,7 @@
  * Values are kept exactly as written (`${VAR}` references unexpanded): interpolation happens only when a
  * connection is resolved (resolve.ts), so listing and checking never need the secrets themselves.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   type Diagnostic,
@@ -24,9 +25,11 @@ import {
   type SourceLocation,
 } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
+import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import { type DocPath, formatPath, isJsonObject, type JsonObject } from '../yaml/json.js';
 import { parseLocatedYaml } from '../yaml/located.js';
 import { ENV_REF_SYNTAX_HINT, findMalformedEnvRefs } from './env.js';
+import { checkConnectionFields } from './fields.js';
 
 export const CONNECTIONS_FILE = 'osiris_connections.yaml';
 
@@ -166,11 +169,9 @@ export function readConnectionsConfig(options: ConnectionsLoadOptions): {
     }
     return { config, diagnostics: [] };
   }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'read error';
+  const read = readBoundedText(file, maxFileBytes(options.env));
+  if (!read.ok) {
+    const { why, hint } = describeProblem(read.problem);
     const shown = displayPath(file, options.cwd);
     return {
       config: emptyConfig(searched),
@@ -178,15 +179,14 @@ export function readConnectionsConfig(options: ConnectionsLoadOptions): {
         diagnostic(
           'error',
           'CON001',
-          `cannot read ${shown} (${reason})`,
+          `connections file ${shown} ${why}`,
           { file: shown },
-          {
-            hint: 'check the file permissions',
-          },
+          hint ? { hint } : {},
         ),
       ],
     };
   }
+  const text = read.text;
   const parsed = parseConnectionsText(text, displayPath(file, options.cwd));
   return { config: { ...parsed.config, file, searched }, diagnostics: parsed.diagnostics };
 }
@@ -322,7 +322,8 @@ export function parseConnectionsText(
         );
         continue;
       }
-      const { default: marker, ...fields } = aliasValue;
+      const { default: marker, ...written } = aliasValue;
+      const fields = renameLegacyFields(written, aliasPath, warn);
       let isDefault = false;
       if (marker !== undefined && marker !== null) {
         if (typeof marker === 'boolean') isDefault = marker;
@@ -344,6 +345,31 @@ export function parseConnectionsText(
           'value',
         );
       }
+      for (const problem of checkConnectionFields(familyName, fields)) {
+        if (problem.kind === 'port') {
+          err(
+            'CON012',
+            `port of ${ref} must be a whole number from 1 to 65535 or a \${VAR} reference, got ${JSON.stringify(problem.value)}`,
+            [...aliasPath, 'port'],
+            'write e.g. port: 5432, or port: ${DB_PORT}',
+            'value',
+          );
+        } else if (problem.kind === 'misspelt') {
+          err(
+            'CON011',
+            `${ref} has no field '${problem.field}' (it would be ignored)`,
+            [...aliasPath, problem.field],
+            `did you mean '${problem.suggestion}'?`,
+          );
+        } else {
+          warn(
+            'CON013',
+            `${ref} has no field '${problem.field}' (ignored)`,
+            [...aliasPath, problem.field],
+            `${familyName} connections take: ${problem.known.join(', ')}`,
+          );
+        }
+      }
       family.aliases.push({ family: familyName, alias: aliasName, isDefault, fields, path: aliasPath });
     }
     const defaults = family.aliases.filter((a) => a.isDefault);
@@ -360,4 +386,45 @@ export function parseConnectionsText(
     }
   }
   return { config, diagnostics };
+}
+
+/** Field names of the Python original that mean a field of this one: `username` is `user`. */
+export const LEGACY_FIELD_NAMES: Readonly<Record<string, string>> = { username: 'user' };
+
+/**
+ * Reads the original's spellings (`username:`) as this tool's (`user:`), in place, with a warning at the
+ * field. When both are written the new spelling wins and the old one is dropped (also with a warning).
+ */
+function renameLegacyFields(
+  fields: JsonObject,
+  aliasPath: DocPath,
+  warn: (code: string, message: string, path: DocPath, hint: string) => void,
+): JsonObject {
+  if (!Object.keys(fields).some((k) => k in LEGACY_FIELD_NAMES)) return fields;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const modern = LEGACY_FIELD_NAMES[key];
+    if (modern === undefined) {
+      out[key] = value;
+      continue;
+    }
+    const ref = `@${aliasPath[1]}.${aliasPath[2]}`;
+    if (modern in fields) {
+      warn(
+        'CON014',
+        `${ref} sets both '${key}' and '${modern}': '${key}' is ignored`,
+        [...aliasPath, key],
+        `remove '${key}'`,
+      );
+      continue;
+    }
+    warn(
+      'CON014',
+      `${ref}: '${key}' is read as '${modern}' (the Python Osiris spelling)`,
+      [...aliasPath, key],
+      `rename it to '${modern}'`,
+    );
+    out[modern] = value;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import type { DerivedDocument } from './load.js';
 import { type ParamSources, resolveParams } from './params.js';
-import { checkExtractorSql } from './sql-check.js';
+import { checkExtractorSql } from './read-only-check.js';
 import type { OmlDocument } from './types.js';
 import { type ValidateOptions, validateOml } from './validate.js';
 
@@ -37,6 +37,7 @@ export async function checkOml(doc: LocatedDocument, options: CheckOmlOptions): 
   const resolved = resolveParams(doc, options.params ?? {});
   const validateOptions: ValidateOptions = { registry: options.registry };
   if (options.secretKeys) validateOptions.secretKeys = options.secretKeys;
+  if (options.connections) validateOptions.connections = options.connections;
   const diagnostics = sortDiagnostics([
     ...resolved.diagnostics,
     ...validateOml(resolved.document, validateOptions),

@@ -175,6 +175,36 @@ export const OML = {
     "an extractor's `query` or `where` is refused by the SQL guard",
     'extractors only read: one SELECT / WITH / VALUES / SHOW / DESCRIBE / EXPLAIN statement, without INTO, row locks or side-effecting functions (docs/reference/security.md); write with a writer step',
   ),
+  writerWithoutInput: e(
+    'OML045',
+    'a `write` step has no upstream step, so it has nothing to write',
+    'give it `needs: [<step>]` (or an `inputs` reference) naming the step whose table it writes',
+  ),
+  readsWriter: e(
+    'OML046',
+    'a writer or processor depends only on `write` steps, which produce no table: it has no input',
+    'also depend on the step whose table it reads (a writer in `needs` only orders the run)',
+  ),
+  nulCharacter: e(
+    'OML047',
+    'a config value contains a NUL character (no path, SQL or name can hold one)',
+    'remove the `\\0` escape or the NUL byte from the value',
+  ),
+  unknownConnection: e(
+    'OML048',
+    '`config.connection` names a family or alias osiris_connections.yaml does not define',
+    'use an alias the file defines (the hint suggests the closest), or add it there',
+  ),
+  noEffectKey: w(
+    'OML049',
+    'a config key the Python Osiris accepted has no effect in this runtime (pool, echo, chunk sizes, …)',
+    'remove it when you no longer need the pipeline to run on the original',
+  ),
+  defaultConnection: w(
+    'OML050',
+    "a step of a family that needs a connection has no `connection`: the family's default alias is used",
+    'write `connection: "@family.alias"` to choose one (the default is the alias with `default: true`)',
+  ),
 } as const satisfies Record<string, CodeInfo>;
 
 export const PAR = {
@@ -220,6 +250,11 @@ export const PAR = {
     'write `${params.name}`',
   ),
   badParamArg: e('PAR010', 'a `--param` argument is not `name=value`', 'write `--param name=value`'),
+  nestedParamRef: e(
+    'PAR012',
+    'a param default or profile value contains a `${params.…}` placeholder (params are not resolved inside params)',
+    'write the value itself, or pass it with `--param`',
+  ),
   unknownParamKey: w(
     'PAR011',
     'an unknown key in a param declaration or a profile',

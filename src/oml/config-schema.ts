@@ -207,6 +207,21 @@ export function checkStepConfig(input: StepConfigCheck): Diagnostic[] {
     );
   }
 
+  // Keys the Python original accepted that mean nothing here: accepted, with the spec's reason.
+  for (const key of Object.keys(config)) {
+    const prop = properties[key];
+    const reason = isJsonObject(prop) ? prop['x-no-effect'] : undefined;
+    if (typeof reason !== 'string') continue;
+    out.push(
+      diag(
+        OML.noEffectKey,
+        `config key '${key}' is accepted for pipelines written for the Python Osiris but has no effect: ${reason}`,
+        at([key], 'key'),
+        { hint: `remove '${key}' once the pipeline no longer needs to run on the original`, stepId },
+      ),
+    );
+  }
+
   // Overrides of connection-provided fields (reference rules 28, 29).
   if (connectionIsRef) {
     for (const key of Object.keys(config)) {

@@ -41,31 +41,52 @@ export function stepDependencies(steps: readonly OmlStep[]): Map<string, string[
  */
 export function findCycle(deps: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-
-  const visit = (node: string): string[] | undefined => {
-    state.set(node, 'active');
-    stack.push(node);
-    for (const next of [...(deps.get(node) ?? [])].sort()) {
-      if (!deps.has(next)) continue;
-      const s = state.get(next);
-      if (s === 'active') return closeCycle(stack.slice(stack.indexOf(next)));
+  const sorted = new Map<string, string[]>();
+  const edges = (node: string): string[] => {
+    let list = sorted.get(node);
+    if (!list) {
+      list = [...(deps.get(node) ?? [])].filter((n) => deps.has(n)).sort();
+      sorted.set(node, list);
+    }
+    return list;
+  };
+  // Depth-first with an explicit stack: a chain of thousands of steps must not overflow the call stack.
+  for (const root of [...deps.keys()].sort()) {
+    if (state.has(root)) continue;
+    const path: string[] = [root];
+    const next: number[] = [0];
+    state.set(root, 'active');
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const node = path[top] as string;
+      const list = edges(node);
+      const i = next[top] as number;
+      if (i >= list.length) {
+        state.set(node, 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = i + 1;
+      const child = list[i] as string;
+      const s = state.get(child);
+      if (s === 'active') return closeCycle(path.slice(path.indexOf(child)));
       if (s === undefined) {
-        const found = visit(next);
-        if (found) return found;
+        state.set(child, 'active');
+        path.push(child);
+        next.push(0);
       }
     }
-    stack.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
-
-  for (const node of [...deps.keys()].sort()) {
-    if (state.has(node)) continue;
-    const found = visit(node);
-    if (found) return found;
   }
   return undefined;
+}
+
+/** A cycle as a message names it: every id when short, else the first and last few around an ellipsis. */
+export function formatCycle(cycle: readonly string[], limit = 12): string {
+  if (cycle.length <= limit) return cycle.join(' → ');
+  const head = cycle.slice(0, limit - 4);
+  const tail = cycle.slice(-3);
+  return `${head.join(' → ')} → … (${cycle.length - head.length - tail.length} more) … → ${tail.join(' → ')}`;
 }
 
 function closeCycle(nodes: string[]): string[] {

@@ -1,52 +1,30 @@
 /** Reading OML files into located documents. */
-import { readFileSync, statSync } from 'node:fs';
 import { OsirisError } from '../diagnostics/diagnostic.js';
+import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import type { JsonValue } from '../yaml/json.js';
 import { type LocatedDocument, parseLocatedYaml } from '../yaml/located.js';
 import { OML } from './codes.js';
 
 /**
  * Reads and parses an OML file, keeping line:col for every node. YAML syntax errors are *not* thrown: they
- * are in `doc.errors` (and `validateOml` reports them). A missing, unreadable or non-file path throws an
+ * are in `doc.errors` (and `validateOml` reports them). A missing or unreadable path, anything but a regular
+ * file (a FIFO, /dev/zero) and a file over the size limit (`OSIRIS_MAX_FILE_MB`, 10 MiB by default) throw an
  * `OsirisError` (code OML001, exit 2).
  *
  * @param displayName the name diagnostics use (defaults to `path` as given)
  */
-export function readOmlFile(path: string, displayName?: string): LocatedDocument {
+export function readOmlFile(
+  path: string,
+  displayName?: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): LocatedDocument {
   const file = displayName ?? path;
-  let text: string;
-  try {
-    if (statSync(path).isDirectory()) {
-      throw OsirisError.of(
-        OML.fileUnreadable.code,
-        `${file} is a directory, not an OML file`,
-        { file },
-        { hint: 'pass the path of a pipeline .yaml file' },
-      );
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof OsirisError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'cannot be read (permission denied)'
-          : `cannot be read (${code ?? (error instanceof Error ? error.message : String(error))})`;
-    throw OsirisError.of(
-      OML.fileUnreadable.code,
-      `OML file ${file} ${why}`,
-      { file },
-      {
-        hint:
-          code === 'ENOENT' ? 'check the path (relative paths start at the current directory)' : undefined,
-      },
-    );
+  const read = readBoundedText(path, maxFileBytes(options.env ?? process.env));
+  if (!read.ok) {
+    const { why, hint } = describeProblem(read.problem);
+    throw OsirisError.of(OML.fileUnreadable.code, `OML file ${file} ${why}`, { file }, hint ? { hint } : {});
   }
-  // A UTF-8 byte-order mark is not content.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return parseLocatedYaml(text, file);
+  return parseLocatedYaml(read.text, file);
 }
 
 /**
@@ -65,7 +43,9 @@ export function derivedDocument(source: LocatedDocument, value: JsonValue | unde
     value,
     errors: source.errors,
     locate: (path, which) => source.locate(path, which),
-    locateInString: (path, value, offset) => source.locateInString?.(path, value, offset),
+    ...(source.nodeAt ? { nodeAt: source.nodeAt } : {}),
+    ...(source.position ? { position: source.position } : {}),
+    ...(source.source !== undefined ? { source: source.source } : {}),
     unresolved: original,
   };
 }

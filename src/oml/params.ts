@@ -10,7 +10,7 @@
  * - Placeholders are replaced in every string value of the document except inside `params` and `profiles`
  *   (mapping keys are never rewritten). Anything else in `${…}` (e.g. `${extract.df}`) is left alone.
  */
-import { type Diagnostic, OsirisError } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, OsirisError, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
@@ -197,6 +197,11 @@ export function resolveParams(doc: LocatedDocument, sources: ParamSources): Reso
   const values = new Map<string, JsonValue>();
   const explicit = new Set<string>();
   for (const [name, d] of declared) if (d.hasDefault) values.set(name, d.default);
+  // Params are substituted once: a placeholder inside a param's value would reach the SQL as written.
+  for (const [name, d] of declared) {
+    if (d.hasDefault && typeof d.default === 'string' && d.default.includes('${params.'))
+      diagnostics.push(nestedRef(`the default of param '${name}'`, loc(d.path)));
+  }
 
   const fromText = (name: string, text: string, source: string): void => {
     const d = declared.get(name);
@@ -313,6 +318,8 @@ export function resolveParams(doc: LocatedDocument, sources: ParamSources): Reso
             }
             continue;
           }
+          if (typeof value === 'string' && value.includes('${params.'))
+            diagnostics.push(nestedRef(`profile '${pname}' value for param '${name}'`, loc(vpath)));
           if (selected && PARAM_NAME_PATTERN.test(name)) {
             values.set(name, value);
             explicit.add(name);
@@ -428,4 +435,15 @@ export function resolveParams(doc: LocatedDocument, sources: ParamSources): Reso
       effective[name] = values.get(name) as JsonValue;
   }
   return { oml, params: effective, diagnostics, document: derivedDocument(doc, oml) };
+}
+
+function nestedRef(what: string, location: SourceLocation): Diagnostic {
+  return diag(
+    PAR.nestedParamRef,
+    `${what} refers to another param; params are not resolved inside params`,
+    location,
+    {
+      hint: PAR.nestedParamRef.fix,
+    },
+  );
 }

@@ -9,16 +9,24 @@
  * `params` and `profiles` are checked by `resolveParams` (PAR codes), not here.
  */
 
-import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../diagnostics/diagnostic.js';
+import type { ConnectionsConfig } from '../connections/config.js';
+import { parseConnectionRef, selectConnection } from '../connections/resolve.js';
+import {
+  type Diagnostic,
+  OsirisError,
+  type SourceLocation,
+  sortDiagnostics,
+} from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
 import { OML_MODES, omlModesOf, type Registry, supportsOmlMode } from '../registry/registry.js';
 import type { OmlMode } from '../registry/types.js';
 import { slugify } from '../util/slug.js';
-import { type DocPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
+import { type DocPath, formatPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import { diag, OML } from './codes.js';
 import { checkStepConfig, hasParamPlaceholder } from './config-schema.js';
-import { findCycle, parseInputRef, stepDependencies } from './dependencies.js';
+import { defaultConnectionRef } from './default-connection.js';
+import { findCycle, formatCycle, parseInputRef, stepDependencies } from './dependencies.js';
 import { findInlineSecrets, secretKeyNames } from './secrets.js';
 import { OML_VERSION, type OmlStep } from './types.js';
 
@@ -26,6 +34,11 @@ export interface ValidateOptions {
   registry: Registry;
   /** Secret key names for the inline-secret scan; default: common names ∪ the registry's secret keys. */
   secretKeys?: readonly string[];
+  /**
+   * The project's connections file, when it exists: every `config.connection` must then name one of its
+   * aliases (OML048), as the run will require.
+   */
+  connections?: ConnectionsConfig;
 }
 
 export const REQUIRED_TOP_KEYS = ['oml_version', 'name', 'steps'] as const;
@@ -113,7 +126,7 @@ export function validateOml(doc: LocatedDocument, options: ValidateOptions): Dia
     } else if (steps.length === 0) {
       out.push(diag(OML.stepsEmpty, "'steps' is empty", loc(['steps']), { hint: 'add at least one step' }));
     } else {
-      checkSteps(steps, doc, registry, out);
+      checkSteps(steps, doc, registry, out, options.connections);
     }
   }
 
@@ -257,7 +270,13 @@ interface StepFacts {
   raw: JsonObject;
 }
 
-function checkSteps(steps: JsonValue[], doc: LocatedDocument, registry: Registry, out: Diagnostic[]): void {
+function checkSteps(
+  steps: JsonValue[],
+  doc: LocatedDocument,
+  registry: Registry,
+  out: Diagnostic[],
+  connections: ConnectionsConfig | undefined,
+): void {
   const loc = (path: DocPath, which: 'key' | 'value' = 'value'): SourceLocation => doc.locate(path, which);
   const facts: StepFacts[] = [];
   const firstById = new Map<string, number>();
@@ -545,24 +564,73 @@ function checkSteps(steps: JsonValue[], doc: LocatedDocument, registry: Registry
       }
     }
     if (config !== undefined) {
-      if ('connection' in config)
-        checkConnection(config.connection, component, loc(p('config', 'connection')), stepId, out);
+      if ('connection' in config) {
+        const where = loc(p('config', 'connection'));
+        if (checkConnection(config.connection, component, where, stepId, out) && connections)
+          checkConnectionDefined(config.connection as string, connections, where, stepId, out);
+      }
+      const implicit =
+        component !== undefined ? defaultConnectionRef(component, config, registry) : undefined;
+      if (implicit !== undefined) {
+        out.push(
+          diag(
+            OML.defaultConnection,
+            `step has no 'connection': it uses the default ${implicit} connection (the alias with default: true, or the one named 'default')`,
+            loc('config' in step ? p('config') : p('component'), 'key'),
+            { hint: `write connection: "${implicit}.<alias>" to choose one`, stepId },
+          ),
+        );
+      }
       if (spec) {
         out.push(
           ...checkStepConfig({
             doc,
             spec,
             connectionFields: registry.connectionFields(spec.name),
-            config,
+            // A step on its family's default connection is checked as if it named it.
+            config: implicit !== undefined ? { ...config, connection: implicit } : config,
             path: p('config'),
             stepId,
           }),
         );
+        checkNul(config, p('config'), loc, stepId, out);
       }
     }
   }
 
   checkCycles(facts, loc, out);
+  checkUpstreams(facts, loc, out);
+}
+
+/** A NUL character ends a C string: the run would refuse or truncate a path, SQL or name holding one. */
+function checkNul(
+  config: JsonObject,
+  path: DocPath,
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+  stepId: string | undefined,
+  out: Diagnostic[],
+): void {
+  const stack: Array<{ value: JsonValue; path: DocPath }> = [{ value: config, path }];
+  while (stack.length > 0) {
+    const { value, path: at } = stack.pop() as { value: JsonValue; path: DocPath };
+    if (typeof value === 'string') {
+      if (value.includes('\0'))
+        out.push(
+          diag(
+            OML.nulCharacter,
+            `'${formatPath(at.slice(path.length - 1))}' contains a NUL character`,
+            loc(at),
+            {
+              hint: OML.nulCharacter.fix,
+              stepId,
+            },
+          ),
+        );
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) stack.push({ value: value[i] as JsonValue, path: [...at, i] });
+    } else if (isJsonObject(value))
+      for (const [k, v] of Object.entries(value)) stack.push({ value: v, path: [...at, k] });
+  }
 }
 
 function unknownComponentHint(component: string, registry: Registry): string {
@@ -591,8 +659,8 @@ function checkConnection(
   location: SourceLocation,
   stepId: string | undefined,
   out: Diagnostic[],
-): void {
-  if (hasParamPlaceholder(value)) return;
+): boolean {
+  if (hasParamPlaceholder(value)) return false;
   const family = component?.includes('.') ? component.split('.')[0] : undefined;
   const example = `@${family ?? 'family'}.<alias>`;
   if (typeof value !== 'string') {
@@ -607,7 +675,7 @@ function checkConnection(
         },
       ),
     );
-    return;
+    return false;
   }
   const match = CONNECTION_REF_PATTERN.exec(value);
   if (!match) {
@@ -620,7 +688,7 @@ function checkConnection(
         stepId,
       }),
     );
-    return;
+    return false;
   }
   const refFamily = match[1] as string;
   if (family !== undefined && refFamily !== family) {
@@ -632,14 +700,39 @@ function checkConnection(
         { hint: `use '@${family}.<alias>' (or '@${family}' for the default alias)`, stepId },
       ),
     );
+    return false;
+  }
+  return true;
+}
+
+/** The alias a well-formed reference names must exist in the connections file (the run resolves it there). */
+function checkConnectionDefined(
+  ref: string,
+  connections: ConnectionsConfig,
+  location: SourceLocation,
+  stepId: string | undefined,
+  out: Diagnostic[],
+): void {
+  try {
+    selectConnection(connections, parseConnectionRef(ref, location), location);
+  } catch (error) {
+    if (!(error instanceof OsirisError)) throw error;
+    for (const d of error.diagnostics) {
+      out.push(
+        diag(OML.unknownConnection, d.message.replace(/^cannot resolve /, 'connection '), location, {
+          hint: d.hint,
+          stepId,
+        }),
+      );
+    }
   }
 }
 
-function checkCycles(
-  facts: readonly StepFacts[],
-  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
-  out: Diagnostic[],
-): void {
+/** Upstream step ids per (first-defined) step id, as the runtime will compute them. */
+function factDependencies(facts: readonly StepFacts[]): {
+  deps: Map<string, string[]>;
+  indexOf: Map<string, StepFacts>;
+} {
   const typed: OmlStep[] = [];
   const indexOf = new Map<string, StepFacts>();
   for (const f of facts) {
@@ -657,6 +750,77 @@ function checkCycles(
     typed.push(step);
   }
   const deps = stepDependencies(typed);
+  return { deps, indexOf };
+}
+
+/**
+ * What the runtime refuses about inputs: a writer with nothing upstream (OML045), and a writer or processor
+ * whose upstream steps are all writers (OML046) — a writer produces no table, so depending on one only orders
+ * the run (src/runtime/runner.ts `inputStepIds`). Extractors read their own source: for them that ordering is
+ * the point (the original's implicit chain of one table after another).
+ */
+function checkUpstreams(
+  facts: readonly StepFacts[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+  out: Diagnostic[],
+): void {
+  const { deps, indexOf } = factDependencies(facts);
+  for (const [id, list] of deps) {
+    const f = indexOf.get(id) as StepFacts;
+    const known = list.filter((d) => indexOf.has(d) && d !== id);
+    if (f.raw.mode === 'write' && list.length === 0) out.push(writerWithoutInput(f, id, facts, loc));
+    const writers = known.filter((d) => indexOf.get(d)?.raw.mode === 'write');
+    if (f.raw.mode !== 'read' && known.length > 0 && writers.length === known.length)
+      out.push(onlyWritersUpstream(f, id, writers, loc));
+  }
+}
+
+function writerWithoutInput(
+  f: StepFacts,
+  id: string,
+  facts: readonly StepFacts[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+): Diagnostic {
+  const previous = facts.find((x) => x.index === f.index - 1)?.id;
+  return diag(
+    OML.writerWithoutInput,
+    `writer step '${id}' has no upstream step: it has nothing to write`,
+    loc(['steps', f.index, 'id']),
+    {
+      hint:
+        previous !== undefined
+          ? `add needs: [${previous}] (or the step whose table it writes)`
+          : OML.writerWithoutInput.fix,
+      stepId: id,
+    },
+  );
+}
+
+function onlyWritersUpstream(
+  f: StepFacts,
+  id: string,
+  writers: readonly string[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+): Diagnostic {
+  const needIndex = Array.isArray(f.raw.needs) ? f.raw.needs.indexOf(writers[0] as string) : -1;
+  const where = needIndex >= 0 ? ['steps', f.index, 'needs', needIndex] : ['steps', f.index, 'id'];
+  return diag(
+    OML.readsWriter,
+    `step '${id}' depends only on writer steps (${writers.join(', ')}), which produce no table: it has no input`,
+    loc(where),
+    {
+      hint: `also depend on the step whose table '${id}' reads (a writer in needs only orders the run)`,
+      stepId: id,
+    },
+  );
+}
+
+function checkCycles(
+  facts: readonly StepFacts[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+  out: Diagnostic[],
+): void {
+  const { deps, indexOf } = factDependencies(facts);
   // Self-dependencies and unknown steps are reported on their own.
   for (const [id, list] of deps)
     deps.set(
@@ -682,7 +846,7 @@ function checkCycles(
       inferred = true;
     }
     out.push(
-      diag(OML.dependencyCycle, `dependency cycle: ${cycle.join(' → ')}`, location, {
+      diag(OML.dependencyCycle, `dependency cycle: ${formatCycle(cycle)}`, location, {
         hint: inferred
           ? `'${from}' has neither needs nor inputs, so it depends on the step before it; give it needs: [] or explicit needs`
           : `remove one of these dependencies`,

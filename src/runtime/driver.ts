@@ -34,7 +34,7 @@ export interface StreamContext {
   config: JsonObject;
   /** Present when the step references `@family.alias` (or its family's default connection). */
   connection: ResolvedConnection | undefined;
-  /** Upstream outputs in `needs` order. */
+  /** Upstream tables in `needs` order: writers' (which make none) left out, none for an extractor. */
   inputs: StepInput[];
   /** The quoted table name an extractor/processor must create with its output. */
   outputTable: string;

@@ -2,7 +2,7 @@
  * `osiris run` as a library call (the CLI, the chat agent and the MCP server share it): find or compile the
  * manifest, open the run session, resolve connections step by step, run, and report.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LoadedManifest, LoadedStep } from '../compiler/manifest.js';
 import type { ConnectionsConfig } from '../connections/config.js';
@@ -13,6 +13,7 @@ import type { ProgressReporter } from '../observability/progress.js';
 import type { Redactor } from '../observability/redact.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
+import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { SweptRun } from './abandoned-runs.js';
 import { planeLimits } from './plane-limits.js';
@@ -45,9 +46,18 @@ export interface PreparedRun {
   warnings: Diagnostic[];
 }
 
-/** Whether a YAML file is a compiled manifest (has `meta.manifest_hash`) rather than OML. */
-function isManifestFile(path: string): boolean {
-  const head = readFileSync(path, 'utf8').slice(0, 4096);
+/**
+ * Whether a YAML file is a compiled manifest (has `meta.manifest_hash`) rather than OML. Reads through the
+ * bounded reader, so a FIFO, a device or an oversized file is refused here (RUN003, exit 2) before anything
+ * else opens it.
+ */
+function isManifestFile(path: string, shown: string, env: NodeJS.ProcessEnv): boolean {
+  const read = readBoundedText(path, maxFileBytes(env));
+  if (!read.ok) {
+    const { why, hint } = describeProblem(read.problem);
+    throw OsirisError.of('RUN003', `${shown} ${why}`, { file: shown }, hint ? { hint } : {});
+  }
+  const head = read.text.slice(0, 4096);
   return /^meta:\s*$/m.test(head) && /manifest_hash:/.test(head) && !/^oml_version:/m.test(head);
 }
 
@@ -100,7 +110,7 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
       },
     );
   }
-  if (statSync(path).isDirectory() || isManifestFile(path)) {
+  if (statSync(path).isDirectory() || isManifestFile(path, options.file, options.env)) {
     return { loaded: loadManifest(path), compiled: false, warnings: [] };
   }
   const { compileOml } = await import('../compiler/compile.js');
@@ -149,11 +159,15 @@ async function stepPreparer(
       redactor.addSecrets({ secretValues: secretStrings(config[key]) });
     }
     if (!step.connection) return { connection: undefined, config };
-    connections ??= loadConnectionsConfig({
-      cwd: options.cwd,
-      env: options.env,
-      projectRoot: options.project.root,
-    }).config;
+    if (!connections) {
+      const loaded = loadConnectionsConfig({
+        cwd: options.cwd,
+        env: options.env,
+        projectRoot: options.project.root,
+      });
+      connections = loaded.config;
+      for (const warning of loaded.warnings) onWarning(warning);
+    }
     const connection = resolveConnection(step.connection, {
       connections,
       env: options.env,

@@ -57,6 +57,7 @@ import {
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
 import { StepConfig } from './step-config.js';
+import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './transcode.js';
 
 /**
  * Resolves a path from a step config. Rule: relative paths resolve against `baseDir` when given (itself
@@ -155,6 +156,10 @@ export interface FileWriterPlan {
   appendAs?: { kind: 'csv'; header: boolean; newline: string } | { kind: 'jsonl' };
   /** SQL for one column in the select list (default: the quoted name), e.g. a cast. */
   selectColumn?: (column: ColumnInfo) => string;
+  /** Extra COPY options that depend on the input's columns (e.g. FORCE_QUOTE on the text columns). */
+  columnOptions?: (columns: readonly ColumnInfo[]) => string[];
+  /** Re-encodes the written file (DuckDB writes UTF-8 only); never combined with an append. */
+  encoding?: TargetEncoding;
 }
 
 /** The single upstream table a writer streams out. */
@@ -229,14 +234,11 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   let temp: string | undefined;
   let lock: FileLock | undefined;
   try {
-    const result = await runTracked(
-      ctx.duck,
-      `COPY (${select}) TO ${quoteLiteral(part)} (${plan.copyOptions})`,
-      {
-        signal: ctx.signal,
-        onProgress: (rows) => ctx.progress(rows),
-      },
-    );
+    const copyOptions = [plan.copyOptions, ...(plan.columnOptions?.(available) ?? [])].join(', ');
+    const result = await runTracked(ctx.duck, `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`, {
+      signal: ctx.signal,
+      onProgress: (rows) => ctx.progress(rows),
+    });
     const rows = Number(result.rowsChanged);
     lock = await lockTarget(ctx, real, shown);
     // Everything below reads and replaces the target under the lock.
@@ -260,6 +262,7 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
       bytes = await appendInto(ctx.stepId, shown, real, part, temp, append);
       done = temp;
     } else {
+      if (plan.encoding) await transcodeFile(part, plan.encoding);
       bytes = statSync(part).size;
       done = part;
     }
@@ -287,6 +290,13 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
  * `write.lock_timeout`.
  */
 function fileWriteError(stepId: string, target: string, shown: string, error: unknown): StepError {
+  if (error instanceof UnencodableCharacter)
+    return new StepError(
+      'write.failed',
+      `step '${stepId}': cannot write ${shown}: ${error.message}`,
+      'choose encoding: utf-8 (or utf-16), or clean the data upstream',
+      { cause: error, details: { path: target, line: error.line } },
+    );
   if (error instanceof FileLockTimeoutError)
     return new StepError(
       'write.lock_timeout',

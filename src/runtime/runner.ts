@@ -36,11 +36,24 @@ import type { PlaneLimits } from './plane-limits.js';
 import { runDag } from './scheduler.js';
 import { UpstreamFailed } from './stream.js';
 
+/**
+ * The upstream steps whose tables a step reads: its `needs` minus writers, which produce no table. An
+ * extractor reads its own source, so it reads no upstream table at all. Such `needs` edges (usually the
+ * implicit chain of steps without `needs`, reference §1.6) only order the run — as in the original, which
+ * passed an upstream result on only when it carried data.
+ */
+export function inputStepIds(step: LoadedStep, byId: ReadonlyMap<string, LoadedStep>): string[] {
+  if (step.mode === 'read') return [];
+  return step.needs.filter((id) => byId.get(id)?.mode !== 'write');
+}
+
 /** Extractor step → its writer, where the writer is the extractor's only consumer and reads nothing else. */
 export function passThroughPairs(steps: readonly LoadedStep[]): Map<string, LoadedStep> {
+  const byId = new Map(steps.map((s) => [s.id, s]));
   const consumers = new Map<string, LoadedStep[]>();
   for (const step of steps)
-    for (const need of step.needs) consumers.set(need, [...(consumers.get(need) ?? []), step]);
+    for (const input of inputStepIds(step, byId))
+      consumers.set(input, [...(consumers.get(input) ?? []), step]);
   const pairs = new Map<string, LoadedStep>();
   for (const step of steps) {
     const only = consumers.get(step.id);
@@ -349,7 +362,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     stepId: step.id,
     config: prepared.config,
     connection: prepared.connection,
-    inputs: step.needs.map((id) => ({ stepId: id, table: quoteIdent(id) })),
+    inputs: inputStepIds(step, byId).map((id) => ({ stepId: id, table: quoteIdent(id) })),
     outputTable: quoteIdent(step.id),
     artifactsDir: session.stepArtifactsDir(step.id),
     scratchDir,

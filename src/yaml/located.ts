@@ -1,8 +1,21 @@
 /**
  * YAML parsing that remembers where every node came from, so diagnostics can point at file:line:col.
+ * Parsing is bounded: duplicate keys are found in linear time, and a document nested too deeply or whose
+ * aliases are unresolved or explode is rejected with a located error before anything walks it (bounds.ts).
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type YAMLMap,
+} from 'yaml';
 import { type Diagnostic, diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
+import { checkBounds, MAX_DEPTH } from './bounds.js';
 import { type DocPath, formatPath, type JsonValue } from './json.js';
 
 export interface LocatedDocument {
@@ -10,24 +23,25 @@ export interface LocatedDocument {
   file: string;
   /** The parsed value (plain JSON); undefined when the text did not parse. */
   value: JsonValue | undefined;
-  /** YAML syntax errors (and duplicate keys), already located. */
+  /** YAML syntax errors (and duplicate keys, excessive nesting, bad aliases), already located. */
   errors: Diagnostic[];
   /**
    * Where `path` is in the source: the key of the last segment (`key`) or its value (`value`).
    * A path that does not exist resolves to its deepest existing ancestor.
    */
   locate(path: DocPath, which?: 'key' | 'value'): SourceLocation;
-  /**
-   * Where character `offset` of the string at `path` is in the source, when the scalar there still reads
-   * `value` and its text maps one to one (a literal block `|`, or a one-line plain or quoted scalar without
-   * escapes); undefined otherwise (the caller falls back to `locate`).
-   */
-  locateInString?(path: DocPath, value: string, offset: number): SourceLocation | undefined;
+  /** The YAML node at `path` (undefined when the path does not exist as written); for source mapping. */
+  nodeAt?(path: DocPath): Node | undefined;
+  /** 1-based line and column of a source offset. */
+  position?(offset: number): { line: number; col: number };
+  /** The source text (offsets of `nodeAt` ranges index it). */
+  source?: string;
 }
 
 export function parseLocatedYaml(text: string, file: string): LocatedDocument {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // uniqueKeys is checked in bounds.ts: the package's own check compares every key with every other.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
 
   const at = (offset: number | undefined): { line?: number; col?: number } => {
     if (offset === undefined) return {};
@@ -35,92 +49,108 @@ export function parseLocatedYaml(text: string, file: string): LocatedDocument {
     return { line: pos.line, col: pos.col };
   };
 
-  const errors = doc.errors.map((err) => {
+  let errors: Diagnostic[] = [];
+  let tooDeep = false;
+  for (const err of doc.errors) {
+    // The package catches its own stack overflow on deep nesting and reports it as RESOURCE_EXHAUSTION.
+    if (err.code === 'RESOURCE_EXHAUSTION') {
+      if (tooDeep) continue;
+      tooDeep = true;
+      errors.push(
+        diagnostic(
+          'error',
+          'YAML002',
+          `the document nests more than ${MAX_DEPTH} levels deep`,
+          { file, ...at(err.pos[0]) },
+          { hint: 'flatten the structure; OML needs only a few levels' },
+        ),
+      );
+      continue;
+    }
     const message = err.message.split('\n')[0] ?? err.message;
-    return diagnostic(
-      'error',
-      'YAML001',
-      `invalid YAML: ${message}`,
-      { file, ...at(err.pos[0]) },
-      {
-        hint: err.code === 'DUPLICATE_KEY' ? 'remove or rename the repeated key' : 'fix the YAML syntax',
-      },
+    errors.push(
+      diagnostic(
+        'error',
+        'YAML001',
+        `invalid YAML: ${message}`,
+        { file, ...at(err.pos[0]) },
+        {
+          hint: 'fix the YAML syntax',
+        },
+      ),
     );
-  });
+  }
+  if (errors.length === 0) {
+    errors = checkBounds(doc).map((p) => {
+      const first = p.firstOffset !== undefined ? at(p.firstOffset).line : undefined;
+      const message = first !== undefined ? `${p.message} (first at line ${first})` : p.message;
+      return diagnostic('error', p.code, message, { file, ...at(p.offset) }, { hint: p.hint });
+    });
+  }
 
   let value: JsonValue | undefined;
   if (errors.length === 0) {
-    value = (doc.toJS({ maxAliasCount: 1000 }) ?? null) as JsonValue;
+    // Depth and alias expansion are bounded above, so the package's recursive conversion is safe.
+    value = (doc.toJS({ maxAliasCount: -1 }) ?? null) as JsonValue;
   }
 
-  const locate = (path: DocPath, which: 'key' | 'value' = 'key'): SourceLocation => {
+  const keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, seg: string | number): Pair | undefined => {
+    let index = keyIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) {
+        if (!isPair(p) || !isScalar(p.key)) continue;
+        const name = String(p.key.value);
+        if (!index.has(name)) index.set(name, p);
+      }
+      keyIndex.set(map, index);
+    }
+    return index.get(String(seg));
+  };
+
+  /** Walks `path` as far as it exists: the last node reached, and where to point for it. */
+  const walk = (path: DocPath, which: 'key' | 'value') => {
     let node: unknown = doc.contents;
     let best: number | undefined = (doc.contents as Node | null)?.range?.[0];
+    let complete = true;
     for (let i = 0; i < path.length; i++) {
-      const seg = path[i];
+      const seg = path[i] as string | number;
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-        );
-        if (!pair) break;
+        const pair = pairOf(node, seg);
+        if (!pair) {
+          complete = false;
+          break;
+        }
         const keyNode = pair.key as Node;
         const valueNode = pair.value as Node | null;
-        if (last && which === 'key') {
-          best = keyNode.range?.[0] ?? best;
-        } else {
-          best = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? best;
-        }
+        if (last && which === 'key') best = keyNode.range?.[0] ?? best;
+        else best = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? best;
         node = valueNode;
       } else if (isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg] as Node | undefined;
-        if (!item) break;
+        if (!item) {
+          complete = false;
+          break;
+        }
         best = item.range?.[0] ?? best;
         node = item;
       } else {
+        complete = false;
         break;
       }
     }
-    return { file, ...at(best), path: formatPath(path) };
+    return { node: complete ? (node as Node | undefined) : undefined, best };
   };
 
-  /** The value node at `path`, if every segment exists. */
-  const nodeAt = (path: DocPath): unknown => {
-    let node: unknown = doc.contents;
-    for (const seg of path) {
-      if (isMap(node)) {
-        const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-        );
-        node = pair?.value;
-      } else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
-      else return undefined;
-    }
-    return node;
-  };
+  const locate = (path: DocPath, which: 'key' | 'value' = 'key'): SourceLocation => ({
+    file,
+    ...at(walk(path, which).best),
+    path: formatPath(path),
+  });
+  const nodeAt = (path: DocPath): Node | undefined => walk(path, 'value').node ?? undefined;
+  const position = (offset: number) => lineCounter.linePos(offset);
 
-  const locateInString = (path: DocPath, expected: string, offset: number): SourceLocation | undefined => {
-    const node = nodeAt(path);
-    if (!isScalar(node) || node.value !== expected || node.range === undefined || node.range === null) return;
-    const start = node.range[0];
-    const before = expected.slice(0, offset);
-    const lineIndex = before.split('\n').length - 1;
-    const colInLine = Array.from(before.slice(before.lastIndexOf('\n') + 1)).length;
-    if (node.type === 'BLOCK_LITERAL') {
-      // Content starts on the line after the `|` header, every value line one source line, indented alike.
-      const header = lineCounter.linePos(start).line;
-      const firstLine = text
-        .slice(text.indexOf('\n', start) + 1)
-        .split('\n')
-        .find((l) => l.trim() !== '');
-      const indent = firstLine === undefined ? 0 : firstLine.length - firstLine.trimStart().length;
-      return { file, line: header + 1 + lineIndex, col: indent + colInLine + 1, path: formatPath(path) };
-    }
-    const source = text.slice(start, node.range[1]);
-    const quoted = node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? 1 : 0;
-    if (expected.includes('\n') || source.slice(quoted, source.length - quoted) !== expected) return;
-    return { file, ...at(start + quoted + offset), path: formatPath(path) };
-  };
-
-  return { file, value, errors, locate, locateInString };
+  return { file, value, errors, locate, nodeAt, position, source: text };
 }

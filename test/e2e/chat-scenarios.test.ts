@@ -320,7 +320,7 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
       (req) => {
         const r = lastToolResult(req);
         seen.push(r);
-        const column = errorsOf(r).find((e) => e.code === 'AGT011' && e.message.includes('ratng'));
+        const column = errorsOf(r).find((e) => e.code === 'SQL002' && e.message.includes('ratng'));
         if (!column || !String(column.hint).includes('rating')) {
           return { text: `unexpected bind-check result: ${JSON.stringify(r)}` };
         }
@@ -342,9 +342,9 @@ describe.skipIf(skip !== undefined)('osiris chat scenarios (CLI, MariaDB, fake L
         hint: expect.stringMatching(/did you mean 'mysql\.extractor'/),
       }),
     );
-    expect(firstErrors.some((e) => e.code === 'AGT011')).toBe(false);
+    expect(firstErrors.some((e) => e.code === 'SQL002')).toBe(false);
     expect(second).toMatchObject({ ok: false, repair_attempts_left: 0 });
-    expect(errorsOf(second).map((e) => e.code)).toEqual(['AGT011']);
+    expect(errorsOf(second).map((e) => e.code)).toEqual(['SQL002']);
     expect(errorsOf(second)[0]?.hint).toContain("'rating'");
 
     expect(r.json.state).toBe('AWAIT_APPROVAL');

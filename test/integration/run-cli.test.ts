@@ -315,6 +315,29 @@ ${writer}`);
     expect(result.json?.error?.message).toContain('nonexistent_column');
   });
 
+  it('a run-time SQL error names the step once, in the progress line and the error line', () => {
+    write(target, original);
+    write(
+      'pipeline.yaml',
+      pipeline(`${extract}  - id: top
+    component: duckdb.processor
+    mode: transform
+    config:
+      query: SELECT CAST(name AS INTEGER) AS n FROM input_df
+${writer}`),
+    );
+    const r = runCli(['run', 'pipeline.yaml'], { cwd: project });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n');
+    expect(lines).toContain(
+      "error transform.type_error step 'top' failed: SQL Conversion Error at line 1, column 8: Could not convert string 'Ada' to INT32 when casting from source column name",
+    );
+    expect(
+      lines.some((l) => /^step top failed after .*: SQL Conversion Error at line 1, column 8/.test(l)),
+    ).toBe(true);
+    expect(r.stderr).not.toContain("step 'top': ");
+  });
+
   it('an unwritable target folder', () => {
     const locked = join(project, 'locked');
     mkdirSync(locked);
@@ -347,8 +370,11 @@ ${writer}`);
     expect(result.json?.error?.message).toContain('locked');
   });
 
-  it('a step that needs a writer (which produces no table)', () => {
-    const { result } = failing(`${extract}  - id: side-write
+  it('a step that needs a writer (which produces no table) is refused before the run', () => {
+    write(target, original);
+    write(
+      'pipeline.yaml',
+      pipeline(`${extract}  - id: side-write
     component: filesystem.csv_writer
     mode: write
     config:
@@ -359,10 +385,16 @@ ${writer}`);
     needs: [side-write]
     config:
       query: SELECT * FROM input_df
-${writer}`);
+${writer}`),
+    );
+    const result = runCliJson<{ ok: boolean; error?: { code: string; location?: { step?: string } } }>(
+      ['run', 'pipeline.yaml'],
+      { cwd: project },
+    );
+    expect(result.code).toBe(2);
+    expect(result.json?.error?.code).toBe('OML046');
     expect(result.json?.error?.location?.step).toBe('after');
-    expect(result.json?.error?.message).toContain("'side-write'");
-    expect(result.json?.error?.code).toBe('runtime.dependency_failed');
+    expect(readFileSync(join(project, target), 'utf8')).toBe(original);
   });
 
   it('exit 2 for a file that does not exist, and for invalid OML', () => {

@@ -7,6 +7,7 @@ interface CompileFlags {
   profile?: string;
   out?: string;
   config?: string;
+  discover?: boolean;
   json?: boolean;
 }
 
@@ -20,23 +21,35 @@ export function register(program: Command): void {
     .addOption(profileOption('profile to compile for (default: filesystem.profiles.default)'))
     .option('--out <dir>', 'write the build folder exactly here instead of build/pipelines/…')
     .addOption(configOption())
+    .option(
+      '--discover',
+      "discover the pipeline's connections live to check its SQL (default: the discovery cache)",
+    )
     .addOption(jsonOption())
     .action(async (oml: string, flags: CompileFlags) => {
       await runAction(flags, async () => {
         const { resolve, relative, isAbsolute } = await import('node:path');
-        const [{ compileOml }, { loadProjectConfig }, { loadRegistry }, { parseParamArgs }, output] =
-          await Promise.all([
-            import('../../compiler/compile.js'),
-            import('../../project/config.js'),
-            import('../../registry/load.js'),
-            import('../../oml/params.js'),
-            import('../output.js'),
-          ]);
+        const [
+          { compileOmlChecked },
+          { loadProjectConfig },
+          { loadRegistry },
+          { parseParamArgs },
+          { loadDotEnv },
+          output,
+        ] = await Promise.all([
+          import('../../compiler/compile.js'),
+          import('../../project/config.js'),
+          import('../../registry/load.js'),
+          import('../../oml/params.js'),
+          import('../../connections/env.js'),
+          import('../output.js'),
+        ]);
         const cwd = process.cwd();
         const params = parseParamArgs(flags.param ?? []);
         const project = loadProjectConfig({ cwd, env: process.env, configFile: flags.config });
         const registry = loadRegistry({ projectRoot: project.root });
-        const result = await compileOml({
+        loadDotEnv({ cwd, env: process.env, projectRoot: project.root });
+        const result = await compileOmlChecked({
           omlPath: resolve(cwd, oml),
           displayName: oml,
           project,
@@ -45,6 +58,8 @@ export function register(program: Command): void {
           profile: flags.profile,
           env: process.env,
           outDir: flags.out === undefined ? undefined : resolve(cwd, flags.out),
+          cwd,
+          ...(flags.discover ? { discover: true } : {}),
         });
         if (flags.json) {
           output.printJsonResult(
@@ -54,11 +69,13 @@ export function register(program: Command): void {
               manifest_short: result.manifestShort,
               pipeline_slug: result.pipelineSlug,
               profile: result.profile,
+              sql_check: output.sqlCheckJson(result.sqlSteps),
             },
             { diagnostics: result.warnings },
           );
         } else {
           output.printDiagnostics(result.warnings);
+          output.printSqlCheck(result.sqlSteps);
           const rel = relative(cwd, result.manifestPath);
           const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : result.manifestPath;
           output.printLine(`✓ compiled ${result.manifest.name} → ${shown} (hash ${result.manifestShort})`);

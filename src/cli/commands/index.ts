@@ -7,11 +7,24 @@ import * as connections from './connections.js';
 import * as discovery from './discovery.js';
 import * as init from './init.js';
 import * as logs from './logs.js';
+import * as oml from './oml.js';
 import * as run from './run.js';
 import * as runs from './runs.js';
 import * as validate from './validate.js';
 
 export function registerCommands(program: Command): void {
-  for (const group of [init, validate, compile, run, components, connections, discovery, logs, runs, chat])
+  for (const group of [
+    init,
+    validate,
+    compile,
+    run,
+    components,
+    connections,
+    discovery,
+    logs,
+    runs,
+    chat,
+    oml,
+  ])
     group.register(program);
 }

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import type { StepCheck } from '../../oml/bind-check.js';
 import { configOption, connectionsOption, jsonOption, paramOption, profileOption } from '../options.js';
 import { runAction } from '../output.js';
 
-interface ValidateFlags {
+export interface ValidateFlags {
   param?: string[];
   profile?: string;
   config?: string;
   connections?: string;
+  discover?: boolean;
   json?: boolean;
 }
 
@@ -26,6 +28,10 @@ export function register(program: Command): void {
     .addOption(profileOption('profile whose params apply (default: filesystem.profiles.default)'))
     .addOption(configOption())
     .addOption(connectionsOption())
+    .option(
+      '--discover',
+      "discover the pipeline's connections live to check its SQL (default: the discovery cache)",
+    )
     .addOption(jsonOption())
     .action(async (oml: string | undefined, flags: ValidateFlags) => {
       await runAction(flags, async () =>
@@ -34,7 +40,7 @@ export function register(program: Command): void {
     });
 }
 
-async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 2> {
+export async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 2> {
   const [{ resolve }, output, { ExitCode, isError }, { readOmlFile }, { parseParamArgs }, { checkOml }] =
     await Promise.all([
       import('node:path'),
@@ -44,12 +50,13 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       import('../../oml/params.js'),
       import('../../oml/check.js'),
     ]);
-  const [{ loadProjectConfig }, { loadRegistry }, { stepDependencies }, { secretKeyNames }] =
+  const [{ loadProjectConfig }, { loadRegistry }, { stepDependencies }, { secretKeyNames }, { loadDotEnv }] =
     await Promise.all([
       import('../../project/config.js'),
       import('../../registry/load.js'),
       import('../../oml/dependencies.js'),
       import('../../oml/secrets.js'),
+      import('../../connections/env.js'),
     ]);
   const cwd = process.cwd();
   const cli = parseParamArgs(flags.param ?? []);
@@ -59,12 +66,21 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
     ...(flags.config ? { configFile: flags.config } : {}),
   });
   const registry = loadRegistry({ projectRoot: project.root });
-  const doc = readOmlFile(resolve(cwd, oml), oml);
+  const doc = readOmlFile(resolve(cwd, oml), oml, { env: process.env });
 
-  const profile =
-    flags.profile ?? (project.profiles.enabled ? (project.profiles.default ?? undefined) : undefined);
+  // The same rule as compile and run: an unknown --profile is CMP003 (exit 2), naming the profiles there are.
+  const { resolveProfile } = await import('../../compiler/compile.js');
+  const profile = resolveProfile(project, flags.profile) ?? undefined;
+  const { pipelineConnections } = await import('../../oml/pipeline-connections.js');
+  const conns = pipelineConnections(doc.value, {
+    cwd,
+    env: process.env,
+    projectRoot: project.root,
+    ...(flags.connections ? { file: resolve(cwd, flags.connections) } : {}),
+  });
   const result = await checkOml(doc, {
     registry,
+    ...(conns.connections ? { connections: conns.connections } : {}),
     params: {
       env: process.env,
       cli,
@@ -72,6 +88,25 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
       knownProfiles: project.profiles.enabled ? project.profiles.values : [],
     },
   });
+  if (conns.diagnostics.length > 0) {
+    result.diagnostics = [...result.diagnostics, ...conns.diagnostics];
+    result.ok = false;
+  }
+  // The SQL check needs a valid pipeline; it binds every query against the shapes the run will meet.
+  let sqlSteps: StepCheck[] = [];
+  if (result.ok) {
+    loadDotEnv({ cwd, env: process.env, projectRoot: project.root });
+    const { checkPipelineSql } = await import('../../oml/sql-check.js');
+    const sql = await checkPipelineSql(result.resolved, {
+      project,
+      registry,
+      env: process.env,
+      ...(flags.discover ? { discover: true } : {}),
+    });
+    sqlSteps = sql.steps;
+    result.diagnostics = [...result.diagnostics, ...sql.diagnostics];
+    result.ok = !result.diagnostics.some(isError);
+  }
   const errors = result.diagnostics.filter(isError);
   const warnings = result.diagnostics.filter((d) => !isError(d));
   const root = result.oml;
@@ -97,11 +132,13 @@ async function validatePipeline(oml: string, flags: ValidateFlags): Promise<0 | 
         steps,
         params: result.ok ? maskSecretParams(result.params, secretKeyNames(registry)) : {},
         profile: profile ?? null,
+        sql_check: output.sqlCheckJson(sqlSteps),
       },
       { diagnostics: result.diagnostics },
     );
   } else {
     output.printDiagnostics(result.diagnostics);
+    output.printSqlCheck(sqlSteps);
     const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     if (result.ok) {
       const extra = warnings.length ? `, ${count(warnings.length, 'warning')}` : '';

@@ -32,6 +32,51 @@ const ENCODINGS: Record<string, string> = {
   'utf-16': 'utf-16',
 };
 
+/** DuckDB's type candidates without DATE, TIME and TIMESTAMP (`parse_dates: false`). */
+const TEXT_DATES = "['BOOLEAN', 'BIGINT', 'DOUBLE', 'VARCHAR']";
+
+/** pandas dtype names (the Python Osiris's `dtype`) → DuckDB types; anything else is taken as a DuckDB type. */
+const PANDAS_TYPES: Record<string, string> = {
+  str: 'VARCHAR',
+  string: 'VARCHAR',
+  object: 'VARCHAR',
+  category: 'VARCHAR',
+  int: 'BIGINT',
+  int64: 'BIGINT',
+  int32: 'INTEGER',
+  int16: 'SMALLINT',
+  int8: 'TINYINT',
+  uint64: 'UBIGINT',
+  uint32: 'UINTEGER',
+  float: 'DOUBLE',
+  float64: 'DOUBLE',
+  float32: 'FLOAT',
+  bool: 'BOOLEAN',
+  boolean: 'BOOLEAN',
+  datetime64: 'TIMESTAMP',
+  'datetime64[ns]': 'TIMESTAMP',
+  'datetime64[us]': 'TIMESTAMP',
+  'datetime64[ms]': 'TIMESTAMP',
+  'datetime64[s]': 'TIMESTAMP',
+};
+
+function pandasTypes(dtype: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(dtype).map(([column, type]) => [column, PANDAS_TYPES[type.toLowerCase()] ?? type]),
+  );
+}
+
+/** The original's `compression` values → DuckDB's; the ones DuckDB cannot read are refused. */
+function compressionOf(cfg: StepConfig, value: string): string {
+  if (value === 'infer' || value === 'auto') return 'auto';
+  if (value === 'gzip' || value === 'zstd' || value === 'none') return value;
+  throw cfg.invalid(
+    'compression',
+    'infer, gzip, zstd or none (DuckDB cannot read bz2, zip or xz)',
+    'decompress the file first, or recompress it with gzip',
+  );
+}
+
 interface ReadPlan {
   /** The file (or glob) as DuckDB should read it. */
   file: string;
@@ -113,11 +158,23 @@ function plan(ctx: StepContext): ReadPlan {
   }
   if (!cfg.boolean('infer_types', true)) options.push('all_varchar = true');
 
-  let types: Record<string, string> = {};
+  const parseDates = ctx.config.parse_dates;
+  if (parseDates === false) options.push(`auto_type_candidates = ${TEXT_DATES}`);
+  const compression = cfg.string('compression');
+  if (compression !== undefined)
+    options.push(`compression = ${quoteLiteral(compressionOf(cfg, compression))}`);
+
+  let types: Record<string, string> = {
+    ...(Array.isArray(parseDates)
+      ? Object.fromEntries(cfg.stringList('parse_dates')?.map((c) => [c, 'TIMESTAMP']) ?? [])
+      : {}),
+    ...pandasTypes(cfg.stringMap('dtype') ?? {}),
+  };
   let select: string[] | undefined;
   const columns = ctx.config.columns;
   if (Array.isArray(columns)) select = cfg.stringList('columns');
-  else if (columns !== undefined && columns !== null) types = cfg.stringMap('columns') ?? {};
+  else if (columns !== undefined && columns !== null)
+    types = { ...types, ...(cfg.stringMap('columns') ?? {}) };
 
   return {
     file,

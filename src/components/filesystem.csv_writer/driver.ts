@@ -3,12 +3,22 @@
  * (temp file beside the target, then rename). `write_mode: append` adds rows to an existing file: the
  * header is written only when the file is new or empty, and must match the existing header otherwise.
  */
-import { quoteLiteral } from '../../runtime/dataplane.js';
+import { type ColumnInfo, quoteIdent, quoteLiteral } from '../../runtime/dataplane.js';
 import type { Driver, StepContext, StepResult } from '../../runtime/driver.js';
 import { runFileWriter } from '../../runtime/file-output.js';
 import { StepConfig } from '../../runtime/step-config.js';
 
 const NEWLINES = { lf: '\n', crlf: '\r\n' } as const;
+
+/** DuckDB types written as bare numbers; every other column is quoted with `quoting: nonnumeric`. */
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)\b/;
+
+/** `quoting: nonnumeric` (Python's csv.QUOTE_NONNUMERIC): FORCE_QUOTE on the columns that are not numbers. */
+function quoteNonNumeric(columns: readonly ColumnInfo[]): string[] {
+  const text = columns.filter((c) => !NUMERIC.test(c.type)).map((c) => quoteIdent(c.name));
+  return text.length ? [`FORCE_QUOTE (${text.join(', ')})`] : [];
+}
 
 export const driver: Driver = {
   async run(ctx: StepContext): Promise<StepResult> {
@@ -19,9 +29,15 @@ export const driver: Driver = {
     if ([...quote].length !== 1) throw cfg.invalid('quote', 'one character');
     const header = cfg.boolean('header', true);
     const newline = NEWLINES[cfg.oneOf('newline', ['lf', 'crlf'], 'lf')];
-    cfg.oneOf('encoding', ['utf-8'], 'utf-8');
-    const quoting = cfg.oneOf('quoting', ['minimal', 'all'], 'minimal');
+    const encoding = cfg.oneOf('encoding', ['utf-8', 'utf-16', 'latin-1', 'ascii'], 'utf-8');
+    const quoting = cfg.oneOf('quoting', ['minimal', 'all', 'nonnumeric'], 'minimal');
     const writeMode = cfg.oneOf('write_mode', ['overwrite', 'append'], 'overwrite');
+    if (encoding !== 'utf-8' && writeMode === 'append')
+      throw cfg.invalid(
+        'encoding',
+        'utf-8 with write_mode: append',
+        'append in UTF-8, or overwrite the file',
+      );
     const options = [
       'FORMAT csv',
       `HEADER ${header}`,
@@ -34,6 +50,8 @@ export const driver: Driver = {
     if (quoting === 'all') options.push('FORCE_QUOTE *');
     return runFileWriter(ctx, {
       copyOptions: options.join(', '),
+      ...(quoting === 'nonnumeric' ? { columnOptions: quoteNonNumeric } : {}),
+      ...(encoding === 'utf-8' ? {} : { encoding }),
       writeMode,
       appendAs: { kind: 'csv', header, newline },
     });

@@ -48,6 +48,7 @@ export async function plan(ctx: StreamContext): Promise<ReadPlan> {
   const table = cfg.string('table');
   const batchSize = cfg.integer('batch_size', 1, 10_000);
   const limit = cfg.integer('limit', 1);
+  const offset = cfg.integer('offset', 0) ?? 0;
   if ((query === undefined) === (table === undefined))
     throw new StepError(
       'config.invalid',
@@ -64,7 +65,12 @@ export async function plan(ctx: StreamContext): Promise<ReadPlan> {
         );
     }
     const shape = await guardStepSql(ctx, 'query', query, 'mysql');
-    return { sql: shape.body, limit, batchSize, table: undefined };
+    // The newline ends a trailing `-- comment` in the query.
+    const sql =
+      offset > 0
+        ? `SELECT * FROM (${shape.body}\n) AS osiris_offset${limitOffset(undefined, offset)}`
+        : shape.body;
+    return { sql, limit, batchSize, table: undefined };
   }
   const name = (table as string).trim();
   if (name === '') throw cfg.invalid('table', 'a table name');
@@ -77,8 +83,14 @@ export async function plan(ctx: StreamContext): Promise<ReadPlan> {
     // The newline ends a trailing `-- comment` in the condition.
     sql += ` WHERE (${where}\n)`;
   }
-  if (limit !== undefined) sql += ` LIMIT ${limit}`;
+  sql += limitOffset(limit, offset);
   return { sql, limit, batchSize, table: name };
+}
+
+/** ` LIMIT n`, ` LIMIT n OFFSET m`; MySQL has no OFFSET without LIMIT, so "no limit" is the largest one. */
+function limitOffset(limit: number | undefined, offset: number): string {
+  if (offset === 0) return limit === undefined ? '' : ` LIMIT ${limit}`;
+  return ` LIMIT ${limit ?? '18446744073709551615'} OFFSET ${offset}`;
 }
 
 const isZeroDate = (s: string): boolean =>
@@ -204,11 +216,16 @@ export interface OpenedRead {
 /** The step's read plan and settings (no connection yet); config errors surface here. */
 export async function readSettings(ctx: StreamContext): Promise<Omit<OpenedRead, 'client'>> {
   const read = await plan(ctx);
-  const settings: MysqlSettings = mysqlSettings(ctx.connection, {
-    config: ctx.config,
-    stepId: ctx.stepId,
-    requireDatabase: read.table !== undefined && !read.table.includes('.'),
-  });
+  const cfg = StepConfig.of(ctx);
+  const schema = cfg.string('schema');
+  const settings: MysqlSettings = withSchema(
+    mysqlSettings(ctx.connection, {
+      config: ctx.config,
+      stepId: ctx.stepId,
+      requireDatabase: read.table !== undefined && !read.table.includes('.') && schema === undefined,
+    }),
+    schema,
+  );
   return {
     read,
     settings,
@@ -220,6 +237,11 @@ export async function readSettings(ctx: StreamContext): Promise<Omit<OpenedRead,
     },
     statementTimeoutMs: stepStatementTimeoutMs(ctx),
   };
+}
+
+/** `schema` (the Python original's name; in MySQL a schema is a database) reads from that database. */
+function withSchema(settings: MysqlSettings, schema: string | undefined): MysqlSettings {
+  return schema === undefined || schema === '' ? settings : { ...settings, database: schema };
 }
 
 /** The StepError for a failed read: the step's statement timeout by name, else the server's error. */

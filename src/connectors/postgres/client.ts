@@ -55,8 +55,19 @@ export function connectionFields(
     const v = config[key];
     if (v !== undefined && v !== null) out[key] = v;
   }
-  return { ...out, ...(connection?.fields ?? {}) };
+  const merged: Record<string, JsonValue> = { ...out, ...(connection?.fields ?? {}) };
+  for (const key of PG_PREFIXED_KEYS) {
+    const prefixed = merged[`pg_${key}`];
+    if (str(merged[key]) === undefined && prefixed !== undefined && prefixed !== null) merged[key] = prefixed;
+  }
+  return merged;
 }
+
+/**
+ * Supabase connections of the Python original name their Postgres settings `pg_host`, `pg_port`,
+ * `pg_database`, `pg_user`, `pg_password`: read as host, port, … where those are not set.
+ */
+export const PG_PREFIXED_KEYS = ['host', 'port', 'database', 'user', 'password'] as const;
 
 export function connectionLabel(connection: ResolvedConnection | undefined, family = 'postgres'): string {
   return connection ? `@${connection.family}.${connection.alias}` : family;

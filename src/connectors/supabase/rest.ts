@@ -24,7 +24,10 @@ export function restSettings(
   label: string,
   schema: string | undefined,
 ): RestSettings | undefined {
-  const url = typeof fields.url === 'string' ? fields.url.trim().replace(/\/+$/, '') : '';
+  const projectId = typeof fields.project_id === 'string' ? fields.project_id.trim() : '';
+  // The Python Osiris derived the URL from the project id when there was none.
+  const written = typeof fields.url === 'string' ? fields.url.trim().replace(/\/+$/, '') : '';
+  const url = written || (projectId ? `https://${projectId}.supabase.co` : '');
   const pick = (k: string) =>
     typeof fields[k] === 'string' && fields[k] !== '' ? (fields[k] as string) : undefined;
   const key = pick('service_role_key') ?? pick('key') ?? pick('anon_key');

@@ -243,7 +243,7 @@ describe('chat agent over files', () => {
     const result = seen[0] as { ok: boolean; errors: Array<Record<string, unknown>> };
     expect(result.ok).toBe(false);
     expect(result.errors).toContainEqual(
-      expect.objectContaining({ code: 'AGT011', step: 'filter', hint: expect.stringContaining("'rating'") }),
+      expect.objectContaining({ code: 'SQL002', step: 'filter', hint: expect.stringContaining("'rating'") }),
     );
   });
 

@@ -57,6 +57,10 @@ export type Case = string[];
 export const CASES: Record<string, { ok: Case; fail: Case }> = {
   init: { ok: ['init', 'fresh'], fail: ['init', '.'] },
   validate: { ok: ['validate', 'pipelines/good.yaml'], fail: ['validate', 'pipelines/bad.yaml'] },
+  'oml validate': {
+    ok: ['oml', 'validate', 'pipelines/good.yaml'],
+    fail: ['oml', 'validate', 'pipelines/bad.yaml'],
+  },
   compile: { ok: ['compile', 'pipelines/good.yaml'], fail: ['compile', 'pipelines/bad.yaml'] },
   run: { ok: ['run', 'pipelines/good.yaml'], fail: ['run', 'pipelines/failing.yaml'] },
   'components list': { ok: ['components', 'list'], fail: ['components', 'list', '--mode', 'bogus'] },

@@ -37,6 +37,9 @@ beforeAll(() => {
 beforeEach(() => {
   dir = tempDir('osiris-cli-compile-');
   writeFileSync(join(dir, 'pipeline.yaml'), PIPELINE);
+  // The SQL check reads the CSV header (no note about an unchecked step).
+  mkdirSync(join(dir, 'data'));
+  writeFileSync(join(dir, 'data/in.csv'), 'id,name\n1,a\n');
 });
 afterEach(() => removeDir(dir));
 

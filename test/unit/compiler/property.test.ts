@@ -197,7 +197,8 @@ describe('canonical YAML round trip', () => {
         fc.string({ maxLength: 40, unit: 'binary' }),
         fc.string({ maxLength: 20 }),
         async (query, desc) => {
-          fc.pre(query.trim() !== '' && !query.includes('${'));
+          // A NUL character is refused by the validator (OML047): no SQL can hold one.
+          fc.pre(query.trim() !== '' && !query.includes('${') && !query.includes('\0'));
           const oml = {
             oml_version: '0.1.0',
             name: 'roundtrip',

@@ -70,7 +70,11 @@ describe.each(COMPONENTS.map((c) => [c.folder, c] as const))('%s', (name, compon
     const connectionFields = (spec['x-connection-fields'] ?? []).map((f: string | { name: string }) =>
       typeof f === 'string' ? f : f.name,
     );
-    const runtime = new Set(['connection', ...connectionFields]);
+    // And keys kept for the Python original that do nothing here (x-no-effect, warning OML049).
+    const noEffect = Object.keys(props).filter(
+      (key) => (props[key] as { 'x-no-effect'?: string })['x-no-effect'] !== undefined,
+    );
+    const runtime = new Set(['connection', ...connectionFields, ...noEffect]);
     const read = keysIn(importClosure(driver));
     const unread = Object.keys(props).filter((key) => !runtime.has(key) && !read.has(key));
     expect(unread, `${name} declares fields its driver never reads`).toEqual([]);

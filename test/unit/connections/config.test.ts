@@ -162,3 +162,27 @@ describe('finding and loading the file', () => {
     }
   });
 });
+
+describe('the Python original spelling username', () => {
+  it('is read as user, with a located warning', () => {
+    const { config, diagnostics } = parse(
+      'connections:\n  mysql:\n    legacy:\n      host: db\n      username: app\n      database: shop\n',
+    );
+    expect(getConnection(config, 'mysql', 'legacy')?.fields).toEqual({
+      host: 'db',
+      user: 'app',
+      database: 'shop',
+    });
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      "osiris_connections.yaml:5:7 warning CON014 @mysql.legacy: 'username' is read as 'user' (the Python Osiris spelling) — rename it to 'user'",
+    ]);
+  });
+
+  it('loses to user when both are written', () => {
+    const { config, diagnostics } = parse(
+      'connections:\n  mysql:\n    both:\n      user: a\n      username: b\n',
+    );
+    expect(getConnection(config, 'mysql', 'both')?.fields).toEqual({ user: 'a' });
+    expect(diagnostics[0]?.code).toBe('CON014');
+  });
+});

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: OML syntax writes ${…} literally
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findCycle, parseInputRef, stepDependencies } from '../../../src/oml/dependencies.js';
+import { findCycle, formatCycle, parseInputRef, stepDependencies } from '../../../src/oml/dependencies.js';
 import type { OmlStep } from '../../../src/oml/types.js';
 
 const step = (id: string, extra: Partial<OmlStep> = {}): OmlStep => ({
@@ -138,6 +138,18 @@ describe('findCycle', () => {
           }
         },
       ),
+    );
+  });
+
+  it('walks a 100,000-step chain without recursion and finds the ring that closes it', () => {
+    const n = 100_000;
+    const deps = new Map<string, string[]>();
+    for (let i = 0; i < n; i++)
+      deps.set(`s${String(i).padStart(6, '0')}`, [`s${String((i + 1) % n).padStart(6, '0')}`]);
+    const cycle = findCycle(deps);
+    expect(cycle?.length).toBe(n + 1);
+    expect(formatCycle(cycle ?? [])).toMatch(
+      /^s000000 → s000001 → .* … \(99990 more\) … → s099998 → s099999 → s000000$/,
     );
   });
 });

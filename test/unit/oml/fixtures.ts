@@ -42,6 +42,7 @@ export const fixtureComponents: LoadedComponent[] = [
         query: { type: 'string' },
         limit: { type: 'integer', minimum: 1 },
         columns: { type: 'array', items: { type: 'string' } },
+        pool_size: { type: 'integer', 'x-no-effect': 'each step opens its own connection' },
       },
       required: ['host', 'database', 'user', 'password'],
       oneOf: [{ required: ['query'] }, { required: ['table'] }],

@@ -31,6 +31,9 @@ const extract = [
   '',
 ].join('\n');
 
+const writer = (path: string) =>
+  `  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: ${path}\n`;
+
 interface Case {
   bad: string;
   good: string;
@@ -182,12 +185,14 @@ const cases: Record<string, Case> = {
   },
   OML027: {
     bad: withSteps(
-      '  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: merge }\n',
+      extract +
+        '  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: merge }\n',
     ),
     good: withSteps(
-      '  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: append }\n',
+      extract +
+        '  - id: w\n    component: custom.writer\n    mode: write\n    config: { write_mode: append }\n',
     ),
-    at: [7, 27],
+    at: [13, 27],
   },
   OML028: {
     bad: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      lmit: 5')),
@@ -206,21 +211,35 @@ const cases: Record<string, Case> = {
   },
   OML031: {
     bad: withSteps(
-      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      header: true\n',
+      extract +
+        '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      header: true\n',
     ),
     good: withSteps(
-      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n',
+      extract +
+        '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n',
     ),
-    at: [7, 5],
+    at: [13, 5],
   },
   OML032: {
     bad: withSteps(
-      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: cr\n',
+      extract +
+        '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: cr\n',
     ),
     good: withSteps(
-      '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: crlf\n',
+      extract +
+        '  - id: w\n    component: filesystem.csv_writer\n    mode: write\n    config:\n      path: out.csv\n      newline: crlf\n',
     ),
-    at: [9, 16],
+    at: [15, 16],
+  },
+  OML049: {
+    bad: withSteps(extract.replace('query: SELECT 1', 'query: SELECT 1\n      pool_size: 5')),
+    good: withSteps(extract),
+    at: [10, 7],
+  },
+  OML050: {
+    bad: withSteps(extract.replace('      connection: "@mysql.main"\n', '')),
+    good: withSteps(extract),
+    at: [7, 5],
   },
   OML033: { bad: `${withSteps(extract)}stpes: []\n`, good: withSteps(extract), at: [10, 1] },
   OML034: {
@@ -353,6 +372,30 @@ const cases: Record<string, Case> = {
     ),
     at: [10, 14],
   },
+  OML045: {
+    bad: withSteps(writer('out.csv')),
+    good: withSteps(extract + writer('out.csv')),
+    at: [4, 9],
+  },
+  OML046: {
+    bad: withSteps(
+      `${extract}${writer('out.csv')}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [w]\n    config: { query: SELECT 1 }\n`,
+    ),
+    good: withSteps(
+      `${extract}${writer('out.csv')}  - id: t\n    component: duckdb.processor\n    mode: transform\n    needs: [extract]\n    config: { query: SELECT 1 }\n`,
+    ),
+    at: [18, 13],
+  },
+  OML047: {
+    bad: withSteps(extract + writer('"out\\0.csv"')),
+    good: withSteps(extract + writer('out.csv')),
+    at: [14, 13],
+  },
+  PAR012: {
+    bad: withSteps(extract, `${head}params:\n  base: out\n  target: "\${params.base}/x"\n`),
+    good: withSteps(extract, `${head}params:\n  base: out\n  target: out/x\n`),
+    at: [5, 11],
+  },
   PAR011: {
     bad: withSteps(extract, `${head}params:\n  limit: { default: 1, typ: int }\n`),
     good: withSteps(extract, `${head}params:\n  limit: { default: 1, description: rows }\n`),
@@ -360,8 +403,11 @@ const cases: Record<string, Case> = {
   },
 };
 
-/** Codes tested elsewhere: thrown ones (load/params tests) and OML044 (needs the real SQL guard, below). */
-const THROWN = new Set(['OML001', 'PAR010', 'OML044']);
+/**
+ * Codes tested elsewhere: thrown ones (load/params tests), OML044 (needs the real SQL guard, below) and
+ * OML048 (needs a connections file, below).
+ */
+const THROWN = new Set(['OML001', 'PAR010', 'OML044', 'OML048']);
 
 describe('every diagnostic code', () => {
   it('has a case here (or is a thrown error tested in load/params tests)', () => {
@@ -426,5 +472,29 @@ ${query
     expect(d?.location).toMatchObject({ file: 'p.yaml', line: 11, col: 11 });
     expect(d?.stepId).toBe('extract');
     expect(await check(pipeline('postgres.extractor', 'SELECT id, lower(name) FROM t'))).toEqual([]);
+  });
+});
+
+describe('OML048 connection references must name an alias of the connections file', () => {
+  it('reports an unknown alias at the reference, with the aliases there are', async () => {
+    const { parseConnectionsText } = await import('../../../src/connections/config.js');
+    const { config } = parseConnectionsText(
+      'connections:\n  mysql:\n    main: { host: h, database: d, user: u }\n    other: { host: h, database: d, user: u }\n',
+      'osiris_connections.yaml',
+    );
+    const text = withSteps(extract.replace('@mysql.main', '@mysql.mian') + writer('out.csv'));
+    const [d, ...rest] = (await checkOml(doc(text), { registry, connections: config })).diagnostics;
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ severity: 'error', code: 'OML048', stepId: 'extract' });
+    expect([d?.location.line, d?.location.col]).toEqual([8, 19]);
+    expect(d?.message).toBe(
+      "connection @mysql.mian: unknown alias 'mian' in connection family 'mysql' (aliases: main, other)",
+    );
+    expect(d?.hint).toBe("did you mean '@mysql.main'?");
+    const good = await checkOml(doc(withSteps(extract + writer('out.csv'))), {
+      registry,
+      connections: config,
+    });
+    expect(good.diagnostics).toEqual([]);
   });
 });

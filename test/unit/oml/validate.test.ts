@@ -242,7 +242,8 @@ describe('steps', () => {
   });
 
   it('accepts write for a component that declares the deprecated load mode', () => {
-    expect(validate(oneStep('component: custom.writer\nmode: write'))).toEqual([]);
+    const list = validate(oneStep('component: custom.writer\nmode: write'));
+    expect(codes(list)).toEqual(['OML045']);
   });
 
   it('hints that a config key written at step level belongs under config', () => {
@@ -382,19 +383,33 @@ describe('connections', () => {
     expect(d?.hint).toBe("use '@mysql.<alias>' (or '@mysql' for the default alias)");
   });
 
-  it('requires connection-provided fields only without a connection reference', () => {
-    const list = validate(oneStep('component: mysql.extractor\nmode: read\nconfig:\n  query: SELECT 1'));
+  it('requires connection-provided fields only when the step brings its own credentials', () => {
+    const list = validate(
+      oneStep('component: mysql.extractor\nmode: read\nconfig:\n  query: SELECT 1\n  user: bob'),
+    );
     expect(withCode(list, 'OML031').map((d) => d.message)).toEqual([
       "missing required config key 'database' for component 'mysql.extractor'",
       "missing required config key 'host' for component 'mysql.extractor'",
       "missing required config key 'password' for component 'mysql.extractor'",
-      "missing required config key 'user' for component 'mysql.extractor'",
     ]);
     expect(withCode(list, 'OML031')[0]?.hint).toContain('connection: "@mysql.<alias>"');
+    expect(withCode(list, 'OML050')).toEqual([]);
+  });
+
+  it("runs a step without connection or credentials on the family's default connection (OML050)", () => {
+    const list = validate(oneStep('component: mysql.extractor\nmode: read\nconfig:\n  query: SELECT 1'));
+    expect(withCode(list, 'OML031')).toEqual([]);
+    expect(withCode(list, 'OML050').map((d) => [d.severity, d.message])).toEqual([
+      [
+        'warning',
+        "step has no 'connection': it uses the default @mysql connection (the alias with default: true, or the one named 'default')",
+      ],
+    ]);
   });
 });
 
 describe('config against the configSchema', () => {
+  // A lone writer has nothing upstream (OML045): these cases are about its config only.
   const cfg = (component: string, mode: string, config: string) =>
     validate(
       oneStep(
@@ -403,7 +418,7 @@ describe('config against the configSchema', () => {
           .map((l) => `  ${l}`)
           .join('\n')}`,
       ),
-    );
+    ).filter((d) => d.code !== 'OML045');
 
   it('checks types, ranges and enums, never echoing the value', () => {
     const list = cfg(

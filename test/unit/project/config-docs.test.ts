@@ -41,7 +41,12 @@ describe('docs/reference/configuration.md', () => {
 
   it('lists only environment variables Osiris reads', () => {
     const listed = new Set(readFileSync(file, 'utf8').match(/OSIRIS_[A-Z_]+/g));
-    const sources = ['project/config.ts', 'agent/llm-config.ts', 'connections/config.ts']
+    const sources = [
+      'project/config.ts',
+      'agent/llm-config.ts',
+      'connections/config.ts',
+      'util/read-bounded.ts',
+    ]
       .map((f) => readFileSync(join(REPO_ROOT, 'src', f), 'utf8'))
       .join('\n');
     for (const name of listed) expect(sources, name).toContain(name);

@@ -1,7 +1,7 @@
 /** The pass-through plumbing: the bounded channel between extractor and writer, and which steps pair up. */
 import { describe, expect, it } from 'vitest';
 import type { LoadedStep } from '../../../src/compiler/manifest.js';
-import { passThroughPairs } from '../../../src/runtime/runner.js';
+import { inputStepIds, passThroughPairs } from '../../../src/runtime/runner.js';
 import { BatchChannel, UpstreamFailed } from '../../../src/runtime/stream.js';
 
 function recorder() {
@@ -107,5 +107,41 @@ describe('passThroughPairs', () => {
   it('does not pair a writer that also reads another step', () => {
     const pairs = passThroughPairs([step('a', 'read'), step('b', 'read'), step('w', 'write', ['a', 'b'])]);
     expect(pairs.size).toBe(0);
+  });
+});
+
+describe('inputStepIds', () => {
+  const step = (id: string, mode: LoadedStep['mode'], needs: string[] = []) =>
+    ({ id, mode, needs, component: `${mode}.x` }) as unknown as LoadedStep;
+  const steps = [
+    step('extract-a', 'read'),
+    step('write-a', 'write', ['extract-a']),
+    step('extract-b', 'read', ['write-a']),
+    step('t', 'transform', ['extract-b', 'write-a']),
+    step('write-t', 'write', ['t']),
+  ];
+  const byId = new Map(steps.map((s) => [s.id, s]));
+
+  it('never gives a step a writer as input, and an extractor no input at all', () => {
+    expect(steps.map((s) => [s.id, inputStepIds(s, byId)])).toEqual([
+      ['extract-a', []],
+      ['write-a', ['extract-a']],
+      ['extract-b', []],
+      ['t', ['extract-b']],
+      ['write-t', ['t']],
+    ]);
+  });
+
+  it('keeps pass-through for pairs chained one after the other', () => {
+    const chained = [
+      step('extract-a', 'read'),
+      step('write-a', 'write', ['extract-a']),
+      step('extract-b', 'read', ['write-a']),
+      step('write-b', 'write', ['extract-b']),
+    ];
+    expect([...passThroughPairs(chained)].map(([r, w]) => [r, w.id])).toEqual([
+      ['extract-a', 'write-a'],
+      ['extract-b', 'write-b'],
+    ]);
   });
 });

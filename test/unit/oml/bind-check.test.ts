@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
 import {
+  bindCheck,
   bindCheckPipeline,
   type Catalog,
   type CatalogTable,
   translateMysql,
-} from '../../../src/agent/bind-check.js';
-import type { Diagnostic } from '../../../src/diagnostics/diagnostic.js';
+} from '../../../src/oml/bind-check.js';
 import { parseLocatedYaml } from '../../../src/yaml/located.js';
 
 const movies: CatalogTable[] = [
@@ -114,13 +115,29 @@ describe('bindCheckPipeline', () => {
     const [d] = diags as [Diagnostic];
     expect(d).toMatchObject({
       severity: 'error',
-      code: 'AGT011',
+      code: 'SQL002',
       stepId: 'extract-movies',
-      location: { file: 'pipeline.yaml', line: 9, col: 14, path: 'steps[0].config.query' },
+      // `ratng` itself, in the YAML file (the scalar starts at column 14)
+      location: { file: 'pipeline.yaml', line: 9, col: 32, path: 'steps[0].config.query' },
     });
-    expect(d.message).toContain("unknown column 'ratng' of table 'movies' in @mysql.movies");
-    expect(d.message).toContain('query line 1, column 19');
+    expect(d.message).toBe("unknown column 'ratng' of table 'movies' in @mysql.movies");
     expect(d.hint).toContain("did you mean 'rating'?");
+  });
+
+  it('leaves a step unchecked when it names a table that is listed but not described', async () => {
+    const text = pipeline(extractMovies('SELECT r.stars FROM ratings r JOIN movies m ON m.id = r.movie_id'));
+    const doc = parseLocatedYaml(text, 'pipeline.yaml');
+    const result = await bindCheck(doc, catalog, { undescribed: new Map([['@mysql.movies', ['ratings']]]) });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.steps).toEqual([
+      {
+        stepId: 'extract-movies',
+        checked: false,
+        reason: "table 'ratings' of @mysql.movies has not been described yet; pass --discover",
+      },
+    ]);
+    // Not listed at all: an unknown table, as before.
+    expect((await bindCheck(doc, catalog)).diagnostics.map((d) => d.code)).toEqual(['SQL001']);
   });
 
   it('names the table behind an alias for a qualified unknown column', async () => {
@@ -128,7 +145,7 @@ describe('bindCheckPipeline', () => {
       extractMovies('SELECT m.title, d.nme FROM movies m JOIN directors d ON d.id = m.director_id'),
     );
     const [d] = (await check(text)) as [Diagnostic];
-    expect(d.code).toBe('AGT011');
+    expect(d.code).toBe('SQL002');
     expect(d.message).toContain("unknown column 'nme' of table 'directors'");
     expect(d.hint).toContain("did you mean 'name'?");
   });
@@ -137,7 +154,7 @@ describe('bindCheckPipeline', () => {
     const text = pipeline(extractMovies('SELECT id FROM movie'));
     const [d, ...rest] = (await check(text)) as [Diagnostic];
     expect(rest).toEqual([]);
-    expect(d).toMatchObject({ severity: 'error', code: 'AGT010', location: { line: 9, col: 14 } });
+    expect(d).toMatchObject({ severity: 'error', code: 'SQL001', location: { line: 9, col: 29 } });
     expect(d.message).toContain("unknown table 'movie' in @mysql.movies");
     expect(d.hint).toBe("did you mean 'movies'? known tables: directors, movies");
   });
@@ -176,20 +193,21 @@ describe('bindCheckPipeline', () => {
     );
     const diags = await check(text);
     expect(diags.map((d) => [d.code, d.stepId, d.location.path])).toEqual([
-      ['AGT011', 'by-id', 'steps[1].config.query'],
-      ['AGT011', 'by-input', 'steps[2].config.query'],
+      ['SQL002', 'by-id', 'steps[1].config.query'],
+      ['SQL002', 'by-input', 'steps[2].config.query'],
     ]);
     const [first, second] = diags as [Diagnostic, Diagnostic];
     expect(first.message).toContain("unknown column 'titel' of table 'extract-movies'");
     expect(first.hint).toContain("did you mean 'title'?");
-    expect(first.location).toMatchObject({ line: 14, col: 14 });
+    expect(first.location).toMatchObject({ line: 14, col: 21 });
     // `year` was not extracted: the processor sees the extractor's result shape, not the source table
     expect(second.message).toContain("unknown column 'year' of table 'extract-movies'");
-    expect(second.message).toContain('query line 2, column 8');
-    expect(second.location).toMatchObject({ line: 20, col: 14 });
+    // in a `|` block: the query's line 2, column 8 is the file's line 22, column 8 after the 8-space indent
+    expect(second.message).not.toContain('query line');
+    expect(second.location).toMatchObject({ line: 22, col: 16 });
   });
 
-  it('reports a DuckDB syntax error in a processor as an error (AGT013): DuckDB is its engine', async () => {
+  it('reports a DuckDB syntax error in a processor as an error (SQL004): DuckDB is its engine', async () => {
     const text = pipeline(
       extractMovies('SELECT id, title, rating FROM movies'),
       [
@@ -202,7 +220,7 @@ describe('bindCheckPipeline', () => {
       ].join('\n'),
     );
     const diags = await check(text);
-    expect(diags.map((d) => [d.severity, d.code, d.stepId])).toEqual([['error', 'AGT013', 'broken']]);
+    expect(diags.map((d) => [d.severity, d.code, d.stepId])).toEqual([['error', 'SQL004', 'broken']]);
     expect(diags[0]?.message).toContain('not valid DuckDB SQL');
   });
 
@@ -218,7 +236,7 @@ describe('bindCheckPipeline', () => {
       ].join('\n'),
     );
     const [d] = (await check(text)) as [Diagnostic];
-    expect(d.code).toBe('AGT010');
+    expect(d.code).toBe('SQL001');
     expect(d.message).toContain("unknown table 'movies' among the inputs of step 'agg'");
     expect(d.hint).toContain('tables this step can read: "extract-movies", df_extract_movies, input_df');
   });
@@ -248,8 +266,8 @@ describe('bindCheckPipeline', () => {
     );
     const diags = await check(text);
     expect(diags.map((d) => [d.code, d.location.path, d.location.line, d.location.col])).toEqual([
-      ['AGT011', 'steps[0].config.columns[1]', 12, 11],
-      ['AGT010', 'steps[1].config.table', 19, 14],
+      ['SQL002', 'steps[0].config.columns[1]', 12, 11],
+      ['SQL001', 'steps[1].config.table', 19, 14],
     ]);
     expect(diags[0]?.message).toBe("unknown column 'ratings' of table 'movies' in @mysql.movies");
     expect(diags[0]?.hint).toContain("did you mean 'rating'?");
@@ -269,7 +287,7 @@ describe('bindCheckPipeline', () => {
       ].join('\n'),
     );
     const [d] = (await check(text)) as [Diagnostic];
-    expect(d).toMatchObject({ code: 'AGT011', location: { path: 'steps[0].config.where' } });
+    expect(d).toMatchObject({ code: 'SQL002', location: { path: 'steps[0].config.where' } });
     expect(d.hint).toContain("did you mean 'rating'?");
   });
 
@@ -282,11 +300,11 @@ describe('bindCheckPipeline', () => {
     expect(await check(text)).toEqual([]);
     const wrong = pipeline(extractMovies('SELECT `ratng` FROM `movies`'));
     const [d] = (await check(wrong)) as [Diagnostic];
-    expect(d.code).toBe('AGT011');
-    expect(d.message).toContain('query line 1, column 8');
+    expect(d.code).toBe('SQL002');
+    expect(d.location).toMatchObject({ line: 9, col: 21 });
   });
 
-  it('only warns (AGT012) about MySQL-only functions and syntax', async () => {
+  it('only warns (SQL003) about MySQL-only functions and syntax', async () => {
     const text = pipeline(
       extractMovies("SELECT DATE_FORMAT(year, '%Y') AS y FROM movies"),
       [
@@ -300,7 +318,7 @@ describe('bindCheckPipeline', () => {
     const diags = await check(text);
     expect(diags).toHaveLength(1);
     const [d] = diags as [Diagnostic];
-    expect(d).toMatchObject({ severity: 'warning', code: 'AGT012', stepId: 'extract-movies' });
+    expect(d).toMatchObject({ severity: 'warning', code: 'SQL003', stepId: 'extract-movies' });
     expect(d.message).toContain('Scalar Function with name date_format does not exist!');
     expect(d.hint).toContain('MySQL');
 
@@ -315,12 +333,12 @@ describe('bindCheckPipeline', () => {
       ].join('\n'),
     );
     const [f] = (await check(file)) as [Diagnostic];
-    expect(f).toMatchObject({ severity: 'warning', code: 'AGT012' });
+    expect(f).toMatchObject({ severity: 'warning', code: 'SQL003' });
     expect(f.message).toContain('Permission Error');
 
     const limit = pipeline(extractMovies('SELECT id FROM movies LIMIT 10, 20'));
     const [p] = (await check(limit)) as [Diagnostic];
-    expect(p).toMatchObject({ severity: 'warning', code: 'AGT012' });
+    expect(p).toMatchObject({ severity: 'warning', code: 'SQL003' });
     expect(p.message).toContain('Parser Error');
   });
 
@@ -361,7 +379,7 @@ describe('bindCheckPipeline', () => {
     );
     const diags = await check(text);
     // Postgres quotes the table name: `Movies` is not `movies`
-    expect(diags.map((d) => [d.code, d.stepId])).toEqual([['AGT010', 'pg-table']]);
+    expect(diags.map((d) => [d.code, d.stepId])).toEqual([['SQL001', 'pg-table']]);
     expect(diags[0]?.hint).toContain("did you mean 'movies'?");
   });
 
@@ -429,7 +447,7 @@ describe('bindCheckPipeline', () => {
       catalog,
       { file: 'draft.yaml' },
     );
-    expect(multi).toMatchObject({ code: 'AGT012', severity: 'warning', location: { file: 'draft.yaml' } });
+    expect(multi).toMatchObject({ code: 'SQL003', severity: 'warning', location: { file: 'draft.yaml' } });
   });
 });
 

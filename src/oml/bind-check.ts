@@ -11,19 +11,20 @@
  * - `duckdb.processor` `query`: upstream step shapes are empty tables, visible exactly as the runtime shows
  *   them (quoted step id, `df_<id>`, `input_df` for a single input).
  * Each checked step's result shape (names and types) becomes the input of the steps that need it. Only a
- * missing table (AGT010) or column (AGT011) is an error; SQL DuckDB cannot bind for another reason (a
- * dialect function, syntax it does not parse) is a warning (AGT012). Steps whose connection has no discovered
+ * missing table (SQL001) or column (SQL002) is an error; SQL DuckDB cannot bind for another reason (a
+ * dialect function, syntax it does not parse) is a warning (SQL003). Steps whose connection has no discovered
  * schema are skipped, and so are the steps downstream of them.
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type Diagnostic, diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { closestMatch } from '../diagnostics/suggest.js';
-import { stepDependencies } from '../oml/dependencies.js';
-import type { OmlStep } from '../oml/types.js';
 import { planInputAliases, quoteIdent, quoteLiteral } from '../runtime/dataplane.js';
 import { type DuckDBErrorInfo, messageOf, parseDuckDBError } from '../runtime/duckdb-errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
+import { stepDependencies } from './dependencies.js';
+import { locateInScalar } from './sql-position.js';
+import type { OmlStep } from './types.js';
 
 export interface CatalogColumn {
   name: string;
@@ -48,6 +49,11 @@ export interface BindCheckOptions {
   stepShapes?: ReadonlyMap<string, readonly CatalogColumn[]>;
   /** Display name for locations (defaults to the document's file). */
   file?: string;
+  /**
+   * Per connection ref, tables that exist but whose columns are not known (listed, not described): SQL naming
+   * one of them is not checked rather than reported as an unknown table.
+   */
+  undescribed?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Schema (in the main database) holding the empty output tables of checked steps; not on any search_path. */
@@ -84,6 +90,8 @@ interface ScopeTable {
 interface Scope {
   /** `in @mysql.movies`, or `among the inputs of step 'x'`. */
   where: string;
+  /** The connection ref of a source scope. */
+  ref?: string;
   kind: 'source' | 'steps';
   tables: ScopeTable[];
 }
@@ -119,21 +127,45 @@ type BindResult =
 
 /**
  * Checks the SQL of every extractor (with a discovered connection) and `duckdb.processor` step of `doc`
- * against `catalog`. Never throws; an internal failure becomes one AGT012 warning.
+ * against `catalog`. Never throws; an internal failure becomes one SQL003 warning.
  */
 export async function bindCheckPipeline(
   doc: LocatedDocument,
   catalog: Catalog,
   options: BindCheckOptions = {},
 ): Promise<Diagnostic[]> {
+  return (await bindCheck(doc, catalog, options)).diagnostics;
+}
+
+/** A step with SQL (or a table read): whether the bind check could check it, and why not. */
+export interface StepCheck {
+  stepId: string;
+  checked: boolean;
+  reason?: string;
+}
+
+export interface BindCheckResult {
+  diagnostics: Diagnostic[];
+  /** Extractors with a connection and `duckdb.processor` steps, in step order. */
+  steps: StepCheck[];
+}
+
+/** `bindCheckPipeline` that also says which steps were checked and why the others were not. */
+export async function bindCheck(
+  doc: LocatedDocument,
+  catalog: Catalog,
+  options: BindCheckOptions = {},
+): Promise<BindCheckResult> {
   const out: Diagnostic[] = [];
+  const coverage: StepCheck[] = [];
+  const result = (): BindCheckResult => ({ diagnostics: out, steps: coverage });
   const file = options.file ?? doc.file;
   let steps: StepInfo[];
   let deps: Map<string, string[]>;
   try {
     ({ steps, deps } = readSteps(doc.value));
   } catch {
-    return out;
+    return result();
   }
   const sourceRefs = new Set<string>();
   let processors = 0;
@@ -143,7 +175,14 @@ export async function bindCheckPipeline(
     if (isProcessor(step)) processors++;
   }
   const stepShapes = options.stepShapes ?? new Map<string, readonly CatalogColumn[]>();
-  if (sourceRefs.size === 0 && processors === 0) return out;
+  const sqlSteps = steps.filter((s) => isProcessor(s) || extractorConnection(s) !== undefined);
+  if (sourceRefs.size === 0 && processors === 0) {
+    for (const step of sqlSteps) {
+      const ref = extractorConnection(step) as string;
+      coverage.push({ stepId: step.id, checked: false, reason: `no discovered schema for ${ref}` });
+    }
+    return result();
+  }
 
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
@@ -154,14 +193,18 @@ export async function bindCheckPipeline(
       threads: '1',
     });
     conn = await instance.connect();
-    const checker = new Checker(conn, doc, file, out);
+    const checker = new Checker(conn, doc, file, out, options.undescribed);
     await checker.setup(catalog, sourceRefs);
     await checker.run(steps, deps, catalog, stepShapes);
+    for (const step of sqlSteps) {
+      const c = checker.coverage.get(step.id) ?? { checked: false, reason: 'nothing to check' };
+      coverage.push({ stepId: step.id, ...c });
+    }
   } catch (error) {
     out.push(
       diagnostic(
         'warning',
-        'AGT012',
+        'SQL003',
         `the SQL of the pipeline could not be checked against the discovered schema: ${firstLine(messageOf(error))}`,
         { file },
         { hint: 'the check was skipped; the validator and the run still check the pipeline' },
@@ -174,7 +217,7 @@ export async function bindCheckPipeline(
       instance?.closeSync();
     }
   }
-  return out;
+  return result();
 }
 
 function readSteps(value: JsonValue | undefined): { steps: StepInfo[]; deps: Map<string, string[]> } {
@@ -224,6 +267,8 @@ function dialectOf(component: string, ref: string): Dialect {
 }
 
 class Checker {
+  /** Per SQL-bearing step: whether its SQL was bound, and why not. */
+  readonly coverage = new Map<string, { checked: boolean; reason?: string }>();
   private readonly sources = new Map<string, Source>();
   private readonly typeOk = new Map<string, boolean>();
   /** `<main database>.osiris_steps`, qualified so it resolves whatever the search_path. */
@@ -234,7 +279,17 @@ class Checker {
     private readonly doc: LocatedDocument,
     private readonly file: string,
     private readonly out: Diagnostic[],
+    private readonly undescribed: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {}
+
+  /** Whether `name` is a table of `ref` whose columns are not known: then the step is not checked. */
+  private notDescribed(step: StepInfo, ref: string | undefined, name: string): boolean {
+    const bare = lastSegment(name).toLowerCase();
+    const hit = ref !== undefined && this.undescribed.get(ref)?.some((t) => t.toLowerCase() === bare);
+    if (hit)
+      this.skip(step, `table '${lastSegment(name)}' of ${ref} has not been described yet; pass --discover`);
+    return Boolean(hit);
+  }
 
   /** Creates the empty source tables of every connection an extractor uses. */
   async setup(catalog: Catalog, refs: ReadonlySet<string>): Promise<void> {
@@ -331,6 +386,8 @@ class Checker {
         if (!isProcessor(step)) {
           const ref = extractorConnection(step);
           const known = ref !== undefined && catalog.has(ref);
+          if (ref !== undefined && !known) this.skip(step, `no discovered schema for ${ref}`);
+          else if (known) this.coverage.set(step.id, { checked: true });
           shapes.set(step.id, known ? await this.guarded(step, () => this.extractor(step, ref)) : null);
           continue;
         }
@@ -345,6 +402,9 @@ class Checker {
           if (columns) inputs.push({ id, columns });
         }
         // An input without a known shape (unchecked upstream, writer, failed check) leaves nothing to bind.
+        const missing = needs.find((id) => !shapes.get(id));
+        if (missing !== undefined) this.skip(step, `the shape of its input '${missing}' is not known`);
+        else if (typeof step.config?.query === 'string') this.coverage.set(step.id, { checked: true });
         shapes.set(
           step.id,
           inputs.length === needs.length
@@ -353,14 +413,21 @@ class Checker {
         );
       }
       // Steps left waiting depend on unknown steps or on a cycle: nothing to bind them against.
-      if (next.length === pending.length || next.length === 0) break;
+      if (next.length === pending.length || next.length === 0) {
+        for (const step of next) this.skip(step, 'its inputs could not be resolved');
+        break;
+      }
       pending = next;
     }
   }
 
+  private skip(step: StepInfo, reason: string): void {
+    this.coverage.set(step.id, { checked: false, reason });
+  }
+
   /**
    * Runs one step's check and stores its result shape as the empty table `osiris_steps."<id>"`; an
-   * unexpected failure becomes an AGT012 warning and leaves the step without a shape.
+   * unexpected failure becomes an SQL003 warning and leaves the step without a shape.
    */
   private async guarded(step: StepInfo, check: () => Promise<Column[] | null>): Promise<Column[] | null> {
     try {
@@ -369,9 +436,10 @@ class Checker {
       await this.conn.run(`CREATE TABLE ${this.steps}.${quoteIdent(step.id)} (${columnDefs(columns)})`);
       return columns;
     } catch (error) {
+      if (this.coverage.has(step.id)) this.skip(step, 'DuckDB could not prepare the check');
       this.push(
         'warning',
-        'AGT012',
+        'SQL003',
         step,
         `step '${step.id}': its SQL could not be checked against the discovered schema: ${firstLine(parseDuckDBError(error).message)}`,
         this.loc(step),
@@ -381,8 +449,12 @@ class Checker {
     }
   }
 
+  private path(step: StepInfo, ...path: (string | number)[]): (string | number)[] {
+    return ['steps', step.index, 'config', ...path];
+  }
+
   private loc(step: StepInfo, ...path: (string | number)[]): SourceLocation {
-    return { ...this.doc.locate(['steps', step.index, 'config', ...path], 'value'), file: this.file };
+    return { ...this.doc.locate(this.path(step, ...path), 'value'), file: this.file };
   }
 
   private push(
@@ -414,7 +486,7 @@ class Checker {
   }
 
   private sourceScope(source: Source): Scope {
-    return { where: `in ${source.ref}`, kind: 'source', tables: source.tables };
+    return { where: `in ${source.ref}`, ref: source.ref, kind: 'source', tables: source.tables };
   }
 
   private async useSource(source: Source, preferred: string | undefined): Promise<void> {
@@ -463,11 +535,12 @@ class Checker {
       );
     const table = find(false) ?? find(lenient);
     if (!table) {
+      if (this.notDescribed(step, source.ref, name)) return null;
       const names = source.tables.map((t) => t.name);
       const near = closestMatch(name, names);
       this.push(
         'error',
-        'AGT010',
+        'SQL001',
         step,
         `unknown table '${raw}' in ${source.ref}${schemaOpt ? ` (schema '${schemaOpt}')` : ''}`,
         this.loc(step, 'table'),
@@ -492,7 +565,7 @@ class Checker {
         const names = table.columns.map((c) => c.name);
         this.push(
           'error',
-          'AGT011',
+          'SQL002',
           step,
           `unknown column '${entry}' of table '${table.name}' in ${source.ref}`,
           this.loc(step, 'columns', i),
@@ -585,23 +658,25 @@ class Checker {
     dialect: Dialect,
   ): Promise<Column[] | undefined> {
     if (result.ok) return result.columns.length ? result.columns : undefined;
-    const location = this.loc(step, key);
     const what = key === 'query' ? 'query' : 'where condition';
     if ('statements' in result) {
       if (result.statements > 1)
         this.push(
           'warning',
-          'AGT012',
+          'SQL003',
           step,
           `step '${step.id}': the ${what} holds ${result.statements} statements; only a single statement can be checked`,
-          location,
+          this.loc(step, key),
           'write one SELECT (use WITH … for intermediate results)',
         );
       return undefined;
     }
     const info = result.error;
     const at = sqlPosition(text, prefix, info);
-    const atText = at ? ` (${what} line ${at.line}, column ${at.col})` : '';
+    // Exactly where in the YAML file when the scalar allows it; else the scalar's start plus the SQL position.
+    const exact = at ? locateInScalar(this.doc, this.path(step, key), at.index) : undefined;
+    const location = exact ? { ...this.loc(step, key), ...exact, file: this.file } : this.loc(step, key);
+    const atText = at && !exact ? ` (${what} line ${at.line}, column ${at.col})` : '';
     const problem = classify(info);
     if (problem.kind === 'other') {
       const engine = dialect === 'mysql' ? 'MySQL' : dialect === 'postgres' ? 'PostgreSQL' : undefined;
@@ -609,7 +684,7 @@ class Checker {
       if (!engine && info.type === 'Parser') {
         this.push(
           'error',
-          'AGT013',
+          'SQL004',
           step,
           `step '${step.id}': the ${what} is not valid DuckDB SQL (${firstLine(info.message)})${atText}`,
           location,
@@ -622,7 +697,7 @@ class Checker {
         : 'duckdb.processor runs this query in DuckDB, so it is likely to fail at run time';
       this.push(
         'warning',
-        'AGT012',
+        'SQL003',
         step,
         `step '${step.id}': the ${what} could not be checked against the discovered schema: DuckDB does not understand it (${info.type ? `${info.type} Error: ` : ''}${firstLine(info.message)})${atText}`,
         location,
@@ -632,6 +707,7 @@ class Checker {
     }
     const refs = await this.tableRefs(prefix + text.duck);
     if (problem.kind === 'table') {
+      if (!problem.alias && this.notDescribed(step, scope.ref, problem.name)) return undefined;
       const bare = lastSegment(problem.name);
       const names =
         scope.kind === 'source' ? scope.tables.map((t) => t.display) : scope.tables.flatMap((t) => t.names);
@@ -648,7 +724,7 @@ class Checker {
             : `${near ? `did you mean ${sqlName(near)}? ` : ''}tables this step can read: ${names.map(sqlName).join(', ') || '(none: add the upstream step to needs)'}`;
       this.push(
         'error',
-        'AGT010',
+        'SQL001',
         step,
         `unknown ${label} '${problem.name}' ${scope.where}${atText}`,
         location,
@@ -694,7 +770,7 @@ class Checker {
         : '';
     this.push(
       'error',
-      'AGT011',
+      'SQL002',
       step,
       `unknown column '${problem.column}'${of} ${scope.where}${atText}`,
       location,
@@ -952,7 +1028,7 @@ function sqlPosition(
   text: SqlText,
   prefix: string,
   info: DuckDBErrorInfo,
-): { line: number; col: number } | undefined {
+): { line: number; col: number; index: number } | undefined {
   if (info.position === undefined) return undefined;
   const full = prefix + text.duck;
   let index: number;
@@ -967,5 +1043,9 @@ function sqlPosition(
   if (index < 0 || index > text.duck.length) return undefined;
   const originalIndex = text.map ? (text.map[index] ?? text.original.length) : index;
   const before = text.original.slice(0, originalIndex).split('\n');
-  return { line: before.length, col: [...(before[before.length - 1] ?? '')].length + 1 };
+  return {
+    line: before.length,
+    col: [...(before[before.length - 1] ?? '')].length + 1,
+    index: originalIndex,
+  };
 }
