@@ -32,6 +32,7 @@ import { ExitCode, OsirisError } from '../diagnostics/diagnostic.js';
 import { editDistance } from '../diagnostics/suggest.js';
 import type { ProjectConfig } from '../project/config.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
+import { processAlive } from '../util/process-alive.js';
 import { slugify } from '../util/slug.js';
 import { isJsonObject } from '../yaml/json.js';
 import type { Redactor } from './redact.js';
@@ -104,15 +105,6 @@ export function indexPaths(project: ProjectConfig, pipeline?: string) {
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function sleepSync(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readText(path: string): string | undefined {
@@ -195,7 +187,7 @@ export function withIndexLock<T>(project: ProjectConfig, fn: () => T, options: L
       } catch {
         continue; // released between our open and stat: retry at once
       }
-      const deadOwner = typeof owner.pid === 'number' && owner.host === host && !pidAlive(owner.pid);
+      const deadOwner = typeof owner.pid === 'number' && owner.host === host && !processAlive(owner.pid);
       if (deadOwner || ageMs > staleMs) {
         breakStaleLock(lock, observed);
         continue;

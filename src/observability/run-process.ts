@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive } from '../util/process-alive.js';
 import { isJsonObject } from '../yaml/json.js';
 
 export const RUN_PROCESS_FILE = 'process.json';
@@ -43,15 +44,6 @@ function startTicks(pid: number | 'self'): number | undefined {
   return Number.isFinite(ticks) ? ticks : undefined;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function currentRunProcess(): RunProcess {
   const me: RunProcess = { pid: process.pid, host: hostname() };
   const boot = bootId();
@@ -66,7 +58,7 @@ export function processLiveness(recorded: RunProcess): Liveness {
   if (recorded.host !== hostname()) return 'elsewhere';
   const boot = bootId();
   if (recorded.boot_id !== undefined && boot !== undefined && recorded.boot_id !== boot) return 'gone';
-  if (!pidAlive(recorded.pid)) return 'gone';
+  if (!processAlive(recorded.pid)) return 'gone';
   if (recorded.start_ticks === undefined) return 'alive';
   const ticks = startTicks(recorded.pid);
   // A live pid with another start time is a different process that reused the number.

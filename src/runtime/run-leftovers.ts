@@ -5,9 +5,10 @@
  * only when it has the writer's tag (connectors/mysql/leftovers.ts). What cannot be removed now stays
  * claimed, with the reason, for the next sweep.
  */
-import { lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ConnectionsConfig } from '../connections/config.js';
+import { folderBytes } from '../observability/retention.js';
 import { CLAIMS_FILE, type RunClaim, readClaims, rewriteClaims } from '../observability/run-claims.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
@@ -49,19 +50,6 @@ export function isFileAt(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function folderBytes(path: string): number {
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return 0;
-  }
-  if (!st.isDirectory()) return st.size;
-  let total = 0;
-  for (const name of readdirSync(path)) total += folderBytes(join(path, name));
-  return total;
 }
 
 /** `.<name>.<pid>.<hex>.tmp` written by the dead process: the only files a sweep deletes beside outputs. */

@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
+import { processAlive } from './process-alive.js';
 
 /** Who holds a lock, as its holder recorded it. */
 export interface LockHolder {
@@ -85,15 +86,6 @@ export function describeHolder(holder: LockHolder | undefined): string {
   if (!holder) return 'holder unknown';
   const alive = holder.host !== hostname() || processAlive(holder.pid) ? '' : ', no longer running';
   return `held by pid ${holder.pid} on ${holder.host}${alive}, ${holder.purpose}, since ${holder.since}`;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The holder record beside the lock, if readable. */
