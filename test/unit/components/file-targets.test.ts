@@ -73,8 +73,13 @@ describe('read-only and mode', () => {
     process.getuid?.() === 0 &&
     nobody.status === 0 &&
     existsSync('/usr/sbin/runuser') &&
-    existsSync(OSIRIS_BIN);
-  if (!canDropRoot) console.warn('skipped: the non-root case needs root, a `nobody` user and runuser');
+    existsSync(OSIRIS_BIN) &&
+    // This Node binary must be reachable by nobody (not the case under a private 0700 folder).
+    spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', '0']).status === 0;
+  if (!canDropRoot)
+    console.warn(
+      'skipped: the non-root case needs root, a `nobody` user, runuser and a Node binary nobody may run',
+    );
   it.skipIf(!canDropRoot)('refuses a 0444 file as its non-root owner too (osiris run as nobody)', () => {
     const dir = tempDir('osiris-nobody-');
     chmodSync(dir, 0o755);
