@@ -329,10 +329,13 @@ export function writeBuild(dir: string, files: readonly BuildFile[]): void {
   for (const file of files) writeFileAtomic(join(dir, file.path), file.content);
 }
 
-/** Reads, compiles and writes one OML file; see the module comment for the steps. */
-export async function compileOml(options: CompileOptions): Promise<CompileResult> {
-  const doc = readOmlFile(options.omlPath, options.displayName, { env: options.env ?? process.env });
-  return writeCompiled(options, await compileDocument(doc, options));
+/**
+ * Reads, compiles and writes one OML file; see the module comment for the steps. What `osiris run` and the
+ * chat agent compile with: the connection aliases the pipeline names are checked against the connections
+ * file here, before anything runs (OML048), as `osiris validate` checks them.
+ */
+export async function compileOml(options: CheckedCompileOptions): Promise<CompileResult> {
+  return writeCompiled(options, await compileWithConnections(options));
 }
 
 export interface CheckedCompileOptions extends CompileOptions {
@@ -342,13 +345,11 @@ export interface CheckedCompileOptions extends CompileOptions {
   discover?: boolean;
 }
 
-/**
- * `compileOml` plus the SQL check `osiris validate` runs: a table or column the SQL names that does not
- * exist is an error at its file:line:col and nothing is written. `sqlSteps` says which steps were checked.
- */
-export async function compileOmlChecked(
+/** Reads and compiles one OML file, its connection references checked against the connections file. */
+async function compileWithConnections(
   options: CheckedCompileOptions,
-): Promise<CompileResult & { sqlSteps: StepCheck[] }> {
+  out: { resolved?: LocatedDocument } = {},
+): Promise<CompiledPipeline> {
   const env = options.env ?? process.env;
   const doc = readOmlFile(options.omlPath, options.displayName, { env });
   const { pipelineConnections } = await import('../oml/pipeline-connections.js');
@@ -358,17 +359,27 @@ export async function compileOmlChecked(
     projectRoot: options.project.root,
   });
   if (doc.errors.length === 0) failOnErrors(conns.diagnostics);
-  const out: { resolved?: LocatedDocument } = {};
-  const compiled = await compileDocument(
+  return compileDocument(
     doc,
     { ...options, ...(conns.connections ? { connections: conns.connections } : {}) },
     out,
   );
+}
+
+/**
+ * `compileOml` plus the SQL check `osiris validate` runs: a table or column the SQL names that does not
+ * exist is an error at its file:line:col and nothing is written. `sqlSteps` says which steps were checked.
+ */
+export async function compileOmlChecked(
+  options: CheckedCompileOptions,
+): Promise<CompileResult & { sqlSteps: StepCheck[] }> {
+  const out: { resolved?: LocatedDocument } = {};
+  const compiled = await compileWithConnections(options, out);
   const { checkPipelineSql } = await import('../oml/sql-check.js');
-  const sql = await checkPipelineSql(out.resolved ?? doc, {
+  const sql = await checkPipelineSql(out.resolved as LocatedDocument, {
     project: options.project,
     registry: options.registry,
-    env,
+    env: options.env ?? process.env,
     ...(options.discover ? { discover: true } : {}),
   });
   const diagnostics = [...compiled.warnings, ...sql.diagnostics];

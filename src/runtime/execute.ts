@@ -117,6 +117,7 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
   const result = await compileOml({
     omlPath: path,
     displayName: options.file,
+    cwd: options.cwd,
     project: options.project,
     registry: options.registry,
     env: options.env,

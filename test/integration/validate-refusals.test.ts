@@ -80,11 +80,13 @@ describe('validate refuses what the run would refuse', () => {
       'p.yaml': `${HEAD}steps:\n${mysqlRead('@mysql.mian')}${writer('out.csv')}`,
       'osiris_connections.yaml': connections('      password: ""\n'),
     });
-    const r = validate(dir);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      "p.yaml:8:19 error OML048 connection @mysql.mian: unknown alias 'mian' in connection family 'mysql' (aliases: main) — did you mean '@mysql.main'?",
-    );
+    // `osiris run` compiles with the same check: it refuses before connecting to anything.
+    for (const r of [validate(dir), runCli(['run', 'p.yaml'], { cwd: dir })]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "p.yaml:8:19 error OML048 connection @mysql.mian: unknown alias 'mian' in connection family 'mysql' (aliases: main) — did you mean '@mysql.main'?",
+      );
+    }
   });
 
   it('--profile nosuch names the profiles there are', () => {
