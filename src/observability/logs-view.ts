@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProjectConfig } from '../project/config.js';
+import { readJsonLines } from '../util/json-lines.js';
 import { isJsonObject, type JsonObject } from '../yaml/json.js';
 import { formatCount, formatDuration } from './progress.js';
 import { type RunRecord, runDirOf } from './run-index.js';
@@ -19,27 +20,6 @@ export interface RunDetails {
   metrics: JsonObject[];
   /** E.g. the run folder was deleted by retention. */
   warnings: string[];
-}
-
-/** JSON lines of a file; missing file → undefined; unparsable lines skipped. */
-export function readJsonLines(path: string): JsonObject[] | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const out: JsonObject[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isJsonObject(value)) out.push(value);
-    } catch {
-      // torn tail of a running or crashed run
-    }
-  }
-  return out;
 }
 
 export function loadRunDetails(project: ProjectConfig, record: RunRecord): RunDetails {

@@ -7,9 +7,10 @@
  *
  * Claims hold identifiers only (paths, a connection alias, database and table names), never secrets.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs-atomic.js';
+import { readJsonLines } from '../util/json-lines.js';
 import { isJsonObject } from '../yaml/json.js';
 
 export const CLAIMS_FILE = 'claims.jsonl';
@@ -43,23 +44,7 @@ function isClaim(value: unknown): value is RunClaim {
 
 /** The run's claims in the order they were made; a torn last line is skipped. */
 export function readClaims(runDir: string): RunClaim[] {
-  let text: string;
-  try {
-    text = readFileSync(join(runDir, CLAIMS_FILE), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: RunClaim[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isClaim(value)) out.push(value);
-    } catch {
-      // torn tail of a killed run
-    }
-  }
-  return out;
+  return (readJsonLines(join(runDir, CLAIMS_FILE)) ?? []).filter(isClaim);
 }
 
 /** Keeps only `claims` (the ones a sweep could not remove yet); no file when none is left. */

@@ -3,33 +3,19 @@
  * at the start and the end of a run (a 10,000-step pipeline would otherwise rewrite megabytes after every
  * step); a reader that needs the current state of a run that has not finished folds this log over it.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isJsonObject } from '../yaml/json.js';
+import { readJsonLines } from '../util/json-lines.js';
+import type { JsonObject } from '../yaml/json.js';
 import type { RunStatusDoc, StepStatus } from './session.js';
 
 export const STEP_LOG_FILE = 'steps.jsonl';
 
 /** Step status lines of a run folder in order; a torn last line is skipped. */
 export function readStepLog(runDir: string): StepStatus[] {
-  let text: string;
-  try {
-    text = readFileSync(join(runDir, STEP_LOG_FILE), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: StepStatus[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isJsonObject(value) && typeof value.id === 'string' && typeof value.status === 'string')
-        out.push(value as unknown as StepStatus);
-    } catch {
-      // torn tail of a killed run
-    }
-  }
-  return out;
+  return (readJsonLines(join(runDir, STEP_LOG_FILE)) ?? []).filter(
+    (value): value is JsonObject & StepStatus =>
+      typeof value.id === 'string' && typeof value.status === 'string',
+  );
 }
 
 /** `doc` with each step replaced by its last logged status (steps the log names but `doc` lacks are added). */

@@ -139,10 +139,9 @@ async function discovered(ref: string, options: SqlCheckOptions): Promise<Shapes
 }
 
 async function cached(ref: string, options: SqlCheckOptions): Promise<Shapes> {
-  const [{ resolveConnectionTarget }, cache, { discoveryTtlSeconds }] = await Promise.all([
+  const [{ resolveConnectionTarget, discoveryTtlSeconds }, cache] = await Promise.all([
     import('../discovery/discover.js'),
     import('../discovery/cache.js'),
-    import('../discovery/discover.js'),
   ]);
   let identity: ReturnType<typeof cache.connectionIdentity>;
   try {
