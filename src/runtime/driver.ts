@@ -64,6 +64,11 @@ export interface StreamContext {
    * `runtime.lock_timeout`, default DEFAULT_LOCK_TIMEOUT_S).
    */
   lockTimeoutMs?: number;
+  /**
+   * A connection to the run's DuckDB database, opened on first use. Given to pass-through writers that still
+   * need DuckDB to render a format (Parquet, a file's CSV dialect) but never a table.
+   */
+  openDuck?(): Promise<DuckDBConnection>;
 }
 
 export interface StepContext extends StreamContext {

@@ -375,6 +375,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     progress: (rows: number) => progress.stepProgress(step.id, rows),
     signal: options.signal ?? new AbortController().signal,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    openDuck: async () => (await openPlane()).connect(),
   });
 
   const contextFor = async (step: LoadedStep, prepared: PreparedStep): Promise<StepContext> => {
