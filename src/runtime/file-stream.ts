@@ -17,10 +17,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { csvFeedEncoder, FEED_BUFFER_BYTES, readCsvFeed, unfedColumns } from './csv-feed.js';
-import { type ColumnInfo, quoteLiteral, runTracked } from './dataplane.js';
+import { type ColumnInfo, quoteIdent, quoteLiteral, runTracked } from './dataplane.js';
 import { StepError, type StepResult, type StreamContext } from './driver.js';
+import { messageOf } from './duckdb-errors.js';
 import { type FileWriterPlan, singleInput, writeFileAtomically } from './file-output.js';
-import { type RowStream, type StreamRow, UpstreamFailed } from './stream.js';
+import { type LineFeed, type RowStream, UpstreamFailed } from './stream.js';
 
 const PASS_THROUGH_OFF = 'set runtime.pass_through: false in osiris.yaml to write through a DuckDB table';
 
@@ -41,19 +42,25 @@ export function writeFileStream(
 ): Promise<StepResult> {
   const input = singleInput(ctx);
   const pipe = join(ctx.scratchDir, `feed-${randomBytes(6).toString('hex')}.csv`);
-  const fed = { stepId: input.stepId, table: readCsvFeed(pipe, stream.columns) };
+  const feed = stream.lines;
+  const relation = feed ? readLines(pipe, stream.columns, feed) : readCsvFeed(pipe, stream.columns);
+  const fed = { stepId: input.stepId, table: relation };
   return writeFileAtomically(ctx, plan, fed, stream.columns, async (part, select, copyOptions) => {
+    const copy = `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`;
     try {
-      return await feedCopy(ctx, stream, pipe, `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`);
+      const rows = await feedCopy(ctx, feed ? gatheredLines(feed) : encodedBatches(stream), pipe, copy);
+      feed?.loaded();
+      return rows;
     } catch (error) {
-      if (error instanceof UpstreamFailed && !ctx.signal.aborted)
-        throw new StepError(
-          'runtime.dependency_failed',
-          `step '${ctx.stepId}': upstream step '${input.stepId}' failed while its rows were streaming in; the target file is unchanged`,
-          `fix step '${input.stepId}' (its error is above)`,
-          { cause: error, details: { upstream_step: input.stepId } },
+      if (feed && !ctx.signal.aborted && isConversionError(error))
+        throw upstreamFailed(
+          ctx,
+          input.stepId,
+          new UpstreamFailed(input.stepId, feed.conversionFailed(error)),
         );
-      if (/maximum line size/i.test(String((error as Error | undefined)?.message)))
+      if (error instanceof UpstreamFailed && !ctx.signal.aborted)
+        throw upstreamFailed(ctx, input.stepId, error);
+      if (/maximum line size/i.test(messageOf(error)))
         throw new StepError(
           'write.failed',
           `step '${ctx.stepId}': a row of '${input.stepId}' is longer than ${FEED_BUFFER_BYTES} bytes as text, more than a streamed write takes`,
@@ -67,38 +74,99 @@ export function writeFileStream(
   });
 }
 
-/** Runs `copy` reading the pipe at `path` while the batches are written into it; returns the rows written. */
-async function feedCopy(ctx: StreamContext, stream: RowStream, path: string, copy: string): Promise<number> {
-  const batches = stream.batches[Symbol.asyncIterator]();
+function upstreamFailed(ctx: StreamContext, upstream: string, error: UpstreamFailed): StepError {
+  return new StepError(
+    'runtime.dependency_failed',
+    `step '${ctx.stepId}': upstream step '${upstream}' failed while its rows were streaming in; the target file is unchanged`,
+    `fix step '${upstream}' (its error is above)`,
+    { cause: error, details: { upstream_step: upstream } },
+  );
+}
+
+/** DuckDB could not turn a field's text into its column type. */
+function isConversionError(error: unknown): boolean {
+  return /^(Conversion Error|Invalid Input Error: Could not convert)/.test(messageOf(error));
+}
+
+/** The relation a line feed is read as: raw fields c1…cN, each turned into its column by the source's SQL. */
+function readLines(path: string, columns: readonly ColumnInfo[], feed: LineFeed): string {
+  const raw = columns.map((_, i) => `${quoteLiteral(`c${i + 1}`)}: 'VARCHAR'`).join(', ');
+  const values = columns.map(
+    (c, i) => `${feed.columnSql(i, quoteIdent(`c${i + 1}`))} AS ${quoteIdent(c.name)}`,
+  );
+  return `(SELECT ${values.join(', ')} FROM read_csv(${quoteLiteral(path)}, columns = {${raw}}, ${feed.readOptions}, buffer_size = ${FEED_BUFFER_BYTES}, max_line_size = ${FEED_BUFFER_BYTES})) AS osiris_feed`;
+}
+
+/** Bytes for the pipe and the rows they hold. */
+interface FeedPiece {
+  bytes: Uint8Array;
+  rows: number;
+}
+
+/** The stream's batches as feed text (csv-feed.ts). */
+async function* encodedBatches(stream: RowStream): AsyncGenerator<FeedPiece> {
+  const encode = csvFeedEncoder(stream.columns);
+  for await (const batch of stream.batches) yield { bytes: encode(batch), rows: batch.length };
+}
+
+/** Pipe writes of at least this many bytes: a source's chunks can be one row each. */
+const WRITE_BYTES = 256 * 1024;
+
+/** The source's own lines, gathered into larger writes; rows are counted by their newlines. */
+async function* gatheredLines(feed: LineFeed): AsyncGenerator<FeedPiece> {
+  let held: Uint8Array[] = [];
+  let size = 0;
+  let rows = 0;
+  for await (const chunk of feed.chunks()) {
+    held.push(chunk);
+    size += chunk.length;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+    if (size < WRITE_BYTES) continue;
+    yield { bytes: Buffer.concat(held, size), rows };
+    held = [];
+    size = 0;
+    rows = 0;
+  }
+  if (size > 0) yield { bytes: Buffer.concat(held, size), rows };
+}
+
+/** Runs `copy` reading the pipe at `path` while the pieces are written into it; returns the rows written. */
+async function feedCopy(
+  ctx: StreamContext,
+  source: AsyncGenerator<FeedPiece>,
+  path: string,
+  copy: string,
+): Promise<number> {
   // DuckDB starts (~0.3 s the first time) while the source runs its query.
-  const first = batches.next();
+  const first = source.next();
   first.catch(() => {});
   let duck: DuckDBConnection;
   try {
     duck = await openDuck(ctx);
     await makePipe(path);
   } catch (error) {
-    void batches.return?.(undefined).catch(() => undefined); // the runner also cancels the source
+    void source.return(undefined).catch(() => undefined); // the runner also cancels the source
     throw error;
   }
   const copying = runTracked(duck, copy, { signal: ctx.signal });
   copying.catch(() => {});
   const pipe = await openWriteEnd(path, copying);
-  const encode = csvFeedEncoder(stream.columns);
   let rows = 0;
   let fedAll = false;
   try {
-    for (let next = await first; !next.done; next = await batches.next()) {
-      const batch: StreamRow[] = next.value;
-      if (!(await writeOrStop(pipe, encode(batch)))) break; // DuckDB stopped reading: its error says why
-      rows += batch.length;
+    let next = await first;
+    while (!next.done) {
+      // DuckDB stopped reading (EPIPE): its error says why.
+      if (!(await writeOrStop(pipe, next.value.bytes))) break;
+      rows += next.value.rows;
       ctx.progress(rows);
+      next = await source.next();
     }
-    fedAll = true;
+    fedAll = next.done === true;
   } finally {
     if (!fedAll) {
       duck.interrupt(); // the rows are incomplete: the COPY must not finish on the early end of the pipe
-      await batches.return?.(undefined).catch(() => undefined);
+      await source.return(undefined).catch(() => undefined);
     }
     await pipe.close().catch(() => undefined);
     // The temp file is removed next: DuckDB must be done with it.
@@ -153,7 +221,7 @@ async function openWriteEnd(path: string, copying: Promise<unknown>): Promise<Fi
 }
 
 /** Writes `bytes`; false when the reader is gone (EPIPE). */
-async function writeOrStop(pipe: FileHandle, bytes: Buffer): Promise<boolean> {
+async function writeOrStop(pipe: FileHandle, bytes: Uint8Array): Promise<boolean> {
   try {
     await pipe.write(bytes);
     return true;

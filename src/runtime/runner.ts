@@ -440,6 +440,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const watched: StreamSource = {
       columns: source.columns,
       batches: firstRows.watch(source.batches),
+      ...(source.lines ? { lines: firstRows.watchLines(source.lines) } : {}),
       result: source.result,
       cancel: (reason?: unknown) => source.cancel(reason),
     };
