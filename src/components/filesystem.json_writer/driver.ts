@@ -32,7 +32,7 @@ function planFor(ctx: StreamContext): FileWriterPlan {
 }
 
 export const driver: Driver = {
-  run: (ctx) => runFileWriter(ctx, planFor(ctx)),
+  run: async (ctx) => runFileWriter(ctx, planFor(ctx)),
   streamDeclined: (_step, columns) => fileStreamDeclined(columns),
-  writeStream: (ctx, stream) => writeFileStream(ctx, planFor(ctx), stream),
+  writeStream: async (ctx, stream) => writeFileStream(ctx, planFor(ctx), stream),
 };
