@@ -184,7 +184,9 @@ describe.skipIf(whyMysql !== undefined)('pass-through mysql.extractor → file w
     await my?.drop();
   });
 
-  it('writes every file byte for byte as the materialised path does, type by type', async () => {
+  it('writes every file byte for byte as the materialised path does, type by type', {
+    timeout: 240_000,
+  }, async () => {
     await p.sameFiles('my', 'mysql.extractor', ['table: everything']);
   });
 
@@ -233,11 +235,15 @@ describe.skipIf(whyMysql !== undefined)('pass-through mysql.extractor → file w
         ),
         env,
       );
-      await new Promise((resolve) => setTimeout(resolve, 2500)); // well inside the pause
-      const procs = await my.rows(
-        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4) INTO x%' AND ID <> CONNECTION_ID()",
-        [my.name],
-      );
+      // Polled, not slept: on a busy machine the run may take seconds to reach the pause.
+      let procs: Record<string, unknown>[] = [];
+      for (let waited = 0; procs.length === 0 && waited < 20_000; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        procs = await my.rows(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4) INTO x%' AND ID <> CONNECTION_ID()",
+          [my.name],
+        );
+      }
       expect(procs).toHaveLength(1);
       await my.admin.query(`KILL ${Number(procs[0]?.id)}`);
       const r = await running;
@@ -302,7 +308,9 @@ describe.skipIf(whyPostgres !== undefined)('pass-through postgres.extractor → 
     await pg?.close();
   });
 
-  it('writes every file byte for byte as the materialised path does, type by type', async () => {
+  it('writes every file byte for byte as the materialised path does, type by type', {
+    timeout: 240_000,
+  }, async () => {
     await p.sameFiles('pg', 'postgres.extractor', ['table: everything']);
   });
 
