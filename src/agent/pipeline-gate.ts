@@ -12,6 +12,7 @@ import { checkOml } from '../oml/check.js';
 import { readOmlFile } from '../oml/load.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
+import { diagnosticsForModel as sharedDiagnostics } from '../tools/diagnostics.js';
 import { isJsonObject, type JsonValue } from '../yaml/json.js';
 import type { Proposal } from './store.js';
 
@@ -135,17 +136,9 @@ export async function proposeDraft(oml: string, options: GateOptions): Promise<P
   }
 }
 
-/** Diagnostics as the model reads them: compact, positional, with the fix hint. */
+/** Diagnostics as the model reads them (src/tools/diagnostics.ts); the draft's file name goes without saying. */
 export function diagnosticsForModel(
   diagnostics: readonly Diagnostic[],
 ): Array<Record<string, string | number>> {
-  return diagnostics.map((d) => {
-    const out: Record<string, string | number> = { severity: d.severity, code: d.code, message: d.message };
-    if (d.location.line !== undefined) out.line = d.location.line;
-    if (d.location.col !== undefined) out.col = d.location.col;
-    if (d.location.path) out.path = d.location.path;
-    if (d.stepId) out.step = d.stepId;
-    if (d.hint) out.hint = d.hint;
-    return out;
-  });
+  return sharedDiagnostics(diagnostics).map(({ file: _file, ...rest }) => ({ ...rest }));
 }

@@ -136,10 +136,13 @@ async function serveAction(flags: ServeFlags): Promise<ExitCodeValue> {
       );
     }
     output.printError(`osiris mcp: serving ${serving.url} (Authorization: Bearer $${serve.TOKEN_VARIABLE})`);
+    // `on`, not `once`: the lock library's exit hook re-raises a signal nobody else is listening to.
     const stop = () => void serving.close();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     await serving.closed;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
   if (flags.json) {
     output.printJsonResult({ transport: http ? 'http' : 'stdio', tool_calls: counter.calls });
