@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the schema describes OML, whose ${…} placeholders are literal text
 /**
  * The JSON Schema of an OML v0.1.0 document, for models and editors. It states the document's shape;
  * the validator (src/oml/validate.ts) remains the authority and adds what a schema cannot say (references

@@ -36,7 +36,9 @@ describe.skipIf(why !== undefined)('an assistant authors and runs a pipeline thr
     const discovered = await session.ok<{
       described: Array<{ table: string; columns: Array<{ name: string }> }>;
     }>('discovery_run', { connection: '@mysql.movies' });
-    const movieColumns = discovered.described.find((t) => t.table.endsWith('movies'))?.columns.map((c) => c.name);
+    const movieColumns = discovered.described
+      .find((t) => t.table.endsWith('movies'))
+      ?.columns.map((c) => c.name);
     expect(movieColumns).toContain('title');
 
     // The "model" misspells a column.
@@ -54,14 +56,19 @@ describe.skipIf(why !== undefined)('an assistant authors and runs a pipeline thr
 
     const bound = await session.ok<{ ok: boolean; diagnostics: Diagnostic[] }>('bind_check', { oml: draft });
     expect(bound.ok).toBe(false);
-    expect(bound.diagnostics.find((d) => d.code === 'SQL002')).toMatchObject({ line: error?.line, col: error?.col });
+    expect(bound.diagnostics.find((d) => d.code === 'SQL002')).toMatchObject({
+      line: error?.line,
+      col: error?.col,
+    });
     await session.fails('compile', { oml: draft }, 'SQL002');
 
     // The fix the hint suggests.
     const fixed = draft.replaceAll('titel', 'title');
     expect((await session.ok<{ valid: boolean }>('oml_validate', { oml: fixed })).valid).toBe(true);
     const compiled = await session.ok<{ manifest_hash: string }>('compile', { oml: fixed });
-    const run = await session.ok<{ run_id: string; status: string }>('run', { manifest_hash: compiled.manifest_hash });
+    const run = await session.ok<{ run_id: string; status: string }>('run', {
+      manifest_hash: compiled.manifest_hash,
+    });
     expect(run.status).toBe('succeeded');
     const aiop = await session.ok<{ status: string; run_card: string }>('aiop', { run_id: run.run_id });
     expect(aiop.status).toBe('succeeded');
