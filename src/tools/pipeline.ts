@@ -7,7 +7,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { type Diagnostic, isError, OsirisError, sortDiagnostics } from '../diagnostics/diagnostic.js';
-import type { StepCheck } from '../oml/bind-check.js';
+import type { Catalog, StepCheck } from '../oml/bind-check.js';
+import type { LocatedDocument } from '../yaml/located.js';
 import type { ToolContext } from './context.js';
 import { diagnosticsForModel } from './diagnostics.js';
 import { mcpDir, pipelineFile } from './pipeline-source.js';
@@ -21,12 +22,22 @@ export interface PipelineCheck {
   sqlSteps: StepCheck[];
 }
 
-/** Every check before a compile. Never throws for what the document says: problems are diagnostics. */
+export interface CheckPipelineOptions {
+  /** Discover the pipeline's connections live for the SQL check (else the discovery cache). */
+  discover?: boolean;
+  /** Bind the SQL against these shapes instead (the chat agent's session discoveries). */
+  catalog?: Catalog;
+}
+
+/**
+ * Every check before a compile — the chat agent's gate and the MCP tools run this one function. Never
+ * throws for what the document says: problems are diagnostics.
+ */
 export async function checkPipeline(
-  ctx: ToolContext,
+  ctx: Pick<ToolContext, 'project' | 'registry' | 'env'>,
   file: string,
   display: string,
-  options: { discover?: boolean } = {},
+  options: CheckPipelineOptions = {},
 ): Promise<PipelineCheck> {
   const [{ readOmlFile }, { checkOml }, { pipelineConnections }, { outputConfinementDiagnostics }] =
     await Promise.all([
@@ -51,18 +62,33 @@ export async function checkPipeline(
   let sqlSteps: StepCheck[] = [];
   if (!diagnostics.some(isError)) {
     diagnostics.push(...outputConfinementDiagnostics(checked.resolved, ctx.project));
-    const { checkPipelineSql } = await import('../oml/sql-check.js');
-    const sql = await checkPipelineSql(checked.resolved, {
-      project: ctx.project,
-      registry: ctx.registry,
-      env: ctx.env,
-      ...(options.discover ? { discover: true } : {}),
-    });
+    const sql = options.catalog
+      ? await bindAgainst(checked.resolved, options.catalog, ctx.project.root, display)
+      : await (await import('../oml/sql-check.js')).checkPipelineSql(checked.resolved, {
+          project: ctx.project,
+          registry: ctx.registry,
+          env: ctx.env,
+          ...(options.discover ? { discover: true } : {}),
+        });
     diagnostics.push(...sql.diagnostics);
     sqlSteps = sql.steps;
   }
   const name = typeof checked.oml.name === 'string' ? checked.oml.name : null;
   return { ok: !diagnostics.some(isError), name, diagnostics: sortDiagnostics(diagnostics), sqlSteps };
+}
+
+async function bindAgainst(
+  resolved: LocatedDocument,
+  catalog: Catalog,
+  projectRoot: string,
+  display: string,
+): Promise<{ diagnostics: Diagnostic[]; steps: StepCheck[] }> {
+  const [{ bindCheck }, { csvStepShapes }] = await Promise.all([
+    import('../oml/bind-check.js'),
+    import('../oml/file-shapes.js'),
+  ]);
+  const stepShapes = await csvStepShapes(resolved.value, projectRoot);
+  return bindCheck(resolved, catalog, { file: display, stepShapes });
 }
 
 const sqlCheckShape = z.object({
