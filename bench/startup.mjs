@@ -167,8 +167,12 @@ try {
     });
   }
   const version = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, ${process.platform}, node ${version}`);
-  console.log(`median of ${RUNS}, round robin; goal: CPU ≤ ${CPU_GOAL}× the floor and wall ≤ ${WALL_GOAL_S} s\n`);
+  console.log(
+    `machine: ${(await import('node:os')).cpus().length} cores, ${process.platform}, node ${version}`,
+  );
+  console.log(
+    `median of ${RUNS}, round robin; goal: CPU ≤ ${CPU_GOAL}× the floor and wall ≤ ${WALL_GOAL_S} s\n`,
+  );
   console.log('| case | wall s | CPU s | CPU / floor | goal met |');
   console.log('|---|---:|---:|---:|---|');
   const floor = median(samples[0].cpu);
