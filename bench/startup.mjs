@@ -5,6 +5,8 @@
 // Usage: node bench/startup.mjs
 // Env:   RUNS=7      repetitions per case (the median is reported)
 //        NODE=node   the Node.js binary measured (e.g. a Node 22 to see its module compile cache at work)
+//        BEFORE=/path/to/other/checkout/bin/osiris.js   also measure that build's osiris cases, in the same
+//                    rounds (a before/after comparison; that checkout must be built)
 //        BENCH_MYSQL_HOST/PORT/USER/PASSWORD (127.0.0.1 3306 root ''), BENCH_PG_HOST/PORT/USER/PASSWORD/DATABASE
 //        (127.0.0.1 5432 postgres '' test); KEEP=1 keeps the temp project and the bench tables.
 //
@@ -128,13 +130,19 @@ async function dropBenchTables() {
   await client.end();
 }
 
+const OSIRIS_CASES = [
+  { name: 'osiris --help', args: ['--help'], goal: true },
+  { name: 'osiris --version', args: ['--version'] },
+  { name: 'osiris validate (CSV → CSV)', args: ['validate', 'csv_copy.yaml'] },
+  { name: 'osiris run CSV → CSV, 10 rows', args: ['run', 'csv_copy.yaml'], goal: true },
+  { name: 'osiris run MySQL → Postgres, 10 rows', args: ['run', 'db_copy.yaml'], goal: true },
+];
 const CASES = [
   { name: 'node -e 0', args: ['-e', '0'] },
-  { name: 'osiris --help', args: [osiris, '--help'], goal: true },
-  { name: 'osiris --version', args: [osiris, '--version'] },
-  { name: 'osiris validate (CSV → CSV)', args: [osiris, 'validate', 'csv_copy.yaml'] },
-  { name: 'osiris run CSV → CSV, 10 rows', args: [osiris, 'run', 'csv_copy.yaml'], goal: true },
-  { name: 'osiris run MySQL → Postgres, 10 rows', args: [osiris, 'run', 'db_copy.yaml'], goal: true },
+  ...OSIRIS_CASES.map((c) => ({ ...c, args: [osiris, ...c.args] })),
+  ...(env.BEFORE
+    ? OSIRIS_CASES.map((c) => ({ name: `${c.name} (before)`, args: [env.BEFORE, ...c.args] }))
+    : []),
 ];
 
 /** One run under GNU time: wall seconds and CPU seconds (user + sys). A failing command stops the bench. */
