@@ -96,12 +96,20 @@ function buildConfigSchema(z: typeof Z) {
     })
     .prefault({});
 
+  const mcpSchema = z
+    .looseObject({
+      /** The MCP server's `run` tool may run a pipeline it compiled (off: an assistant can only prepare runs). */
+      allow_run: z.boolean().default(false),
+    })
+    .prefault({});
+
   return z.looseObject({
     version: z.union([z.string(), z.number()]).optional(),
     filesystem: filesystemSchema,
     runtime: runtimeSchema,
     security: securitySchema,
     discovery: discoverySchema,
+    mcp: mcpSchema,
   });
 }
 
@@ -122,6 +130,7 @@ export interface ParsedConfig {
   runtime: { memory_limit: string; threads?: number; pass_through: boolean; lock_timeout: number };
   security: { allow_paths_outside_project: boolean; allowed_output_roots: string[] };
   discovery: { statement_timeout: number };
+  mcp: { allow_run: boolean };
 }
 
 let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
@@ -179,6 +188,7 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
     const runtime = section(raw, 'runtime');
     const security = section(raw, 'security');
     const discovery = section(raw, 'discovery');
+    const mcp = section(raw, 'mcp');
     const threads = take(runtime, 'threads', intIn(1, 256), undefined);
     const timeout = take(discovery, 'statement_timeout', Number.isFinite as (v: unknown) => v is number, 30);
     if (timeout <= 0 || timeout > 3600) throw UNSURE;
@@ -210,6 +220,7 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
         allowed_output_roots: take(security, 'allowed_output_roots', arrayOf(matches(/./)), []),
       },
       discovery: { statement_timeout: timeout },
+      mcp: { allow_run: take(mcp, 'allow_run', isBoolean, false) },
     };
   } catch (error) {
     if (error === UNSURE) return undefined;
@@ -251,6 +262,8 @@ export interface ProjectConfig {
   };
   /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
   discovery: { statementTimeoutMs: number };
+  /** The MCP server (`mcp:` in osiris.yaml). */
+  mcp: { allowRun: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -364,6 +377,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       ),
     },
     discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
+    mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,
   };
 }
