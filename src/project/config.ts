@@ -61,6 +61,11 @@ const runtimeSchema = z
      */
     pass_through: z.boolean().default(true),
     /**
+     * Run a file source → SQL transforms → file writer chain whose intermediate outputs nothing else reads as
+     * one streaming DuckDB statement (docs/adr/0018); false materialises every step.
+     */
+    fuse: z.boolean().default(true),
+    /**
      * Seconds a writer waits for another run writing the same target (file lock, Postgres advisory lock,
      * MySQL named lock) before it gives up.
      */
@@ -121,6 +126,8 @@ export interface ProjectConfig {
     memoryLimit: string;
     threads: number | undefined;
     passThrough: boolean;
+    /** Fused file chains (`runtime.fuse`; env OSIRIS_FUSE overrides). */
+    fuse: boolean;
     /** How long a writer waits for another run writing the same target (`runtime.lock_timeout`, ms). */
     lockTimeoutMs: number;
   };
@@ -250,6 +257,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       memoryLimit: envMemoryLimit || parsedConfig.runtime.memory_limit,
       threads: parsedConfig.runtime.threads,
       passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
+      fuse: envFlag(env.OSIRIS_FUSE) ?? parsedConfig.runtime.fuse,
       lockTimeoutMs: lockTimeoutSeconds(env, parsedConfig.runtime.lock_timeout) * 1000,
     },
     security: {
