@@ -195,9 +195,32 @@ function readCsv(p: ReadPlan, types: Record<string, string>, extra: string[] = [
   return `read_csv(${quoteLiteral(p.file)}, ${opts.join(', ')})`;
 }
 
-function selectSql(p: ReadPlan, types: Record<string, string>): string {
+function selectSql(p: ReadPlan, types: Record<string, string>, source = readCsv(p, types)): string {
   const cols = p.select ? p.select.map(quoteIdent).join(', ') : '*';
-  return `SELECT ${cols} FROM ${readCsv(p, types)}${p.limit !== undefined ? ` LIMIT ${p.limit}` : ''}`;
+  return `SELECT ${cols} FROM ${source}${p.limit !== undefined ? ` LIMIT ${p.limit}` : ''}`;
+}
+
+/**
+ * The `read_csv(…)` call with what DuckDB's sniffer finds (dialect, formats, column types) written out and
+ * `auto_detect=false`: the call `sniff_csv` itself prints. A fused chain binds its view several times (the
+ * schema event, the writer's columns, the COPY, the preview), and each bind of a sniffing read_csv samples
+ * the file again (0.1–0.2 s each). Undefined when sniff_csv cannot do it (a glob): the caller sniffs as usual.
+ */
+async function pinnedReadCsv(
+  conn: DuckDBConnection,
+  p: ReadPlan,
+  types: Record<string, string>,
+): Promise<string | undefined> {
+  try {
+    const sniff = readCsv(p, types).replace(/^read_csv\(/, 'sniff_csv(');
+    const reader = await conn.runAndReadAll(`SELECT Prompt FROM ${sniff}`);
+    const prompt = String(reader.getRows()[0]?.[0] ?? '').trim();
+    // Its `new_line='\r\n'` reads no rows back (DuckDB 1.5): the reader finds line ends by itself.
+    const call = /^FROM (read_csv\(.*\));?$/s.exec(prompt)?.[1]?.replace(/, new_line='[^']*'/, '');
+    return call?.includes('auto_detect=false') ? call : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const GLOB = /[*?[]/;
@@ -278,7 +301,7 @@ async function settleDecimals(conn: DuckDBConnection, table: string, columns: st
  */
 async function fusedSelect(conn: DuckDBConnection, p: ReadPlan, decimals: string[]): Promise<string> {
   const types = { ...p.types, ...Object.fromEntries(decimals.map((c) => [c, 'VARCHAR'])) };
-  const select = selectSql(p, types);
+  const select = selectSql(p, types, (await pinnedReadCsv(conn, p, types)) ?? readCsv(p, types));
   if (!decimals.length) return select;
   const settled = await decimalTypes(conn, `(${select})`, decimals);
   const columns = await describeTable(conn, `(${select})`);
