@@ -107,7 +107,8 @@ async function createFromQuery(
 
 export const driver: Driver = {
   async run(ctx: StepContext): Promise<StepResult> {
-    const query = StepConfig.of(ctx).requiredString('query');
+    const cfg = StepConfig.of(ctx);
+    const query = cfg.requiredString('query');
     const conn = ctx.duck;
     const aliases = await createInputAliases(conn, ctx.inputs);
     try {
@@ -129,7 +130,8 @@ export const driver: Driver = {
    * counted (that would read the source again).
    */
   async defineView(ctx: StepContext) {
-    const query = StepConfig.of(ctx).requiredString('query');
+    const cfg = StepConfig.of(ctx);
+    const query = cfg.requiredString('query');
     const conn = ctx.duck;
     const schema = quoteIdent(`osiris_fused_${ctx.stepId}`);
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
