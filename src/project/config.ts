@@ -95,12 +95,20 @@ const discoverySchema = z
   })
   .prefault({});
 
+const mcpSchema = z
+  .looseObject({
+    /** The MCP server's `run` tool may run a pipeline it compiled (off: an assistant can only prepare runs). */
+    allow_run: z.boolean().default(false),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
   runtime: runtimeSchema,
   security: securitySchema,
   discovery: discoverySchema,
+  mcp: mcpSchema,
 });
 
 export interface ProjectPaths {
@@ -139,6 +147,8 @@ export interface ProjectConfig {
   };
   /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
   discovery: { statementTimeoutMs: number };
+  /** The MCP server (`mcp:` in osiris.yaml). */
+  mcp: { allowRun: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -267,6 +277,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       ),
     },
     discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
+    mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,
   };
 }
