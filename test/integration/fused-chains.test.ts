@@ -172,8 +172,7 @@ describe('fused chains', () => {
       writeFileSync(path('out/ro.csv'), 'old\n');
       chmodSync(path('out/ro.csv'), 0o444);
       const file = pipeline(name.replaceAll(' ', '-'), steps());
-      const fused = await run(file, true);
-      const general = await run(file, false);
+      const [fused, general] = await Promise.all([run(file, true), run(file, false)]);
       expect(fused.code).toBe(1);
       expect(outcome(fused.json)).toEqual(outcome(general.json));
       expect(fused.json.error?.message).toContain(`step '${failing}'`);
