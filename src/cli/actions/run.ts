@@ -109,7 +109,12 @@ async function chooseTarget(
 ): Promise<string> {
   const { selectTarget } = await import('../../targets/index.js');
   if (flags.e2b && flags.target !== undefined && flags.target !== 'e2b')
-    throw OsirisError.of('WRK003', `--e2b and --target ${flags.target} disagree`, {}, { hint: 'give one of them' });
+    throw OsirisError.of(
+      'WRK003',
+      `--e2b and --target ${flags.target} disagree`,
+      {},
+      { hint: 'give one of them' },
+    );
   const target = selectTarget(flags.e2b ? 'e2b' : flags.target, env, configured);
   if (target !== 'local' && flags.keepData)
     throw OsirisError.of(
