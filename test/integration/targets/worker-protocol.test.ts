@@ -107,6 +107,7 @@ describe('worker protocol over the process target', () => {
     expect([...types].sort()).toEqual(
       [
         'artifact',
+        'claim',
         'event',
         'file',
         'hello',
