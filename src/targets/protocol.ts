@@ -50,6 +50,8 @@ export interface RunMsg extends Base {
   options: {
     max_parallel: number;
     pass_through: boolean;
+    /** Fused file chains (`runtime.fuse`); absent: the worker's default (on). */
+    fuse?: boolean;
     lock_timeout_ms?: number;
     memory_limit?: string;
     threads?: number;
@@ -199,6 +201,7 @@ export const MESSAGE_SCHEMAS: Record<ProtocolMessage['type'], object> = {
       properties: {
         max_parallel: { type: 'integer', minimum: 1 },
         pass_through: { type: 'boolean' },
+        fuse: { type: 'boolean' },
         lock_timeout_ms: int,
         memory_limit: str,
         threads: { type: 'integer', minimum: 1 },

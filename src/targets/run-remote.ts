@@ -94,6 +94,7 @@ export async function runRemote(options: RemoteRunOptions): Promise<RunPipelineR
         options: {
           max_parallel: options.maxParallel ?? 1,
           pass_through: project.runtime.passThrough,
+          fuse: project.runtime.fuse,
           lock_timeout_ms: project.runtime.lockTimeoutMs,
           // The worker sizes its DuckDB from these as a local run does, on the machine it runs on.
           memory_limit: project.runtime.memoryLimit,

@@ -128,6 +128,7 @@ async function runBuild(
       ...(run.options.memory_limit !== undefined ? { memoryLimit: run.options.memory_limit } : {}),
       ...(run.options.threads !== undefined ? { threads: run.options.threads } : {}),
       passThrough: run.options.pass_through,
+      ...(run.options.fuse !== undefined ? { fuse: run.options.fuse } : {}),
       ...(run.options.lock_timeout_ms !== undefined ? { lockTimeoutMs: run.options.lock_timeout_ms } : {}),
     },
   };
@@ -154,6 +155,7 @@ async function runBuild(
     progress: progressSender(send),
     dataPlane: planeLimits(loaded.steps, registry, project.runtime),
     passThrough: project.runtime.passThrough,
+    fuse: project.runtime.fuse,
     lockTimeoutMs: project.runtime.lockTimeoutMs,
     maxParallel: run.options.max_parallel,
     signal,
