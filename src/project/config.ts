@@ -22,6 +22,9 @@ export const LOCK_TIMEOUT_HINT =
 /** `auto` or a DuckDB size. */
 const MEMORY_LIMIT = /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i;
 
+/** Bytes of output files a remote worker may send back unless `execution.max_return_bytes` says otherwise. */
+const DEFAULT_MAX_RETURN_BYTES = 1024 ** 3;
+
 /**
  * osiris.yaml's schema in zod: the reference for what is valid, and the wording of every CFG003. zod is
  * loaded only when `quickParse` (below) cannot vouch for a file by itself.
@@ -101,6 +104,18 @@ function buildConfigSchema(z: typeof Z) {
     })
     .prefault({});
 
+  /** Where runs execute (src/targets/; docs/reference/targets.md). Loose: targets add their own keys. */
+  const executionSchema = z
+    .looseObject({
+      /** Default target of `osiris run` (--target and OSIRIS_EXECUTION_TARGET override). */
+      target: z.string().min(1).optional(),
+      /** Bytes of output files a remote worker may send back (default 1 GiB). */
+      max_return_bytes: z.number().int().min(0).default(DEFAULT_MAX_RETURN_BYTES),
+      /** `remote`: output files stay where the worker wrote them (no copy back, no size limit). */
+      outputs: z.enum(['return', 'remote']).default('return'),
+    })
+    .prefault({});
+
   const mcpSchema = z
     .looseObject({
       /** The MCP server's `run` tool may run a pipeline it compiled (off: an assistant can only prepare runs). */
@@ -114,6 +129,7 @@ function buildConfigSchema(z: typeof Z) {
     runtime: runtimeSchema,
     security: securitySchema,
     discovery: discoverySchema,
+    execution: executionSchema,
     mcp: mcpSchema,
   });
 }
@@ -141,6 +157,7 @@ export interface ParsedConfig {
   };
   security: { allow_paths_outside_project: boolean; allowed_output_roots: string[] };
   discovery: { statement_timeout: number };
+  execution: { target?: string; max_return_bytes: number; outputs: 'return' | 'remote' };
   mcp: { allow_run: boolean };
 }
 
@@ -200,6 +217,8 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
     const security = section(raw, 'security');
     const discovery = section(raw, 'discovery');
     const mcp = section(raw, 'mcp');
+    const execution = section(raw, 'execution');
+    const target = take(execution, 'target', (v): v is string => isString(v) && v.length > 0, undefined);
     const threads = take(runtime, 'threads', intIn(1, 256), undefined);
     const timeout = take(discovery, 'statement_timeout', Number.isFinite as (v: unknown) => v is number, 30);
     if (timeout <= 0 || timeout > 3600) throw UNSURE;
@@ -232,6 +251,21 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
         allowed_output_roots: take(security, 'allowed_output_roots', arrayOf(matches(/./)), []),
       },
       discovery: { statement_timeout: timeout },
+      execution: {
+        ...(target !== undefined ? { target } : {}),
+        max_return_bytes: take(
+          execution,
+          'max_return_bytes',
+          intIn(0, Number.MAX_SAFE_INTEGER),
+          DEFAULT_MAX_RETURN_BYTES,
+        ),
+        outputs: take(
+          execution,
+          'outputs',
+          (v): v is 'return' | 'remote' => v === 'return' || v === 'remote',
+          'return',
+        ),
+      },
       mcp: { allow_run: take(mcp, 'allow_run', isBoolean, false) },
     };
   } catch (error) {
@@ -276,6 +310,8 @@ export interface ProjectConfig {
   };
   /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
   discovery: { statementTimeoutMs: number };
+  /** Where runs execute (`execution:` in osiris.yaml). */
+  execution: { target: string | undefined; maxReturnBytes: number; outputsRemote: boolean };
   /** The MCP server (`mcp:` in osiris.yaml). */
   mcp: { allowRun: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
@@ -392,6 +428,11 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       ),
     },
     discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
+    execution: {
+      target: parsedConfig.execution.target,
+      maxReturnBytes: parsedConfig.execution.max_return_bytes,
+      outputsRemote: parsedConfig.execution.outputs === 'remote',
+    },
     mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,
   };

@@ -12,6 +12,7 @@ import * as oml from './oml.js';
 import * as run from './run.js';
 import * as runs from './runs.js';
 import * as validate from './validate.js';
+import * as worker from './worker.js';
 
 export function registerCommands(program: Command): void {
   for (const group of [
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
     chat,
     mcp,
     oml,
+    worker,
   ])
     group.register(program);
 }

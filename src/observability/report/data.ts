@@ -24,7 +24,8 @@ export type { ReportLink, ReportOutput, ReportPreview, StepDetail } from './deta
 export { relativeHref } from './details.js';
 
 export type ReportRunStatus = RunOutcome | 'running';
-export type ReportEnvironment = 'local' | 'sandbox';
+/** Where the run executed: the target's name (`local`, `process`, `e2b`). */
+export type ReportEnvironment = string;
 
 export interface ReportStep {
   id: string;
@@ -96,6 +97,8 @@ export interface RunReportData {
     environment: ReportEnvironment;
     /** The adapter named by the run_start event (`local`, `e2b`, …). */
     adapter: string;
+    /** Where a remote run's worker ran (`pid 123`, a sandbox id), from run_start; null for a local run. */
+    worker_id?: string | null;
     /** Run folder as recorded in the index (relative to the project root). */
     run_dir: string;
     steps_total: number;
@@ -218,6 +221,7 @@ export function loadRunReportData(
   const eventOutputs = new Map<string, string[]>();
   const resolvedConnections = new Map<string, unknown>();
   let adapter = 'local';
+  let workerId: string | null = null;
   const phases: TimelinePhase[] = [];
   const events: ReportEvent[] = details.events.map((line, seq) => {
     const ts = str(line.ts) ?? '';
@@ -225,6 +229,7 @@ export function loadRunReportData(
     const stepId = str(line.step_id);
     const offset = offsetOf(ts, t0);
     if (name === 'run_start' && typeof line.adapter === 'string') adapter = line.adapter;
+    if (name === 'run_start' && typeof line.worker_id === 'string') workerId = line.worker_id;
     const took = num(line.duration_ms);
     if (name === 'data_plane' && offset !== null && took !== null)
       phases.push({ label: 'start DuckDB', start_ms: offset - took, end_ms: offset });
@@ -349,8 +354,9 @@ export function loadRunReportData(
       rows_partial: partial && (totals.rows_in !== null || totals.rows_out !== null),
       manifest_hash: record.manifest_hash,
       manifest_short: record.manifest_short,
-      environment: adapter === 'local' ? 'local' : 'sandbox',
+      environment: adapter,
       adapter,
+      worker_id: workerId,
       run_dir: record.run_dir,
       steps_total: steps.length,
       steps_succeeded: steps.filter((s) => s.status === 'succeeded').length,

@@ -41,6 +41,11 @@ export interface RenderOptions {
   redactor?: Redactor;
 }
 
+/** The environment badge's tooltip: the adapter, and the worker or sandbox a remote run ran in. */
+function envTitle(r: { adapter: string; worker_id?: string | null }): string {
+  return `adapter: ${r.adapter}${r.worker_id ? ` · worker: ${r.worker_id}` : ''}`;
+}
+
 function scriptHash(script: string): string {
   return `'sha256-${createHash('sha256').update(script, 'utf8').digest('base64')}'`;
 }
@@ -188,7 +193,7 @@ function overview(data: RunReportData): string {
     card('Steps succeeded', stepsText, { title: stepsTitle, cls: failed ? 'bad' : '' }),
     card(
       'Environment',
-      `<span class="badge env env-${esc(r.environment)}" title="adapter: ${esc(r.adapter)}">${esc(r.environment)}</span>`,
+      `<span class="badge env env-${esc(r.environment)}" title="${esc(envTitle(r))}">${esc(r.environment)}</span>`,
       { html: true },
     ),
     card('Profile', r.profile ?? dash, { cls: 'small' }),
@@ -372,7 +377,7 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
   const header = [
     '<header class="top"><div class="wrap">',
     '<div class="brand"><b>Osiris</b> run report</div>',
-    `<h1><span id="pipeline-name">${esc(r.pipeline)}</span>${badge(r.status)}<span class="badge env env-${esc(r.environment)}" title="adapter: ${esc(r.adapter)}">${esc(r.environment)}</span></h1>`,
+    `<h1><span id="pipeline-name">${esc(r.pipeline)}</span>${badge(r.status)}<span class="badge env env-${esc(r.environment)}" title="${esc(envTitle(r))}">${esc(r.environment)}</span></h1>`,
     '<div class="subtitle">',
     `<span>run <b class="mono">${esc(r.run_id)}</b></span>`,
     `<span>started <b>${esc(utc(r.started_at))}</b></span>`,

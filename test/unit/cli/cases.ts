@@ -89,6 +89,7 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
   'logs aiop': { ok: ['logs', 'aiop', '--last'], fail: ['logs', 'aiop', '--last', '--format', 'xml'] },
   'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
   chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
+  worker: { ok: ['worker', '--info'], fail: ['worker', '--info', '--protocol', '9'] },
   // stdin is empty: the stdio server starts, sees the client gone, and reports; --http needs a token.
   'mcp serve': { ok: ['mcp', 'serve'], fail: ['mcp', 'serve', '--http', '0'] },
   'mcp clients': { ok: ['mcp', 'clients'], fail: ['mcp', 'clients', '--project', 'no-such-folder'] },

@@ -115,6 +115,11 @@ const config = fc.record(
     discovery: section({
       statement_timeout: field(fc.oneof(fc.double({ min: -1, max: 3601, noNaN: true }), fc.integer())),
     }),
+    execution: section({
+      target: field(fc.constantFrom('', 'local', 'process', 7)),
+      max_return_bytes: field(fc.oneof(fc.integer({ min: -2, max: 2 ** 31 }), fc.double({ noNaN: true }))),
+      outputs: field(fc.constantFrom('return', 'remote', 'elsewhere')),
+    }),
     mcp: section({ allow_run: flag }),
   },
   { requiredKeys: [] },
@@ -122,12 +127,17 @@ const config = fc.record(
 
 /** zod's output without the unknown keys its loose objects keep (llm, logging, … of a real file). */
 function pick(data: ParsedConfig): ParsedConfig {
-  const { filesystem, runtime, security, discovery, mcp } = data;
+  const { filesystem, runtime, security, discovery, execution, mcp } = data;
   return {
     filesystem,
     runtime,
     security,
     discovery: { statement_timeout: discovery.statement_timeout },
+    execution: {
+      ...(execution.target !== undefined ? { target: execution.target } : {}),
+      max_return_bytes: execution.max_return_bytes,
+      outputs: execution.outputs,
+    },
     mcp: { allow_run: mcp.allow_run },
   };
 }
