@@ -11,6 +11,7 @@ import * as oml from './oml.js';
 import * as run from './run.js';
 import * as runs from './runs.js';
 import * as validate from './validate.js';
+import * as worker from './worker.js';
 
 export function registerCommands(program: Command): void {
   for (const group of [
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
     runs,
     chat,
     oml,
+    worker,
   ])
     group.register(program);
 }
