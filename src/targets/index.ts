@@ -3,6 +3,7 @@
  * WorkerTransport that host.ts drives. Adding a target is one file and one line here.
  */
 import { OsirisError } from '../diagnostics/diagnostic.js';
+import { e2bTarget } from './e2b/index.js';
 import type { WorkerTransport } from './transport.js';
 
 export const LOCAL_TARGET = 'local';
@@ -29,6 +30,7 @@ export const TARGETS: Record<string, TargetFactory> = {
     description: 'a child `osiris worker` in an empty temp folder with a scrubbed environment',
     create: async () => (await import('./process.js')).processTransport(),
   },
+  e2b: e2bTarget,
 };
 
 export function targetNames(): string[] {
