@@ -143,7 +143,7 @@ export async function startWorker(
   const beatSec = Math.max(1, Math.min(10, Math.floor(options.stallSec / 3)));
   const cmd = [
     `cd ${RUN_DIR}`,
-    `( while sleep ${beatSec}; do echo ${HEARTBEAT} >&2; done ) & beat=$!`,
+    `( while sleep ${beatSec} >/dev/null 2>&1; do echo ${HEARTBEAT} >&2; done ) & beat=$!`,
     `node ../${PACKAGE_DIR}/bin/osiris.js worker; code=$?`,
     'kill $beat 2>/dev/null; exit $code',
   ].join('; ');
