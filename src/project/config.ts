@@ -90,12 +90,25 @@ const discoverySchema = z
   })
   .prefault({});
 
+/** Where runs execute (src/targets/; docs/reference/targets.md). Loose: targets add their own keys. */
+const executionSchema = z
+  .looseObject({
+    /** Default target of `osiris run` (--target and OSIRIS_EXECUTION_TARGET override). */
+    target: z.string().min(1).optional(),
+    /** Bytes of output files a remote worker may send back (default 1 GiB). */
+    max_return_bytes: z.number().int().min(0).default(1024 ** 3),
+    /** `remote`: output files stay where the worker wrote them (no copy back, no size limit). */
+    outputs: z.enum(['return', 'remote']).default('return'),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
   runtime: runtimeSchema,
   security: securitySchema,
   discovery: discoverySchema,
+  execution: executionSchema,
 });
 
 export interface ProjectPaths {
@@ -132,6 +145,8 @@ export interface ProjectConfig {
   };
   /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
   discovery: { statementTimeoutMs: number };
+  /** Where runs execute (`execution:` in osiris.yaml). */
+  execution: { target: string | undefined; maxReturnBytes: number; outputsRemote: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -259,6 +274,11 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       ),
     },
     discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
+    execution: {
+      target: parsedConfig.execution.target,
+      maxReturnBytes: parsedConfig.execution.max_return_bytes,
+      outputsRemote: parsedConfig.execution.outputs === 'remote',
+    },
     raw,
   };
 }

@@ -11,6 +11,7 @@ import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { AiopExportOutcome } from '../observability/aiop/export.js';
 import type { ProgressReporter } from '../observability/progress.js';
 import type { Redactor } from '../observability/redact.js';
+import type { RunSession } from '../observability/session.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
@@ -37,6 +38,10 @@ export interface ExecuteOptions extends RunTarget {
   keepData?: boolean;
   progress: ProgressReporter;
   signal?: AbortSignal;
+  /** Where the run executes (src/targets/): `local` (default) runs in this process. */
+  target?: string;
+  /** The target's own options (e2b: timeout, cpu…), as the CLI parsed them. */
+  targetOptions?: Record<string, unknown>;
 }
 
 export interface PreparedRun {
@@ -197,7 +202,6 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
   const prep = prepared ?? (await prepareRun(options));
   const { createRedactor } = await import('../observability/redact.js');
   const { openRunSession } = await import('../observability/session.js');
-  const { runPipeline } = await import('./runner.js');
   const { loaded } = prep;
   const warnings = [...prep.warnings];
   const abandoned = await sweepPipeline(options, loaded, warnings);
@@ -219,20 +223,27 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
       ...(w.stepId ? { step_id: w.stepId } : {}),
     });
   });
-  const result = await runPipeline({
-    project: options.project,
-    loaded,
-    registry: options.registry,
-    session,
-    prepareStep,
-    dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
-    passThrough: options.project.runtime.passThrough,
-    lockTimeoutMs: options.project.runtime.lockTimeoutMs,
-    progress: options.progress,
-    ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
-    ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const target = options.target ?? 'local';
+  const result =
+    target === 'local'
+      ? await runLocal(options, loaded, session, prepareStep)
+      : await (await import('../targets/run-remote.js')).runRemote({
+          target,
+          context: {
+            env: options.env,
+            cwd: options.cwd,
+            options: options.targetOptions ?? {},
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
+          project: options.project,
+          registry: options.registry,
+          loaded,
+          session,
+          prepareStep,
+          progress: options.progress,
+          ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
   // Every run — failed ones too — leaves an AI Operation Package; exporting it never fails the run.
   const { writeAiopForRun } = await import('../observability/aiop/export.js');
   const aiop = await writeAiopForRun(options.project, result.runId, {
@@ -307,4 +318,28 @@ function sweptEventFields(run: SweptRun): Record<string, unknown> {
     tables_dropped: run.removed.tables,
     ...(run.left.length ? { left: run.left.map((l) => l.what) } : {}),
   };
+}
+
+/** Today's in-process run. */
+async function runLocal(
+  options: ExecuteOptions,
+  loaded: LoadedManifest,
+  session: RunSession,
+  prepareStep: (step: LoadedStep) => PreparedStep,
+): Promise<RunPipelineResult> {
+  const { runPipeline } = await import('./runner.js');
+  return runPipeline({
+    project: options.project,
+    loaded,
+    registry: options.registry,
+    session,
+    prepareStep,
+    dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
+    passThrough: options.project.runtime.passThrough,
+    lockTimeoutMs: options.project.runtime.lockTimeoutMs,
+    progress: options.progress,
+    ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
+    ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }

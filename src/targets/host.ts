@@ -344,7 +344,8 @@ function finishOnHost(
     runDir: session.dir,
     durationMs,
     steps: stepList.map((s) => outcomeOf(s)),
-    outputs: final.status === 'succeeded' || result ? (result?.outputs ?? []) : [],
+    // Relative outputs came back to the same place under the host's project root.
+    outputs: failure ? [] : (result?.outputs ?? []).map((o) => hostPathOf(options.projectRoot, o) ?? o),
     statusDoc: statusDoc as RunStatusDoc,
   };
   if (statusDoc.error) out.error = statusDoc.error;

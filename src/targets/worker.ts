@@ -4,7 +4,7 @@
  * memory only; the build and input files it lays out in its own folder are secret-free.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { LoadedStep } from '../compiler/manifest.js';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
@@ -157,8 +157,10 @@ async function runBuild(
     maxParallel: run.options.max_parallel,
     signal,
   });
-  // Files the writers produced inside this folder go back; anything written elsewhere stays here.
-  const files = result.outputs.flatMap((out) => {
+  // Files the writers produced inside this folder go back (as paths relative to it); anything written
+  // elsewhere — a database, an absolute path outside — stays where the worker ran.
+  const outputs = result.outputs.map((out) => insideRoot(io.root, out) ?? out);
+  const files = outputs.flatMap((out) => {
     const abs = hostPathOf(io.root, out);
     return abs ? filesUnder(io.root, abs) : [];
   });
@@ -166,12 +168,19 @@ async function runBuild(
     v,
     type: 'result',
     status: result.status,
-    outputs: result.outputs,
+    outputs,
     files: files.map((f) => ({ path: f.path, bytes: f.bytes })),
   });
   for (const file of files)
     for await (const chunk of readChunks(file.abs))
       await send({ v, type: 'file', path: file.path, ...chunk });
+}
+
+/** `out` relative to root (POSIX) when it is an absolute path inside it. */
+function insideRoot(root: string, out: string): string | undefined {
+  if (!isAbsolute(out)) return undefined;
+  const rel = relative(root, out);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : undefined;
 }
 
 /** The runner's prepareStep from the host's `secrets`: every secret value feeds the worker's redactor. */

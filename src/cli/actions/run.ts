@@ -101,6 +101,26 @@ export function sweptLine(run: SweptRun): string {
   return `  cleaned up after ${run.status} run ${run.run_id}: removed ${parts.join(', ')}`;
 }
 
+/** --target / --e2b / OSIRIS_EXECUTION_TARGET / execution.target, checked before anything runs (exit 2). */
+async function chooseTarget(
+  flags: RunFlags,
+  env: NodeJS.ProcessEnv,
+  configured: string | undefined,
+): Promise<string> {
+  const { selectTarget } = await import('../../targets/index.js');
+  if (flags.e2b && flags.target !== undefined && flags.target !== 'e2b')
+    throw OsirisError.of('WRK003', `--e2b and --target ${flags.target} disagree`, {}, { hint: 'give one of them' });
+  const target = selectTarget(flags.e2b ? 'e2b' : flags.target, env, configured);
+  if (target !== 'local' && flags.keepData)
+    throw OsirisError.of(
+      'WRK003',
+      `--keep-data keeps the DuckDB file where the run executes, so it works only with --target local (not ${target})`,
+      {},
+      { hint: 'drop --keep-data, or add --target local' },
+    );
+  return target;
+}
+
 export async function runCommand(file: string | undefined, flags: RunFlags): Promise<ExitCodeValue> {
   const cwd = process.cwd();
   const env = process.env;
@@ -114,6 +134,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   const project = loadProjectConfig({ cwd, env, ...(flags.config ? { configFile: flags.config } : {}) });
   loadDotEnv({ cwd, env, projectRoot: project.root });
   const registry = loadRegistry({ projectRoot: project.root });
+  const target = await chooseTarget(flags, env, project.execution.target);
   const base = {
     cwd,
     env,
@@ -125,6 +146,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     ...(flags.lastCompile ? { lastCompile: true } : {}),
     ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
     ...(flags.keepData ? { keepData: true } : {}),
+    target,
   };
   const prepared = await prepareRun(base);
   if (!flags.json && prepared.warnings.length > 0) printDiagnostics(prepared.warnings);

@@ -18,6 +18,8 @@ export interface RunFlags extends OutputOptions {
   keepData?: boolean;
   config?: string;
   connections?: string;
+  target?: string;
+  e2b?: boolean;
 }
 
 /** `osiris run`: compile (if given OML) and execute a pipeline locally with DuckDB as the data plane. */
@@ -34,6 +36,11 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the plan (steps, components, inputs, connections) without touching data')
     .addOption(numberOption('--max-parallel <n>', 'run up to n independent steps at once', 1))
     .option('--keep-data', "keep the run's DuckDB file (in the run folder's scratch/) for inspection")
+    .option(
+      '--target <name>',
+      'where the run executes: local (this process), process (an isolated worker process), e2b (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
+    )
+    .option('--e2b', 'same as --target e2b')
     .addOption(configOption())
     .addOption(connectionsOption())
     .addOption(jsonOption())
