@@ -107,9 +107,14 @@ async function chooseTarget(
   env: NodeJS.ProcessEnv,
   configured: string | undefined,
 ): Promise<string> {
-  const { selectTarget } = await import('../../targets/index.js');
+  const { selectTarget, TARGETS } = await import('../../targets/index.js');
   if (flags.e2b && flags.target !== undefined && flags.target !== 'e2b')
-    throw OsirisError.of('WRK003', `--e2b and --target ${flags.target} disagree`, {}, { hint: 'give one of them' });
+    throw OsirisError.of(
+      'WRK003',
+      `--e2b and --target ${flags.target} disagree`,
+      {},
+      { hint: 'give one of them' },
+    );
   const target = selectTarget(flags.e2b ? 'e2b' : flags.target, env, configured);
   if (target !== 'local' && flags.keepData)
     throw OsirisError.of(
@@ -118,6 +123,9 @@ async function chooseTarget(
       {},
       { hint: 'drop --keep-data, or add --target local' },
     );
+  const { checkE2bFlagsUnused } = await import('../../targets/e2b/cli-options.js');
+  checkE2bFlagsUnused(target, flags);
+  TARGETS[target]?.check?.({ env, cwd: process.cwd(), options: flags });
   return target;
 }
 
@@ -147,6 +155,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
     ...(flags.keepData ? { keepData: true } : {}),
     target,
+    targetOptions: flags,
   };
   const prepared = await prepareRun(base);
   if (!flags.json && prepared.warnings.length > 0) printDiagnostics(prepared.warnings);
