@@ -20,8 +20,8 @@ export interface TargetContext {
 export interface TargetFactory {
   /** One line for `--help` and docs. */
   description: string;
-  /** Checks what the target needs before the run starts (throws OsirisError, exit 2). */
-  check?(ctx: TargetContext): void;
+  /** Checks what the target needs before the run starts (throws or rejects with OsirisError, exit 2). */
+  check?(ctx: TargetContext): void | Promise<void>;
   create(ctx: TargetContext): Promise<WorkerTransport>;
 }
 

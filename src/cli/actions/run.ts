@@ -125,7 +125,7 @@ async function chooseTarget(
     );
   const { checkE2bFlagsUnused } = await import('../../targets/e2b/cli-options.js');
   checkE2bFlagsUnused(target, flags);
-  TARGETS[target]?.check?.({ env, cwd: process.cwd(), options: flags });
+  await TARGETS[target]?.check?.({ env, cwd: process.cwd(), options: flags });
   return target;
 }
 

@@ -19,6 +19,31 @@ export const RUN_DIR = 'osiris-run';
 const BUNDLE = 'osiris-bundle.tgz';
 const DOCS = 'see docs/reference/targets.md#e2b';
 
+/**
+ * Asks the API once (listing at most one sandbox) so that a rejected key stops the run before it starts
+ * (exit 2, no run record). Other failures are left to sandbox creation, which records them as a failed run.
+ */
+export async function checkApiKey(options: E2bOptions): Promise<void> {
+  const { Sandbox, AuthenticationError } = await import('e2b');
+  try {
+    await Sandbox.list({ apiKey: options.apiKey, limit: 1 }).nextItems();
+  } catch (error) {
+    if (error instanceof AuthenticationError) throw rejectedKey(error);
+  }
+}
+
+function rejectedKey(error: Error): OsirisError {
+  return OsirisError.of(
+    'E2B010',
+    `E2B rejected the API key in E2B_API_KEY: ${error.message}`,
+    {},
+    {
+      hint: 'check or create a key at https://e2b.dev/dashboard?tab=keys',
+      exitCode: ExitCode.usage,
+    },
+  );
+}
+
 export async function createSandbox(options: E2bOptions, signal?: AbortSignal): Promise<Sandbox> {
   const { Sandbox, AuthenticationError } = await import('e2b');
   try {

@@ -8,6 +8,7 @@
  * every path: `close`, `kill`, a failure here; its timeout is the backstop if this process itself dies.
  */
 import type { CommandHandle, Sandbox } from 'e2b';
+import { OsirisError } from '../../diagnostics/diagnostic.js';
 import type { WorkerExit, WorkerTransport } from '../transport.js';
 import { LineQueue } from './line-queue.js';
 import type { E2bOptions } from './options.js';
@@ -15,16 +16,40 @@ import { checkResources, createSandbox, HEARTBEAT, preparePackage, startWorker }
 
 const STDERR_TAIL = 8 * 1024;
 
+/**
+ * Never throws: the run session is open by now, so a sandbox that cannot be created or is too small becomes
+ * a transport whose first `send` fails with the reason — a failed run with a record, like any later failure.
+ */
 export async function e2bTransport(options: E2bOptions, signal?: AbortSignal): Promise<WorkerTransport> {
-  const sandbox = await createSandbox(options, signal);
+  let sandbox: Sandbox | undefined;
   try {
+    sandbox = await createSandbox(options, signal);
     if (signal?.aborted) throw new Error(`cancelled while E2B sandbox ${sandbox.sandboxId} was starting`);
     await checkResources(sandbox, options);
+    return new SandboxTransport(sandbox, options);
   } catch (error) {
-    await sandbox.kill().catch(() => undefined);
-    throw error;
+    await sandbox?.kill().catch(() => undefined);
+    return failedTransport(error instanceof Error ? error : new Error(String(error)), sandbox?.sandboxId);
   }
-  return new SandboxTransport(sandbox, options);
+}
+
+function failedTransport(error: Error, sandboxId: string | undefined): WorkerTransport {
+  const message = error instanceof OsirisError ? flatMessage(error) : error.message;
+  const exit: WorkerExit = { code: null, signal: null, stderrTail: message };
+  return {
+    ...(sandboxId ? { workerId: `e2b sandbox ${sandboxId}` } : {}),
+    lines: (async function* () {})(),
+    exited: Promise.resolve(exit),
+    send: () => Promise.reject(new Error(message)),
+    kill: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** An OsirisError's message with its hint, as one line for the run record. */
+function flatMessage(error: OsirisError): string {
+  const d = error.diagnostics[0];
+  return d ? `${d.message}${d.hint ? ` — ${d.hint}` : ''}` : error.message;
 }
 
 class SandboxTransport implements WorkerTransport {

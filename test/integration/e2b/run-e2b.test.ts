@@ -116,7 +116,7 @@ describe('osiris run --target e2b: the API key', () => {
     expect(topCsv()).toBe('previous contents\n');
   });
 
-  it('a wrong key is rejected by the API (401): exit 2, no sandbox', async () => {
+  it('a wrong key is rejected by the API (401): exit 2 before the run starts, no sandbox', async () => {
     const before = emu.sandboxes.length;
     const r = await runE2b([], { E2B_API_KEY: 'e2b_wrong' });
     expect(r.code).toBe(2);
@@ -124,6 +124,7 @@ describe('osiris run --target e2b: the API key', () => {
     expect(r.json?.error?.message).toMatch(/Invalid API key/);
     expect(emu.sandboxes.length).toBe(before);
     expect(topCsv()).toBe('previous contents\n');
+    expect(existsSync(join(project, 'run_logs'))).toBe(false);
   });
 });
 
@@ -150,11 +151,11 @@ describe('osiris run --target e2b: a run', () => {
     expect(emu.calls).toContain(`DELETE /sandboxes/${sandbox.id}`);
   });
 
-  it('--cpu above what the template provides: exit 2 saying how to build a bigger one; sandbox closed', async () => {
-    const r = await runE2b(['--cpu', '64']);
-    expect(r.code).toBe(2);
-    expect(r.json?.error?.code).toBe('E2B012');
-    expect(r.json?.error?.hint).toMatch(/template build --cpu-count/);
+  it('--cpu above what the template provides: a failed run saying how to build a bigger one; sandbox closed', async () => {
+    const r = await runE2b(['--cpu', '64', '--memory-gb', '0.5']);
+    expect(r.code).toBe(1);
+    expect(r.json?.status).toBe('failed');
+    expect(r.json?.error?.message).toMatch(/template 'osiris' provides only 2 vCPU \(--cpu 64\);.*template build --cpu-count/);
     expect(emu.sandboxes.at(-1)?.killedBy).toBe('api');
     expect(topCsv()).toBe('previous contents\n');
   });
