@@ -61,6 +61,7 @@ class SandboxTransport implements WorkerTransport {
   private handle: Promise<CommandHandle | undefined>;
   private killed: Promise<void> | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private readonly createdAt = Date.now();
 
   constructor(
     private readonly sandbox: Sandbox,
@@ -93,6 +94,14 @@ class SandboxTransport implements WorkerTransport {
     this.alive();
     this.watch(handle);
     return handle;
+  }
+
+  /** When the sandbox's lifetime is used up, E2B ends it: say so first, it is the cause. */
+  private overTime(): string {
+    const elapsed = (Date.now() - this.createdAt) / 1000;
+    return elapsed >= this.options.timeoutSec - 1
+      ? `the run reached --timeout ${this.options.timeoutSec} s, and E2B ended the sandbox: `
+      : '';
   }
 
   /** Resets the stall watchdog: output or a heartbeat arrived. */
@@ -128,7 +137,7 @@ class SandboxTransport implements WorkerTransport {
   /** The stream broke: the host sees the error on `lines`, the sandbox goes. */
   private lost(message: string): void {
     clearTimeout(this.stallTimer);
-    this.lines.fail(new Error(message));
+    this.lines.fail(new Error(`${this.overTime()}${message}`));
     this.killSandbox().finally(() =>
       this.resolveExit({ code: null, signal: 'SIGKILL', stderrTail: this.stderrTail }),
     );
@@ -147,9 +156,10 @@ class SandboxTransport implements WorkerTransport {
     try {
       handle = await this.handle;
     } catch (error) {
-      this.ended({ code: null, signal: null, stderrTail: (error as Error).message });
+      const message = `${this.overTime()}${(error as Error).message}`;
+      this.ended({ code: null, signal: null, stderrTail: message });
       await this.killSandbox();
-      throw error;
+      throw new Error(message);
     }
     if (!handle || this.killed) throw new Error(`E2B sandbox ${this.sandbox.sandboxId} is closed`);
     await handle.sendStdin(`${line}\n`);

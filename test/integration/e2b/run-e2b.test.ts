@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCliAsync, tempDir } from '../../helpers/cli.js';
+import { REPO_ROOT, runCliAsync, spawnCli, tempDir } from '../../helpers/cli.js';
 import { POSTGRES, postgresUnavailable } from '../../helpers/databases.js';
 import { type E2bEmulator, startE2bEmulator } from '../../helpers/e2b-emulator/index.js';
 
@@ -155,7 +155,9 @@ describe('osiris run --target e2b: a run', () => {
     const r = await runE2b(['--cpu', '64', '--memory-gb', '0.5']);
     expect(r.code).toBe(1);
     expect(r.json?.status).toBe('failed');
-    expect(r.json?.error?.message).toMatch(/template 'osiris' provides only 2 vCPU \(--cpu 64\);.*template build --cpu-count/);
+    expect(r.json?.error?.message).toMatch(
+      /template 'osiris' provides only 2 vCPU \(--cpu 64\);.*template build --cpu-count/,
+    );
     expect(emu.sandboxes.at(-1)?.killedBy).toBe('api');
     expect(topCsv()).toBe('previous contents\n');
   });
@@ -188,6 +190,35 @@ describe('osiris run --target e2b: faults end as failed runs, targets unchanged,
     expect(r.json?.error?.message).toMatch(/could not upload the Osiris package .* not enough disk space/);
     expect(topCsv()).toBe('previous contents\n');
     expect(emu.sandboxes.at(-1)?.killedBy).toBe('api');
+  });
+});
+
+describe('osiris run --target e2b: the sandbox goes on Ctrl-C and on timeout', () => {
+  it('Ctrl-C while the sandbox starts: cancelled (130), sandbox killed, target unchanged', async () => {
+    const before = emu.sandboxes.length;
+    const { child, done } = spawnCli(
+      ['run', 'pipeline.yaml', '--target', 'e2b', '--e2b-template', 'osiris'],
+      {
+        cwd: project,
+        env: emu.env(),
+        timeoutMs: 60_000,
+      },
+    );
+    await expect.poll(() => emu.sandboxes.length, { timeout: 30_000, interval: 20 }).toBe(before + 1);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(emu.sandboxes.at(-1)?.killedBy).toBe('api');
+    expect(topCsv()).toBe('previous contents\n');
+  });
+
+  it('--timeout: E2B ends the sandbox, the run fails saying so', async () => {
+    emu.armFault({ kind: 'stall', afterStdout: '"name":"step_start"' });
+    const r = await runE2b(['--timeout', '4']);
+    expect(r.code).toBe(1);
+    expect(r.json?.error?.message).toMatch(/the run reached --timeout 4 s, and E2B ended the sandbox/);
+    expect(emu.sandboxes.at(-1)?.killedBy).toBeDefined();
+    expect(topCsv()).toBe('previous contents\n');
   });
 });
 
