@@ -96,7 +96,11 @@ const executionSchema = z
     /** Default target of `osiris run` (--target and OSIRIS_EXECUTION_TARGET override). */
     target: z.string().min(1).optional(),
     /** Bytes of output files a remote worker may send back (default 1 GiB). */
-    max_return_bytes: z.number().int().min(0).default(1024 ** 3),
+    max_return_bytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1024 ** 3),
     /** `remote`: output files stay where the worker wrote them (no copy back, no size limit). */
     outputs: z.enum(['return', 'remote']).default('return'),
   })

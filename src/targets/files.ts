@@ -3,7 +3,7 @@
  * (worker → host), always as paths relative to the project root (POSIX separators), in base64 chunks.
  */
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { LoadedManifest } from '../compiler/manifest.js';
 import type { ResolvedConnection } from '../runtime/driver.js';
 import { resolveStepPath } from '../runtime/file-output.js';
@@ -84,4 +84,24 @@ export function filesUnder(root: string, abs: string): { path: string; abs: stri
   if (st.isFile()) return [{ path: toPosix(relative(root, abs)), abs, bytes: st.size }];
   if (!st.isDirectory()) return [];
   return readdirSync(abs).flatMap((name) => filesUnder(root, join(abs, name)));
+}
+
+/**
+ * The project's own components the build uses (folders under `<root>/components/`): spec, driver and what
+ * lies beside them travel with the run, so the worker's registry finds them as a local run does.
+ */
+export function projectComponentFiles(
+  loaded: LoadedManifest,
+  projectRoot: string,
+  specPathOf: (component: string) => string | undefined,
+): { path: string; abs: string }[] {
+  const userRoot = join(resolve(projectRoot), 'components');
+  const dirs = new Set<string>();
+  for (const step of loaded.steps) {
+    const spec = specPathOf(step.component);
+    if (spec && relative(userRoot, spec).split(sep).length === 2) dirs.add(dirname(spec));
+  }
+  return [...dirs].flatMap((dir) =>
+    filesUnder(projectRoot, dir).filter((f) => !f.path.split('/').includes('node_modules')),
+  );
 }

@@ -219,6 +219,7 @@ export async function runOnWorker(options: RunOnWorkerOptions): Promise<RunPipel
       v,
       type: 'run',
       run_id: session.runId,
+      project_root: options.projectRoot,
       build: buildMessage(build.loaded),
       options: build.options,
     });
@@ -344,8 +345,8 @@ function finishOnHost(
     runDir: session.dir,
     durationMs,
     steps: stepList.map((s) => outcomeOf(s)),
-    // Relative outputs came back to the same place under the host's project root.
-    outputs: failure ? [] : (result?.outputs ?? []).map((o) => hostPathOf(options.projectRoot, o) ?? o),
+    // Files came back to the same place under the host's project root (the worker names them so).
+    outputs: failure ? [] : (result?.outputs ?? []),
     statusDoc: statusDoc as RunStatusDoc,
   };
   if (statusDoc.error) out.error = statusDoc.error;

@@ -40,6 +40,11 @@ export type StepSecrets =
 export interface RunMsg extends Base {
   type: 'run';
   run_id: string;
+  /**
+   * The host's project root: the worker writes it in place of its own folder in everything it reports, so
+   * messages, paths and outputs read as they would after a local run.
+   */
+  project_root: string;
   build: { manifest: string; cfg: Record<string, string> };
   /** The run's settings the worker cannot read from the host's osiris.yaml. */
   options: {
@@ -177,9 +182,10 @@ const jsonObject = { type: 'object' };
 const int = { type: 'integer', minimum: 0 };
 
 export const MESSAGE_SCHEMAS: Record<ProtocolMessage['type'], object> = {
-  run: obj(['run_id', 'build', 'options'], {
+  run: obj(['run_id', 'project_root', 'build', 'options'], {
     type: { const: 'run' },
     run_id: str,
+    project_root: str,
     build: {
       type: 'object',
       required: ['manifest', 'cfg'],

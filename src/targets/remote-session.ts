@@ -12,11 +12,6 @@ import { PROTOCOL_VERSION, type WorkerMessage } from './protocol.js';
 
 const v = PROTOCOL_VERSION;
 
-/** JSON-safe copy (drops undefined, turns non-JSON into JSON) so every message matches its schema. */
-function json<T>(value: unknown): T {
-  return JSON.parse(JSON.stringify(value ?? null)) as T;
-}
-
 export function remoteSession(options: {
   runId: string;
   dir: string;
@@ -25,6 +20,8 @@ export function remoteSession(options: {
   manifestHash: string;
   manifestShort: string;
   profile: string | null;
+  /** Rewrites the worker's folder to the host's project root in every string it reports. */
+  rewrite: (json: string) => string;
   send: (message: WorkerMessage) => void;
 }): RunSession {
   const { send, redactor, dir } = options;
@@ -49,7 +46,9 @@ export function remoteSession(options: {
     };
   };
   // Values leave the worker redacted by its own redactor too (it knows the run's secrets).
-  const clean = <T>(value: unknown): T => redactor.redactValue(json<JsonValue>(value)) as T;
+  // A JSON-safe copy (so every message matches its schema), with the host's paths in place of the worker's.
+  const clean = <T>(value: unknown): T =>
+    redactor.redactValue(JSON.parse(options.rewrite(JSON.stringify(value ?? null))) as JsonValue) as T;
   return {
     runId: options.runId,
     dir,

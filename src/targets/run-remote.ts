@@ -10,7 +10,7 @@ import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
 import type { PreparedStep, RunPipelineResult } from '../runtime/runner.js';
 import type { JsonValue } from '../yaml/json.js';
-import { InputFileError, inputFiles } from './files.js';
+import { InputFileError, inputFiles, projectComponentFiles } from './files.js';
 import { runOnWorker } from './host.js';
 import { TARGETS, type TargetContext } from './index.js';
 import type { SecretsMsg, StepSecrets } from './protocol.js';
@@ -29,7 +29,10 @@ export interface RemoteRunOptions {
 }
 
 /** Every step's run-time inputs, or the error preparing it raised (the worker raises it when the step runs). */
-function stepSecrets(loaded: LoadedManifest, prepare: (step: LoadedStep) => PreparedStep): SecretsMsg['steps'] {
+function stepSecrets(
+  loaded: LoadedManifest,
+  prepare: (step: LoadedStep) => PreparedStep,
+): SecretsMsg['steps'] {
   const out: SecretsMsg['steps'] = {};
   for (const step of loaded.steps) {
     try {
@@ -73,9 +76,15 @@ export async function runRemote(options: RemoteRunOptions): Promise<RunPipelineR
   } catch (error) {
     if (!(error instanceof InputFileError)) throw error;
     secrets[error.stepId] = {
-      error: { code: 'WRK002', message: error.message, hint: 'copy the file into the project, or run with --target local' },
+      error: {
+        code: 'WRK002',
+        message: error.message,
+        hint: 'copy the file into the project, or run with --target local',
+      },
     };
   }
+  const components = projectComponentFiles(loaded, project.root, (c) => options.registry.get(c)?.specPath);
+  inputs = [...components.map(({ path, abs }) => ({ path, abs })), ...inputs];
   const transport = await factory.create(options.context);
   try {
     return await runOnWorker({

@@ -142,6 +142,7 @@ async function runBuild(
     manifestHash: loaded.manifest.meta.manifest_hash,
     manifestShort: loaded.manifest.meta.manifest_short,
     profile: loaded.manifest.meta.profile,
+    rewrite: rootRewriter(io.root, run.project_root),
     send: (m) => void send(m),
   });
   const result = await runPipeline({
@@ -159,11 +160,13 @@ async function runBuild(
   });
   // Files the writers produced inside this folder go back (as paths relative to it); anything written
   // elsewhere — a database, an absolute path outside — stays where the worker ran.
-  const outputs = result.outputs.map((out) => insideRoot(io.root, out) ?? out);
-  const files = outputs.flatMap((out) => {
-    const abs = hostPathOf(io.root, out);
+  const files = result.outputs.flatMap((out) => {
+    const rel = insideRoot(io.root, out);
+    const abs = rel ? hostPathOf(io.root, rel) : undefined;
     return abs ? filesUnder(io.root, abs) : [];
   });
+  const rewrite = rootRewriter(io.root, run.project_root);
+  const outputs = result.outputs.map((out) => JSON.parse(rewrite(JSON.stringify(out))) as string);
   await send({
     v,
     type: 'result',
@@ -174,6 +177,13 @@ async function runBuild(
   for (const file of files)
     for await (const chunk of readChunks(file.abs))
       await send({ v, type: 'file', path: file.path, ...chunk });
+}
+
+/** Replaces the worker's folder with the host's project root inside JSON text (both JSON-escaped). */
+function rootRewriter(root: string, hostRoot: string): (json: string) => string {
+  const from = JSON.stringify(root).slice(1, -1);
+  const to = JSON.stringify(hostRoot).slice(1, -1);
+  return from === to ? (json) => json : (json) => json.replaceAll(from, to);
 }
 
 /** `out` relative to root (POSIX) when it is an absolute path inside it. */

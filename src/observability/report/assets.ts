@@ -46,7 +46,7 @@ main.wrap{padding-top:20px;padding-bottom:8px}
 .badge.st-skipped,.badge.st-pending,.badge.st-cancelled{color:var(--skip);background:var(--skip-bg)}
 .badge.st-running{color:var(--run);background:var(--run-bg)}
 .badge.env{color:var(--muted);background:var(--band);border-color:var(--line)}
-.badge.env-sandbox{color:var(--warn);background:var(--warn-bg)}
+.badge.env-process,.badge.env-e2b{color:var(--warn);background:var(--warn-bg)}
 .badge.plain::before{display:none}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:var(--band);min-width:0}

@@ -24,7 +24,8 @@ export type { ReportLink, ReportOutput, ReportPreview, StepDetail } from './deta
 export { relativeHref } from './details.js';
 
 export type ReportRunStatus = RunOutcome | 'running';
-export type ReportEnvironment = 'local' | 'sandbox';
+/** Where the run executed: the target's name (`local`, `process`, `e2b`). */
+export type ReportEnvironment = string;
 
 export interface ReportStep {
   id: string;
@@ -349,7 +350,7 @@ export function loadRunReportData(
       rows_partial: partial && (totals.rows_in !== null || totals.rows_out !== null),
       manifest_hash: record.manifest_hash,
       manifest_short: record.manifest_short,
-      environment: adapter === 'local' ? 'local' : 'sandbox',
+      environment: adapter,
       adapter,
       run_dir: record.run_dir,
       steps_total: steps.length,

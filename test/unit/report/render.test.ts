@@ -171,8 +171,8 @@ describe('renderRunReport', () => {
   it('renders the sandbox badge for a non-local adapter', () => {
     const { project, record } = fakeRun({ adapter: 'e2b' });
     const data = loadRunReportData(project, record);
-    expect(data.run.environment).toBe('sandbox');
-    expect(renderRunReport(data)).toMatch(/class="badge env env-sandbox" title="adapter: e2b"/);
+    expect(data.run.environment).toBe('e2b');
+    expect(renderRunReport(data)).toMatch(/class="badge env env-e2b" title="adapter: e2b"/);
   });
 
   it('offers event-type and step filters with one option per value', () => {
