@@ -6,20 +6,13 @@
  * and that a canary secret reaches neither a host artefact nor the sandbox's folder.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCliAsync, spawnCli, tempDir } from '../../helpers/cli.js';
+import { runCliAsync, spawnCli, tempDir } from '../../helpers/cli.js';
 import { POSTGRES, postgresUnavailable } from '../../helpers/databases.js';
 import { type E2bEmulator, startE2bEmulator } from '../../helpers/e2b-emulator/index.js';
+import { osirisTemplate } from '../../helpers/e2b-emulator/template.js';
 
 interface RunJson {
   ok: boolean;
@@ -31,12 +24,6 @@ interface RunJson {
 const CANARY = `osiris-canary-${randomBytes(8).toString('hex')}`;
 let emu: E2bEmulator;
 let project: string;
-
-/** The template a real Osiris template mirrors: the package's dependencies pre-installed in ~/osiris. */
-function osirisTemplate(home: string): void {
-  mkdirSync(join(home, 'osiris'));
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(home, 'osiris', 'node_modules'));
-}
 
 beforeAll(async () => {
   emu = await startE2bEmulator({ templates: { osiris: osirisTemplate, base: () => undefined } });
