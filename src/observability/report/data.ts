@@ -97,6 +97,8 @@ export interface RunReportData {
     environment: ReportEnvironment;
     /** The adapter named by the run_start event (`local`, `e2b`, …). */
     adapter: string;
+    /** Where a remote target ran it (run_start's `worker_id`: `e2b sandbox <id>`, `pid 1234`), else null. */
+    worker_id: string | null;
     /** Run folder as recorded in the index (relative to the project root). */
     run_dir: string;
     steps_total: number;
@@ -219,6 +221,7 @@ export function loadRunReportData(
   const eventOutputs = new Map<string, string[]>();
   const resolvedConnections = new Map<string, unknown>();
   let adapter = 'local';
+  let workerId: string | null = null;
   const phases: TimelinePhase[] = [];
   const events: ReportEvent[] = details.events.map((line, seq) => {
     const ts = str(line.ts) ?? '';
@@ -226,6 +229,7 @@ export function loadRunReportData(
     const stepId = str(line.step_id);
     const offset = offsetOf(ts, t0);
     if (name === 'run_start' && typeof line.adapter === 'string') adapter = line.adapter;
+    if (name === 'run_start' && typeof line.worker_id === 'string') workerId = line.worker_id;
     const took = num(line.duration_ms);
     if (name === 'data_plane' && offset !== null && took !== null)
       phases.push({ label: 'start DuckDB', start_ms: offset - took, end_ms: offset });
@@ -352,6 +356,7 @@ export function loadRunReportData(
       manifest_short: record.manifest_short,
       environment: adapter,
       adapter,
+      worker_id: workerId,
       run_dir: record.run_dir,
       steps_total: steps.length,
       steps_succeeded: steps.filter((s) => s.status === 'succeeded').length,

@@ -136,6 +136,12 @@ describe('osiris run --target e2b: a run', () => {
     // The worker ran in the sandbox's own folder, and the package was unpacked there.
     expect(existsSync(join(sandbox.folder, 'home', 'osiris', 'dist', 'cli', 'main.js'))).toBe(true);
     expect(emu.calls).toContain(`DELETE /sandboxes/${sandbox.id}`);
+    // The HTML report shows the badge and the sandbox.
+    const html = await runCliAsync(['logs', 'html', '--out', 'report.html'], { cwd: project });
+    expect(html.code, html.stderr).toBe(0);
+    const page = readFileSync(join(project, 'report.html'), 'utf8');
+    expect(page).toContain('class="badge env env-e2b"');
+    expect(page).toContain(`e2b sandbox ${sandbox.id}`);
   });
 
   it('--cpu above what the template provides: a failed run saying how to build a bigger one; sandbox closed', async () => {
@@ -144,6 +150,18 @@ describe('osiris run --target e2b: a run', () => {
     expect(r.json?.status).toBe('failed');
     expect(r.json?.error?.message).toMatch(
       /template 'osiris' provides only 2 vCPU \(--cpu 64\);.*template build --cpu-count/,
+    );
+    expect(emu.sandboxes.at(-1)?.killedBy).toBe('api');
+    expect(topCsv()).toBe('previous contents\n');
+  });
+});
+
+describe('osiris run --target e2b: a template without the dependencies', () => {
+  it('fails the run saying to pass --e2b-install-deps or build a template; sandbox closed', async () => {
+    const r = await runE2b(['--e2b-template', 'base']);
+    expect(r.code).toBe(1);
+    expect(r.json?.error?.message).toMatch(
+      /template 'base' has no ~\/osiris\/node_modules: pass --e2b-install-deps/,
     );
     expect(emu.sandboxes.at(-1)?.killedBy).toBe('api');
     expect(topCsv()).toBe('previous contents\n');
