@@ -64,7 +64,8 @@ export function processTransport(options: ProcessTransportOptions = {}): WorkerT
       closed = true;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      // OSIRIS_WORKER_KEEP_DIR=1 keeps the folder for inspection (the canary test searches it for secrets).
+      if (process.env.OSIRIS_WORKER_KEEP_DIR !== '1') rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OSIRIS_BIN, REPO_ROOT, runCliAsync, tempDir } from '../helpers/cli.js';
 import { POSTGRES, postgresUnavailable } from '../helpers/databases.js';
 import { startFakeLlm } from '../helpers/fake-llm.js';
+import { REMOTE_TARGETS } from '../helpers/targets.js';
 
 const CANARY = `osiris-canary-${randomBytes(8).toString('hex')}`;
 const BIN = process.env.OSIRIS_CANARY_BIN ?? OSIRIS_BIN;
@@ -95,10 +96,10 @@ afterAll(async () => {
   await graphqlServer?.terminate();
 });
 
-function osiris(args: string[]): Transcript {
+function osiris(args: string[], env: Record<string, string> = {}): Transcript {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: project,
-    env: { ...process.env, NO_COLOR: '1', OSIRIS_CANARY_SECRET: CANARY },
+    env: { ...process.env, NO_COLOR: '1', OSIRIS_CANARY_SECRET: CANARY, ...env },
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -411,6 +412,15 @@ describe('canary: the secret appears nowhere', () => {
       expect(osiris(['run', 'pipelines/pg-ok.yaml']).code).toBe(0);
       expect(osiris(['run', 'pipelines/pg-bad.yaml']).code).toBe(1);
     }
+    // The same on every remote target; the worker's folder is kept inside the project, so the search
+    // below covers everything the worker wrote too.
+    for (const target of REMOTE_TARGETS) {
+      const env = { TMPDIR: join(project, 'worker-tmp'), OSIRIS_WORKER_KEEP_DIR: '1', ...target.env?.() };
+      mkdirSync(env.TMPDIR, { recursive: true });
+      const remoteOk = osiris(['run', 'pipelines/ok.yaml', '--target', target.name], env);
+      expect(remoteOk.code, remoteOk.stderr).toBe(0);
+      expect(osiris(['run', 'pipelines/bad.yaml', '--target', target.name], env).code).toBe(1);
+    }
 
     // 2. Exports of every run.
     const list = osiris(['logs', 'list', '--json', '--limit', '0']);
@@ -419,7 +429,7 @@ describe('canary: the secret appears nowhere', () => {
         runs: Array<{ run_id: string; pipeline_slug: string; profile: string | null; run_dir: string }>;
       }
     ).runs;
-    expect(runs.length).toBe(pgEnabled ? 8 : 6);
+    expect(runs.length).toBe((pgEnabled ? 8 : 6) + 2 * REMOTE_TARGETS.length);
     const html = osiris(['logs', '--help']).stdout.includes('html');
     for (const run of runs) {
       expect(osiris(['logs', 'show', run.run_id, '--json']).code).toBe(0);
