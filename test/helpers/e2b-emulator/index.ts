@@ -11,7 +11,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,6 +59,8 @@ export interface E2bEmulator {
   /** The environment that points the e2b SDK at this emulator. */
   env(): Record<string, string>;
   sandboxes: EmulatedSandbox[];
+  /** Where new sandboxes' folders go (default: the OS temp folder). */
+  folderRoot: string | undefined;
   /** The next sandbox created gets this fault. */
   armFault(fault: EnvdFault): void;
   /** Requests the control plane received (method and path), in order. */
@@ -75,6 +85,18 @@ function envdScript(): string {
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
   envdEntry = join(out, 'envd.js');
   return envdEntry;
+}
+
+/**
+ * A gone sandbox keeps its files for tests to inspect, but not the template's links out of it (the test
+ * template links the repository's node_modules), so a search of the folder stays inside the sandbox.
+ */
+function unlinkLinks(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) unlinkSync(path);
+    else if (entry.isDirectory()) unlinkLinks(path);
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body?: unknown): void {
@@ -132,7 +154,7 @@ export async function startE2bEmulator(options: E2bEmulatorOptions = {}): Promis
     const prepare = templates[templateId];
     if (!prepare) return sendJson(res, 404, { code: 404, message: `template '${templateId}' not found` });
     const id = `i${randomBytes(10).toString('hex')}`;
-    const folder = mkdtempSync(join(tmpdir(), 'osiris-e2b-sbx-'));
+    const folder = mkdtempSync(join(emulator.folderRoot ?? tmpdir(), 'osiris-e2b-sbx-'));
     const home = join(folder, 'home');
     mkdirSync(home);
     prepare(home);
@@ -164,6 +186,7 @@ export async function startE2bEmulator(options: E2bEmulatorOptions = {}): Promis
       port: (JSON.parse(first) as { port: number }).port,
     };
     child.once('exit', () => {
+      unlinkLinks(home);
       sandbox.killedBy ??= 'died';
       clearTimeout(timers.get(id));
     });
@@ -248,7 +271,8 @@ export async function startE2bEmulator(options: E2bEmulatorOptions = {}): Promis
 
   const apiUrl = await listen(api);
   const sandboxUrl = await listen(router);
-  return {
+  const emulator: E2bEmulator = {
+    folderRoot: undefined,
     apiUrl,
     sandboxUrl,
     apiKey,
@@ -274,4 +298,5 @@ export async function startE2bEmulator(options: E2bEmulatorOptions = {}): Promis
       for (const s of sandboxes) rmSync(s.folder, { recursive: true, force: true });
     },
   };
+  return emulator;
 }
