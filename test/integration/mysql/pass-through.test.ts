@@ -3,7 +3,7 @@
  * slowly: back-pressure must pause the socket and still let the source finish its transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStream } from '../../../src/components/mysql.extractor/pass-through.js';
+import { openMysqlStream as openStream } from '../../../src/connectors/mysql/stream.js';
 import type { StepContext, StreamSource } from '../../../src/runtime/driver.js';
 import type { StreamRow } from '../../../src/runtime/stream.js';
 import { mysqlUnavailable } from '../../helpers/databases.js';

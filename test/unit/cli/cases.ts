@@ -89,6 +89,7 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
   'logs aiop': { ok: ['logs', 'aiop', '--last'], fail: ['logs', 'aiop', '--last', '--format', 'xml'] },
   'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
   chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
+  worker: { ok: ['worker', '--info'], fail: ['worker', '--info', '--protocol', '9'] },
   'dump-prompts': {
     ok: ['dump-prompts'],
     fail: ['dump-prompts', '--export', '--dir', 'pipelines/good.yaml'],

@@ -1,12 +1,11 @@
 /**
- * mysql.extractor's materialised read (see driver.ts): rows stream from mysql2 into a DuckDB appender.
+ * mysql.extractor's materialised read (see src/components/mysql.extractor/driver.ts): rows stream from mysql2 into a DuckDB appender.
  */
 import { type DuckDBAppender, type DuckDBConnection, DuckDBIntervalValue } from '@duckdb/node-api';
 import type { FieldPacket } from 'mysql2';
-import { type MysqlClient, mysqlErrorInfo } from '../../connectors/mysql/client.js';
-import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult, stepCancelled } from '../../runtime/driver.js';
+import { type MysqlClient, mysqlErrorInfo } from './client.js';
 import {
   bitsValue,
   connectForRead,
@@ -19,6 +18,7 @@ import {
   readSettings,
   ZeroDates,
 } from './read.js';
+import type { ColumnPlan } from './types.js';
 
 /** Per-column state while rows stream in. */
 interface ColumnState {
@@ -389,7 +389,7 @@ function streamRows(
 }
 
 /** The materialised read: every row into the step's DuckDB table (`ctx.outputTable`). */
-export async function loadIntoTable(ctx: StepContext): Promise<StepResult> {
+export async function runMysqlExtract(ctx: StepContext): Promise<StepResult> {
   const opened = await readSettings(ctx);
   const { read } = opened;
   const started = Date.now();

@@ -3,6 +3,10 @@
  * runs it, and the value rules both ways of loading share (materialised into DuckDB, or passed through).
  */
 import type { FieldPacket } from 'mysql2';
+import { StepError, type StreamContext } from '../../runtime/driver.js';
+import { StepConfig } from '../../runtime/step-config.js';
+import type { JsonValue } from '../../yaml/json.js';
+import { guardStepSql, statementTimedOut, stepStatementTimeoutMs } from '../step-sql.js';
 import {
   connectionRef,
   MysqlClient,
@@ -13,17 +17,8 @@ import {
   quoteMysqlIdent,
   STATEMENT_TIMEOUT_ERRNO,
   statementTimeoutSql,
-} from '../../connectors/mysql/client.js';
-import {
-  type ColumnPlan,
-  MysqlType,
-  planColumns,
-  UnsupportedColumnError,
-} from '../../connectors/mysql/types.js';
-import { guardStepSql, statementTimedOut, stepStatementTimeoutMs } from '../../connectors/step-sql.js';
-import { StepError, type StreamContext } from '../../runtime/driver.js';
-import { StepConfig } from '../../runtime/step-config.js';
-import type { JsonValue } from '../../yaml/json.js';
+} from './client.js';
+import { type ColumnPlan, MysqlType, planColumns, UnsupportedColumnError } from './types.js';
 
 export interface ReadPlan {
   sql: string;

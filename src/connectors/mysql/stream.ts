@@ -9,7 +9,6 @@
  * DECIMAL wider than 38 digits, TIME): widening changes the column type after rows were sent.
  */
 import type { FieldPacket } from 'mysql2';
-import type { ColumnPlan } from '../../connectors/mysql/types.js';
 import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
 import { BatchChannel, pendingResult, type StreamRow, type StreamValue } from '../../runtime/stream.js';
 import {
@@ -23,6 +22,7 @@ import {
   readSettings,
   ZeroDates,
 } from './read.js';
+import type { ColumnPlan } from './types.js';
 
 /** Rows per batch handed to the writer, and batches that may wait before the source pauses. */
 const BATCH_ROWS = 2048;
@@ -53,7 +53,7 @@ function converterFor(plan: ColumnPlan): Convert | undefined {
   }
 }
 
-export async function openStream(ctx: StreamContext): Promise<StreamSource | { declined: string }> {
+export async function openMysqlStream(ctx: StreamContext): Promise<StreamSource | { declined: string }> {
   const opened = await readSettings(ctx);
   const { read } = opened;
   if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);

@@ -1,0 +1,145 @@
+/**
+ * The write modes, each leaving the target as it was when it fails:
+ * - a missing target is created as a staging table, loaded and renamed into place;
+ * - `append` loads into the target inside one InnoDB transaction;
+ * - `replace` loads a staging table (CREATE TABLE … LIKE) and swaps it in with one atomic RENAME (MySQL DDL
+ *   commits implicitly, so a transaction cannot do it), then drops the old table;
+ * - `upsert` loads a staging table, then `INSERT … SELECT … ON DUPLICATE KEY UPDATE` in one transaction.
+ */
+import { StepError } from '../../../runtime/driver.js';
+import { quoteMysqlIdent } from '../client.js';
+import type { ColumnStats } from '../types.js';
+import { createTableSql } from './ddl.js';
+import type { LoadColumn } from './load.js';
+import type { WritePlan } from './plan.js';
+import { throwIfCancelled } from './session.js';
+import { dropSideTable, type StageLoad, stageLoaded } from './staging.js';
+import { swapBlockers, uniqueKeys } from './target.js';
+import { warningsError } from './warnings.js';
+
+/** One write in progress: the session, the target and the input's rows. */
+export interface Write extends StageLoad {
+  plan: WritePlan;
+  columns: LoadColumn[];
+  /** The input's columns (name, DuckDB type) and key columns, for CREATE TABLE. */
+  inputColumns: readonly { name: string; type: string }[];
+  keyColumns: string[];
+  /** The key columns as the target names them. */
+  targetKeys: string[];
+  /** Lengths that size the columns of a new table. */
+  stats(): Promise<Map<string, ColumnStats>>;
+}
+
+/** Creates the missing target as a staging table, loads it, renames it into place. */
+export async function createAndLoad(w: Write): Promise<number> {
+  const stage = w.tables.stageName();
+  const stats = await w.stats();
+  const ddl = createTableSql(w.ctx.stepId, stage, w.inputColumns, w.keyColumns, stats);
+  const rows = await stageLoaded(w, stage, ddl);
+  throwIfCancelled(w.ctx);
+  await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
+  w.tables.keep(stage);
+  w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl: ddl.replace(stage, w.plan.table) });
+  return rows;
+}
+
+export function appendRows(w: Write): Promise<number> {
+  return w.loadInto(quoteMysqlIdent(w.plan.table));
+}
+
+export async function replaceRows(w: Write): Promise<number> {
+  const { ctx, client, plan } = w;
+  const blockers = await swapBlockers(client, plan.table);
+  if (blockers.length)
+    throw new StepError(
+      'write.replace_unsupported',
+      `step '${ctx.stepId}': ${w.ref} table '${w.shown}' has ${blockers.join(', ')}; replace swaps in a new table, which would lose or break them`,
+      "use write_mode 'upsert' (or remove the foreign keys/triggers first)",
+      { details: { connection: w.ref, table: plan.table, blockers } },
+    );
+  const target = quoteMysqlIdent(plan.table);
+  const stage = w.tables.stageName();
+  const old = w.tables.oldName();
+  const rows = await stageLoaded(w, stage, `CREATE TABLE ${quoteMysqlIdent(stage)} LIKE ${target}`);
+  // One RENAME of both tables is atomic: readers see the old or the new table, never none.
+  throwIfCancelled(ctx);
+  w.tables.claim(old); // dropped right after the swap; a crash in between must not keep it forever
+  await client.query(
+    `RENAME TABLE ${target} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${target}`,
+  );
+  w.tables.keep(stage);
+  await dropSideTable(ctx, client, old, (why) => `the previous contents stay in table '${old}': ${why}`);
+  return rows;
+}
+
+/** The target's unique key on the upsert's key columns; StepError when it has none. */
+async function checkUpsertKey(w: Write): Promise<void> {
+  const keys = await uniqueKeys(w.client, w.plan.table);
+  const wanted = [...w.targetKeys].map((k) => k.toLowerCase()).sort();
+  const matching = [...keys.entries()].find(
+    ([, cols]) =>
+      cols.length === wanted.length &&
+      [...cols]
+        .map((k) => k.toLowerCase())
+        .sort()
+        .every((k, i) => k === wanted[i]),
+  );
+  if (!matching)
+    throw new StepError(
+      'write.schema_mismatch',
+      `step '${w.ctx.stepId}': ${w.ref} table '${w.shown}' has no PRIMARY or UNIQUE key on (${w.targetKeys.join(', ')}); an upsert needs one`,
+      `add it: ALTER TABLE ${w.plan.table} ADD UNIQUE (${w.targetKeys.join(', ')})`,
+      { details: { connection: w.ref, table: w.plan.table, primary_key: w.targetKeys } },
+    );
+  if (keys.size > 1)
+    w.ctx.emit('upsert_other_unique_keys', {
+      level: 'warning',
+      table: w.shown,
+      keys: [...keys.keys()].filter((k) => k !== matching[0]),
+      message: 'ON DUPLICATE KEY UPDATE also matches these unique keys',
+    });
+}
+
+/** `INSERT … SELECT … ON DUPLICATE KEY UPDATE` of the staged rows, in one transaction. */
+async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<void> {
+  const target = quoteMysqlIdent(w.plan.table);
+  const cols = w.columns.map((col) => quoteMysqlIdent(col.target));
+  const keySet = new Set(w.targetKeys.map((k) => k.toLowerCase()));
+  const updates = w.columns
+    .filter((col) => !keySet.has(col.target.toLowerCase()))
+    .map((col) => `${quoteMysqlIdent(col.target)} = s.${quoteMysqlIdent(col.target)}`);
+  if (!updates.length) {
+    const k = quoteMysqlIdent(w.targetKeys[0] as string);
+    updates.push(`${k} = ${target}.${k}`);
+  }
+  await w.client.query('START TRANSACTION');
+  try {
+    const ok = await w.client.run(
+      `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${cols.map((col) => `s.${col}`).join(', ')} FROM ${quotedStage} AS s ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
+    );
+    if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
+    throwIfCancelled(w.ctx);
+    await w.client.query('COMMIT');
+    // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.
+    const updated = Math.max(0, ok.affectedRows - rows);
+    w.ctx.emit('upsert_counts', { table: w.shown, inserted: rows - updated, updated });
+  } catch (error) {
+    await w.client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function upsertRows(w: Write): Promise<number> {
+  await checkUpsertKey(w);
+  const stage = w.tables.stageName();
+  const quotedStage = quoteMysqlIdent(stage);
+  const rows = await stageLoaded(
+    w,
+    stage,
+    `CREATE TABLE ${quotedStage} LIKE ${quoteMysqlIdent(w.plan.table)}`,
+  );
+  await mergeStage(w, quotedStage, rows);
+  w.tables.keep(stage);
+  await dropSideTable(w.ctx, w.client, stage, (why) => `staging table '${stage}' was not dropped: ${why}`);
+  return rows;
+}
