@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OsirisError } from '../../../src/diagnostics/diagnostic.js';
+import { checkE2bFlagsUnused } from '../../../src/targets/e2b/cli-options.js';
 import { e2bFlagsOf, resolveE2bOptions } from '../../../src/targets/e2b/options.js';
 
 const env = { E2B_API_KEY: 'e2b_x', HOME_TOKEN: 't', DB_PASSWORD: 'p' };
@@ -47,5 +48,13 @@ describe('e2b options', () => {
       cpu: 2,
       memoryGb: 4,
     });
+  });
+});
+
+describe('e2b flags with another target', () => {
+  it('are a usage error naming them; none given or target e2b is fine', () => {
+    expect(codeOf(() => checkE2bFlagsUnused('process', { cpu: '2', e2bEnv: ['A=1'] }))).toBe('E2B005/2');
+    expect(codeOf(() => checkE2bFlagsUnused('local', { json: true }))).toBeUndefined();
+    expect(codeOf(() => checkE2bFlagsUnused('e2b', { cpu: '2' }))).toBeUndefined();
   });
 });
