@@ -106,6 +106,13 @@ const executionSchema = z
   })
   .prefault({});
 
+const mcpSchema = z
+  .looseObject({
+    /** The MCP server's `run` tool may run a pipeline it compiled (off: an assistant can only prepare runs). */
+    allow_run: z.boolean().default(false),
+  })
+  .prefault({});
+
 const configSchema = z.looseObject({
   version: z.union([z.string(), z.number()]).optional(),
   filesystem: filesystemSchema,
@@ -113,6 +120,7 @@ const configSchema = z.looseObject({
   security: securitySchema,
   discovery: discoverySchema,
   execution: executionSchema,
+  mcp: mcpSchema,
 });
 
 export interface ProjectPaths {
@@ -151,6 +159,8 @@ export interface ProjectConfig {
   discovery: { statementTimeoutMs: number };
   /** Where runs execute (`execution:` in osiris.yaml). */
   execution: { target: string | undefined; maxReturnBytes: number; outputsRemote: boolean };
+  /** The MCP server (`mcp:` in osiris.yaml). */
+  mcp: { allowRun: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -283,6 +293,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       maxReturnBytes: parsedConfig.execution.max_return_bytes,
       outputsRemote: parsedConfig.execution.outputs === 'remote',
     },
+    mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,
   };
 }
