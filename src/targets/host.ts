@@ -203,11 +203,20 @@ export async function runOnWorker(options: RunOnWorkerOptions): Promise<RunPipel
 
   const reading = (async () => {
     for await (const line of transport.lines) {
+      let msg: WorkerMessage | undefined;
       try {
-        onMessage(decode<WorkerMessage>(line, 'worker'));
+        msg = decode<WorkerMessage>(line, 'worker');
       } catch (error) {
         fail('worker.protocol', `unreadable message from the worker: ${(error as Error).message}`);
-        await transport.kill('protocol error');
+      }
+      try {
+        if (msg) onMessage(msg);
+      } catch (error) {
+        // Recording what the worker sent failed on the host (a full disk, a target folder in the way).
+        fail(
+          'worker.record',
+          `could not record the worker's ${msg?.type} message: ${(error as Error).message}`,
+        );
       }
       if (failure && !cancelSent && failure.code !== 'runtime.cancelled')
         await transport.kill(failure.message);

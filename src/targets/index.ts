@@ -41,10 +41,15 @@ export function targetNames(): string[] {
  * The target a run uses: the flag, else OSIRIS_EXECUTION_TARGET, else `execution.target` in osiris.yaml,
  * else local. An unknown name is a usage error (exit 2) that lists the known ones.
  */
-export function selectTarget(flag: string | undefined, env: NodeJS.ProcessEnv, configured?: string): string {
+export function selectTarget(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  configured?: string,
+  flagName = '--target',
+): string {
   const [name, from] =
     flag !== undefined
-      ? [flag, '--target']
+      ? [flag, flagName]
       : env.OSIRIS_EXECUTION_TARGET
         ? [env.OSIRIS_EXECUTION_TARGET, 'OSIRIS_EXECUTION_TARGET']
         : configured !== undefined

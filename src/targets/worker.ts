@@ -228,12 +228,10 @@ function stepsFromSecrets(
   };
 }
 
+/** Progress over the protocol: row counts at most every 250 ms per step (the host redraws no faster). */
 function progressSender(send: (m: WorkerMessage) => Promise<void> | void): ProgressReporter {
-  const p = (
-    kind: 'step_started' | 'step_progress' | 'step_finished' | 'run_finished' | 'note',
-    data: object,
-    stepId?: string,
-  ) =>
+  type Kind = 'step_started' | 'step_progress' | 'step_finished' | 'run_finished' | 'note';
+  const p = (kind: Kind, data: object, stepId?: string) =>
     void send({
       v,
       type: 'progress',
@@ -241,9 +239,15 @@ function progressSender(send: (m: WorkerMessage) => Promise<void> | void): Progr
       ...(stepId ? { step_id: stepId } : {}),
       data: JSON.parse(JSON.stringify(data)),
     });
+  const lastSent = new Map<string, number>();
   return {
     stepStarted: (id, component) => p('step_started', { component }, id),
-    stepProgress: (id, rows) => p('step_progress', { rows }, id),
+    stepProgress: (id, rows) => {
+      const now = Date.now();
+      if (now - (lastSent.get(id) ?? 0) < 250) return;
+      lastSent.set(id, now);
+      p('step_progress', { rows }, id);
+    },
     stepFinished: (id, info) => p('step_finished', info, id),
     runFinished: (summary) => p('run_finished', summary),
     note: (line) => p('note', { line }),

@@ -115,7 +115,9 @@ async function chooseTarget(
       {},
       { hint: 'give one of them' },
     );
-  const target = selectTarget(flags.e2b ? 'e2b' : flags.target, env, configured);
+  const target = flags.e2b
+    ? selectTarget('e2b', env, configured, '--e2b')
+    : selectTarget(flags.target, env, configured);
   if (target !== 'local' && flags.keepData)
     throw OsirisError.of(
       'WRK003',
