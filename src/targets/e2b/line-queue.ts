@@ -28,8 +28,10 @@ export class LineQueue implements AsyncIterable<string> {
     this.notify();
   }
 
+  /** Ends the lines with `error`, unless they already ended (a sandbox we killed also breaks its stream). */
   fail(error: Error): void {
-    this.error ??= error;
+    if (this.ended) return;
+    this.error = error;
     this.ended = true;
     this.notify();
   }

@@ -44,7 +44,7 @@ function rejectedKey(error: Error): OsirisError {
   );
 }
 
-export async function createSandbox(options: E2bOptions, signal?: AbortSignal): Promise<Sandbox> {
+export async function createSandbox(options: E2bOptions): Promise<Sandbox> {
   const { Sandbox, AuthenticationError } = await import('e2b');
   try {
     return await Sandbox.create(options.template, {
@@ -52,7 +52,6 @@ export async function createSandbox(options: E2bOptions, signal?: AbortSignal): 
       timeoutMs: options.timeoutSec * 1000,
       envs: options.envs,
       metadata: { app: 'osiris' },
-      ...(signal ? { signal } : {}),
     });
   } catch (error) {
     const reason = (error as Error).message;

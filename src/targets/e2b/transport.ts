@@ -23,10 +23,11 @@ const STDERR_TAIL = 8 * 1024;
 export async function e2bTransport(options: E2bOptions, signal?: AbortSignal): Promise<WorkerTransport> {
   let sandbox: Sandbox | undefined;
   try {
-    sandbox = await createSandbox(options, signal);
+    // Not aborted midway: a sandbox created while the request was cut off could not be killed.
+    sandbox = await createSandbox(options);
     if (signal?.aborted) throw new Error(`cancelled while E2B sandbox ${sandbox.sandboxId} was starting`);
     await checkResources(sandbox, options);
-    return new SandboxTransport(sandbox, options);
+    return new SandboxTransport(sandbox, options, signal);
   } catch (error) {
     await sandbox?.kill().catch(() => undefined);
     return failedTransport(error instanceof Error ? error : new Error(String(error)), sandbox?.sandboxId);
@@ -62,10 +63,12 @@ class SandboxTransport implements WorkerTransport {
   private killed: Promise<void> | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly createdAt = Date.now();
+  private workerStarted = false;
 
   constructor(
     private readonly sandbox: Sandbox,
     private readonly options: E2bOptions,
+    signal?: AbortSignal,
   ) {
     this.workerId = `e2b sandbox ${sandbox.sandboxId}`;
     this.exited = new Promise((resolve) => {
@@ -73,6 +76,13 @@ class SandboxTransport implements WorkerTransport {
     });
     this.handle = this.start();
     this.handle.catch(() => undefined); // `send` reports it
+    // Ctrl-C before the worker runs (an upload, `npm ci`): nothing to roll back, so the sandbox goes now.
+    // Once the worker runs, cancelling is the protocol's `cancel`, so its writers roll back first.
+    const onAbort = () => {
+      if (!this.workerStarted) void this.killSandbox();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.handle.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => undefined);
   }
 
   private async start(): Promise<CommandHandle | undefined> {
@@ -91,6 +101,7 @@ class SandboxTransport implements WorkerTransport {
         this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL);
       },
     });
+    this.workerStarted = true;
     this.alive();
     this.watch(handle);
     return handle;
@@ -179,8 +190,9 @@ class SandboxTransport implements WorkerTransport {
 
   async close(): Promise<void> {
     clearTimeout(this.stallTimer);
-    await this.handle.catch(() => undefined);
+    // Kill first: a start still under way (an upload, `npm ci`) then fails at once instead of being awaited.
     await this.killSandbox();
+    await this.handle.catch(() => undefined);
     this.lines.end();
     this.resolveExit({ code: null, signal: 'SIGKILL', stderrTail: this.stderrTail });
   }
