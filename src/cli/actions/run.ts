@@ -157,7 +157,8 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
     ...(flags.keepData ? { keepData: true } : {}),
     target,
-    targetOptions: flags,
+    // A target reads its own options (e2b: --timeout, --cpu, …) from the parsed flags.
+    targetOptions: { ...flags } as Record<string, unknown>,
   };
   const prepared = await prepareRun(base);
   if (!flags.json && prepared.warnings.length > 0) printDiagnostics(prepared.warnings);

@@ -22,7 +22,8 @@ const commands = new Map(leaves(program));
 const flagsOf = (name: string) => (commands.get(name) as Command).options.map((o) => o.flags);
 
 /** Commands that do not read a project: they create one, or only write prompt files. */
-const NO_PROJECT = new Set(['init', 'dump-prompts']);
+// worker: its project is the empty folder a target starts it in; the host sends what osiris.yaml says.
+const NO_PROJECT = new Set(['init', 'dump-prompts', 'worker']);
 const READS_CONNECTIONS = [
   'validate',
   'run',
