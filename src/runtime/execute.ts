@@ -336,6 +336,7 @@ async function runLocal(
     prepareStep,
     dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
     passThrough: options.project.runtime.passThrough,
+    fuse: options.project.runtime.fuse,
     lockTimeoutMs: options.project.runtime.lockTimeoutMs,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
