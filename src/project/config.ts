@@ -216,8 +216,8 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
     const runtime = section(raw, 'runtime');
     const security = section(raw, 'security');
     const discovery = section(raw, 'discovery');
-    const mcp = section(raw, 'mcp');
     const execution = section(raw, 'execution');
+    const mcp = section(raw, 'mcp');
     const target = take(execution, 'target', (v): v is string => isString(v) && v.length > 0, undefined);
     const threads = take(runtime, 'threads', intIn(1, 256), undefined);
     const timeout = take(discovery, 'statement_timeout', Number.isFinite as (v: unknown) => v is number, 30);

@@ -3,6 +3,7 @@
  * WorkerTransport that host.ts drives. Adding a target is one file and one line here.
  */
 import { OsirisError } from '../diagnostics/diagnostic.js';
+import { e2bTarget } from './e2b/index.js';
 import type { WorkerTransport } from './transport.js';
 
 export const LOCAL_TARGET = 'local';
@@ -19,8 +20,8 @@ export interface TargetContext {
 export interface TargetFactory {
   /** One line for `--help` and docs. */
   description: string;
-  /** Checks what the target needs before the run starts (throws OsirisError, exit 2). */
-  check?(ctx: TargetContext): void;
+  /** Checks what the target needs before the run starts (throws or rejects with OsirisError, exit 2). */
+  check?(ctx: TargetContext): void | Promise<void>;
   create(ctx: TargetContext): Promise<WorkerTransport>;
 }
 
@@ -29,6 +30,7 @@ export const TARGETS: Record<string, TargetFactory> = {
     description: 'a child `osiris worker` in an empty temp folder with a scrubbed environment',
     create: async () => (await import('./process.js')).processTransport(),
   },
+  e2b: e2bTarget,
 };
 
 export function targetNames(): string[] {

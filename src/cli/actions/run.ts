@@ -107,7 +107,7 @@ async function chooseTarget(
   env: NodeJS.ProcessEnv,
   configured: string | undefined,
 ): Promise<string> {
-  const { selectTarget } = await import('../../targets/index.js');
+  const { selectTarget, TARGETS } = await import('../../targets/index.js');
   if (flags.e2b && flags.target !== undefined && flags.target !== 'e2b')
     throw OsirisError.of(
       'WRK003',
@@ -125,6 +125,9 @@ async function chooseTarget(
       {},
       { hint: 'drop --keep-data, or add --target local' },
     );
+  const { checkE2bFlagsUnused } = await import('../../targets/e2b/cli-options.js');
+  checkE2bFlagsUnused(target, flags);
+  await TARGETS[target]?.check?.({ env, cwd: process.cwd(), options: flags });
   return target;
 }
 

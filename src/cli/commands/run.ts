@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { e2bRunOptions } from '../../targets/e2b/cli-options.js';
 import {
   configOption,
   connectionsOption,
@@ -20,11 +21,13 @@ export interface RunFlags extends OutputOptions {
   connections?: string;
   target?: string;
   e2b?: boolean;
+  /** The e2b target's flags (src/targets/e2b/cli-options.ts). */
+  [e2bFlag: string]: unknown;
 }
 
 /** `osiris run`: compile (if given OML) and execute a pipeline locally with DuckDB as the data plane. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description(
       'run a pipeline (OML file, compiled manifest, or --last-compile) on the local DuckDB data plane',
@@ -40,7 +43,9 @@ export function register(program: Command): void {
       '--target <name>',
       'where the run executes: local (this process), process (an isolated worker process), e2b (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
     )
-    .option('--e2b', 'same as --target e2b')
+    .option('--e2b', 'same as --target e2b');
+  for (const option of e2bRunOptions()) command.addOption(option);
+  command
     .addOption(configOption())
     .addOption(connectionsOption())
     .addOption(jsonOption())

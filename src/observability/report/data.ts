@@ -97,8 +97,8 @@ export interface RunReportData {
     environment: ReportEnvironment;
     /** The adapter named by the run_start event (`local`, `e2b`, …). */
     adapter: string;
-    /** Where a remote run's worker ran (`pid 123`, a sandbox id), from run_start; null for a local run. */
-    worker_id?: string | null;
+    /** Where a remote target ran it (run_start's `worker_id`: `e2b sandbox <id>`, `pid 1234`), else null. */
+    worker_id: string | null;
     /** Run folder as recorded in the index (relative to the project root). */
     run_dir: string;
     steps_total: number;

@@ -193,7 +193,7 @@ function overview(data: RunReportData): string {
     card('Steps succeeded', stepsText, { title: stepsTitle, cls: failed ? 'bad' : '' }),
     card(
       'Environment',
-      `<span class="badge env env-${esc(r.environment)}" title="${esc(envTitle(r))}">${esc(r.environment)}</span>`,
+      `<span class="badge env env-${esc(r.environment)}" title="${esc(envTitle(r))}">${esc(r.environment)}</span>${r.worker_id ? ` <span class="small mono" id="worker-id">${esc(r.worker_id)}</span>` : ''}`,
       { html: true },
     ),
     card('Profile', r.profile ?? dash, { cls: 'small' }),

@@ -116,9 +116,9 @@ const config = fc.record(
       statement_timeout: field(fc.oneof(fc.double({ min: -1, max: 3601, noNaN: true }), fc.integer())),
     }),
     execution: section({
-      target: field(fc.constantFrom('', 'local', 'process', 7)),
+      target: field(fc.constantFrom('', 'local', 'process', 'e2b', 5, null)),
       max_return_bytes: field(fc.oneof(fc.integer({ min: -2, max: 2 ** 31 }), fc.double({ noNaN: true }))),
-      outputs: field(fc.constantFrom('return', 'remote', 'elsewhere')),
+      outputs: field(fc.constantFrom('return', 'remote', 'elsewhere', true)),
     }),
     mcp: section({ allow_run: flag }),
   },

@@ -197,6 +197,7 @@ describe('renderRunReport', () => {
         status: 'failed',
         started_at: '2025-03-14T09:15:02.000Z',
         finished_at: null,
+        worker_id: null,
         duration_ms: null,
         rows_in: null,
         rows_out: null,
