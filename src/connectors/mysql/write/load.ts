@@ -145,7 +145,8 @@ async function loadDataRows(o: LoadOptions): Promise<number> {
       ctx.progress(o.progressBase + streamed);
     }
   }
-  o.setStream(Readable.from(lines()));
+  const input = Readable.from(lines());
+  o.setStream(input);
   try {
     const ok = await client.run(
       `LOAD DATA LOCAL INFILE 'osiris-input' INTO TABLE ${o.target} CHARACTER SET utf8mb4 ` +
@@ -161,5 +162,7 @@ async function loadDataRows(o: LoadOptions): Promise<number> {
     return streamed;
   } finally {
     o.setStream(undefined);
+    // A load that failed early leaves the generator suspended: release its source (a stream's extractor).
+    input.destroy();
   }
 }

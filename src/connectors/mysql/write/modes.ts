@@ -9,7 +9,7 @@
 import { StepError } from '../../../runtime/driver.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
-import { createTableSql } from './ddl.js';
+import { columnDefs, createTableSql } from './ddl.js';
 import type { LoadColumn } from './load.js';
 import type { WritePlan } from './plan.js';
 import { throwIfCancelled } from './session.js';
@@ -26,20 +26,34 @@ export interface Write extends StageLoad {
   keyColumns: string[];
   /** The key columns as the target names them. */
   targetKeys: string[];
-  /** Lengths that size the columns of a new table. */
+  /** Lengths that size the columns of a new table (before loading it). */
   stats(): Promise<Map<string, ColumnStats>>;
+  /** A stream's lengths, known once loaded: the new table is narrowed to them. */
+  loadedStats: (() => Map<string, ColumnStats>) | undefined;
 }
 
-/** Creates the missing target as a staging table, loads it, renames it into place. */
+/**
+ * Creates the missing target as a staging table, loads it, renames it into place. A stream's lengths are
+ * known only once it is loaded: its staging table starts with the widest text and byte types and is
+ * narrowed to the types the lengths give (one ALTER, which rebuilds the staging table).
+ */
 export async function createAndLoad(w: Write): Promise<number> {
   const stage = w.tables.stageName();
-  const stats = await w.stats();
-  const ddl = createTableSql(w.ctx.stepId, stage, w.inputColumns, w.keyColumns, stats);
-  const rows = await stageLoaded(w, stage, ddl);
+  const defs = columnDefs(w.ctx.stepId, w.inputColumns, w.keyColumns, await w.stats());
+  const rows = await stageLoaded(w, stage, createTableSql(stage, defs, w.keyColumns));
+  const final = w.loadedStats
+    ? columnDefs(w.ctx.stepId, w.inputColumns, w.keyColumns, w.loadedStats())
+    : defs;
+  const changed = final.filter((d, i) => d !== defs[i]);
+  if (changed.length)
+    await w.client.query(
+      `ALTER TABLE ${quoteMysqlIdent(stage)} ${changed.map((d) => `MODIFY ${d}`).join(', ')}`,
+    );
   throwIfCancelled(w.ctx);
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
   w.tables.keep(stage);
-  w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl: ddl.replace(stage, w.plan.table) });
+  const ddl = createTableSql(w.plan.table, final, w.keyColumns);
+  w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl });
   return rows;
 }
 
