@@ -86,29 +86,43 @@ function micros(s: string): string {
 
 const isTrue = (v: StreamValue): boolean => v === true || v === 'true' || v === 't' || v === 1 || v === '1';
 
-/** Text of one non-null value (not escaped, not quoted). */
-function plainText(cat: Category, duckType: string, v: StreamValue): string {
+const hex = (v: StreamValue): string =>
+  v instanceof Uint8Array
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')
+    : Buffer.from(String(v), 'utf8').toString('hex');
+
+type Render = (v: StreamValue) => string;
+
+const asText: Render = (v) => (typeof v === 'string' ? v : String(v));
+
+/** Text of one non-null value of a column (not escaped, not quoted). */
+function plainRender(cat: Category, duckType: string): Render {
   switch (cat) {
     case 'float':
-      finite(v);
-      return typeof v === 'number' && duckType === 'FLOAT' ? float32Text(v) : String(v);
+      return duckType === 'FLOAT'
+        ? (v) => {
+            finite(v);
+            return typeof v === 'number' ? float32Text(v) : String(v);
+          }
+        : (v) => {
+            finite(v);
+            return String(v);
+          };
     case 'bool':
-      return isTrue(v) ? '1' : '0';
+      return (v) => (isTrue(v) ? '1' : '0');
     case 'date':
     case 'timestamp':
-      return notInfinity(String(v));
+      return (v) => notInfinity(String(v));
     case 'timestamp_ns':
-      return micros(String(v));
+      return (v) => micros(String(v));
     case 'timestamptz':
-      return utcText(String(v));
+      return (v) => utcText(String(v));
     case 'blob':
-      return v instanceof Uint8Array
-        ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')
-        : Buffer.from(String(v), 'utf8').toString('hex');
+      return hex;
     case 'text':
-      return asString(v);
+      return (v) => (typeof v === 'string' ? v : asString(v));
     default:
-      return String(v);
+      return asText;
   }
 }
 
@@ -128,24 +142,26 @@ const tsvEscape = (s: string): string =>
 const sqlEscape = (s: string): string =>
   SQL_SPECIAL.test(s) ? s.replace(/[\\'\0]/g, (c) => SQL_ESCAPES[c] as string) : s;
 
-/** A LOAD DATA field (`\N` for NULL). */
-function tsvField(cat: Category, text: string): string {
-  return cat === 'text' ? tsvEscape(text) : text;
+/** A column's LOAD DATA field renderer (text escaped; `\\N` for NULL is the caller's). */
+function tsvRender(cat: Category, duckType: string): Render {
+  const plain = plainRender(cat, duckType);
+  return cat === 'text' ? (v) => tsvEscape(plain(v)) : plain;
 }
 
-/** A MySQL literal (INSERT path). */
-function sqlLiteral(cat: Category, text: string): string {
+/** A column's MySQL literal renderer (INSERT path). */
+function sqlRender(cat: Category, duckType: string): Render {
+  const plain = plainRender(cat, duckType);
   switch (cat) {
     case 'number':
     case 'float':
     case 'bool':
-      return text;
+      return plain;
     case 'blob':
-      return `X'${text}'`;
+      return (v) => `X'${plain(v)}'`;
     case 'text':
-      return `'${sqlEscape(text)}'`;
+      return (v) => `'${sqlEscape(plain(v))}'`;
     default:
-      return `'${text}'`;
+      return (v) => `'${plain(v)}'`;
   }
 }
 
@@ -206,7 +222,8 @@ export class StreamRenderer {
   private readonly lengths: LengthStats;
   private readonly measured: number[];
   private readonly notNull: boolean[];
-  private readonly types: string[];
+  private readonly tsv: Render[];
+  private readonly sql: Render[];
 
   constructor(
     private readonly ctx: StreamContext,
@@ -216,41 +233,41 @@ export class StreamRenderer {
     this.lengths = new LengthStats(columns);
     this.measured = columns.flatMap((c, i) => (c.category === 'text' || c.category === 'blob' ? [i] : []));
     this.notNull = columns.map((c) => options.notNull.includes(c.info.name));
-    this.types = columns.map((c) => c.info.type.toUpperCase());
+    const type = (c: InputColumn) => c.info.type.toUpperCase().trim();
+    this.tsv = columns.map((c) => tsvRender(c.category, type(c)));
+    this.sql = columns.map((c) => sqlRender(c.category, type(c)));
   }
 
   /** One LOAD DATA line (no newline) or INSERT tuple per row. */
   render(batch: readonly StreamRow[], method: LoadMethod): string[] {
+    const insert = method === 'insert';
+    const renders = insert ? this.sql : this.tsv;
+    const [sep, nul] = insert ? [',', 'NULL'] : ['\t', '\\N'];
     const out = new Array<string>(batch.length);
-    const n = this.columns.length;
-    for (let r = 0; r < batch.length; r++) {
-      const row = batch[r] as StreamRow;
-      this.rows += 1;
-      for (const i of this.measured) if (row[i] !== null) this.lengths.see(i, row[i] as StreamValue);
-      let line = '';
-      for (let i = 0; i < n; i++) {
-        const field = this.field(i, row[i] ?? null, method);
-        line = i === 0 ? field : `${line}${method === 'insert' ? ',' : '\t'}${field}`;
-      }
-      out[r] = method === 'insert' ? `(${line})` : line;
-    }
-    return out;
-  }
-
-  private field(i: number, v: StreamValue, method: LoadMethod): string {
-    const { info, category } = this.columns[i] as InputColumn;
-    if (v === null) {
-      if (this.notNull[i]) throw this.refuse(info.name, 'NULL key values');
-      return method === 'insert' ? 'NULL' : '\\N';
-    }
-    let text: string;
+    const n = renders.length;
+    let i = 0;
     try {
-      text = plainText(category, this.types[i] as string, v);
+      for (let r = 0; r < batch.length; r++) {
+        const row = batch[r] as StreamRow;
+        this.rows += 1;
+        for (const m of this.measured) if (row[m] !== null) this.lengths.see(m, row[m] as StreamValue);
+        let line = '';
+        for (i = 0; i < n; i++) {
+          const v = row[i] ?? null;
+          let field: string;
+          if (v !== null) field = (renders[i] as Render)(v);
+          else if (this.notNull[i]) throw new Unrepresentable('NULL key values');
+          else field = nul;
+          line = i === 0 ? field : line + sep + field;
+        }
+        out[r] = insert ? `(${line})` : line;
+      }
     } catch (error) {
-      if (error instanceof Unrepresentable) throw this.refuse(info.name, error.problem);
+      if (error instanceof Unrepresentable)
+        throw this.refuse((this.columns[i] as InputColumn).info.name, error.problem);
       throw error;
     }
-    return method === 'insert' ? sqlLiteral(category, text) : tsvField(category, text);
+    return out;
   }
 
   private refuse(column: string, problem: string): StepError {
