@@ -8,7 +8,8 @@
 #                                  runtime.memory_limit values tried for the Osiris cases (osiris.yaml; auto is
 #                                  the project default: 48MB and one thread for these copies, docs/adr/0007;
 #                                  1GB was the default before); LIMIT/T also sets runtime.threads to T
-#        CASES="osiris baselines"  which groups to run
+#        CASES="osiris baselines"  which groups to run (mysqlwriter: the mysql.writer cases, see below)
+#        ONLY=regex                only the cases whose name:memory_limit matches (e.g. 'mysql-postgres:|dump|copy')
 #        KEEP=1                    keep the osiris_bench database (MariaDB) and schema (Postgres) at the end
 #        BENCH_DIR=/path           keep the temp project, dumps and run logs there
 #        BENCH_MYSQL_HOST/PORT/USER/PASSWORD (127.0.0.1 3306 root ''), BENCH_PG_HOST/PORT/USER/PASSWORD/DATABASE
@@ -281,6 +282,9 @@ for n in "${ROWS[@]}"; do
       *) fail "unknown case group '$c' (osiris, baselines, mysqlwriter)" ;;
     esac
   done
+  if [ -n "${ONLY:-}" ]; then # keep the cases whose name matches the regex (ONLY='mysql-postgres:|load-data')
+    mapfile -t combos < <(printf '%s\n' "${combos[@]}" | grep -E "$ONLY")
+  fi
   [[ " ${combos[*]} " == *" osiris-postgres-"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
     fail "the osiris postgres→… cases need the osiris mysql→postgres case"
   # Round robin: every case once per repetition, so background work the servers do after a load (checkpoints,
