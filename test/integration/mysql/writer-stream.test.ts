@@ -169,6 +169,29 @@ describe.skipIf(why !== undefined)('mysql.writer: pass-through and materialised 
     expect(a.rows).toEqual(b.rows);
   });
 
+  for (const method of ['load_data', 'insert'] as LoadMethod[])
+    it(`widens a new table when a longer value comes after rows were loaded (${method})`, async () => {
+      const late = {
+        query:
+          "SELECT seq AS id, IF(seq = 4500, REPEAT('é', 300), 'a') AS t, IF(seq = 9000, REPEAT('x', 70000), NULL) AS big FROM seq_1_to_9001",
+      };
+      const tag = method === 'insert' ? 'i' : 'l';
+      forceLoadMethod(method);
+      try {
+        await streamInto(extractor, late, db.connection(), `late_s${tag}`, {
+          table: `late_s${tag}`,
+          batch_size: 1000,
+        });
+        await materialise(extractor, late, db.connection(), `late_m${tag}`, { table: `late_m${tag}` });
+      } finally {
+        forceLoadMethod(undefined);
+      }
+      const [a, b] = [await snapshot(`late_s${tag}`), await snapshot(`late_m${tag}`)];
+      expect(a.cols.map((c) => c.t)).toEqual(['bigint(20) unsigned', 'text', 'mediumtext']);
+      expect(a.cols).toEqual(b.cols);
+      expect(a.rows).toEqual(b.rows);
+    });
+
   /** A stream of hand-made rows, for the failures a real source cannot produce on demand. */
   function rows(columns: RowStream['columns'], batches: StreamRow[][], fail?: Error): StreamSource {
     return {

@@ -39,18 +39,3 @@ export function createTableSql(name: string, defs: readonly string[], keyColumns
     : defs;
   return `CREATE TABLE ${quoteMysqlIdent(name)} (${all.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 }
-
-/** Lengths that give text and byte columns their widest type (a stream's lengths are known only after it). */
-export function widestStats(
-  columns: readonly { name: string; type: string }[],
-  keyColumns: readonly string[],
-): Map<string, ColumnStats> {
-  const huge = 2 ** 32;
-  const stats = new Map<string, ColumnStats>();
-  for (const col of columns) {
-    const isKey = keyColumns.includes(col.name);
-    // A key must stay indexable: the widest VARCHAR/VARBINARY an InnoDB key takes.
-    stats.set(col.name, { maxChars: isKey ? 768 : huge, maxBytes: isKey ? 3072 : huge });
-  }
-  return stats;
-}

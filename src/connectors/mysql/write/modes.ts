@@ -10,7 +10,7 @@ import { StepError } from '../../../runtime/driver.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
 import { columnDefs, createTableSql } from './ddl.js';
-import type { LoadColumn } from './load.js';
+import type { LoadColumn, Pause } from './load.js';
 import type { WritePlan } from './plan.js';
 import { throwIfCancelled } from './session.js';
 import { dropSideTable, type StageLoad, stageLoaded } from './staging.js';
@@ -28,31 +28,47 @@ export interface Write extends StageLoad {
   targetKeys: string[];
   /** Lengths that size the columns of a new table (before loading it). */
   stats(): Promise<Map<string, ColumnStats>>;
-  /** A stream's lengths, known once loaded: the new table is narrowed to them. */
-  loadedStats: (() => Map<string, ColumnStats>) | undefined;
+  /** A stream's: lets a new table widen while it loads. */
+  resizing: ((r: Resizing) => void) | undefined;
+}
+
+/** Widens a new table's columns as a stream's values turn out longer than its types (see createAndLoad). */
+export interface Resizing {
+  /** After a chunk is rendered: the pause that widens the table before the chunk is sent, if it must. */
+  pauseFor(stats: Map<string, ColumnStats>): Pause | undefined;
 }
 
 /**
  * Creates the missing target as a staging table, loads it, renames it into place. A stream's lengths are
- * known only once it is loaded: its staging table starts with the widest text and byte types and is
- * narrowed to the types the lengths give (one ALTER, which rebuilds the staging table).
+ * known only as its rows go by: its staging table starts with the types of short values (VARCHAR(255)…)
+ * and, when a longer value comes, the load pauses for an ALTER that widens the column (rebuilding the rows
+ * loaded so far) — so it ends with the DDL the materialised path creates.
  */
 export async function createAndLoad(w: Write): Promise<number> {
   const stage = w.tables.stageName();
-  const defs = columnDefs(w.ctx.stepId, w.inputColumns, w.keyColumns, await w.stats());
-  const rows = await stageLoaded(w, stage, createTableSql(stage, defs, w.keyColumns));
-  const final = w.loadedStats
-    ? columnDefs(w.ctx.stepId, w.inputColumns, w.keyColumns, w.loadedStats())
-    : defs;
-  const changed = final.filter((d, i) => d !== defs[i]);
-  if (changed.length)
+  const defsFor = (stats: Map<string, ColumnStats>) =>
+    columnDefs(w.ctx.stepId, w.inputColumns, w.keyColumns, stats);
+  let defs = defsFor(await w.stats());
+  const createSql = createTableSql(stage, defs, w.keyColumns);
+  const alter = async (changed: string[]): Promise<void> => {
     await w.client.query(
       `ALTER TABLE ${quoteMysqlIdent(stage)} ${changed.map((d) => `MODIFY ${d}`).join(', ')}`,
     );
+  };
+  w.resizing?.({
+    pauseFor(stats) {
+      const next = defsFor(stats);
+      const changed = next.filter((d, i) => d !== defs[i]);
+      if (!changed.length) return undefined;
+      defs = next;
+      return { pause: () => alter(changed) };
+    },
+  });
+  const rows = await stageLoaded(w, stage, createSql);
   throwIfCancelled(w.ctx);
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
   w.tables.keep(stage);
-  const ddl = createTableSql(w.plan.table, final, w.keyColumns);
+  const ddl = createTableSql(w.plan.table, defs, w.keyColumns);
   w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl });
   return rows;
 }

@@ -21,7 +21,7 @@ import {
 import type { ColumnStats } from '../types.js';
 import { categorize, checkInput, columnStats, duckRows, type InputColumn, keyColumns } from './input.js';
 import { type LoadColumn, loadRows, type RenderedRows } from './load.js';
-import { appendRows, createAndLoad, replaceRows, upsertRows, type Write } from './modes.js';
+import { appendRows, createAndLoad, type Resizing, replaceRows, upsertRows, type Write } from './modes.js';
 import { planWrite, type WritePlan } from './plan.js';
 import {
   connectWriter,
@@ -43,8 +43,8 @@ export interface WriteInput {
   rowsIn: number | undefined;
   rows: RenderedRows;
   stats(): Promise<Map<string, ColumnStats>>;
-  /** A stream's lengths once loaded (a new table is narrowed to them). */
-  loadedStats?: () => Map<string, ColumnStats>;
+  /** A stream's: a new table's columns widen as longer values arrive (modes.ts). */
+  resizing?: (r: Resizing) => void;
   /** Called with the rows a load sent, before it commits: a stream refuses to be empty here. */
   loaded?(sent: number): void;
   /** A stream's own reading of a failure (a duplicate key in the input, a failed upstream). */
@@ -255,7 +255,7 @@ export async function writeToMysql(
       keyColumns: input.keyColumns,
       targetKeys,
       stats: input.stats,
-      loadedStats: input.loadedStats,
+      resizing: input.resizing,
     };
     const w: Write = {
       ...base,

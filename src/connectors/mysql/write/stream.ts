@@ -8,8 +8,8 @@ import type { ColumnInfo } from '../../../runtime/dataplane.js';
 import { StepError, type StepResult, type StreamContext } from '../../../runtime/driver.js';
 import { type RowStream, UpstreamFailed } from '../../../runtime/stream.js';
 import { mysqlErrorInfo } from '../client.js';
-import { widestStats } from './ddl.js';
 import { categorize, duplicateKey, keyColumns } from './input.js';
+import type { Resizing } from './modes.js';
 import { planWrite } from './plan.js';
 import { STREAM_CATEGORIES, StreamRenderer } from './render.js';
 import { destination, emptyInput, singleInput, type WriteInput, writeToMysql } from './run.js';
@@ -49,6 +49,7 @@ export async function runMysqlStreamWrite(ctx: StreamContext, stream: RowStream)
   const keys = keyColumns(ctx, info, plan.primaryKey);
   const dest = destination(ctx, plan);
   const renderer = new StreamRenderer(ctx, columns, { notNull: plan.mode === 'upsert' ? keys : [] });
+  let resizing: Resizing | undefined;
   const input: WriteInput = {
     upstream,
     columns,
@@ -57,11 +58,19 @@ export async function runMysqlStreamWrite(ctx: StreamContext, stream: RowStream)
     rows: {
       open: async (method) =>
         (async function* () {
-          for await (const batch of stream.batches) yield renderer.render(batch, method);
+          for await (const batch of stream.batches) {
+            const lines = renderer.render(batch, method);
+            const pause = resizing?.pauseFor(renderer.stats());
+            if (pause) yield pause;
+            yield lines;
+          }
         })(),
     },
-    stats: async () => widestStats(info, keys),
-    loadedStats: () => renderer.stats(),
+    // A new table starts with the types of short values and widens as longer ones arrive.
+    stats: async () => new Map(),
+    resizing: (r) => {
+      resizing = r;
+    },
     loaded(sent) {
       if (sent === 0 && !plan.allowEmpty) throw emptyInput(ctx, plan, dest, upstream);
     },
