@@ -17,3 +17,6 @@ echo
 echo "## Many small steps (bench/many_steps.sh)"
 # shellcheck disable=SC2086
 bash bench/many_steps.sh ${STEPS:-}
+echo
+echo "## Start-up (bench/startup.mjs)"
+node bench/startup.mjs

@@ -8,11 +8,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Diagnostic, isError, OsirisError, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { Catalog, CatalogTable } from '../oml/bind-check.js';
-import { checkOml } from '../oml/check.js';
-import { readOmlFile } from '../oml/load.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
-import { isJsonObject, type JsonValue } from '../yaml/json.js';
+import { diagnosticsForModel as sharedDiagnostics } from '../tools/diagnostics.js';
+import type { JsonValue } from '../yaml/json.js';
 import type { Proposal } from './store.js';
 
 /** The file name diagnostics use for the model's draft (the model sees line:col in it). */
@@ -57,45 +56,18 @@ export function catalogFrom(discoveries: ReadonlyMap<string, JsonValue>): Catalo
   return catalog;
 }
 
-function draftName(doc: { value: JsonValue | undefined }): string | undefined {
-  const name = isJsonObject(doc.value) ? doc.value.name : undefined;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** Validates the OML text and bind-checks its SQL. Never throws for bad OML: problems are diagnostics. */
+/** Validates the OML text and bind-checks its SQL (src/tools/pipeline.ts, as the MCP tools do). */
 export async function checkDraft(oml: string, options: GateOptions): Promise<GateResult> {
   const draftPath = join(options.dir, DRAFT_NAME);
   writeFileSync(draftPath, oml.endsWith('\n') ? oml : `${oml}\n`);
-  const doc = readOmlFile(draftPath, DRAFT_NAME);
-  if (doc.errors.length > 0) {
-    return { ok: false, diagnostics: sortDiagnostics(doc.errors), pipelineName: undefined, draftPath };
-  }
-  const checked = await checkOml(doc, {
-    registry: options.registry,
-    params: { env: options.env },
-    secretKeys: options.registry.allSecretKeys(),
+  const { checkPipeline } = await import('../tools/pipeline.js');
+  const check = await checkPipeline(options, draftPath, DRAFT_NAME, {
+    catalog: catalogFrom(options.discoveries),
   });
-  const diagnostics = [...checked.diagnostics];
-  if (checked.ok) {
-    // Generated pipelines write only inside the project unless osiris.yaml allows more.
-    const { outputConfinementDiagnostics } = await import('../project/output-confinement.js');
-    diagnostics.push(...outputConfinementDiagnostics(checked.resolved, options.project));
-    const [{ bindCheckPipeline }, { csvStepShapes }] = await Promise.all([
-      import('../oml/bind-check.js'),
-      import('../oml/file-shapes.js'),
-    ]);
-    const stepShapes = await csvStepShapes(checked.resolved.value, options.project.root);
-    diagnostics.push(
-      ...(await bindCheckPipeline(checked.resolved, catalogFrom(options.discoveries), {
-        file: DRAFT_NAME,
-        stepShapes,
-      })),
-    );
-  }
   return {
-    ok: !diagnostics.some(isError),
-    diagnostics: sortDiagnostics(diagnostics),
-    pipelineName: draftName(doc),
+    ok: check.ok,
+    diagnostics: check.diagnostics,
+    pipelineName: check.name ?? undefined,
     draftPath,
   };
 }
@@ -135,17 +107,9 @@ export async function proposeDraft(oml: string, options: GateOptions): Promise<P
   }
 }
 
-/** Diagnostics as the model reads them: compact, positional, with the fix hint. */
+/** Diagnostics as the model reads them (src/tools/diagnostics.ts); the draft's file name goes without saying. */
 export function diagnosticsForModel(
   diagnostics: readonly Diagnostic[],
 ): Array<Record<string, string | number>> {
-  return diagnostics.map((d) => {
-    const out: Record<string, string | number> = { severity: d.severity, code: d.code, message: d.message };
-    if (d.location.line !== undefined) out.line = d.location.line;
-    if (d.location.col !== undefined) out.col = d.location.col;
-    if (d.location.path) out.path = d.location.path;
-    if (d.stepId) out.step = d.stepId;
-    if (d.hint) out.hint = d.hint;
-    return out;
-  });
+  return sharedDiagnostics(diagnostics).map(({ file: _file, ...rest }) => ({ ...rest }));
 }

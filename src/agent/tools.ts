@@ -6,12 +6,13 @@
  */
 import { type ToolSet, tool } from 'ai';
 import { z } from 'zod';
-import type { ConnectionsConfig } from '../connections/config.js';
-import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { Redactor } from '../observability/redact.js';
-import type { ProjectConfig } from '../project/config.js';
-import type { Registry } from '../registry/registry.js';
-import { omlModesOf } from '../registry/registry.js';
+import { componentSpec, componentsList } from '../tools/components.js';
+import { connectionsList } from '../tools/connections.js';
+import type { ToolContext } from '../tools/context.js';
+import { toolFailure } from '../tools/diagnostics.js';
+import { discoverProgressive, MAX_QUERY_ROWS, MAX_TOOL_SAMPLES, query } from '../tools/discovery.js';
+import { connectionArg } from '../tools/shapes.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import {
   checkDraft,
@@ -23,21 +24,14 @@ import {
 import type { AgentState } from './state.js';
 import type { Proposal, SessionStore } from './store.js';
 
-/** Sample rows the model may ask for per table, and rows per query: small on purpose. */
-export const MAX_TOOL_SAMPLES = 20;
-export const MAX_QUERY_ROWS = 50;
-/** Databases with at most this many tables are described whole on the first discovery. */
-export const AUTO_DESCRIBE_TABLES = 20;
+export { AUTO_DESCRIBE_TABLES, MAX_QUERY_ROWS, MAX_TOOL_SAMPLES } from '../tools/discovery.js';
 
-/** What the agent and its tools share: the project, its connections, the session and the redactor. */
-export interface AgentContext {
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  project: ProjectConfig;
-  registry: Registry;
-  connections: ConnectionsConfig | undefined;
+/**
+ * What the agent and its tools share: the tool context (project, connections, redactor — the same one the
+ * MCP server uses, src/tools) plus the session.
+ */
+export interface AgentContext extends ToolContext {
   store: SessionStore;
-  redactor: Redactor;
   maxRepairAttempts: number;
 }
 
@@ -51,15 +45,8 @@ export interface ToolHost extends AgentContext {
 }
 
 function errorResult(error: unknown, redactor: Redactor): { ok: false; error: string; hint?: string } {
-  if (error instanceof OsirisError) {
-    const first = error.diagnostics[0];
-    return {
-      ok: false,
-      error: redactor.redactText(error.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')),
-      ...(first?.hint ? { hint: redactor.redactText(first.hint) } : {}),
-    };
-  }
-  return { ok: false, error: redactor.redactText(error instanceof Error ? error.message : String(error)) };
+  const failure = toolFailure(error, redactor);
+  return { ok: false, error: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) };
 }
 
 /** Wraps a tool body: activity events around it, redaction of what it returns, errors as results. */
@@ -79,11 +66,6 @@ async function guarded<T>(
     return errorResult(error, host.redactor) as unknown as JsonValue;
   }
 }
-
-const connectionArg = z
-  .string()
-  .regex(/^@[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/)
-  .describe('connection reference, e.g. @mysql.movies or @postgres (the default alias)');
 
 function mergeDiscovery(previous: SessionDiscovery | undefined, next: SessionDiscovery): SessionDiscovery {
   if (!previous) return next;
@@ -130,12 +112,11 @@ export function createTools(host: ToolHost): ToolSet {
       inputSchema: z.object({}),
       execute: async () =>
         guarded(host, 'list_connections', 'listing connections', async () => {
-          const { listConnections } = await import('../connections/list.js');
-          const result = await listConnections({ cwd: host.cwd, env: host.env, registry: host.registry });
+          const result = await connectionsList.execute(host, {});
           return result.connections.map((c) => ({
             reference: c.reference,
             family: c.family,
-            default: c.is_default,
+            default: c.default,
             summary: c.summary,
           }));
         }),
@@ -163,20 +144,7 @@ export function createTools(host: ToolHost): ToolSet {
       execute: async ({ connection, tables, samples }) =>
         guarded(host, 'discover_schema', `discovering ${connection}`, async () => {
           host.moveTo('DISCOVERY', `discover ${connection}`);
-          const { discover } = await import('../discovery/discover.js');
-          const base = {
-            ref: connection,
-            project: host.project,
-            env: host.env,
-            registry: host.registry,
-            cwd: host.cwd,
-            ...(host.connections ? { connections: host.connections } : {}),
-          };
-          let result = await discover(tables?.length ? { ...base, tables, samples: samples ?? 5 } : base);
-          // A small database is described whole at once: every table the SQL may use can then be bind-checked.
-          if (!tables?.length && result.tables.length <= AUTO_DESCRIBE_TABLES) {
-            result = await discover({ ...base, samples: samples ?? 3 });
-          }
+          const result = await discoverProgressive(host, { connection, tables, samples });
           const isDefault =
             host.connections?.families
               .find((f) => f.name === result.family)
@@ -224,25 +192,11 @@ export function createTools(host: ToolHost): ToolSet {
       description:
         'Run one read-only SQL query (SELECT/WITH/SHOW/DESCRIBE/EXPLAIN) on a connection and get at most ' +
         `${MAX_QUERY_ROWS} rows. Use it to check values or answer questions about the data.`,
-      inputSchema: z.object({
-        connection: connectionArg,
-        sql: z.string().min(1).max(20_000),
-        limit: z.number().int().min(1).max(MAX_QUERY_ROWS).optional(),
-      }),
+      inputSchema: z.object(query.input),
       execute: async ({ connection, sql, limit }) =>
         guarded(host, 'run_query', `querying ${connection}`, async () => {
           host.moveTo('DISCOVERY', `query ${connection}`);
-          const { runReadOnlyQuery } = await import('../discovery/query.js');
-          const result = await runReadOnlyQuery({
-            ref: connection,
-            project: host.project,
-            env: host.env,
-            registry: host.registry,
-            cwd: host.cwd,
-            ...(host.connections ? { connections: host.connections } : {}),
-            sql,
-            limit: limit ?? 20,
-          });
+          const result = await query.execute(host, { connection, sql, limit });
           return { columns: result.columns, rows: result.rows, truncated: result.truncated };
         }),
     }),
@@ -252,44 +206,22 @@ export function createTools(host: ToolHost): ToolSet {
       inputSchema: z.object({}),
       execute: async () =>
         guarded(host, 'list_components', 'listing components', async () =>
-          host.registry
-            .list()
-            .filter((c) => c.driverPath !== undefined)
-            .map(({ spec }) => ({
-              name: spec.name,
-              modes: omlModesOf(spec),
-              description: spec.description ?? '',
-            })),
+          (await componentsList.execute(host, {})).components.map((c) => ({
+            name: c.name,
+            modes: c.modes,
+            required_fields: c.required_fields,
+            description: c.description,
+          })),
         ),
     }),
 
     get_component_spec: tool({
       description: "Read a component's config schema (keys, types, required, defaults), examples and hints.",
-      inputSchema: z.object({ name: z.string().min(1) }),
+      inputSchema: z.object(componentSpec.input),
       execute: async ({ name }) =>
-        guarded(host, 'get_component_spec', `reading ${name}`, async () => {
-          const component = host.registry.get(name);
-          if (!component) {
-            const { didYouMean } = await import('../diagnostics/suggest.js');
-            throw OsirisError.of(
-              'AGT040',
-              `unknown component '${name}'`,
-              {},
-              {
-                hint: didYouMean(name, host.registry.names()) ?? 'call list_components',
-              },
-            );
-          }
-          const { spec } = component;
-          return {
-            name: spec.name,
-            modes: omlModesOf(spec),
-            description: spec.description ?? '',
-            config_schema: spec.configSchema,
-            examples: spec.examples ?? [],
-            hints: spec.llmHints ?? {},
-          };
-        }),
+        guarded(host, 'get_component_spec', `reading ${name}`, async () =>
+          componentSpec.execute(host, { name }),
+        ),
     }),
 
     validate_pipeline: tool({

@@ -59,12 +59,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z as Z } from 'zod';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import { canonicalJson, fingerprint, sha256Hex } from '../util/canonical.js';
+import { lazyZod } from '../util/lazy-zod.js';
 import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
-import { parseLocatedYaml } from '../yaml/located.js';
+import { type LocatedDocument, parseLocatedYaml } from '../yaml/located.js';
 import { CFG_META_KEYS } from './cfg.js';
 
 export const MANIFEST_FILE = 'manifest.yaml';
@@ -166,42 +167,117 @@ export interface LoadedManifest {
 }
 
 const fingerprintPattern = /^sha256:[0-9a-f]{64}$/;
-const stepSchema = z.looseObject({
-  id: z.string().min(1),
-  component: z.string().min(1),
-  mode: z.enum(['read', 'write', 'transform']),
-  driver: z.string().min(1),
-  cfg_path: z.string().min(1),
-  cfg_fp: z.string().regex(fingerprintPattern),
-  needs: z.array(z.string()),
-  connection: z.string().optional(),
-  inputs: z.record(z.string(), z.string()).optional(),
-});
-const manifestSchema = z.looseObject({
-  meta: z.looseObject({
-    compiler: z.string(),
-    generated_at: z.string(),
-    manifest_hash: z.string().regex(/^[0-9a-f]{64}$/),
-    manifest_short: z.string().regex(/^[0-9a-f]{3,64}$/),
-    oml_version: z.string(),
-    profile: z.string().nullable(),
-  }),
-  name: z.string(),
-  pipeline: z.looseObject({
+/** The manifest's shape in zod: the reference, and the wording of CMP011. Built (zod loaded) only for a bad file. */
+function buildManifestSchema(z: typeof Z) {
+  const stepSchema = z.looseObject({
     id: z.string().min(1),
-    fingerprints: z.looseObject({
-      oml_fp: z.string(),
-      params_fp: z.string(),
-      registry_fp: z.string(),
-      compiler_fp: z.string(),
+    component: z.string().min(1),
+    mode: z.enum(['read', 'write', 'transform']),
+    driver: z.string().min(1),
+    cfg_path: z.string().min(1),
+    cfg_fp: z.string().regex(fingerprintPattern),
+    needs: z.array(z.string()),
+    connection: z.string().optional(),
+    inputs: z.record(z.string(), z.string()).optional(),
+  });
+  return z.looseObject({
+    meta: z.looseObject({
+      compiler: z.string(),
+      generated_at: z.string(),
+      manifest_hash: z.string().regex(/^[0-9a-f]{64}$/),
+      manifest_short: z.string().regex(/^[0-9a-f]{3,64}$/),
+      oml_version: z.string(),
       profile: z.string().nullable(),
-      manifest_fp: z.string(),
     }),
-  }),
-  steps: z.array(stepSchema),
-});
+    name: z.string(),
+    pipeline: z.looseObject({
+      id: z.string().min(1),
+      fingerprints: z.looseObject({
+        oml_fp: z.string(),
+        params_fp: z.string(),
+        registry_fp: z.string(),
+        compiler_fp: z.string(),
+        profile: z.string().nullable(),
+        manifest_fp: z.string(),
+      }),
+    }),
+    steps: z.array(stepSchema),
+  });
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const nonEmpty = (v: unknown): v is string => isString(v) && v.length > 0;
+const stringOrNull = (v: unknown) => v === null || isString(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const MODES = new Set(['read', 'write', 'transform']);
+
+function isManifestStep(s: unknown): boolean {
+  if (!isObject(s)) return false;
+  const { id, component, mode, driver, cfg_path, cfg_fp, needs, connection, inputs } = s;
+  return (
+    nonEmpty(id) &&
+    nonEmpty(component) &&
+    MODES.has(mode as string) &&
+    nonEmpty(driver) &&
+    nonEmpty(cfg_path) &&
+    isString(cfg_fp) &&
+    fingerprintPattern.test(cfg_fp) &&
+    Array.isArray(needs) &&
+    needs.every(isString) &&
+    (connection === undefined || isString(connection)) &&
+    (inputs === undefined || (isObject(inputs) && Object.values(inputs).every(isString)))
+  );
+}
+
+/**
+ * What `buildManifestSchema(z)` accepts, checked by hand so that `osiris run` need not load zod for the
+ * manifest it has just written (test/unit/compiler/manifest-shape.test.ts holds the two to one verdict).
+ */
+export function isManifestShape(value: unknown): boolean {
+  if (!isObject(value) || !isObject(value.meta) || !isObject(value.pipeline)) return false;
+  const { meta, pipeline } = value;
+  const fps = pipeline.fingerprints;
+  return (
+    ['compiler', 'generated_at', 'oml_version'].every((k) => isString(meta[k])) &&
+    isString(meta.manifest_hash) &&
+    /^[0-9a-f]{64}$/.test(meta.manifest_hash) &&
+    isString(meta.manifest_short) &&
+    /^[0-9a-f]{3,64}$/.test(meta.manifest_short) &&
+    stringOrNull(meta.profile) &&
+    isString(value.name) &&
+    nonEmpty(pipeline.id) &&
+    isObject(fps) &&
+    ['oml_fp', 'params_fp', 'registry_fp', 'compiler_fp', 'manifest_fp'].every((k) => isString(fps[k])) &&
+    stringOrNull(fps.profile) &&
+    Array.isArray(value.steps) &&
+    value.steps.every(isManifestStep)
+  );
+}
+
+let manifestSchema: ReturnType<typeof buildManifestSchema> | undefined;
+
+/** The zod schema, built on first use (exported for the test that keeps `isManifestShape` honest). */
+export function zodManifestSchema(): ReturnType<typeof buildManifestSchema> {
+  manifestSchema ??= buildManifestSchema(lazyZod().z);
+  return manifestSchema;
+}
 
 const recompile = 'recompile the pipeline with `osiris compile <pipeline.yaml>`';
+
+/** zod's verdict on a manifest `isManifestShape` rejected: CMP011 at its first problem. */
+function parseWithZod(doc: LocatedDocument): unknown {
+  const parsed = zodManifestSchema().safeParse(doc.value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const at = (issue?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol');
+  throw OsirisError.of(
+    'CMP011',
+    `not an Osiris manifest: ${at.length ? `'${at.join('.')}' ` : ''}${issue?.message ?? 'invalid'}`,
+    doc.locate(at, 'value'),
+    { hint: recompile },
+  );
+}
 
 /**
  * Reads a build folder (or its manifest.yaml), checks that `meta.manifest_hash` matches the hash recomputed
@@ -228,18 +304,7 @@ export function loadManifest(manifestPath: string): LoadedManifest {
   const text = read.text;
   const doc = parseLocatedYaml(text, path);
   if (doc.errors.length > 0) throw new OsirisError(doc.errors);
-  const parsed = manifestSchema.safeParse(doc.value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = (issue?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol');
-    throw OsirisError.of(
-      'CMP011',
-      `not an Osiris manifest: ${at.length ? `'${at.join('.')}' ` : ''}${issue?.message ?? 'invalid'}`,
-      doc.locate(at, 'value'),
-      { hint: recompile },
-    );
-  }
-  const manifest = parsed.data as unknown as Manifest;
+  const manifest = (isManifestShape(doc.value) ? doc.value : parseWithZod(doc)) as unknown as Manifest;
   const expected = computeManifestHash(manifest);
   if (expected !== manifest.meta.manifest_hash || !expected.startsWith(manifest.meta.manifest_short)) {
     throw OsirisError.of(

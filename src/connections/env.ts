@@ -9,8 +9,8 @@
  *   the field, located in the file. No message ever contains the value of a variable.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { parse as parseDotEnv } from 'dotenv';
 import { type Diagnostic, diagnostic, OsirisError, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { type DocPath, formatPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 
@@ -25,6 +25,15 @@ export interface LoadDotEnvOptions {
   projectRoot?: string;
   /** Explicit files (relative to cwd): only these are loaded, and each must exist. */
   files?: readonly string[];
+}
+
+/**
+ * dotenv's parser, loaded when a `.env` file is actually there: most runs have none, and loading the
+ * package costs ~10 ms of every start. dotenv is CommonJS, so `require` loads it synchronously.
+ */
+function parseDotEnv(text: string): Record<string, string> {
+  const dotenv = createRequire(import.meta.url)('dotenv') as typeof import('dotenv');
+  return dotenv.parse(text);
 }
 
 /** The `.env` files `loadDotEnv` looks at, in priority order, each once (absolute paths). */

@@ -4,37 +4,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z as Z } from 'zod';
 import { OsirisError } from '../diagnostics/diagnostic.js';
+import { lazyZod } from '../util/lazy-zod.js';
 import { isJsonObject, type JsonObject } from '../yaml/json.js';
-import { parseLocatedYaml } from '../yaml/located.js';
+import { type LocatedDocument, parseLocatedYaml } from '../yaml/located.js';
 
 export const CONFIG_FILE = 'osiris.yaml';
-
-const filesystemSchema = z
-  .object({
-    base_path: z.string().default(''),
-    pipelines_dir: z.string().default('pipelines'),
-    build_dir: z.string().default('build'),
-    aiop_dir: z.string().default('aiop'),
-    run_logs_dir: z.string().default('run_logs'),
-    sessions_dir: z.string().default('.osiris/sessions'),
-    cache_dir: z.string().default('.osiris/cache'),
-    index_dir: z.string().default('.osiris/index'),
-    profiles: z
-      .object({
-        enabled: z.boolean().default(true),
-        values: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).default(['dev', 'staging', 'prod']),
-        default: z.string().nullable().default('dev'),
-      })
-      .prefault({}),
-    naming: z
-      .object({
-        manifest_short_len: z.number().int().min(3).max(16).default(7),
-      })
-      .prefault({}),
-  })
-  .prefault({});
 
 /** Seconds a writer waits for another run holding its target, unless `runtime.lock_timeout` says otherwise. */
 export const DEFAULT_LOCK_TIMEOUT_S = 300;
@@ -46,57 +22,211 @@ export const LOCK_TIMEOUT_HINT =
 /** `auto` or a DuckDB size. */
 const MEMORY_LIMIT = /^(auto|\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%))$/i;
 
-const runtimeSchema = z
-  .object({
-    /**
-     * DuckDB memory_limit for a run's data plane; beyond it DuckDB spills to the run's scratch folder. `auto`
-     * sizes it from the run (src/runtime/plane-limits.ts).
-     */
-    memory_limit: z.string().regex(MEMORY_LIMIT, 'auto, or a size like 512MB, 2GB or 50%').default('auto'),
-    /** DuckDB worker threads; default: one per core. */
-    threads: z.number().int().min(1).max(256).optional(),
-    /**
-     * Pass an extractor's rows straight into its only consumer when that is a writer that can take them
-     * (no DuckDB table in between); false materialises every step.
-     */
-    pass_through: z.boolean().default(true),
-    /**
-     * Seconds a writer waits for another run writing the same target (file lock, Postgres advisory lock,
-     * MySQL named lock) before it gives up.
-     */
-    lock_timeout: z.number().int().min(0).max(86_400).default(DEFAULT_LOCK_TIMEOUT_S),
-  })
-  .prefault({});
+/**
+ * osiris.yaml's schema in zod: the reference for what is valid, and the wording of every CFG003. zod is
+ * loaded only when `quickParse` (below) cannot vouch for a file by itself.
+ */
+function buildConfigSchema(z: typeof Z) {
+  const filesystemSchema = z
+    .object({
+      base_path: z.string().default(''),
+      pipelines_dir: z.string().default('pipelines'),
+      build_dir: z.string().default('build'),
+      aiop_dir: z.string().default('aiop'),
+      run_logs_dir: z.string().default('run_logs'),
+      sessions_dir: z.string().default('.osiris/sessions'),
+      cache_dir: z.string().default('.osiris/cache'),
+      index_dir: z.string().default('.osiris/index'),
+      profiles: z
+        .object({
+          enabled: z.boolean().default(true),
+          values: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).default(['dev', 'staging', 'prod']),
+          default: z.string().nullable().default('dev'),
+        })
+        .prefault({}),
+      naming: z
+        .object({
+          manifest_short_len: z.number().int().min(3).max(16).default(7),
+        })
+        .prefault({}),
+    })
+    .prefault({});
 
-const securitySchema = z
-  .object({
-    /**
-     * Pipelines the chat agent writes (and pipelines arriving through MCP) may write files outside the
-     * project folder. Hand-written pipelines always may.
-     */
-    allow_paths_outside_project: z.boolean().default(false),
-    /** Folders besides the project folder those pipelines may write into (relative to the project root). */
-    allowed_output_roots: z.array(z.string().min(1)).default([]),
-  })
-  .prefault({});
+  const runtimeSchema = z
+    .object({
+      /**
+       * DuckDB memory_limit for a run's data plane; beyond it DuckDB spills to the run's scratch folder. `auto`
+       * sizes it from the run (src/runtime/plane-limits.ts).
+       */
+      memory_limit: z.string().regex(MEMORY_LIMIT, 'auto, or a size like 512MB, 2GB or 50%').default('auto'),
+      /** DuckDB worker threads; default: one per core. */
+      threads: z.number().int().min(1).max(256).optional(),
+      /**
+       * Pass an extractor's rows straight into its only consumer when that is a writer that can take them
+       * (no DuckDB table in between); false materialises every step.
+       */
+      pass_through: z.boolean().default(true),
+      /**
+       * Seconds a writer waits for another run writing the same target (file lock, Postgres advisory lock,
+       * MySQL named lock) before it gives up.
+       */
+      lock_timeout: z.number().int().min(0).max(86_400).default(DEFAULT_LOCK_TIMEOUT_S),
+    })
+    .prefault({});
 
-const discoverySchema = z
-  .looseObject({
-    /**
-     * Seconds any single statement of discovery, the chat agent's `run_query` or the MCP server may run
-     * before the database cancels it (`statement_timeout` / `max_statement_time` / `max_execution_time`).
-     */
-    statement_timeout: z.number().positive().max(3600).default(30),
-  })
-  .prefault({});
+  const securitySchema = z
+    .object({
+      /**
+       * Pipelines the chat agent writes (and pipelines arriving through MCP) may write files outside the
+       * project folder. Hand-written pipelines always may.
+       */
+      allow_paths_outside_project: z.boolean().default(false),
+      /** Folders besides the project folder those pipelines may write into (relative to the project root). */
+      allowed_output_roots: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({});
 
-const configSchema = z.looseObject({
-  version: z.union([z.string(), z.number()]).optional(),
-  filesystem: filesystemSchema,
-  runtime: runtimeSchema,
-  security: securitySchema,
-  discovery: discoverySchema,
-});
+  const discoverySchema = z
+    .looseObject({
+      /**
+       * Seconds any single statement of discovery, the chat agent's `run_query` or the MCP server may run
+       * before the database cancels it (`statement_timeout` / `max_statement_time` / `max_execution_time`).
+       */
+      statement_timeout: z.number().positive().max(3600).default(30),
+    })
+    .prefault({});
+
+  const mcpSchema = z
+    .looseObject({
+      /** The MCP server's `run` tool may run a pipeline it compiled (off: an assistant can only prepare runs). */
+      allow_run: z.boolean().default(false),
+    })
+    .prefault({});
+
+  return z.looseObject({
+    version: z.union([z.string(), z.number()]).optional(),
+    filesystem: filesystemSchema,
+    runtime: runtimeSchema,
+    security: securitySchema,
+    discovery: discoverySchema,
+    mcp: mcpSchema,
+  });
+}
+
+/** osiris.yaml after defaults: what `buildConfigSchema(z).parse` returns, for the sections read here. */
+export interface ParsedConfig {
+  filesystem: {
+    base_path: string;
+    pipelines_dir: string;
+    build_dir: string;
+    aiop_dir: string;
+    run_logs_dir: string;
+    sessions_dir: string;
+    cache_dir: string;
+    index_dir: string;
+    profiles: { enabled: boolean; values: string[]; default: string | null };
+    naming: { manifest_short_len: number };
+  };
+  runtime: { memory_limit: string; threads?: number; pass_through: boolean; lock_timeout: number };
+  security: { allow_paths_outside_project: boolean; allowed_output_roots: string[] };
+  discovery: { statement_timeout: number };
+  mcp: { allow_run: boolean };
+}
+
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
+
+/** The zod schema, built (and zod loaded) on first use. Exported for the test that keeps `quickParse` honest. */
+export function zodConfigSchema(): ReturnType<typeof buildConfigSchema> {
+  configSchema ??= buildConfigSchema(lazyZod().z);
+  return configSchema;
+}
+
+/** Thrown inside `quickParse` at the first value it cannot vouch for: zod then decides, and words the error. */
+const UNSURE = Symbol('unsure');
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+const intIn =
+  (min: number, max: number) =>
+  (v: unknown): v is number =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const matches =
+  (pattern: RegExp) =>
+  (v: unknown): v is string =>
+    isString(v) && pattern.test(v);
+const arrayOf =
+  <T>(item: (v: unknown) => v is T) =>
+  (v: unknown): v is T[] =>
+    Array.isArray(v) && v.every(item);
+
+function section(parent: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = parent[key];
+  if (value === undefined) return {};
+  if (!isJsonObject(value)) throw UNSURE;
+  return value;
+}
+
+function take<T>(from: Record<string, unknown>, key: string, ok: (v: unknown) => v is T, fallback: T): T {
+  const value = from[key];
+  if (value === undefined) return fallback;
+  if (!ok(value)) throw UNSURE;
+  return Array.isArray(value) ? ([...value] as T) : value;
+}
+
+/**
+ * The same result as `zodConfigSchema().parse(raw)` for a file whose every value is plainly valid, without
+ * loading zod; undefined when anything is off (zod then reports it). The defaults are those of the schema
+ * above, and test/unit/project/config-quick.test.ts checks the two agree on any input.
+ */
+export function quickParse(raw: JsonObject): ParsedConfig | undefined {
+  try {
+    const version = raw.version;
+    if (version !== undefined && !isString(version) && !Number.isFinite(version)) throw UNSURE;
+    const fs = section(raw, 'filesystem');
+    const profiles = section(fs, 'profiles');
+    const naming = section(fs, 'naming');
+    const runtime = section(raw, 'runtime');
+    const security = section(raw, 'security');
+    const discovery = section(raw, 'discovery');
+    const mcp = section(raw, 'mcp');
+    const threads = take(runtime, 'threads', intIn(1, 256), undefined);
+    const timeout = take(discovery, 'statement_timeout', Number.isFinite as (v: unknown) => v is number, 30);
+    if (timeout <= 0 || timeout > 3600) throw UNSURE;
+    return {
+      filesystem: {
+        base_path: take(fs, 'base_path', isString, ''),
+        pipelines_dir: take(fs, 'pipelines_dir', isString, 'pipelines'),
+        build_dir: take(fs, 'build_dir', isString, 'build'),
+        aiop_dir: take(fs, 'aiop_dir', isString, 'aiop'),
+        run_logs_dir: take(fs, 'run_logs_dir', isString, 'run_logs'),
+        sessions_dir: take(fs, 'sessions_dir', isString, '.osiris/sessions'),
+        cache_dir: take(fs, 'cache_dir', isString, '.osiris/cache'),
+        index_dir: take(fs, 'index_dir', isString, '.osiris/index'),
+        profiles: {
+          enabled: take(profiles, 'enabled', isBoolean, true),
+          values: take(profiles, 'values', arrayOf(matches(/^[A-Za-z0-9_-]+$/)), ['dev', 'staging', 'prod']),
+          default: take(profiles, 'default', (v): v is string | null => v === null || isString(v), 'dev'),
+        },
+        naming: { manifest_short_len: take(naming, 'manifest_short_len', intIn(3, 16), 7) },
+      },
+      runtime: {
+        memory_limit: take(runtime, 'memory_limit', matches(MEMORY_LIMIT), 'auto'),
+        ...(threads !== undefined ? { threads } : {}),
+        pass_through: take(runtime, 'pass_through', isBoolean, true),
+        lock_timeout: take(runtime, 'lock_timeout', intIn(0, 86_400), DEFAULT_LOCK_TIMEOUT_S),
+      },
+      security: {
+        allow_paths_outside_project: take(security, 'allow_paths_outside_project', isBoolean, false),
+        allowed_output_roots: take(security, 'allowed_output_roots', arrayOf(matches(/./)), []),
+      },
+      discovery: { statement_timeout: timeout },
+      mcp: { allow_run: take(mcp, 'allow_run', isBoolean, false) },
+    };
+  } catch (error) {
+    if (error === UNSURE) return undefined;
+    throw error;
+  }
+}
 
 export interface ProjectPaths {
   pipelines: string;
@@ -132,6 +262,8 @@ export interface ProjectConfig {
   };
   /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
   discovery: { statementTimeoutMs: number };
+  /** The MCP server (`mcp:` in osiris.yaml). */
+  mcp: { allowRun: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
   raw: JsonObject;
 }
@@ -164,6 +296,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
   const env = options.env ?? process.env;
   const configFile = findConfigFile(options);
   let raw: JsonObject = {};
+  let doc: LocatedDocument | undefined;
   if (configFile) {
     if (!existsSync(configFile)) {
       throw OsirisError.of(
@@ -175,7 +308,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
         },
       );
     }
-    const doc = parseLocatedYaml(readFileSync(configFile, 'utf8'), configFile);
+    doc = parseLocatedYaml(readFileSync(configFile, 'utf8'), configFile);
     if (doc.errors.length > 0) throw new OsirisError(doc.errors);
     if (doc.value !== null && doc.value !== undefined && !isJsonObject(doc.value)) {
       throw OsirisError.of('CFG002', 'osiris.yaml must be a mapping', doc.locate([]), {
@@ -183,23 +316,8 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       });
     }
     raw = (doc.value as JsonObject | null) ?? {};
-    const parsed = configSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new OsirisError(
-        parsed.error.issues.map((issue) => {
-          const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-          return {
-            severity: 'error' as const,
-            code: 'CFG003',
-            message: `invalid value for '${path.join('.')}': ${issue.message}`,
-            location: doc.locate(path, 'value'),
-            hint: 'see docs/reference/configuration.md',
-          };
-        }),
-      );
-    }
   }
-  const parsedConfig = configSchema.parse(raw);
+  const parsedConfig = quickParse(raw) ?? parseWithZod(raw, doc);
   const envMemoryLimit = env.OSIRIS_MEMORY_LIMIT?.trim();
   if (envMemoryLimit && !MEMORY_LIMIT.test(envMemoryLimit)) {
     throw OsirisError.of(
@@ -259,8 +377,27 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       ),
     },
     discovery: { statementTimeoutMs: Math.round(parsedConfig.discovery.statement_timeout * 1000) },
+    mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,
   };
+}
+
+/** zod's verdict on a file `quickParse` could not vouch for: CFG003 for each problem, located in the file. */
+function parseWithZod(raw: JsonObject, doc: LocatedDocument | undefined): ParsedConfig {
+  const parsed = zodConfigSchema().safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new OsirisError(
+    parsed.error.issues.map((issue) => {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      return {
+        severity: 'error' as const,
+        code: 'CFG003',
+        message: `invalid value for '${path.join('.')}': ${issue.message}`,
+        location: doc?.locate(path, 'value') ?? {},
+        hint: 'see docs/reference/configuration.md',
+      };
+    }),
+  );
 }
 
 /** `OSIRIS_LOCK_TIMEOUT` (whole seconds) when set, else the configured value. */

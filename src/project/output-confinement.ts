@@ -30,7 +30,7 @@ export interface OutsideOutput {
 }
 
 /** `path` with its longest existing prefix replaced by that prefix's real path. */
-function realPrefix(path: string): string {
+export function realPrefix(path: string): string {
   try {
     return realpathSync(path);
   } catch {
@@ -39,7 +39,8 @@ function realPrefix(path: string): string {
   }
 }
 
-function within(root: string, path: string): boolean {
+/** Whether `path` is `root` or lies under it (both already real paths). */
+export function within(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }

@@ -7,6 +7,7 @@ import * as connections from './connections.js';
 import * as discovery from './discovery.js';
 import * as init from './init.js';
 import * as logs from './logs.js';
+import * as mcp from './mcp.js';
 import * as oml from './oml.js';
 import * as run from './run.js';
 import * as runs from './runs.js';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
     logs,
     runs,
     chat,
+    mcp,
     oml,
   ])
     group.register(program);

@@ -89,6 +89,10 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
   'logs aiop': { ok: ['logs', 'aiop', '--last'], fail: ['logs', 'aiop', '--last', '--format', 'xml'] },
   'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
   chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
+  // stdin is empty: the stdio server starts, sees the client gone, and reports; --http needs a token.
+  'mcp serve': { ok: ['mcp', 'serve'], fail: ['mcp', 'serve', '--http', '0'] },
+  'mcp clients': { ok: ['mcp', 'clients'], fail: ['mcp', 'clients', '--project', 'no-such-folder'] },
+  'mcp selftest': { ok: ['mcp', 'selftest'], fail: ['mcp', 'selftest', '--project', 'no-such-folder'] },
   'dump-prompts': {
     ok: ['dump-prompts'],
     fail: ['dump-prompts', '--export', '--dir', 'pipelines/good.yaml'],
@@ -106,6 +110,7 @@ export const ENV = {
   OSIRIS_LLM_API_KEY: '',
   OSIRIS_LLM_PROVIDER: '',
   OSIRIS_LLM_BASE_URL: '',
+  OSIRIS_MCP_TOKEN: '',
 };
 
 /** Runs `jobs` at most `width` at a time (2 cores shared with other suites). */

@@ -1,10 +1,47 @@
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createProgressReporter,
+  formatCount,
   formatDuration,
   formatRunSummary,
 } from '../../../src/observability/progress.js';
+
+describe('formatCount', () => {
+  // It replaces an Intl.NumberFormat (ICU start-up is slow); it must print exactly what that printed.
+  const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+  it('prints what Intl.NumberFormat en-US prints, edge cases included', () => {
+    for (const n of [
+      0,
+      -0,
+      0.5,
+      1.5,
+      2.5,
+      -2.5,
+      -0.4,
+      999,
+      1000,
+      999_999.5,
+      1e21,
+      2 ** 53 + 2,
+      -1234567.89,
+    ]) {
+      expect(formatCount(n)).toBe(intl.format(n));
+    }
+    for (const n of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(formatCount(n)).toBe(intl.format(n));
+    }
+  });
+
+  it('agrees with Intl.NumberFormat on any double', () => {
+    fc.assert(
+      fc.property(fc.double(), (n) => formatCount(n) === intl.format(n)),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 function capture() {
   const stream = new PassThrough();

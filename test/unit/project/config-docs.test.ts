@@ -46,6 +46,7 @@ describe('docs/reference/configuration.md', () => {
       'agent/llm-config.ts',
       'connections/config.ts',
       'util/read-bounded.ts',
+      'mcp/serve.ts',
     ]
       .map((f) => readFileSync(join(REPO_ROOT, 'src', f), 'utf8'))
       .join('\n');
