@@ -8,7 +8,7 @@
 #                                  runtime.memory_limit values tried for the Osiris cases (osiris.yaml; auto is
 #                                  the project default: 48MB and one thread for these copies, docs/adr/0007;
 #                                  1GB was the default before); LIMIT/T also sets runtime.threads to T
-#        CASES="osiris baselines"  which groups to run (mysqlwriter: the mysql.writer cases, see below)
+#        CASES="osiris baselines"  which groups to run (also: files, mysqlwriter)
 #        ONLY=regex                only the cases whose name:memory_limit matches (e.g. 'mysql-postgres:|dump|copy')
 #        KEEP=1                    keep the osiris_bench database (MariaDB) and schema (Postgres) at the end
 #        BENCH_DIR=/path           keep the temp project, dumps and run logs there
@@ -34,6 +34,10 @@
 #   osiris mysql→mysql-new  the same into a missing table: the writer creates it (sized once the rows are in)
 #   osiris postgres→mysql   osiris run: postgres.extractor (the table mysql→postgres loaded) → mysql.writer (replace)
 #   mariadb LOAD DATA       LOAD DATA LOCAL INFILE of the dump into a fresh table LIKE bench_rows
+# Group "files" (issue 14, database → file; docs/adr/0019): osiris mysql→csv, mysql→parquet, postgres→csv,
+# postgres→parquet against the client tools' own dumps to a file, measured in the same run:
+#   mariadb --batch dump    (as above)
+#   psql \copy out          psql -c "\copy (SELECT * FROM osiris_bench.bench_rows) TO file"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -131,6 +135,10 @@ pipeline mysql_to_parquet.yaml bench-mysql-to-parquet mysql.extractor filesystem
   "      path: $WORK/out/bench_rows.parquet"
 pipeline postgres_to_csv.yaml bench-postgres-to-csv postgres.extractor filesystem.csv_writer \
   "      path: $WORK/out/bench_rows.csv"
+pipeline mysql_to_csv.yaml bench-mysql-to-csv mysql.extractor filesystem.csv_writer \
+  "      path: $WORK/out/bench_rows.csv"
+pipeline postgres_to_parquet.yaml bench-postgres-to-parquet postgres.extractor filesystem.parquet_writer \
+  "      path: $WORK/out/bench_rows.parquet"
 pipeline postgres_to_postgres.yaml bench-postgres-to-postgres postgres.extractor postgres.writer \
   "$to_pg: bench_copy\n      write_mode: replace"
 # mysql.writer cases (group mysqlwriter)
@@ -150,15 +158,17 @@ verify() { # verify <case> <n>
     osiris-mysql-postgres | osiris-mysql-postgres-replace | osiris-mysql-postgres-truncate)
       check_count "postgres osiris_bench.bench_rows" "$n" "$(pg_count osiris_bench.bench_rows)"
       [ "$(pg_sum osiris_bench.bench_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_rows" ;;
-    osiris-mysql-parquet)
+    osiris-mysql-parquet | osiris-postgres-parquet)
       check_count "$WORK/out/bench_rows.parquet" "$n" "$(node bench/db/count-rows.mjs "$WORK/out/bench_rows.parquet")" ;;
     osiris-postgres-postgres)
       check_count "postgres osiris_bench.bench_copy" "$n" "$(pg_count osiris_bench.bench_copy)"
       [ "$(pg_sum osiris_bench.bench_copy)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.bench_copy" ;;
-    osiris-postgres-csv)
+    osiris-postgres-csv | osiris-mysql-csv)
       check_count "$WORK/out/bench_rows.csv" "$((n + 1))" "$(wc -l < "$WORK/out/bench_rows.csv")" ;;
     mariadb-dump)
       check_count "$WORK/out/dump.tsv" "$n" "$(wc -l < "$WORK/out/dump.tsv")" ;;
+    psql-copy-out)
+      check_count "$WORK/out/pg_dump.tsv" "$n" "$(wc -l < "$WORK/out/pg_dump.tsv")" ;;
     psql-copy)
       check_count "postgres osiris_bench.psql_rows" "$n" "$(pg_count osiris_bench.psql_rows)"
       [ "$(pg_sum osiris_bench.psql_rows)" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.psql_rows" ;;
@@ -215,6 +225,8 @@ run_case() {
         osiris-mysql-postgres-truncate) pipeline=mysql_to_postgres_truncate.yaml ;; # TRUNCATE, then COPY in
         osiris-mysql-parquet) pipeline=mysql_to_parquet.yaml ;;
         osiris-postgres-csv) pipeline=postgres_to_csv.yaml ;;
+        osiris-mysql-csv) pipeline=mysql_to_csv.yaml ;;
+        osiris-postgres-parquet) pipeline=postgres_to_parquet.yaml ;;
         osiris-postgres-postgres)
           pgq -c 'DROP TABLE IF EXISTS osiris_bench.bench_copy' # a fresh target, like mysql → postgres
           pipeline=postgres_to_postgres.yaml ;;
@@ -227,6 +239,12 @@ run_case() {
     mariadb-dump)
       time_cmd bash -c 'mariadb -h "$BENCH_MYSQL_HOST" -P "$BENCH_MYSQL_PORT" -u "$BENCH_MYSQL_USER" \
         --batch --quick --skip-column-names osiris_bench -e "SELECT * FROM bench_rows" > "$1"' _ "$WORK/out/dump.tsv" \
+        > "$WORK/timed.txt"
+      read -r s m < "$WORK/timed.txt"
+      ;;
+    psql-copy-out)
+      time_cmd psql -X -q -v ON_ERROR_STOP=1 -h "$BENCH_PG_HOST" -p "$BENCH_PG_PORT" -U "$BENCH_PG_USER" \
+        -d "$BENCH_PG_DATABASE" -c "\\copy (SELECT * FROM osiris_bench.bench_rows) TO '$WORK/out/pg_dump.tsv'" \
         > "$WORK/timed.txt"
       read -r s m < "$WORK/timed.txt"
       ;;
@@ -244,6 +262,53 @@ run_case() {
   esac
   verify "$c" "$n"
   echo "$s $m $e $w"
+}
+
+# --- group "files": database → file (issue 14) --------------------------------------------------------------
+files_combos() {
+  local lim
+  for lim in $MEMORY_LIMITS; do
+    combos+=("osiris-mysql-csv:$lim" "osiris-mysql-parquet:$lim" "osiris-postgres-csv:$lim"
+      "osiris-postgres-parquet:$lim")
+  done
+  [[ " ${combos[*]} " == *" mariadb-dump:-"* ]] || combos+=("mariadb-dump:-")
+  combos+=("psql-copy-out:-")
+}
+# The Postgres sources read the table osiris mysql→postgres loads; without that case it is loaded once, untimed.
+load_postgres_source() {
+  set_memory_limit auto
+  pgq -c 'DROP TABLE IF EXISTS osiris_bench.bench_rows'
+  (cd "$PROJ" && node "$ROOT/bin/osiris.js" run mysql_to_postgres.yaml --json > "$WORK/load.json") ||
+    fail "loading osiris_bench.bench_rows into Postgres failed (see $WORK/load.json)"
+  check_count "postgres osiris_bench.bench_rows" "$1" "$(pg_count osiris_bench.bench_rows)"
+}
+# Goal: each database → file case ≥ 0.8 × its client tool's dump (ratio = baseline s / osiris s); RSS ≤ 200 MB flat.
+files_goals() {
+  echo "Goal (issue 14): database → file ≥ 0.8 × the client's dump to a file (ratio = baseline s / osiris s)"
+  awk -F'\t' '
+    $2 == "mariadb-dump" { base["mysql" "\t" $1] = $4 }
+    $2 == "psql-copy-out" { base["postgres" "\t" $1] = $4 }
+    $2 ~ /^osiris-(mysql|postgres)-(csv|parquet)$/ { os[$2 "\t" $1 "\t" $3] = $4 }
+    END {
+      for (k in os) {
+        split(k, p, "\t")
+        src = p[1]; sub(/^osiris-/, "", src); sub(/-.*/, "", src)
+        if (!((src "\t" p[2]) in base)) continue
+        r = base[src "\t" p[2]] / os[k]
+        printf "  %s, %d rows, memory_limit %s: %.2f s vs %.2f s, %.2f× (%s)\n", p[1], p[2], p[3], os[k], base[src "\t" p[2]], r, (r >= 0.8 ? "met" : "missed")
+      }
+    }' "$RESULTS" | sort
+  echo "Goal (issue 14): database → file peak RSS ≤ 200 MB, flat from the smallest to the largest row count"
+  awk -F'\t' -v lo="${ROWS[0]}" -v hi="${ROWS[${#ROWS[@]}-1]}" '
+    $2 ~ /^osiris-(mysql|postgres)-(csv|parquet)$/ { r[$2 "\t" $3 "\t" $1] = $5 / 1024 }
+    END {
+      for (k in r) {
+        split(k, p, "\t")
+        if (p[3] != lo || !((p[1] "\t" p[2] "\t" hi) in r)) continue
+        h = r[p[1] "\t" p[2] "\t" hi]
+        printf "  %s, memory_limit %s: %.0f MB at %d rows, %.0f MB at %d rows (%s)\n", p[1], p[2], r[k], lo, h, hi, (r[k] <= 200 && h <= 200 ? "met" : "missed")
+      }
+    }' "$RESULTS" | sort
 }
 
 # --- main ---------------------------------------------------------------------------------------------------
@@ -279,14 +344,15 @@ for n in "${ROWS[@]}"; do
         for lim in $MEMORY_LIMITS; do
           combos+=("osiris-mysql-mysql:$lim" "osiris-mysql-mysql-new:$lim" "osiris-postgres-mysql:$lim")
         done ;;
-      *) fail "unknown case group '$c' (osiris, baselines, mysqlwriter)" ;;
+      files) files_combos ;;
+      *) fail "unknown case group '$c' (osiris, baselines, files, mysqlwriter)" ;;
     esac
   done
   if [ -n "${ONLY:-}" ]; then # keep the cases whose name matches the regex (ONLY='mysql-postgres:|load-data')
     mapfile -t combos < <(printf '%s\n' "${combos[@]}" | grep -E "$ONLY")
   fi
   [[ " ${combos[*]} " == *" osiris-postgres-"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
-    fail "the osiris postgres→… cases need the osiris mysql→postgres case"
+    load_postgres_source "$n"
   # Round robin: every case once per repetition, so background work the servers do after a load (checkpoints,
   # purge) falls on all cases alike rather than on whichever case runs first.
   RAW="$WORK/raw.tsv"
@@ -377,3 +443,5 @@ awk -F'\t' -v lo="${ROWS[0]}" -v hi="${ROWS[${#ROWS[@]}-1]}" '
       printf "  %s, memory_limit %s: %.0f MB at %d rows, %.0f MB at %d rows (%s)\n", p[1], p[2], r[k], lo, h, hi, (r[k] <= 200 && h <= 200 ? "met" : "missed")
     }
   }' "$RESULTS" | sort
+[[ " $CASES " == *" files "* ]] && files_goals
+exit 0

@@ -67,6 +67,11 @@ function buildConfigSchema(z: typeof Z) {
        */
       pass_through: z.boolean().default(true),
       /**
+       * Run a file source → SQL transforms → file writer chain whose intermediate outputs nothing else reads
+       * as one streaming DuckDB statement (docs/adr/0018); false materialises every step.
+       */
+      fuse: z.boolean().default(true),
+      /**
        * Seconds a writer waits for another run writing the same target (file lock, Postgres advisory lock,
        * MySQL named lock) before it gives up.
        */
@@ -127,7 +132,13 @@ export interface ParsedConfig {
     profiles: { enabled: boolean; values: string[]; default: string | null };
     naming: { manifest_short_len: number };
   };
-  runtime: { memory_limit: string; threads?: number; pass_through: boolean; lock_timeout: number };
+  runtime: {
+    memory_limit: string;
+    threads?: number;
+    pass_through: boolean;
+    fuse: boolean;
+    lock_timeout: number;
+  };
   security: { allow_paths_outside_project: boolean; allowed_output_roots: string[] };
   discovery: { statement_timeout: number };
   mcp: { allow_run: boolean };
@@ -213,6 +224,7 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
         memory_limit: take(runtime, 'memory_limit', matches(MEMORY_LIMIT), 'auto'),
         ...(threads !== undefined ? { threads } : {}),
         pass_through: take(runtime, 'pass_through', isBoolean, true),
+        fuse: take(runtime, 'fuse', isBoolean, true),
         lock_timeout: take(runtime, 'lock_timeout', intIn(0, 86_400), DEFAULT_LOCK_TIMEOUT_S),
       },
       security: {
@@ -251,6 +263,8 @@ export interface ProjectConfig {
     memoryLimit: string;
     threads: number | undefined;
     passThrough: boolean;
+    /** Fused file chains (`runtime.fuse`; env OSIRIS_FUSE overrides). */
+    fuse: boolean;
     /** How long a writer waits for another run writing the same target (`runtime.lock_timeout`, ms). */
     lockTimeoutMs: number;
   };
@@ -368,6 +382,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       memoryLimit: envMemoryLimit || parsedConfig.runtime.memory_limit,
       threads: parsedConfig.runtime.threads,
       passThrough: envFlag(env.OSIRIS_PASS_THROUGH) ?? parsedConfig.runtime.pass_through,
+      fuse: envFlag(env.OSIRIS_FUSE) ?? parsedConfig.runtime.fuse,
       lockTimeoutMs: lockTimeoutSeconds(env, parsedConfig.runtime.lock_timeout) * 1000,
     },
     security: {

@@ -44,6 +44,8 @@ runtime:
   # threads: 2                    # DuckDB worker threads; default one per core
   pass_through: true              # an extractor whose only consumer is a writer streams straight into it
                                   # (no DuckDB table; docs/adr/0006); OSIRIS_PASS_THROUGH=0 turns it off
+  fuse: true                      # a CSV source → SQL → file writer chain runs as one streaming DuckDB
+                                  # statement (docs/adr/0018); OSIRIS_FUSE=0 turns it off
   lock_timeout: 300               # seconds a writer waits for another run writing the same file or table
                                   # (docs/adr/0012); OSIRIS_LOCK_TIMEOUT overrides
 

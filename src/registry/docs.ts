@@ -66,7 +66,7 @@ fields are rejected.
 | \`examples\` | no | \`{title, config, notes}\`; every config must pass the config schema |
 | \`llmHints\` | no | \`promptGuidance\` (≤ 500 characters), \`inputAliases\`, \`yamlSnippets\` (≤ 5), \`commonPatterns\` |
 | \`loggingPolicy\`, \`limits\`, \`compatibility\` | no | logging defaults, resource limits, requirements |
-| \`x-runtime\` | no | runtime metadata: \`serialReader: true\` marks an extractor whose rows arrive one at a time over a connection (it sizes the data plane, see docs/adr/0007); \`driver\` is accepted for specs written for the Python tool (Osiris finds the driver beside the spec) |
+| \`x-runtime\` | no | runtime metadata: \`serialReader: true\` marks an extractor whose rows arrive one at a time over a connection (it sizes the data plane, see docs/adr/0007); \`fuse: source | transform | sink\` marks a component that can run inside one streaming DuckDB statement with its neighbours (docs/adr/0018); \`driver\` is accepted for specs written for the Python tool (Osiris finds the driver beside the spec) |
 
 A project can add its own components under \`<project>/components/<name>/spec.yaml\`; a name already used by a
 built-in component is reported and the built-in one is used. A project component's driver is JavaScript

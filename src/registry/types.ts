@@ -25,7 +25,12 @@ export interface ComponentSpec {
   'x-connection-fields'?: Array<string | { name: string; override?: OverridePolicy }>;
   examples?: Array<{ title: string; config: JsonObject; omlSnippet?: string; notes?: string }>;
   llmHints?: JsonObject;
-  'x-runtime'?: { driver?: string; requirements?: JsonObject; serialReader?: boolean };
+  'x-runtime'?: {
+    driver?: string;
+    requirements?: JsonObject;
+    serialReader?: boolean;
+    fuse?: 'source' | 'transform' | 'sink';
+  };
   [key: string]: JsonValue | undefined;
 }
 

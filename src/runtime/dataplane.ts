@@ -190,23 +190,32 @@ export interface CreatedAliases {
 }
 
 /**
- * Creates the alias views for a step's inputs on `conn`. An upstream table that does not exist fails with
+ * Creates the alias views for a step's inputs on `conn` (in `schema`, quoted, when given). An upstream
+ * table that does not exist fails with
  * `runtime.dependency_failed` naming the step that should have produced it.
  */
 export async function createInputAliases(
   conn: DuckDBConnection,
   inputs: readonly StepInput[],
+  schema?: string,
 ): Promise<CreatedAliases> {
   const aliases = planInputAliases(inputs);
   const created: string[] = [];
+  // In a schema of their own (a fused chain, where views read views): a view binds its names in its own
+  // schema first, so each step's `input_df` stays its own. Otherwise TEMP views of this connection.
+  const where = schema === undefined ? 'temp.main.' : `${schema}.`;
   const drop = async () => {
-    for (const name of created.splice(0).reverse()) await conn.run(`DROP VIEW IF EXISTS temp.main.${name}`);
+    for (const name of created.splice(0).reverse()) await conn.run(`DROP VIEW IF EXISTS ${where}${name}`);
   };
   for (const input of inputs) await assertTableExists(conn, input);
   try {
     for (const alias of aliases) {
       const view = quoteIdent(alias.name);
-      await conn.run(`CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${alias.table}`);
+      await conn.run(
+        schema === undefined
+          ? `CREATE OR REPLACE TEMP VIEW ${view} AS SELECT * FROM ${alias.table}`
+          : `CREATE OR REPLACE VIEW ${where}${view} AS SELECT * FROM main.${alias.table}`,
+      );
       created.push(view);
     }
   } catch (error) {

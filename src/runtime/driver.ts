@@ -64,6 +64,11 @@ export interface StreamContext {
    * `runtime.lock_timeout`, default DEFAULT_LOCK_TIMEOUT_S).
    */
   lockTimeoutMs?: number;
+  /**
+   * A connection to the run's DuckDB database, opened on first use. Given to pass-through writers that still
+   * need DuckDB to render a format (Parquet, a file's CSV dialect) but never a table.
+   */
+  openDuck?(): Promise<DuckDBConnection>;
 }
 
 export interface StepContext extends StreamContext {
@@ -93,8 +98,25 @@ export interface StreamSource extends RowStream {
   cancel(reason?: unknown): void;
 }
 
+/**
+ * A step's output defined as a view inside a fused chain (docs/adr/0018): nothing is read until the chain's
+ * writer copies the last view to its file.
+ */
+export interface FusedOutput {
+  /** The step's result once the writer copied the chain's rows: `rowsOut` when the step feeds the writer. */
+  result(rowsOut: number | undefined): StepResult;
+  /** Drops what `defineView` created (the chain is done, or runs again step by step). */
+  release(): Promise<void>;
+}
+
 export interface Driver {
   run(ctx: StepContext): Promise<StepResult>;
+  /**
+   * Sources and SQL transforms of a fused chain (spec `x-runtime.fuse`): defines `ctx.outputTable` as a view
+   * over the step's source or inputs instead of filling a table, checking what can be checked without
+   * reading the data (files, SQL binding) with the errors `run` raises.
+   */
+  defineView?(ctx: StepContext): Promise<FusedOutput>;
   /**
    * Extractors that can pass rows straight to a writer: opens the source and describes its columns, or
    * declines (with the reason, for the run's events) when this read must be materialised.

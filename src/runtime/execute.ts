@@ -227,6 +227,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
     prepareStep,
     dataPlane: planeLimits(loaded.steps, options.registry, options.project.runtime),
     passThrough: options.project.runtime.passThrough,
+    fuse: options.project.runtime.fuse,
     lockTimeoutMs: options.project.runtime.lockTimeoutMs,
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),

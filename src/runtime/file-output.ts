@@ -207,11 +207,17 @@ export function selectFor(
 }
 
 /** A temp path beside `target`, recorded as the run's before it exists (a killed run's leftover is removable). */
-function claimedTempBeside(ctx: StepContext, target: string): string {
+function claimedTempBeside(ctx: StreamContext, target: string): string {
   const path = tempPathBeside(target);
   ctx.claim({ kind: 'file', path });
   return path;
 }
+
+/**
+ * Writes the rows into `part` (a temp file beside the target) in the plan's format: `select` is the
+ * writer's SELECT over its input, `copyOptions` the COPY options. Returns the rows written.
+ */
+export type ProducePart = (part: string, select: string, copyOptions: string) => Promise<number>;
 
 /**
  * The whole writer step: validate, stream the input through COPY to a temp file beside the real target,
@@ -219,11 +225,31 @@ function claimedTempBeside(ctx: StepContext, target: string): string {
  * Reads `path`, `create_dirs` (default true), `columns`, `order_by`, `allow_empty` from the config.
  */
 export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Promise<StepResult> {
-  const cfg = StepConfig.of(ctx);
   const input = singleInput(ctx);
+  const available = await describeInput(ctx, input);
+  return writeFileAtomically(ctx, plan, input, available, async (part, select, copyOptions) => {
+    const result = await runTracked(ctx.duck, `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`, {
+      signal: ctx.signal,
+      onProgress: (rows) => ctx.progress(rows),
+    });
+    return Number(result.rowsChanged);
+  });
+}
+
+/**
+ * What every file writer does around producing its rows (`produce`, from a DuckDB table or a row stream):
+ * `input` names the upstream step and the relation the SELECT reads, `available` its columns.
+ */
+export async function writeFileAtomically(
+  ctx: StreamContext,
+  plan: FileWriterPlan,
+  input: StepInput,
+  available: ColumnInfo[],
+  produce: ProducePart,
+): Promise<StepResult> {
+  const cfg = StepConfig.of(ctx);
   const target = resolveStepPath(ctx.projectRoot, cfg.requiredString('path'));
   const shown = displayPath(ctx.projectRoot, target);
-  const available = await describeInput(ctx, input);
   const select = selectFor(cfg, input, available, plan.selectColumn);
   prepareTargetFolder(ctx.stepId, target, shown, cfg.boolean('create_dirs', true));
   // A symlinked target is written through: the temp file goes beside the real file, the link stays.
@@ -235,11 +261,7 @@ export async function runFileWriter(ctx: StepContext, plan: FileWriterPlan): Pro
   let lock: FileLock | undefined;
   try {
     const copyOptions = [plan.copyOptions, ...(plan.columnOptions?.(available) ?? [])].join(', ');
-    const result = await runTracked(ctx.duck, `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`, {
-      signal: ctx.signal,
-      onProgress: (rows) => ctx.progress(rows),
-    });
-    const rows = Number(result.rowsChanged);
+    const rows = await produce(part, select, copyOptions);
     lock = await lockTarget(ctx, real, shown);
     // Everything below reads and replaces the target under the lock.
     const before = existsSync(real) ? statSync(real) : undefined;
@@ -314,7 +336,7 @@ function fileWriteError(stepId: string, target: string, shown: string, error: un
 }
 
 /** Takes the target's lock, telling the run's events when it has to wait for another run. */
-function lockTarget(ctx: StepContext, real: string, shown: string): Promise<FileLock> {
+function lockTarget(ctx: StreamContext, real: string, shown: string): Promise<FileLock> {
   const timeoutMs = ctx.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000;
   return lockFile(real, {
     timeoutMs,

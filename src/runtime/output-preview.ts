@@ -12,7 +12,7 @@ import type { Redactor } from '../observability/redact.js';
 import { maskSampleRows } from '../observability/sample-mask.js';
 import type { JsonValue } from '../yaml/json.js';
 import { type ColumnInfo, quoteIdent } from './dataplane.js';
-import type { StreamRow, StreamValue } from './stream.js';
+import type { LineFeed, StreamRow, StreamValue } from './stream.js';
 
 export const PREVIEW_ROWS = 10;
 export const PREVIEW_COLUMNS = 40;
@@ -152,19 +152,31 @@ export class StreamPreview {
   constructor(readonly columns: readonly ColumnInfo[]) {}
 
   watch(batches: AsyncIterable<StreamRow[]>): AsyncIterable<StreamRow[]> {
-    const rows = this.rows;
-    const types = this.columns.slice(0, PREVIEW_COLUMNS).map((c) => c.type);
+    const see = (batch: StreamRow[]) => this.see(batch);
     return {
       async *[Symbol.asyncIterator]() {
         for await (const batch of batches) {
-          for (let i = 0; i < batch.length && rows.length < PREVIEW_ROWS; i++) {
-            const row = batch[i] as StreamRow;
-            rows.push(types.map((type, c) => streamValueText(row[c] ?? null, type)));
-          }
+          see(batch);
           yield batch;
         }
       },
     };
+  }
+
+  /** The same for a source's line feed: it hands over its first rows as stream rows. */
+  watchLines(feed: LineFeed): LineFeed {
+    return {
+      ...feed,
+      chunks: () => feed.chunks({ rows: PREVIEW_ROWS, onRows: (rows) => this.see(rows) }),
+    };
+  }
+
+  private see(batch: readonly StreamRow[]): void {
+    const types = this.columns.slice(0, PREVIEW_COLUMNS).map((c) => c.type);
+    for (let i = 0; i < batch.length && this.rows.length < PREVIEW_ROWS; i++) {
+      const row = batch[i] as StreamRow;
+      this.rows.push(types.map((type, c) => streamValueText(row[c] ?? null, type)));
+    }
   }
 
   build(stepId: string, redactor: Redactor): OutputPreview {

@@ -31,21 +31,15 @@ import type {
   StreamSource,
 } from './driver.js';
 import { StepError } from './driver.js';
+import { type FusedChain, planFusedChains } from './fuse/plan.js';
+import { runFusedChain } from './fuse/run-chain.js';
 import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
 import type { PlaneLimits } from './plane-limits.js';
 import { runDag } from './scheduler.js';
+import { inputStepIds } from './step-inputs.js';
 import { UpstreamFailed } from './stream.js';
 
-/**
- * The upstream steps whose tables a step reads: its `needs` minus writers, which produce no table. An
- * extractor reads its own source, so it reads no upstream table at all. Such `needs` edges (usually the
- * implicit chain of steps without `needs`, reference §1.6) only order the run — as in the original, which
- * passed an upstream result on only when it carried data.
- */
-export function inputStepIds(step: LoadedStep, byId: ReadonlyMap<string, LoadedStep>): string[] {
-  if (step.mode === 'read') return [];
-  return step.needs.filter((id) => byId.get(id)?.mode !== 'write');
-}
+export { inputStepIds } from './step-inputs.js';
 
 /** Extractor step → its writer, where the writer is the extractor's only consumer and reads nothing else. */
 export function passThroughPairs(steps: readonly LoadedStep[]): Map<string, LoadedStep> {
@@ -83,6 +77,11 @@ export interface RunPipelineOptions {
    * (default true; never with keepData, which wants every step's table).
    */
   passThrough?: boolean;
+  /**
+   * Run file source → SQL transforms → file writer chains as one streaming DuckDB statement (default true;
+   * never with keepData; docs/adr/0018).
+   */
+  fuse?: boolean;
   /** DuckDB limits for the run's database (memory_limit, threads; see plane-limits.ts); DuckDB's own by default. */
   dataPlane?: PlaneLimits;
   /** How long a writer waits for another run writing the same target (ms; `runtime.lock_timeout`). */
@@ -375,6 +374,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     progress: (rows: number) => progress.stepProgress(step.id, rows),
     signal: options.signal ?? new AbortController().signal,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    openDuck: async () => (await openPlane()).connect(),
   });
 
   const contextFor = async (step: LoadedStep, prepared: PreparedStep): Promise<StepContext> => {
@@ -392,6 +392,18 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     return prepared;
   };
 
+  const fuseOff = options.keepData
+    ? "--keep-data keeps every step's table"
+    : options.fuse === false
+      ? 'runtime.fuse is false (or OSIRIS_FUSE=0)'
+      : undefined;
+  const fused = planFusedChains(
+    steps,
+    (s) => registry.get(s.component)?.spec['x-runtime']?.fuse,
+    fuseOff ? { off: fuseOff } : {},
+  );
+  for (const d of fused.declined)
+    session.event('fuse', { step_id: d.step_id, used: false, reason: d.reason });
   const pairs = options.keepData || options.passThrough === false ? new Map() : passThroughPairs(steps);
   /** Writers that already ran beside their extractor (pass-through): their outcome, for the scheduler. */
   const ranAlongside = new Map<string, boolean>();
@@ -439,6 +451,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const watched: StreamSource = {
       columns: source.columns,
       batches: firstRows.watch(source.batches),
+      ...(source.lines ? { lines: firstRows.watchLines(source.lines) } : {}),
       result: source.result,
       cancel: (reason?: unknown) => source.cancel(reason),
     };
@@ -482,9 +495,61 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     return read.status === 'fulfilled';
   };
 
+  /** Runs a step on the general path (its output a table), once its step_start is out; true when it succeeded. */
+  const materialise = async (
+    step: LoadedStep,
+    t0: number,
+    opened?: { driver: Driver; prepared: PreparedStep },
+  ): Promise<boolean> => {
+    try {
+      const driver = opened?.driver ?? (await loadDriver(registry, step));
+      const prepared = opened?.prepared ?? options.prepareStep(step);
+      const ctx = await contextFor(step, prepared);
+      for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
+      const result = await driver.run(ctx);
+      if (step.mode !== 'write')
+        await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
+      succeed(step, result, t0);
+      if (step.mode !== 'write') await previewOf(step, ctx.duck, ctx.outputTable);
+      return true;
+    } catch (error) {
+      fail(step, error, t0);
+      return false;
+    }
+  };
+
+  /** A fused chain from its source step (docs/adr/0018); undefined when it runs step by step after all. */
+  const runChain = async (chain: FusedChain): Promise<boolean | undefined> => {
+    const outcomes = await runFusedChain(chain, {
+      loadDriver: (step) => loadDriver(registry, step),
+      prepare: async (step, duck) => {
+        const driver = await loadDriver(registry, step);
+        const prepared = announce(step, options.prepareStep(step));
+        return { driver, ctx: { ...streamContextFor(step, prepared), duck } };
+      },
+      connect: async () => (await openPlane()).connect(),
+      begin,
+      succeed,
+      fail,
+      event: (name, data) => session.event(name, data),
+      preview: previewOf,
+      runAlone: (step, t0) => materialise(step, t0),
+      signal: options.signal,
+    });
+    if (!outcomes) return undefined;
+    for (const [id, ok] of outcomes) ranAlongside.set(id, ok);
+    return outcomes.get(chain.steps[0]?.id ?? '') ?? false;
+  };
+
   const executeStep = async (step: LoadedStep): Promise<boolean> => {
     const alongside = ranAlongside.get(step.id);
     if (alongside !== undefined) return alongside;
+    const chain = fused.chains.get(step.id);
+    if (chain) {
+      await openPlane().catch(() => undefined);
+      const ran = await runChain(chain);
+      if (ran !== undefined) return ran;
+    }
     // DuckDB starts before the step's clock does (~0.3 s): the first step's time is its own work. An error
     // here comes back from contextFor below, as this step's failure.
     if (!pairs.has(step.id)) await openPlane().catch(() => undefined);
@@ -501,14 +566,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
         await openPlane();
         t0 += Date.now() - planeStart;
       }
-      const ctx = await contextFor(step, prepared);
-      for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
-      const result = await driver.run(ctx);
-      if (step.mode !== 'write')
-        await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
-      succeed(step, result, t0);
-      if (step.mode !== 'write') await previewOf(step, ctx.duck, ctx.outputTable);
-      return true;
+      return await materialise(step, t0, { driver, prepared });
     } catch (error) {
       fail(step, error, t0);
       return false;

@@ -19,6 +19,34 @@ export interface RowStream {
   columns: ColumnInfo[];
   /** Batches of rows; iterate once. Leaving the loop early (break, throw) stops the source. */
   batches: AsyncIterable<StreamRow[]>;
+  /** The same rows in the source's own text, for a consumer that hands them to DuckDB (see LineFeed). */
+  lines?: LineFeed;
+}
+
+/**
+ * A source whose wire text DuckDB can read itself (Postgres' COPY text) offers it as lines, so a consumer
+ * that passes rows to DuckDB anyway (the file writers, docs/adr/0019) does not split, convert and re-join
+ * every row in JavaScript. DuckDB reads the lines with `read_csv(<file>, columns = {c1…cN: VARCHAR},
+ * <readOptions>)` and `columnSql` turns each raw field into the column's value, exactly as the source's
+ * materialised read does. A consumer reads either `batches` or `lines`, once.
+ */
+export interface LineFeed {
+  /** `read_csv` options that cut a line into its raw fields (after the columns). */
+  readOptions: string;
+  /** DuckDB SQL for output column `index` from its raw field `field` (a column reference). */
+  columnSql(index: number, field: string): string;
+  /**
+   * The bytes, whole lines in order; iterating starts the source, leaving early stops it. The first
+   * `previewRows` rows also reach `onRows` as stream rows (for the run's preview).
+   */
+  chunks(preview?: { rows: number; onRows(rows: StreamRow[]): void }): AsyncIterable<Uint8Array>;
+  /**
+   * DuckDB could not convert a field: the source fails with its own error for it (returned), so the run
+   * reports the read, as the materialised path does.
+   */
+  conversionFailed(error: unknown): unknown;
+  /** Every row was loaded: the source's result settles only now (a conversion could still fail before). */
+  loaded(): void;
 }
 
 /** The error a consumer sees when the source failed; `cause` is the source's own error. */

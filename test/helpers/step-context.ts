@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DataPlane, openDataPlane, quoteIdent } from '../../src/runtime/dataplane.js';
+import { type DataPlane, openDataPlane, quoteIdent, tableRowCount } from '../../src/runtime/dataplane.js';
 import type {
   Driver,
   ResolvedConnection,
@@ -45,7 +45,15 @@ export interface ContextOptions {
   lockTimeoutMs?: number;
 }
 
-export async function openTestPlane(prefix = 'osiris-step-'): Promise<TestPlane> {
+/**
+ * `fused`: `runStep` runs a driver that can define its output as a view (a fused chain's source or SQL
+ * transform, docs/adr/0018) that way, and returns its result with the view's row count, as the chain's
+ * writer would report it; other drivers run as usual (a writer then reads the view).
+ */
+export async function openTestPlane(
+  prefix = 'osiris-step-',
+  options: { fused?: boolean } = {},
+): Promise<TestPlane> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const plane = await openDataPlane(join(dir, 'scratch'));
   const recorded = new Map<string, Recorded>();
@@ -75,7 +83,12 @@ export async function openTestPlane(prefix = 'osiris-step-'): Promise<TestPlane>
     dir,
     recorded,
     context,
-    runStep: (driver, stepId, config, options) => driver.run(context(stepId, config, options)),
+    async runStep(driver, stepId, config, contextOptions) {
+      const ctx = context(stepId, config, contextOptions);
+      if (!options.fused || !driver.defineView) return driver.run(ctx);
+      const output = await driver.defineView(ctx);
+      return output.result(await tableRowCount(plane.connection, ctx.outputTable));
+    },
     async rows(sql) {
       const reader = await plane.connection.runAndReadAll(sql);
       return reader.getRowObjectsJson() as Record<string, JsonValue>[];

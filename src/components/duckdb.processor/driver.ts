@@ -70,6 +70,41 @@ async function withJsonErrors<T>(conn: DuckDBConnection, fn: () => Promise<T>): 
   }
 }
 
+/** Checks the query is one statement, then runs `prefix + query` (a CREATE … AS), errors located in the query. */
+async function createFromQuery(
+  ctx: StepContext,
+  query: string,
+  prefix: string,
+  names: string[],
+): Promise<void> {
+  const conn = ctx.duck;
+  await withJsonErrors(conn, async () => {
+    let count: number;
+    try {
+      count = (await conn.extractStatements(query)).count;
+    } catch (error) {
+      throw sqlError(ctx, query, error, '', names);
+    }
+    if (count !== 1)
+      throw new StepError(
+        'transform.failed',
+        `step '${ctx.stepId}': the query holds ${count} statements; a processor runs exactly one`,
+        count === 0
+          ? 'write a SELECT statement'
+          : 'combine them into one SELECT (use WITH … for intermediate steps)',
+      );
+    try {
+      await runTracked(conn, prefix + query, {
+        signal: ctx.signal,
+        onProgress: (rows) => ctx.progress(rows),
+      });
+    } catch (error) {
+      if (error instanceof StepError) throw error;
+      throw sqlError(ctx, query, error, prefix, names);
+    }
+  });
+}
+
 export const driver: Driver = {
   async run(ctx: StepContext): Promise<StepResult> {
     const cfg = StepConfig.of(ctx);
@@ -79,37 +114,40 @@ export const driver: Driver = {
     try {
       let rowsIn = 0;
       for (const input of ctx.inputs) rowsIn += await tableRowCount(conn, input.table);
-      await withJsonErrors(conn, async () => {
-        let count: number;
-        try {
-          count = (await conn.extractStatements(query)).count;
-        } catch (error) {
-          throw sqlError(ctx, query, error, '', aliases.names);
-        }
-        if (count !== 1)
-          throw new StepError(
-            'transform.failed',
-            `step '${ctx.stepId}': the query holds ${count} statements; a processor runs exactly one`,
-            count === 0
-              ? 'write a SELECT statement'
-              : 'combine them into one SELECT (use WITH … for intermediate steps)',
-          );
-        const prefix = `CREATE OR REPLACE TABLE ${ctx.outputTable} AS\n`;
-        try {
-          await runTracked(conn, prefix + query, {
-            signal: ctx.signal,
-            onProgress: (rows) => ctx.progress(rows),
-          });
-        } catch (error) {
-          if (error instanceof StepError) throw error;
-          throw sqlError(ctx, query, error, prefix, aliases.names);
-        }
-      });
+      await createFromQuery(ctx, query, `CREATE OR REPLACE TABLE ${ctx.outputTable} AS\n`, aliases.names);
       const rowsOut = await tableRowCount(conn, ctx.outputTable);
       ctx.progress(rowsOut);
       return { rowsIn, rowsOut };
     } finally {
       await aliases.drop();
     }
+  },
+
+  /**
+   * In a fused chain the query becomes a view in a schema of the step's own, beside its input aliases (so
+   * `input_df` means this step's input even when the next processor has one too); the output name is a view
+   * over it. Binding the view raises the same parser, binder and catalog errors as `run`; rows in are not
+   * counted (that would read the source again).
+   */
+  async defineView(ctx: StepContext) {
+    const cfg = StepConfig.of(ctx);
+    const query = cfg.requiredString('query');
+    const conn = ctx.duck;
+    const schema = quoteIdent(`osiris_fused_${ctx.stepId}`);
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    const release = async () => {
+      await conn.run(`DROP VIEW IF EXISTS main.${ctx.outputTable}`);
+      await conn.run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    };
+    try {
+      const aliases = await createInputAliases(conn, ctx.inputs, schema);
+      const inner = `${schema}.${ctx.outputTable}`;
+      await createFromQuery(ctx, query, `CREATE VIEW ${inner} AS\n`, aliases.names);
+      await conn.run(`CREATE OR REPLACE VIEW main.${ctx.outputTable} AS SELECT * FROM ${inner}`);
+    } catch (error) {
+      await release().catch(() => {});
+      throw error;
+    }
+    return { result: (rowsOut: number | undefined) => ({ rowsOut }), release };
   },
 };

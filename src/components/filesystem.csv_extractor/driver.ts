@@ -195,9 +195,32 @@ function readCsv(p: ReadPlan, types: Record<string, string>, extra: string[] = [
   return `read_csv(${quoteLiteral(p.file)}, ${opts.join(', ')})`;
 }
 
-function selectSql(p: ReadPlan, types: Record<string, string>): string {
+function selectSql(p: ReadPlan, types: Record<string, string>, source = readCsv(p, types)): string {
   const cols = p.select ? p.select.map(quoteIdent).join(', ') : '*';
-  return `SELECT ${cols} FROM ${readCsv(p, types)}${p.limit !== undefined ? ` LIMIT ${p.limit}` : ''}`;
+  return `SELECT ${cols} FROM ${source}${p.limit !== undefined ? ` LIMIT ${p.limit}` : ''}`;
+}
+
+/**
+ * The `read_csv(…)` call with what DuckDB's sniffer finds (dialect, formats, column types) written out and
+ * `auto_detect=false`: the call `sniff_csv` itself prints. A fused chain binds its view several times (the
+ * schema event, the writer's columns, the COPY, the preview), and each bind of a sniffing read_csv samples
+ * the file again (0.1–0.2 s each). Undefined when sniff_csv cannot do it (a glob): the caller sniffs as usual.
+ */
+async function pinnedReadCsv(
+  conn: DuckDBConnection,
+  p: ReadPlan,
+  types: Record<string, string>,
+): Promise<string | undefined> {
+  try {
+    const sniff = readCsv(p, types).replace(/^read_csv\(/, 'sniff_csv(');
+    const reader = await conn.runAndReadAll(`SELECT Prompt FROM ${sniff}`);
+    const prompt = String(reader.getRows()[0]?.[0] ?? '').trim();
+    // Its `new_line='\r\n'` reads no rows back (DuckDB 1.5): the reader finds line ends by itself.
+    const call = /^FROM (read_csv\(.*\));?$/s.exec(prompt)?.[1]?.replace(/, new_line='[^']*'/, '');
+    return call?.includes('auto_detect=false') ? call : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const GLOB = /[*?[]/;
@@ -233,26 +256,61 @@ async function doubleColumns(conn: DuckDBConnection, p: ReadPlan): Promise<strin
 
 const PLAIN_DECIMAL = '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$';
 
-/** Converts text columns loaded for exact-decimal inference to DECIMAL(p,s) or DOUBLE. */
-async function settleDecimals(conn: DuckDBConnection, table: string, columns: string[]): Promise<void> {
-  for (const name of columns) {
+/**
+ * The type of each text column loaded for exact-decimal inference: DECIMAL(p,s) sized to the data when every
+ * value is a plain decimal of at most 38 digits, else DOUBLE. One scan of `relation` for all columns.
+ */
+async function decimalTypes(
+  conn: DuckDBConnection,
+  relation: string,
+  columns: string[],
+): Promise<Map<string, string>> {
+  const measures = columns.map((name) => {
     const col = quoteIdent(name);
     const v = `trim(${col})`;
     const digits = `regexp_replace(${v}, '^[+-]', '')`;
-    const reader = await conn.runAndReadAll(
-      `SELECT coalesce(bool_and(regexp_matches(${v}, '${PLAIN_DECIMAL}')), false),
-              max(length(ltrim(split_part(${digits}, '.', 1), '0'))),
-              max(length(split_part(${digits}, '.', 2)))
-       FROM ${table} WHERE ${col} IS NOT NULL`,
-    );
-    const [plain, intDigits, scaleDigits] = reader.getRows()[0] ?? [];
-    const scale = Number(scaleDigits ?? 0);
-    const precision = Math.max(Number(intDigits ?? 0) + scale, 1);
-    const type = plain === true && precision <= 38 ? `DECIMAL(${precision},${scale})` : 'DOUBLE';
+    return `coalesce(bool_and(regexp_matches(${v}, '${PLAIN_DECIMAL}')), false),
+            max(length(ltrim(split_part(${digits}, '.', 1), '0'))),
+            max(length(split_part(${digits}, '.', 2)))`;
+  });
+  const reader = await conn.runAndReadAll(`SELECT ${measures.join(',\n')} FROM ${relation}`);
+  const row = reader.getRows()[0] ?? [];
+  return new Map(
+    columns.map((name, i) => {
+      const [plain, intDigits, scaleDigits] = row.slice(i * 3, i * 3 + 3);
+      const scale = Number(scaleDigits ?? 0);
+      const precision = Math.max(Number(intDigits ?? 0) + scale, 1);
+      return [name, plain === true && precision <= 38 ? `DECIMAL(${precision},${scale})` : 'DOUBLE'];
+    }),
+  );
+}
+
+/** Converts text columns loaded for exact-decimal inference to DECIMAL(p,s) or DOUBLE. */
+async function settleDecimals(conn: DuckDBConnection, table: string, columns: string[]): Promise<void> {
+  for (const [name, type] of await decimalTypes(conn, table, columns)) {
+    const col = quoteIdent(name);
     await conn.run(
       `ALTER TABLE ${table} ALTER COLUMN ${col} TYPE ${type} USING CAST(trim(${col}) AS ${type})`,
     );
   }
+}
+
+/**
+ * The SELECT a fused chain reads: the file as `run` would load it, exact decimals cast in the query (their
+ * types measured by one scan of the file first).
+ */
+async function fusedSelect(conn: DuckDBConnection, p: ReadPlan, decimals: string[]): Promise<string> {
+  const types = { ...p.types, ...Object.fromEntries(decimals.map((c) => [c, 'VARCHAR'])) };
+  const select = selectSql(p, types, (await pinnedReadCsv(conn, p, types)) ?? readCsv(p, types));
+  if (!decimals.length) return select;
+  const settled = await decimalTypes(conn, `(${select})`, decimals);
+  const columns = await describeTable(conn, `(${select})`);
+  const list = columns.map((c) => {
+    const col = quoteIdent(c.name);
+    const type = settled.get(c.name);
+    return type ? `CAST(trim(${col}) AS ${type}) AS ${col}` : col;
+  });
+  return `SELECT ${list.join(', ')} FROM (${select})`;
 }
 
 interface BadRow {
@@ -358,7 +416,38 @@ async function toStepError(ctx: StepContext, p: ReadPlan, error: unknown): Promi
   );
 }
 
+/** The `extract.schema` event: the columns the step hands on. */
+async function emitSchema(ctx: StepContext, p: ReadPlan, out: string): Promise<void> {
+  const columns: ColumnInfo[] = await describeTable(ctx.duck, out);
+  ctx.emit('extract.schema', {
+    path: p.file,
+    columns: columns.map((c) => ({ name: c.name, type: c.type })),
+  });
+}
+
 export const driver: Driver = {
+  /** In a fused chain: the output is a view over read_csv, read once by the chain's writer. */
+  async defineView(ctx: StepContext) {
+    const p = plan(ctx);
+    assertReadable(ctx, p);
+    const conn = ctx.duck;
+    const out = ctx.outputTable;
+    try {
+      const decimals = p.exactDecimals ? await doubleColumns(conn, p) : [];
+      await conn.run(`CREATE OR REPLACE VIEW ${out} AS ${await fusedSelect(conn, p, decimals)}`);
+    } catch (error) {
+      await conn.run(`DROP VIEW IF EXISTS ${out}`).catch(() => {});
+      throw await toStepError(ctx, p, error);
+    }
+    await emitSchema(ctx, p, out);
+    return {
+      result: (rows: number | undefined) => ({ rowsRead: rows, rowsOut: rows, outputs: [p.file] }),
+      release: async () => {
+        await conn.run(`DROP VIEW IF EXISTS ${out}`);
+      },
+    };
+  },
+
   async run(ctx: StepContext): Promise<StepResult> {
     const p = plan(ctx);
     assertReadable(ctx, p);
@@ -377,11 +466,7 @@ export const driver: Driver = {
       throw await toStepError(ctx, p, error);
     }
     const rows = await tableRowCount(conn, out);
-    const columns: ColumnInfo[] = await describeTable(conn, out);
-    ctx.emit('extract.schema', {
-      path: p.file,
-      columns: columns.map((c) => ({ name: c.name, type: c.type })),
-    });
+    await emitSchema(ctx, p, out);
     ctx.progress(rows);
     return { rowsRead: rows, rowsOut: rows, outputs: [p.file] };
   },

@@ -4,8 +4,9 @@
  * header is written only when the file is new or empty, and must match the existing header otherwise.
  */
 import { type ColumnInfo, quoteIdent, quoteLiteral } from '../../runtime/dataplane.js';
-import type { Driver, StepContext, StepResult } from '../../runtime/driver.js';
-import { runFileWriter } from '../../runtime/file-output.js';
+import type { Driver, StreamContext } from '../../runtime/driver.js';
+import { type FileWriterPlan, runFileWriter } from '../../runtime/file-output.js';
+import { fileStreamDeclined, writeFileStream } from '../../runtime/file-stream.js';
 import { StepConfig } from '../../runtime/step-config.js';
 
 const NEWLINES = { lf: '\n', crlf: '\r\n' } as const;
@@ -20,40 +21,40 @@ function quoteNonNumeric(columns: readonly ColumnInfo[]): string[] {
   return text.length ? [`FORCE_QUOTE (${text.join(', ')})`] : [];
 }
 
+function planFor(ctx: StreamContext): FileWriterPlan {
+  const cfg = StepConfig.of(ctx);
+  const delimiter = cfg.string('delimiter', ',');
+  if ([...delimiter].length !== 1) throw cfg.invalid('delimiter', 'one character');
+  const quote = cfg.string('quote', '"');
+  if ([...quote].length !== 1) throw cfg.invalid('quote', 'one character');
+  const header = cfg.boolean('header', true);
+  const newline = NEWLINES[cfg.oneOf('newline', ['lf', 'crlf'], 'lf')];
+  const encoding = cfg.oneOf('encoding', ['utf-8', 'utf-16', 'latin-1', 'ascii'], 'utf-8');
+  const quoting = cfg.oneOf('quoting', ['minimal', 'all', 'nonnumeric'], 'minimal');
+  const writeMode = cfg.oneOf('write_mode', ['overwrite', 'append'], 'overwrite');
+  if (encoding !== 'utf-8' && writeMode === 'append')
+    throw cfg.invalid('encoding', 'utf-8 with write_mode: append', 'append in UTF-8, or overwrite the file');
+  const options = [
+    'FORMAT csv',
+    `HEADER ${header}`,
+    `DELIMITER ${quoteLiteral(delimiter)}`,
+    `QUOTE ${quoteLiteral(quote)}`,
+    `ESCAPE ${quoteLiteral(quote)}`,
+    `NEW_LINE ${quoteLiteral(newline)}`,
+    "COMPRESSION 'none'",
+  ];
+  if (quoting === 'all') options.push('FORCE_QUOTE *');
+  return {
+    copyOptions: options.join(', '),
+    ...(quoting === 'nonnumeric' ? { columnOptions: quoteNonNumeric } : {}),
+    ...(encoding === 'utf-8' ? {} : { encoding }),
+    writeMode,
+    appendAs: { kind: 'csv', header, newline },
+  };
+}
+
 export const driver: Driver = {
-  async run(ctx: StepContext): Promise<StepResult> {
-    const cfg = StepConfig.of(ctx);
-    const delimiter = cfg.string('delimiter', ',');
-    if ([...delimiter].length !== 1) throw cfg.invalid('delimiter', 'one character');
-    const quote = cfg.string('quote', '"');
-    if ([...quote].length !== 1) throw cfg.invalid('quote', 'one character');
-    const header = cfg.boolean('header', true);
-    const newline = NEWLINES[cfg.oneOf('newline', ['lf', 'crlf'], 'lf')];
-    const encoding = cfg.oneOf('encoding', ['utf-8', 'utf-16', 'latin-1', 'ascii'], 'utf-8');
-    const quoting = cfg.oneOf('quoting', ['minimal', 'all', 'nonnumeric'], 'minimal');
-    const writeMode = cfg.oneOf('write_mode', ['overwrite', 'append'], 'overwrite');
-    if (encoding !== 'utf-8' && writeMode === 'append')
-      throw cfg.invalid(
-        'encoding',
-        'utf-8 with write_mode: append',
-        'append in UTF-8, or overwrite the file',
-      );
-    const options = [
-      'FORMAT csv',
-      `HEADER ${header}`,
-      `DELIMITER ${quoteLiteral(delimiter)}`,
-      `QUOTE ${quoteLiteral(quote)}`,
-      `ESCAPE ${quoteLiteral(quote)}`,
-      `NEW_LINE ${quoteLiteral(newline)}`,
-      "COMPRESSION 'none'",
-    ];
-    if (quoting === 'all') options.push('FORCE_QUOTE *');
-    return runFileWriter(ctx, {
-      copyOptions: options.join(', '),
-      ...(quoting === 'nonnumeric' ? { columnOptions: quoteNonNumeric } : {}),
-      ...(encoding === 'utf-8' ? {} : { encoding }),
-      writeMode,
-      appendAs: { kind: 'csv', header, newline },
-    });
-  },
+  run: async (ctx) => runFileWriter(ctx, planFor(ctx)),
+  streamDeclined: (_step, columns) => fileStreamDeclined(columns),
+  writeStream: async (ctx, stream) => writeFileStream(ctx, planFor(ctx), stream),
 };

@@ -5,29 +5,34 @@
  * would silently round DECIMAL(38,10).
  */
 import { quoteIdent } from '../../runtime/dataplane.js';
-import type { Driver, StepContext, StepResult } from '../../runtime/driver.js';
-import { runFileWriter } from '../../runtime/file-output.js';
+import type { Driver, StreamContext } from '../../runtime/driver.js';
+import { type FileWriterPlan, runFileWriter } from '../../runtime/file-output.js';
+import { fileStreamDeclined, writeFileStream } from '../../runtime/file-stream.js';
 import { StepConfig } from '../../runtime/step-config.js';
 
+function planFor(ctx: StreamContext): FileWriterPlan {
+  const cfg = StepConfig.of(ctx);
+  const format = cfg.oneOf('format', ['jsonl', 'array'], 'jsonl');
+  const writeMode = cfg.oneOf('write_mode', ['overwrite', 'append'], 'overwrite');
+  if (format === 'array' && writeMode === 'append')
+    throw cfg.invalid('write_mode', "'overwrite' when format is 'array'", 'use format: jsonl to append');
+  const decimals = cfg.oneOf('decimal_format', ['string', 'number'], 'string');
+  return {
+    copyOptions: `FORMAT json, ARRAY ${format === 'array'}, COMPRESSION 'uncompressed'`,
+    writeMode,
+    appendAs: { kind: 'jsonl' },
+    selectColumn:
+      decimals === 'string'
+        ? (c) =>
+            c.type.startsWith('DECIMAL')
+              ? `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`
+              : quoteIdent(c.name)
+        : undefined,
+  };
+}
+
 export const driver: Driver = {
-  async run(ctx: StepContext): Promise<StepResult> {
-    const cfg = StepConfig.of(ctx);
-    const format = cfg.oneOf('format', ['jsonl', 'array'], 'jsonl');
-    const writeMode = cfg.oneOf('write_mode', ['overwrite', 'append'], 'overwrite');
-    if (format === 'array' && writeMode === 'append')
-      throw cfg.invalid('write_mode', "'overwrite' when format is 'array'", 'use format: jsonl to append');
-    const decimals = cfg.oneOf('decimal_format', ['string', 'number'], 'string');
-    return runFileWriter(ctx, {
-      copyOptions: `FORMAT json, ARRAY ${format === 'array'}, COMPRESSION 'uncompressed'`,
-      writeMode,
-      appendAs: { kind: 'jsonl' },
-      selectColumn:
-        decimals === 'string'
-          ? (c) =>
-              c.type.startsWith('DECIMAL')
-                ? `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`
-                : quoteIdent(c.name)
-          : undefined,
-    });
-  },
+  run: async (ctx) => runFileWriter(ctx, planFor(ctx)),
+  streamDeclined: (_step, columns) => fileStreamDeclined(columns),
+  writeStream: async (ctx, stream) => writeFileStream(ctx, planFor(ctx), stream),
 };

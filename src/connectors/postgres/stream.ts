@@ -11,7 +11,14 @@
  */
 import { to as copyTo } from 'pg-copy-streams';
 import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
-import { pendingResult, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
+import { messageOf } from '../../runtime/duckdb-errors.js';
+import {
+  type LineFeed,
+  pendingResult,
+  type StreamRow,
+  type StreamValue,
+  UpstreamFailed,
+} from '../../runtime/stream.js';
 import type { PgSession, PgTarget } from './client.js';
 import {
   BlockSplitter,
@@ -155,7 +162,16 @@ function streamRows(
     return fields.map((f, i) => (f === '\\N' ? null : (converters[i] as Convert)(unescapeField(f))));
   };
 
-  async function* batches(): AsyncGenerator<StreamRow[]> {
+  /**
+   * Runs the COPY and yields what `pieces` makes of each chunk (with the rows it holds). The result is
+   * settled when the rows end — or, when `verdict` is given, once the consumer has loaded them (line feed:
+   * DuckDB may still fail to convert a field after the last byte was read).
+   */
+  async function* copyOut<T>(
+    pieces: (chunk: Buffer) => Iterable<{ item: T; rows: number }>,
+    leftover: () => number,
+    verdict?: { finish?: () => void },
+  ): AsyncGenerator<T> {
     if (settled) return;
     const started = Date.now();
     let rows = 0;
@@ -164,20 +180,15 @@ function streamRows(
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       copy = session.client.query(copyTo(sql));
-      const splitter = new BlockSplitter();
       for await (const chunk of copy as AsyncIterable<Buffer>) {
         bytes += chunk.length;
-        const cut = splitter.push(chunk);
-        if (!cut) continue;
-        const lines = cut.text.split('\n');
-        for (let i = 0; i < lines.length; i += BATCH_ROWS) {
-          const batch = lines.slice(i, i + BATCH_ROWS).map(toRow);
-          rows += batch.length;
-          yield batch;
+        for (const piece of pieces(chunk)) {
+          rows += piece.rows;
+          yield piece.item;
           ctx.progress(rows);
         }
       }
-      if (splitter.leftover() > 0)
+      if (leftover() > 0)
         throw new StepError(
           'extract.query_failed',
           `step '${ctx.stepId}': the COPY stream from ${target.label} ended in the middle of a row`,
@@ -192,15 +203,80 @@ function streamRows(
       ctx.signal.removeEventListener('abort', onAbort);
       if (!done) stop(stepCancelled('the consumer stopped reading'));
     }
-    settled = true;
+    if (!verdict) settled = true;
     await session.close();
-    reportColumns(ctx, target, plan, columns);
-    ctx.metric('rows_read', rows, 'rows');
-    ctx.metric('bytes_processed', bytes, 'bytes');
-    ctx.metric('duration_ms', Date.now() - started, 'ms');
-    ctx.progress(rows);
-    resolveResult({ rowsRead: rows, rowsOut: rows });
+    const finish = () => {
+      settled = true;
+      reportColumns(ctx, target, plan, columns);
+      ctx.metric('rows_read', rows, 'rows');
+      ctx.metric('bytes_processed', bytes, 'bytes');
+      ctx.metric('duration_ms', Date.now() - started, 'ms');
+      ctx.progress(rows);
+      resolveResult({ rowsRead: rows, rowsOut: rows });
+    };
+    if (verdict) verdict.finish = finish;
+    else finish();
   }
+
+  const batches = (): AsyncGenerator<StreamRow[]> => {
+    const splitter = new BlockSplitter();
+    return copyOut(
+      function* (chunk) {
+        const cut = splitter.push(chunk);
+        if (!cut) return;
+        const lines = cut.text.split('\n');
+        for (let i = 0; i < lines.length; i += BATCH_ROWS) {
+          const batch = lines.slice(i, i + BATCH_ROWS).map(toRow);
+          yield { item: batch, rows: batch.length };
+        }
+      },
+      () => splitter.leftover(),
+    );
+  };
+
+  const verdict: { finish?: () => void } = {};
+  /** The COPY text itself, for a consumer that lets DuckDB cut and convert it (see LineFeed). */
+  const lines: LineFeed = {
+    readOptions: `header = false, auto_detect = false, delim = '\t', quote = '', escape = '', nullstr = '\\N', new_line = '\\n'`,
+    columnSql: (index, field) => (columns[index] as ReadColumn).duckExpr(field),
+    chunks(preview) {
+      let partial = 0;
+      let wanted = preview?.rows ?? 0;
+      let head = Buffer.alloc(0);
+      return copyOut(
+        function* (chunk) {
+          let n = 0;
+          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+          const last = chunk.lastIndexOf(10);
+          partial = last < 0 ? partial + chunk.length : chunk.length - last - 1;
+          if (wanted > 0 && preview) {
+            head = Buffer.concat([head, chunk]);
+            const end = head.lastIndexOf(10);
+            if (end >= 0) {
+              const rows = head.toString('utf8', 0, end).split('\n').slice(0, wanted).map(toRow);
+              preview.onRows(rows);
+              wanted -= rows.length;
+              head = wanted > 0 ? Buffer.from(head.subarray(end + 1)) : Buffer.alloc(0);
+            }
+          }
+          yield { item: chunk as Uint8Array, rows: n };
+        },
+        () => partial,
+        verdict,
+      );
+    },
+    conversionFailed(error) {
+      const mapped = new StepError(
+        'extract.type_error',
+        `step '${ctx.stepId}': a value from ${plan.shown} cannot be converted to its DuckDB type: ${messageOf(error).split('\n')[0]}`,
+        'cast the column in a query (e.g. col::text) to keep it as text',
+        { cause: error },
+      );
+      stop(mapped);
+      return mapped;
+    },
+    loaded: () => verdict.finish?.(),
+  };
 
   return {
     // As DuckDB would describe the table (its long name for the one short name the planner uses).
@@ -209,6 +285,7 @@ function streamRows(
       type: c.duckType === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : c.duckType,
     })),
     batches: batches(),
+    lines,
     result,
     cancel: (reason?: unknown) => stop(stepCancelled(reason)),
   };

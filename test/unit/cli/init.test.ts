@@ -54,14 +54,15 @@ describe('templates', () => {
       memoryLimit: 'auto',
       threads: undefined,
       passThrough: true,
+      fuse: true,
       lockTimeoutMs: 300_000,
     });
     expect(config.discovery).toEqual({ statementTimeoutMs: 30_000 });
     const off = loadProjectConfig({
       cwd: dir,
-      env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_MEMORY_LIMIT: '256MB' },
+      env: { OSIRIS_PASS_THROUGH: '0', OSIRIS_FUSE: 'off', OSIRIS_MEMORY_LIMIT: '256MB' },
     });
-    expect(off.runtime).toMatchObject({ memoryLimit: '256MB', passThrough: false });
+    expect(off.runtime).toMatchObject({ memoryLimit: '256MB', passThrough: false, fuse: false });
     // A bad value fails at start-up, naming the variable, rather than inside DuckDB mid-run.
     expect(() => loadProjectConfig({ cwd: dir, env: { OSIRIS_MEMORY_LIMIT: 'lots' } })).toThrow(
       /OSIRIS_MEMORY_LIMIT 'lots' is neither auto nor a size/,

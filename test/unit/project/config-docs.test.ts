@@ -34,6 +34,7 @@ describe('docs/reference/configuration.md', () => {
       memoryLimit: 'auto',
       threads: undefined,
       passThrough: true,
+      fuse: true,
       lockTimeoutMs: 300_000,
     });
     expect(config.paths.pipelines).toBe(join(dir, 'pipelines'));

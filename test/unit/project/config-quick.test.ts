@@ -105,6 +105,7 @@ const config = fc.record(
       memory_limit: field(fc.constantFrom('auto', 'AUTO', '512MB', '2 GiB', '1.5gb', '50%', '5 XB')),
       threads: int(1, 256),
       pass_through: flag,
+      fuse: flag,
       lock_timeout: int(0, 86_400),
     }),
     security: section({
