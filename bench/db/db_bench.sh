@@ -8,7 +8,8 @@
 #                                  runtime.memory_limit values tried for the Osiris cases (osiris.yaml; auto is
 #                                  the project default: 48MB and one thread for these copies, docs/adr/0007;
 #                                  1GB was the default before); LIMIT/T also sets runtime.threads to T
-#        CASES="osiris baselines"  which groups to run (also: files)
+#        CASES="osiris baselines"  which groups to run (also: files, mysqlwriter)
+#        ONLY=regex                only the cases whose name:memory_limit matches (e.g. 'mysql-postgres:|dump|copy')
 #        KEEP=1                    keep the osiris_bench database (MariaDB) and schema (Postgres) at the end
 #        BENCH_DIR=/path           keep the temp project, dumps and run logs there
 #        BENCH_MYSQL_HOST/PORT/USER/PASSWORD (127.0.0.1 3306 root ''), BENCH_PG_HOST/PORT/USER/PASSWORD/DATABASE
@@ -27,6 +28,12 @@
 #   mariadb --batch dump    mariadb --batch --quick -e 'SELECT * FROM bench_rows' > file
 #   psql \copy of the dump  into a fresh table
 #   node mysql2→pg COPY     bench/db/baseline-stream.mjs (in-process, no DuckDB)
+# Group "mysqlwriter" (mysql.writer as a pass-through consumer, docs/adr/0020; needs the baselines group's dump):
+#   osiris mysql→mysql      osiris run: mysql.extractor → mysql.writer (replace) into the existing bench_copy
+#                           (staging table LIKE it, LOAD DATA LOCAL from the stream, RENAME swap)
+#   osiris mysql→mysql-new  the same into a missing table: the writer creates it (sized once the rows are in)
+#   osiris postgres→mysql   osiris run: postgres.extractor (the table mysql→postgres loaded) → mysql.writer (replace)
+#   mariadb LOAD DATA       LOAD DATA LOCAL INFILE of the dump into a fresh table LIKE bench_rows
 # Group "files" (issue 14, database → file; docs/adr/0019): osiris mysql→csv, mysql→parquet, postgres→csv,
 # postgres→parquet against the client tools' own dumps to a file, measured in the same run:
 #   mariadb --batch dump    (as above)
@@ -134,6 +141,10 @@ pipeline postgres_to_parquet.yaml bench-postgres-to-parquet postgres.extractor f
   "      path: $WORK/out/bench_rows.parquet"
 pipeline postgres_to_postgres.yaml bench-postgres-to-postgres postgres.extractor postgres.writer \
   "$to_pg: bench_copy\n      write_mode: replace"
+# mysql.writer cases (group mysqlwriter)
+to_my='      connection: "@mysql.bench"\n      table: bench_copy\n      write_mode: replace'
+pipeline mysql_to_mysql.yaml bench-mysql-to-mysql mysql.extractor mysql.writer "$to_my"
+pipeline postgres_to_mysql.yaml bench-postgres-to-mysql postgres.extractor mysql.writer "$to_my"
 set_memory_limit() { # LIMIT or LIMIT/THREADS
   printf 'version: "2.0"\nruntime:\n  memory_limit: %s\n' "${1%%/*}" > "$PROJ/osiris.yaml"
   [[ $1 == */* ]] && printf '  threads: %s\n' "${1#*/}" >> "$PROJ/osiris.yaml"
@@ -167,11 +178,42 @@ verify() { # verify <case> <n>
   esac
 }
 
+my_count() { my -Nse "SELECT count(*) FROM osiris_bench.$1"; }
+my_sum() { my -Nse "SELECT sum(amount) FROM osiris_bench.$1"; }
+
+# The mysql.writer cases: prints "seconds peak_kb extract_ms write_ms" like run_case; checks the target.
+run_mysql_writer_case() {
+  local c=$1 n=$2 s m e=- w=- pipeline=mysql_to_mysql.yaml table=bench_copy
+  case $c in
+    osiris-mysql-mysql | osiris-postgres-mysql)
+      [ "$c" = osiris-postgres-mysql ] && pipeline=postgres_to_mysql.yaml
+      # replace into an existing table, as a scheduled copy does (the first run creates it)
+      my -e 'CREATE TABLE IF NOT EXISTS osiris_bench.bench_copy LIKE osiris_bench.bench_rows' ;;
+    osiris-mysql-mysql-new) my -e 'DROP TABLE IF EXISTS osiris_bench.bench_copy' ;;
+    mariadb-load-data)
+      table=load_rows
+      my -e 'DROP TABLE IF EXISTS osiris_bench.load_rows; CREATE TABLE osiris_bench.load_rows LIKE osiris_bench.bench_rows'
+      time_cmd mariadb -h "$BENCH_MYSQL_HOST" -P "$BENCH_MYSQL_PORT" -u "$BENCH_MYSQL_USER" --local-infile=1 osiris_bench \
+        -e "LOAD DATA LOCAL INFILE '$WORK/out/dump.tsv' INTO TABLE load_rows" > "$WORK/timed.txt" ;;
+  esac
+  if [ "$c" != mariadb-load-data ]; then
+    (cd "$PROJ" && time_cmd node "$ROOT/bin/osiris.js" run "$pipeline" --json) > "$WORK/timed.txt"
+    read -r e w < <(jq -r '[.steps[] | .duration_ms] | @tsv' "$WORK/stdout.txt")
+  fi
+  read -r s m < "$WORK/timed.txt"
+  check_count "mariadb osiris_bench.$table" "$n" "$(my_count "$table")"
+  [ "$(my_sum "$table")" = "$MYSQL_SUM" ] || fail "sum(amount) differs in osiris_bench.$table"
+  echo "$s $m $e $w"
+}
+
 # run_case <case> <n>: one run, prints "seconds peak_kb extract_ms write_ms" (step times: Osiris only)
 run_case() {
   local c=$1 n=$2 s m e=- w=-
   rm -f "$WORK/out/bench_rows.parquet" "$WORK/out/bench_rows.csv"
   case $c in
+    osiris-*-mysql | osiris-*-mysql-new | mariadb-load-data)
+      run_mysql_writer_case "$c" "$n"
+      return ;;
     osiris-*)
       local pipeline
       case $c in
@@ -297,10 +339,18 @@ for n in "${ROWS[@]}"; do
             "osiris-postgres-postgres:$lim")
         done ;;
       baselines) combos+=("mariadb-dump:-" "psql-copy:-" "node-stream:-") ;;
+      mysqlwriter)
+        combos+=("mariadb-load-data:-")
+        for lim in $MEMORY_LIMITS; do
+          combos+=("osiris-mysql-mysql:$lim" "osiris-mysql-mysql-new:$lim" "osiris-postgres-mysql:$lim")
+        done ;;
       files) files_combos ;;
-      *) fail "unknown case group '$c' (osiris, baselines, files)" ;;
+      *) fail "unknown case group '$c' (osiris, baselines, files, mysqlwriter)" ;;
     esac
   done
+  if [ -n "${ONLY:-}" ]; then # keep the cases whose name matches the regex (ONLY='mysql-postgres:|load-data')
+    mapfile -t combos < <(printf '%s\n' "${combos[@]}" | grep -E "$ONLY")
+  fi
   [[ " ${combos[*]} " == *" osiris-postgres-"* && " ${combos[*]} " != *" osiris-mysql-postgres:"* ]] &&
     load_postgres_source "$n"
   # Round robin: every case once per repetition, so background work the servers do after a load (checkpoints,
@@ -356,6 +406,41 @@ awk -F'\t' -v lo="${ROWS[0]}" -v hi="${ROWS[${#ROWS[@]}-1]}" '
       h = r[p[1] "\t" p[2] "\t" hi]
       sub("/", ", threads ", p[2])
       printf "  %s, memory_limit %s: %.0f MB at %d rows, %.0f MB at %d rows (%s, %+.0f%%)\n", p[1], p[2], r[k], lo, h, hi, (r[k] < 300 && h < 300 ? "under 300 MB" : "over 300 MB"), (h / r[k] - 1) * 100
+    }
+  }' "$RESULTS" | sort
+
+# --- goals of the mysql.writer pass-through (docs/adr/0020) ---------------------------------------------------
+# ratio <case> <baseline> <goal> <label>: baseline s / case s per row count and memory limit.
+ratio() {
+  awk -F'\t' -v c="$1" -v b="$2" -v g="$3" '
+    $2 == b { base[$1] = $4 }
+    $2 == c { os[$1 "\t" $3] = $4 }
+    END {
+      for (k in os) {
+        split(k, p, "\t")
+        if (!(p[1] in base)) continue
+        r = base[p[1]] / os[k]
+        printf "  %s, %d rows, memory_limit %s: %.2f× (%s)\n", c, p[1], p[2], r, (r >= g ? "met" : "missed")
+      }
+    }' "$RESULTS" | sort
+}
+if grep -q 'mariadb-load-data' "$RESULTS"; then
+  echo "Goal 3: Postgres or MySQL → mysql.writer ≥ 0.8 × LOAD DATA LOCAL INFILE of the dump"
+  for c in osiris-mysql-mysql osiris-mysql-mysql-new osiris-postgres-mysql; do ratio "$c" mariadb-load-data 0.8; done
+fi
+if grep -q 'psql-copy' "$RESULTS"; then
+  echo "Goal 4: MySQL → Postgres (fresh and truncate) ≥ 0.9 × psql \\copy of the dump"
+  for c in osiris-mysql-postgres osiris-mysql-postgres-truncate; do ratio "$c" psql-copy 0.9; done
+fi
+echo "Goal 5: peak RSS ≤ 200 MB and flat from the smallest to the largest row count"
+awk -F'\t' -v lo="${ROWS[0]}" -v hi="${ROWS[${#ROWS[@]}-1]}" '
+  $2 ~ /^osiris.*(mysql|postgres)$|mysql-new$|postgres-truncate$/ { r[$2 "\t" $3 "\t" $1] = $5 / 1024 }
+  END {
+    for (k in r) {
+      split(k, p, "\t")
+      if (p[3] != lo || !((p[1] "\t" p[2] "\t" hi) in r)) continue
+      h = r[p[1] "\t" p[2] "\t" hi]
+      printf "  %s, memory_limit %s: %.0f MB at %d rows, %.0f MB at %d rows (%s)\n", p[1], p[2], r[k], lo, h, hi, (r[k] <= 200 && h <= 200 ? "met" : "missed")
     }
   }' "$RESULTS" | sort
 [[ " $CASES " == *" files "* ]] && files_goals

@@ -128,7 +128,7 @@ ${read}
     mode: write
     needs: [extract]
     config:
-      connection: "${writer === 'postgres.writer' ? '@postgres.dst' : '@supabase.db'}"
+      connection: "${{ 'postgres.writer': '@postgres.dst', 'mysql.writer': '@mysql.src' }[writer] ?? '@supabase.db'}"
 ${write}
 `,
     );
@@ -242,6 +242,28 @@ ${write}
     expect(await pg.rows(`SELECT count(*)::int AS n, sum(id)::text AS s FROM ${pg.q('supa')}`)).toEqual([
       { n: 20000, s: '200010000' },
     ]);
+  });
+
+  it('mysql.writer takes the stream too (ADR 0020), and writes what the materialised path writes', async () => {
+    const file = pipeline(
+      'to_mysql',
+      '      table: big',
+      '      table: big_copy\n      write_mode: replace',
+      'mysql.writer',
+    );
+    const streamed = await run(file);
+    expect(streamed.code, streamed.stderr).toBe(0);
+    expect(passThrough(streamed.events)).toMatchObject({ used: true });
+    const copy = () =>
+      my.rows('SELECT COUNT(*) AS n, SUM(id) AS s, MD5(GROUP_CONCAT(v ORDER BY id)) AS h FROM big_copy');
+    const a = await copy();
+    const materialised = await run(file, { OSIRIS_PASS_THROUGH: '0' });
+    expect(materialised.code, materialised.stderr).toBe(0);
+    expect(passThrough(materialised.events)).toBeUndefined();
+    expect(await copy()).toEqual(a);
+    expect(a).toEqual(
+      await my.rows('SELECT COUNT(*) AS n, SUM(id) AS s, MD5(GROUP_CONCAT(v ORDER BY id)) AS h FROM big'),
+    );
   });
 
   it('a run made only of pass-through pairs never loads DuckDB; a materialised one does', async () => {

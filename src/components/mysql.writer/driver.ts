@@ -6,13 +6,18 @@
  *
  * Rows are rendered to MySQL text by DuckDB and travel with `LOAD DATA LOCAL INFILE` from a stream when the
  * server allows it, as batched multi-row INSERTs otherwise; every load checks the affected-row and warning
- * counts. The session runs in strict SQL mode with time zone UTC. See src/connectors/mysql/write/.
+ * counts. The session runs in strict SQL mode with time zone UTC. When an extractor is its only input, the
+ * runner may pass that extractor's rows straight in (no DuckDB table; write/stream.ts). See
+ * src/connectors/mysql/write/.
  */
 import { runMysqlWrite } from '../../connectors/mysql/write/run.js';
+import { mysqlStreamDeclined, runMysqlStreamWrite } from '../../connectors/mysql/write/stream.js';
 import type { Driver } from '../../runtime/driver.js';
 
 export { forceLoadMethod, type LoadMethod } from '../../connectors/mysql/write/plan.js';
 
 export const driver: Driver = {
   run: runMysqlWrite,
+  streamDeclined: (_step, columns) => mysqlStreamDeclined(columns),
+  writeStream: runMysqlStreamWrite,
 };

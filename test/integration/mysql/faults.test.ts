@@ -3,11 +3,14 @@
  * compared before and after) and gives a StepError naming the connection alias, table and column where known.
  * Duplicate key (append), value too long (strict mode), the connection killed mid-load (KILL from another
  * connection while ~200k rows stream), wrong password, unknown host, missing table without create_if_missing.
+ * The writer's faults run on both of its paths: the input table (`run`) and a pass-through stream of the same
+ * rows (`writeStream`, what the runner hands it when an extractor is its only input).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { driver as extractor } from '../../../src/components/mysql.extractor/driver.js';
 import { forceLoadMethod, driver as writer } from '../../../src/components/mysql.writer/driver.js';
 import type { ResolvedConnection, StepResult } from '../../../src/runtime/driver.js';
+import type { RowStream, StreamRow } from '../../../src/runtime/stream.js';
 import type { JsonObject } from '../../../src/yaml/json.js';
 import { mysqlUnavailable } from '../../helpers/databases.js';
 import { openTestPlane, type TestPlane } from '../../helpers/step-context.js';
@@ -45,18 +48,42 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
       INSERT INTO target VALUES (1, 'one'), (2, 'two'), (3, 'three');`);
   });
 
+  /** The rows of a DuckDB table as a pass-through stream (DuckDB's values are the stream's values). */
+  const tableStream = async (table: string): Promise<RowStream> => {
+    const described = await plane.rows(`DESCRIBE ${table}`);
+    const columns = described.map((c) => ({ name: String(c.column_name), type: String(c.column_type) }));
+    const rows = (await plane.plane.connection.runAndReadAll(`SELECT * FROM ${table} ORDER BY 1`)).getRows();
+    return {
+      columns,
+      batches: (async function* () {
+        for (let i = 0; i < rows.length; i += 2048) yield rows.slice(i, i + 2048) as StreamRow[];
+      })(),
+    };
+  };
+
+  type Path = 'table' | 'stream';
   const write = async (
     input: string,
     config: JsonObject,
-    options: { method?: 'insert' | 'load_data'; connection?: ResolvedConnection } = {},
+    options: {
+      method?: 'insert' | 'load_data';
+      connection?: ResolvedConnection;
+      path?: Path;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<StepResult> => {
     forceLoadMethod(options.method);
     try {
       n += 1;
-      return await plane.runStep(writer, `w${n}`, config, {
+      const context = {
         connection: options.connection ?? db.connection(),
         needs: [input],
-      });
+        ...(options.signal ? { signal: options.signal } : {}),
+      };
+      if (options.path !== 'stream') return await plane.runStep(writer, `w${n}`, config, context);
+      const stream = await tableStream(input);
+      if (!writer.writeStream) throw new Error('mysql.writer has no writeStream');
+      return await writer.writeStream(plane.context(`w${n}`, config, context), stream);
     } finally {
       forceLoadMethod(undefined);
     }
@@ -76,153 +103,158 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
       )
     ).map((r) => r.t);
 
-  for (const method of ['load_data', 'insert'] as const) {
-    it(`duplicate key in append mode (${method})`, async () => {
-      const before = await db.fingerprint('target');
-      const error = await failure(write('dup_input', { table: 'target', write_mode: 'append' }, { method }));
-      expect(error.code).toBe('write.duplicate_key');
-      expect(error.message).toContain('@mysql.test');
-      expect(error.message).toContain('target');
-      expect(error.message).toMatch(/Duplicate entry '2'/);
-      expect(await db.fingerprint('target')).toEqual(before);
-    });
-
-    it(`value too long for a column (${method})`, async () => {
-      const before = await db.fingerprint('target');
-      const error = await failure(write('long_input', { table: 'target', write_mode: 'append' }, { method }));
-      expect(error.code).toBe('write.value_too_long');
-      expect(error.details).toMatchObject({
-        column: 'name',
-        connection: '@mysql.test',
-        table: `${db.name}.target`,
+  for (const path of ['table', 'stream'] as const) {
+    for (const method of ['load_data', 'insert'] as const) {
+      it(`duplicate key in append mode (${method}, ${path})`, async () => {
+        const before = await db.fingerprint('target');
+        const error = await failure(
+          write('dup_input', { table: 'target', write_mode: 'append' }, { method, path }),
+        );
+        expect(error.code).toBe('write.duplicate_key');
+        expect(error.message).toContain('@mysql.test');
+        expect(error.message).toContain('target');
+        expect(error.message).toMatch(/Duplicate entry '2'/);
+        expect(await db.fingerprint('target')).toEqual(before);
       });
-      expect(error.message).toContain("column 'name'");
-      expect(await db.fingerprint('target')).toEqual(before);
-    });
 
-    it(`value too long while replacing: the staging table goes, the target stays (${method})`, async () => {
-      const before = await db.fingerprint('target');
-      const error = await failure(
-        write('long_input', { table: 'target', write_mode: 'replace' }, { method }),
-      );
-      expect(error.code).toBe('write.value_too_long');
-      expect(await db.fingerprint('target')).toEqual(before);
-      expect(await stageTables()).toEqual([]);
-    });
-  }
+      it(`value too long for a column (${method}, ${path})`, async () => {
+        const before = await db.fingerprint('target');
+        const error = await failure(
+          write('long_input', { table: 'target', write_mode: 'append' }, { method, path }),
+        );
+        expect(error.code).toBe('write.value_too_long');
+        expect(error.details).toMatchObject({
+          column: 'name',
+          connection: '@mysql.test',
+          table: `${db.name}.target`,
+        });
+        expect(error.message).toContain("column 'name'");
+        expect(await db.fingerprint('target')).toEqual(before);
+      });
 
-  for (const [method, mode] of [
-    ['load_data', 'append'],
-    ['insert', 'append'],
-    ['load_data', 'replace'],
-  ] as const) {
-    it(`connection killed mid-load (${method}, ${mode}, ${BIG} rows)`, { timeout: 60_000 }, async () => {
-      await db.admin.query('ALTER TABLE target MODIFY name VARCHAR(20) NOT NULL');
-      const before = await db.fingerprint('target');
-      let killed: number | undefined;
-      let done = false;
-      const killer = (async () => {
-        let firstSeen: number | undefined;
-        while (!done) {
-          // The writer's connection, once it has been loading for a while (mid-load, well before the commit).
-          const busy = await db.rows(
-            `SELECT ID AS id FROM information_schema.PROCESSLIST
+      it(`value too long while replacing: the staging table goes, the target stays (${method}, ${path})`, async () => {
+        const before = await db.fingerprint('target');
+        const error = await failure(
+          write('long_input', { table: 'target', write_mode: 'replace' }, { method, path }),
+        );
+        expect(error.code).toBe('write.value_too_long');
+        expect(await db.fingerprint('target')).toEqual(before);
+        expect(await stageTables()).toEqual([]);
+      });
+    }
+
+    for (const [method, mode] of [
+      ['load_data', 'append'],
+      ['insert', 'append'],
+      ['load_data', 'replace'],
+    ] as const) {
+      it(`connection killed mid-load (${method}, ${mode}, ${BIG} rows, ${path})`, {
+        timeout: 60_000,
+      }, async () => {
+        await db.admin.query('ALTER TABLE target MODIFY name VARCHAR(20) NOT NULL');
+        const before = await db.fingerprint('target');
+        let killed: number | undefined;
+        let done = false;
+        const killer = (async () => {
+          let firstSeen: number | undefined;
+          while (!done) {
+            // The writer's connection, once it has been loading for a while (mid-load, well before the commit).
+            const busy = await db.rows(
+              `SELECT ID AS id FROM information_schema.PROCESSLIST
               WHERE DB = ? AND ID <> CONNECTION_ID() AND COMMAND = 'Query'
                 AND (INFO LIKE 'LOAD DATA%' OR INFO LIKE 'INSERT INTO%')`,
-            [db.name],
-          );
-          if (busy[0]) {
-            firstSeen ??= Date.now();
-            if (Date.now() - firstSeen >= 60) {
-              killed = Number(busy[0].id);
-              await db.admin.query(`KILL ${killed}`);
-              return;
+              [db.name],
+            );
+            if (busy[0]) {
+              firstSeen ??= Date.now();
+              if (Date.now() - firstSeen >= 60) {
+                killed = Number(busy[0].id);
+                await db.admin.query(`KILL ${killed}`);
+                return;
+              }
             }
+            await new Promise((r) => setTimeout(r, 5));
           }
-          await new Promise((r) => setTimeout(r, 5));
-        }
-      })();
-      const error = await failure(
-        write('big_input', { table: 'target', write_mode: mode, batch_size: 5000 }, { method }).finally(
-          () => {
+        })();
+        const error = await failure(
+          write(
+            'big_input',
+            { table: 'target', write_mode: mode, batch_size: 5000 },
+            { method, path },
+          ).finally(() => {
             done = true;
-          },
-        ),
+          }),
+        );
+        await killer;
+        expect(killed).toBeDefined();
+        expect(error.code).toBe('connection.lost');
+        expect(error.message).toContain('@mysql.test');
+        expect(error.hint).toContain('unchanged');
+        expect(await db.fingerprint('target')).toEqual(before);
+        expect(await stageTables()).toEqual([]);
+      });
+    }
+
+    it(`cancelled mid-load: runtime.cancelled, target unchanged, server statement stopped (${path})`, {
+      timeout: 60_000,
+    }, async () => {
+      await db.admin.query('ALTER TABLE target MODIFY name VARCHAR(20) NOT NULL');
+      const before = await db.fingerprint('target');
+      const controller = new AbortController();
+      const pending = write(
+        'big_input',
+        { table: 'target', write_mode: 'replace' },
+        { path, signal: controller.signal },
       );
-      await killer;
-      expect(killed).toBeDefined();
-      expect(error.code).toBe('connection.lost');
-      expect(error.message).toContain('@mysql.test');
-      expect(error.hint).toContain('unchanged');
+      setTimeout(() => controller.abort(), 150);
+      const error = await failure(pending);
+      expect(error.code).toBe('runtime.cancelled');
       expect(await db.fingerprint('target')).toEqual(before);
       expect(await stageTables()).toEqual([]);
+      expect(
+        await db.rows(
+          'SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
+          [db.name],
+        ),
+      ).toEqual([]);
+    });
+
+    it(`wrong password: auth failed, the alias named, the password not (${path})`, async () => {
+      const before = await db.fingerprint('target');
+      const secret = 'S3cret-Wrong-Passw0rd';
+      const error = await failure(
+        write('small_input', { table: 'target' }, { connection: db.connection({ password: secret }), path }),
+      );
+      expect(error.code).toBe('connection.auth_failed');
+      expect(error.message).toContain('@mysql.test');
+      expect(error.message).not.toContain(secret);
+      expect(JSON.stringify(error.details)).not.toContain(secret);
+      expect(await db.fingerprint('target')).toEqual(before);
+      const read = await failure(
+        plane.runStep(
+          extractor,
+          'ex_pw',
+          { table: 'target' },
+          { connection: db.connection({ password: secret }) },
+        ),
+      );
+      expect(read.code).toBe('connection.auth_failed');
+      expect(read.message).not.toContain(secret);
+    });
+
+    it(`unknown host (${path})`, async () => {
+      const error = await failure(
+        write(
+          'small_input',
+          { table: 'target' },
+          { connection: db.connection({ host: 'no-such-host.invalid' }), path },
+        ),
+      );
+      expect(error.code).toBe('connection.unreachable');
+      expect(error.message).toContain("unknown host 'no-such-host.invalid'");
+      expect(error.message).toContain('@mysql.test');
     });
   }
-
-  it('cancelled mid-load: runtime.cancelled, target unchanged, server statement stopped', {
-    timeout: 60_000,
-  }, async () => {
-    await db.admin.query('ALTER TABLE target MODIFY name VARCHAR(20) NOT NULL');
-    const before = await db.fingerprint('target');
-    const controller = new AbortController();
-    n += 1;
-    const pending = plane.runStep(
-      writer,
-      `w${n}`,
-      { table: 'target', write_mode: 'replace' },
-      {
-        connection: db.connection(),
-        needs: ['big_input'],
-        signal: controller.signal,
-      },
-    );
-    setTimeout(() => controller.abort(), 150);
-    const error = await failure(pending);
-    expect(error.code).toBe('runtime.cancelled');
-    expect(await db.fingerprint('target')).toEqual(before);
-    expect(await stageTables()).toEqual([]);
-    expect(
-      await db.rows('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [
-        db.name,
-      ]),
-    ).toEqual([]);
-  });
-
-  it('wrong password: auth failed, the alias named, the password not', async () => {
-    const before = await db.fingerprint('target');
-    const secret = 'S3cret-Wrong-Passw0rd';
-    const error = await failure(
-      write('small_input', { table: 'target' }, { connection: db.connection({ password: secret }) }),
-    );
-    expect(error.code).toBe('connection.auth_failed');
-    expect(error.message).toContain('@mysql.test');
-    expect(error.message).not.toContain(secret);
-    expect(JSON.stringify(error.details)).not.toContain(secret);
-    expect(await db.fingerprint('target')).toEqual(before);
-    const read = await failure(
-      plane.runStep(
-        extractor,
-        'ex_pw',
-        { table: 'target' },
-        { connection: db.connection({ password: secret }) },
-      ),
-    );
-    expect(read.code).toBe('connection.auth_failed');
-    expect(read.message).not.toContain(secret);
-  });
-
-  it('unknown host', async () => {
-    const error = await failure(
-      write(
-        'small_input',
-        { table: 'target' },
-        { connection: db.connection({ host: 'no-such-host.invalid' }) },
-      ),
-    );
-    expect(error.code).toBe('connection.unreachable');
-    expect(error.message).toContain("unknown host 'no-such-host.invalid'");
-    expect(error.message).toContain('@mysql.test');
-  });
 
   it('server down (connection refused)', async () => {
     const error = await failure(
@@ -232,12 +264,15 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
     expect(error.message).toContain('127.0.0.1:1');
   });
 
-  it('missing table with create_if_missing false', async () => {
-    const error = await failure(write('small_input', { table: 'nope', create_if_missing: false }));
-    expect(error.code).toBe('write.table_not_found');
-    expect(error.message).toContain(`@mysql.test table '${db.name}.nope'`);
-    expect(await db.rows(`SHOW TABLES LIKE 'nope'`)).toEqual([]);
-  });
+  for (const path of ['table', 'stream'] as const)
+    it(`missing table with create_if_missing false (${path})`, async () => {
+      const error = await failure(
+        write('small_input', { table: 'nope', create_if_missing: false }, { path }),
+      );
+      expect(error.code).toBe('write.table_not_found');
+      expect(error.message).toContain(`@mysql.test table '${db.name}.nope'`);
+      expect(await db.rows(`SHOW TABLES LIKE 'nope'`)).toEqual([]);
+    });
 
   it('extractor: missing table, unknown database, unknown column', async () => {
     const missing = await failure(

@@ -12,15 +12,14 @@ export function sideName(table: string, tag: string, id: string): string {
   return `${table.slice(0, 64 - suffix.length)}${suffix}`;
 }
 
-/** CREATE TABLE `name` for the input columns, typed from their DuckDB types and the input's lengths. */
-export function createTableSql(
+/** Column definitions for the input columns, typed from their DuckDB types and the input's lengths. */
+export function columnDefs(
   stepId: string,
-  name: string,
   columns: readonly { name: string; type: string }[],
   keyColumns: readonly string[],
   stats: Map<string, ColumnStats>,
-): string {
-  const defs = columns.map((col) => {
+): string[] {
+  return columns.map((col) => {
     const isKey = keyColumns.includes(col.name);
     const type = mysqlTypeForDuckdb(col.type, stats.get(col.name), isKey);
     if (type === undefined)
@@ -32,6 +31,11 @@ export function createTableSql(
       );
     return `${quoteMysqlIdent(col.name)} ${type} ${isKey ? 'NOT NULL' : 'NULL'}`;
   });
-  if (keyColumns.length) defs.push(`PRIMARY KEY (${keyColumns.map(quoteMysqlIdent).join(', ')})`);
-  return `CREATE TABLE ${quoteMysqlIdent(name)} (${defs.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+}
+
+export function createTableSql(name: string, defs: readonly string[], keyColumns: readonly string[]): string {
+  const all = keyColumns.length
+    ? [...defs, `PRIMARY KEY (${keyColumns.map(quoteMysqlIdent).join(', ')})`]
+    : defs;
+  return `CREATE TABLE ${quoteMysqlIdent(name)} (${all.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 }

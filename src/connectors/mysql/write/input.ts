@@ -83,24 +83,33 @@ function valueChecks(columns: readonly InputColumn[], keys: string[]): ValueChec
   return checks;
 }
 
+/** `rows`: how many rows hold the value (a table) or, for a stream, the first one that does. */
 export function unrepresentable(
   ctx: StreamContext,
   column: string,
-  rows: number,
   problem: string,
+  rows: { count: number } | { first: number },
 ): StepError {
+  const which = 'count' in rows ? `${rows.count} row(s)` : `row(s)`;
+  const first = 'first' in rows ? ` (the first at row ${rows.first})` : '';
   return new StepError(
     'write.value_unrepresentable',
-    `step '${ctx.stepId}': input column '${column}' has ${rows} row(s) with ${problem}, which MySQL cannot store`,
+    `step '${ctx.stepId}': input column '${column}' has ${which} with ${problem}${first}, which MySQL cannot store`,
     'filter or convert these values upstream (e.g. in a duckdb.processor step)',
-    { details: { column, rows } },
+    { details: { column, ...('count' in rows ? { rows: rows.count } : { first_row: rows.first }) } },
   );
 }
 
-export function duplicateKey(ctx: StreamContext, keys: string[], values: string, times: string): StepError {
+/** `times`: how often the input holds the key (a table), unknown for a stream. */
+export function duplicateKey(
+  ctx: StreamContext,
+  keys: string[],
+  values: string,
+  times: string | undefined,
+): StepError {
   return new StepError(
     'write.duplicate_key',
-    `step '${ctx.stepId}': the input holds key (${values}) ${times} times; an upsert needs each key once`,
+    `step '${ctx.stepId}': the input holds key (${values}) ${times === undefined ? 'more than once' : `${times} times`}; an upsert needs each key once`,
     'remove the duplicates upstream (e.g. SELECT DISTINCT ON / QUALIFY row_number() … = 1)',
     { details: { columns: keys, value: values } },
   );
@@ -121,7 +130,7 @@ export async function checkInput(
     const counts = reader.getRows()[0] ?? [];
     checks.forEach((c, i) => {
       const n = Number(counts[i] ?? 0);
-      if (n > 0) throw unrepresentable(ctx, c.column, n, c.problem);
+      if (n > 0) throw unrepresentable(ctx, c.column, c.problem, { count: n });
     });
   }
   if (checkDuplicates && keys.length) {

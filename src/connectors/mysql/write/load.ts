@@ -15,11 +15,23 @@ export interface LoadColumn extends WarnedColumn {
 }
 
 /**
+ * Between two chunks: the load stops (the statement under way completes), `pause` changes the table — an
+ * ALTER that widens a column of a new table for the values that follow — and the load goes on.
+ */
+export interface Pause {
+  pause(): Promise<void>;
+}
+
+export type RenderedChunk = readonly string[] | Pause;
+
+const isPause = (chunk: RenderedChunk): chunk is Pause => (chunk as Partial<Pause>).pause !== undefined;
+
+/**
  * Rows rendered for the server in chunks: INSERT tuples `(…)`, or LOAD DATA lines without the newline.
  * `open` starts the rendering (a DuckDB query fails here, before the server is asked to load).
  */
 export interface RenderedRows {
-  open(method: LoadMethod): Promise<AsyncIterable<readonly string[]>>;
+  open(method: LoadMethod): Promise<AsyncIterable<RenderedChunk>>;
 }
 
 export interface LoadOptions {
@@ -84,6 +96,12 @@ async function insertRows(o: LoadOptions): Promise<number> {
     inflight = { promise, rows };
   };
   for await (const chunk of chunks) {
+    if (isPause(chunk)) {
+      await send();
+      await settle();
+      await chunk.pause();
+      continue;
+    }
     for (const value of chunk) {
       buf.push(value);
       chars += value.length + 1;
@@ -113,18 +131,44 @@ function loadDataColumns(columns: LoadColumn[]): string {
   return `(${spec.join(', ')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`;
 }
 
-/** LOAD DATA LOCAL INFILE from a stream, throttled to what the server takes. */
+/** LOAD DATA LOCAL INFILE from a stream, one statement per stretch between pauses. */
 async function loadDataRows(o: LoadOptions): Promise<number> {
+  const chunks = (await o.rows.open('load_data'))[Symbol.asyncIterator]();
+  let streamed = 0;
+  try {
+    for (;;) {
+      const stretch = await loadDataStretch(o, chunks, streamed);
+      streamed += stretch.rows;
+      if (!stretch.pause) return streamed;
+      await stretch.pause.pause();
+    }
+  } catch (error) {
+    // A load that failed early leaves the rows' iterator suspended: release its source (a stream's extractor).
+    void chunks.return?.();
+    throw error;
+  }
+}
+
+/** One LOAD DATA statement over the chunks up to the next pause (or the end), throttled to the server. */
+async function loadDataStretch(
+  o: LoadOptions,
+  chunks: AsyncIterator<RenderedChunk>,
+  before: number,
+): Promise<{ rows: number; pause: Pause | undefined }> {
   const { ctx, client } = o;
   const maxBytes = Math.max(16 * 1024, Math.min(1 << 20, Math.floor(o.maxPacket / 4)));
   let streamed = 0;
-  const chunks = await o.rows.open('load_data');
+  let pause: Pause | undefined;
   async function* lines(): AsyncGenerator<Buffer> {
     let parts: string[] = [];
     let size = 0;
     let rows = 0;
-    for await (const chunk of chunks) {
-      for (const line of chunk) {
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      if (isPause(next.value)) {
+        pause = next.value;
+        break;
+      }
+      for (const line of next.value) {
         parts.push(line);
         size += line.length * 3 + 1;
         rows += 1;
@@ -132,7 +176,7 @@ async function loadDataRows(o: LoadOptions): Promise<number> {
           await client.writeBufferBelow(WRITE_BUFFER_LIMIT);
           yield Buffer.from(`${parts.join('\n')}\n`, 'utf8');
           streamed += rows;
-          ctx.progress(o.progressBase + streamed);
+          ctx.progress(o.progressBase + before + streamed);
           parts = [];
           size = 0;
           rows = 0;
@@ -142,10 +186,11 @@ async function loadDataRows(o: LoadOptions): Promise<number> {
     if (parts.length) {
       yield Buffer.from(`${parts.join('\n')}\n`, 'utf8');
       streamed += rows;
-      ctx.progress(o.progressBase + streamed);
+      ctx.progress(o.progressBase + before + streamed);
     }
   }
-  o.setStream(Readable.from(lines()));
+  const input = Readable.from(lines());
+  o.setStream(input);
   try {
     const ok = await client.run(
       `LOAD DATA LOCAL INFILE 'osiris-input' INTO TABLE ${o.target} CHARACTER SET utf8mb4 ` +
@@ -158,8 +203,9 @@ async function loadDataRows(o: LoadOptions): Promise<number> {
         `${ok.affectedRows} of ${streamed} rows loaded; ${ok.info.trim()}`,
         stringColumns(o.columns),
       );
-    return streamed;
+    return { rows: streamed, pause };
   } finally {
     o.setStream(undefined);
+    input.destroy();
   }
 }

@@ -9,8 +9,8 @@
 import { StepError } from '../../../runtime/driver.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
-import { createTableSql } from './ddl.js';
-import type { LoadColumn } from './load.js';
+import { columnDefs, createTableSql } from './ddl.js';
+import type { LoadColumn, Pause } from './load.js';
 import type { WritePlan } from './plan.js';
 import { throwIfCancelled } from './session.js';
 import { dropSideTable, type StageLoad, stageLoaded } from './staging.js';
@@ -26,20 +26,50 @@ export interface Write extends StageLoad {
   keyColumns: string[];
   /** The key columns as the target names them. */
   targetKeys: string[];
-  /** Lengths that size the columns of a new table. */
+  /** Lengths that size the columns of a new table (before loading it). */
   stats(): Promise<Map<string, ColumnStats>>;
+  /** A stream's: lets a new table widen while it loads. */
+  resizing: ((r: Resizing) => void) | undefined;
 }
 
-/** Creates the missing target as a staging table, loads it, renames it into place. */
+/** Widens a new table's columns as a stream's values turn out longer than its types (see createAndLoad). */
+export interface Resizing {
+  /** After a chunk is rendered: the pause that widens the table before the chunk is sent, if it must. */
+  pauseFor(stats: Map<string, ColumnStats>): Pause | undefined;
+}
+
+/**
+ * Creates the missing target as a staging table, loads it, renames it into place. A stream's lengths are
+ * known only as its rows go by: its staging table starts with the types of short values (VARCHAR(255)…)
+ * and, when a longer value comes, the load pauses for an ALTER that widens the column (rebuilding the rows
+ * loaded so far) — so it ends with the DDL the materialised path creates.
+ */
 export async function createAndLoad(w: Write): Promise<number> {
   const stage = w.tables.stageName();
-  const stats = await w.stats();
-  const ddl = createTableSql(w.ctx.stepId, stage, w.inputColumns, w.keyColumns, stats);
-  const rows = await stageLoaded(w, stage, ddl);
+  const defsFor = (stats: Map<string, ColumnStats>) =>
+    columnDefs(w.ctx.stepId, w.inputColumns, w.keyColumns, stats);
+  let defs = defsFor(await w.stats());
+  const createSql = createTableSql(stage, defs, w.keyColumns);
+  const alter = async (changed: string[]): Promise<void> => {
+    await w.client.query(
+      `ALTER TABLE ${quoteMysqlIdent(stage)} ${changed.map((d) => `MODIFY ${d}`).join(', ')}`,
+    );
+  };
+  w.resizing?.({
+    pauseFor(stats) {
+      const next = defsFor(stats);
+      const changed = next.filter((d, i) => d !== defs[i]);
+      if (!changed.length) return undefined;
+      defs = next;
+      return { pause: () => alter(changed) };
+    },
+  });
+  const rows = await stageLoaded(w, stage, createSql);
   throwIfCancelled(w.ctx);
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
   w.tables.keep(stage);
-  w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl: ddl.replace(stage, w.plan.table) });
+  const ddl = createTableSql(w.plan.table, defs, w.keyColumns);
+  w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl });
   return rows;
 }
 

@@ -21,7 +21,7 @@ import {
 import type { ColumnStats } from '../types.js';
 import { categorize, checkInput, columnStats, duckRows, type InputColumn, keyColumns } from './input.js';
 import { type LoadColumn, loadRows, type RenderedRows } from './load.js';
-import { appendRows, createAndLoad, replaceRows, upsertRows, type Write } from './modes.js';
+import { appendRows, createAndLoad, type Resizing, replaceRows, upsertRows, type Write } from './modes.js';
 import { planWrite, type WritePlan } from './plan.js';
 import {
   connectWriter,
@@ -43,17 +43,23 @@ export interface WriteInput {
   rowsIn: number | undefined;
   rows: RenderedRows;
   stats(): Promise<Map<string, ColumnStats>>;
+  /** A stream's: a new table's columns widen as longer values arrive (modes.ts). */
+  resizing?: (r: Resizing) => void;
+  /** Called with the rows a load sent, before it commits: a stream refuses to be empty here. */
+  loaded?(sent: number): void;
+  /** A stream's own reading of a failure (a duplicate key in the input, a failed upstream). */
+  explain?(error: unknown): unknown;
 }
 
 /** Where the write goes, for messages and events. */
-interface Destination {
+export interface Destination {
   settings: MysqlSettings;
   ref: string;
   /** `db.table` */
   shown: string;
 }
 
-function destination(ctx: StreamContext, plan: WritePlan): Destination {
+export function destination(ctx: StreamContext, plan: WritePlan): Destination {
   const settings = mysqlSettings(ctx.connection, {
     config: ctx.config,
     stepId: ctx.stepId,
@@ -66,7 +72,21 @@ function destination(ctx: StreamContext, plan: WritePlan): Destination {
   };
 }
 
-function singleInput(ctx: StreamContext): StepContext['inputs'][number] {
+export function emptyInput(
+  ctx: StreamContext,
+  plan: WritePlan,
+  dest: Destination,
+  upstream: string,
+): StepError {
+  return new StepError(
+    'write.empty_input',
+    `step '${ctx.stepId}': the input from '${upstream}' is empty; refusing to ${plan.mode === 'replace' ? 'replace' : 'write'} ${dest.ref} table '${dest.shown}' with no rows`,
+    "set 'allow_empty: true' if an empty input is expected (with write_mode replace it empties the table)",
+    { details: { connection: dest.ref, table: plan.table, upstream_step: upstream } },
+  );
+}
+
+export function singleInput(ctx: StreamContext): StepContext['inputs'][number] {
   if (ctx.inputs.length !== 1)
     throw new StepError(
       'config.invalid',
@@ -86,13 +106,7 @@ export async function runMysqlWrite(ctx: StepContext): Promise<StepResult> {
   const keys = keyColumns(ctx, info, plan.primaryKey);
   const rowsIn = await tableRowCount(ctx.duck, input.table);
   const dest = destination(ctx, plan);
-  if (rowsIn === 0 && !plan.allowEmpty)
-    throw new StepError(
-      'write.empty_input',
-      `step '${ctx.stepId}': the input from '${input.stepId}' is empty; refusing to ${plan.mode === 'replace' ? 'replace' : 'write'} ${dest.ref} table '${dest.shown}' with no rows`,
-      "set 'allow_empty: true' if an empty input is expected (with write_mode replace it empties the table)",
-      { details: { connection: dest.ref, table: plan.table, upstream_step: input.stepId } },
-    );
+  if (rowsIn === 0 && !plan.allowEmpty) throw emptyInput(ctx, plan, dest, input.stepId);
   await checkInput(ctx, input.table, columns, plan.mode === 'upsert' ? keys : [], plan.mode === 'upsert');
   return writeToMysql(ctx, plan, dest, started, {
     upstream: input.stepId,
@@ -156,9 +170,9 @@ function checkTarget(ctx: StreamContext, plan: WritePlan, dest: Destination, tar
 /** Loads all the input rows into `quotedTable` inside one transaction; rolled back on any failure. */
 async function loadInTransaction(
   w: Omit<Write, 'loadInto'>,
+  input: WriteInput,
   session: Pick<WriterSession, 'method' | 'maxPacket'>,
   setStream: WriterConnection['setStream'],
-  rows: RenderedRows,
   quotedTable: string,
 ): Promise<number> {
   const c = w.client;
@@ -167,7 +181,7 @@ async function loadInTransaction(
     const sent = await loadRows({
       ctx: w.ctx,
       client: c,
-      rows,
+      rows: input.rows,
       target: quotedTable,
       columns: w.columns,
       method: session.method,
@@ -176,6 +190,7 @@ async function loadInTransaction(
       setStream,
       progressBase: 0,
     });
+    input.loaded?.(sent);
     throwIfCancelled(w.ctx);
     await c.query('COMMIT');
     return sent;
@@ -186,7 +201,7 @@ async function loadInTransaction(
 }
 
 /** Connects, writes `input` with the plan's mode, and explains any failure (the target stays unchanged). */
-async function writeToMysql(
+export async function writeToMysql(
   ctx: StreamContext,
   plan: WritePlan,
   dest: Destination,
@@ -240,17 +255,18 @@ async function writeToMysql(
       keyColumns: input.keyColumns,
       targetKeys,
       stats: input.stats,
+      resizing: input.resizing,
     };
     const w: Write = {
       ...base,
-      loadInto: (quoted) => loadInTransaction(base, session, conn.setStream, input.rows, quoted),
+      loadInto: (quoted) => loadInTransaction(base, input, session, conn.setStream, quoted),
     };
     ctx.emit('write_started', {
       connection: dest.ref,
       table: dest.shown,
       write_mode: plan.mode,
       method: session.method,
-      rows: input.rowsIn ?? null,
+      ...(input.rowsIn === undefined ? { pass_through: true } : { rows: input.rowsIn }),
       create: !target.exists,
       // The server's id of this session (PROCESSLIST ID, CONNECTION_ID()), to find it on the server.
       connection_id: c.threadId,
@@ -271,7 +287,7 @@ async function writeToMysql(
     await client?.abort();
     if (tables.pending.length) await dropLeftovers(ctx, dest.settings, tables.pending);
     if (ctx.signal.aborted) throw stepCancelled(error);
-    throw mysqlStepError(error, errorContext);
+    throw mysqlStepError(input.explain ? input.explain(error) : error, errorContext);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     await stopWatching?.();
