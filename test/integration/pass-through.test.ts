@@ -444,7 +444,6 @@ ${write}
       `      table: ${name}\n      write_mode: replace`,
     );
     const running = run(file, env);
-    await new Promise((resolve) => setTimeout(resolve, 2500)); // well inside the pause
     await interrupt();
     const r = await running;
     expect(r.code).toBe(1);
@@ -452,11 +451,23 @@ ${write}
     return r;
   }
 
+  /** Polls `probe` until it finds something (the run reached its pause), instead of guessing a sleep. */
+  async function whenFound<T>(what: string, probe: () => Promise<T[]>): Promise<T[]> {
+    for (let i = 0; i < 300; i++) {
+      const found = await probe();
+      if (found.length) return found;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`never saw ${what}`);
+  }
+
   const killSource = async () => {
-    const procs = await my.rows(
-      // Inside the function the processlist shows its statement; the database name keeps other tests' out.
-      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4) INTO x%' AND ID <> CONNECTION_ID()",
-      [my.name],
+    const procs = await whenFound('the source pausing', () =>
+      my.rows(
+        // Inside the function the processlist shows its statement; the database name keeps other tests' out.
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4) INTO x%' AND ID <> CONNECTION_ID()",
+        [my.name],
+      ),
     );
     expect(procs).toHaveLength(1);
     await my.admin.query(`KILL ${Number(procs[0]?.id)}`);
@@ -477,13 +488,22 @@ ${write}
 
   it('the Postgres backend terminated mid-stream: exit 1 naming the target, the target unchanged', async () => {
     const r = await interrupted('killed_target', async () => {
-      // Only this run's writer: the backend whose transaction holds a lock on this test's own target table
-      // (the staging table is created LIKE it), not any other COPY on the shared server.
-      const killed = await pg.rows<{ ok: boolean }>(
-        `SELECT pg_terminate_backend(a.pid) AS ok FROM pg_stat_activity a
-         WHERE a.query LIKE 'COPY %osiris_stage%' AND a.pid <> pg_backend_pid()
-           AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.relation = to_regclass($1))`,
-        [pg.q('killed_target')],
+      // The source has paused, so the writer's COPY is running; then only this run's writer: the backend
+      // whose transaction holds a lock on this test's own target table (the staging table is created LIKE
+      // it), not any other COPY on the shared server.
+      await whenFound('the source pausing', () =>
+        my.rows(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE '%SLEEP(4) INTO x%' AND ID <> CONNECTION_ID()",
+          [my.name],
+        ),
+      );
+      const killed = await whenFound('the writer copying', () =>
+        pg.rows<{ ok: boolean }>(
+          `SELECT pg_terminate_backend(a.pid) AS ok FROM pg_stat_activity a
+           WHERE a.query LIKE 'COPY %osiris_stage%' AND a.pid <> pg_backend_pid()
+             AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.relation = to_regclass($1))`,
+          [pg.q('killed_target')],
+        ),
       );
       expect(killed).toEqual([{ ok: true }]);
     });

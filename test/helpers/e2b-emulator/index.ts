@@ -12,6 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -92,6 +93,7 @@ function envdScript(): string {
  * template links the repository's node_modules), so a search of the folder stays inside the sandbox.
  */
 function unlinkLinks(dir: string): void {
+  if (!existsSync(dir)) return; // the test already removed the sandbox folder
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isSymbolicLink()) unlinkSync(path);
