@@ -33,6 +33,7 @@ import type {
 import { StepError } from './driver.js';
 import { type FusedChain, planFusedChains } from './fuse/plan.js';
 import { runFusedChain } from './fuse/run-chain.js';
+import { smallSourceReason } from './fuse/source-size.js';
 import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
 import type { PlaneLimits } from './plane-limits.js';
 import { runDag } from './scheduler.js';
@@ -520,6 +521,23 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
 
   /** A fused chain from its source step (docs/adr/0018); undefined when it runs step by step after all. */
   const runChain = async (chain: FusedChain): Promise<boolean | undefined> => {
+    const head = chain.steps[0] as LoadedStep;
+    let small: string | undefined;
+    try {
+      const source = options.prepareStep(head);
+      small = smallSourceReason(options.project.root, source.config, source.connection);
+    } catch {
+      // The chain's own preparation reports this step's error below.
+    }
+    if (small) {
+      session.event('fuse', {
+        step_id: head.id,
+        steps: chain.steps.map((s) => s.id),
+        used: false,
+        reason: small,
+      });
+      return undefined;
+    }
     const outcomes = await runFusedChain(chain, {
       loadDriver: (step) => loadDriver(registry, step),
       prepare: async (step, duck) => {

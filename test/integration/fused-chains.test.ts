@@ -66,7 +66,7 @@ function pipeline(name: string, steps: string): string {
 async function run(file: string, fuse: boolean) {
   const result = await runCliAsync(['run', file, '--json'], {
     cwd: project,
-    env: { OSIRIS_FUSE: fuse ? '1' : '0' },
+    env: { OSIRIS_FUSE: fuse ? '1' : '0', OSIRIS_FUSE_MIN_BYTES: '0' }, // small test files fuse too
     timeoutMs: 60_000,
   });
   const json = JSON.parse(result.stdout) as RunJson;

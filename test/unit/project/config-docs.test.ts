@@ -48,6 +48,7 @@ describe('docs/reference/configuration.md', () => {
       'connections/config.ts',
       'util/read-bounded.ts',
       'mcp/serve.ts',
+      'runtime/fuse/source-size.ts',
     ]
       .map((f) => readFileSync(join(REPO_ROOT, 'src', f), 'utf8'))
       .join('\n');
