@@ -36,25 +36,13 @@ export interface ChatSetup {
 }
 
 export async function openChat(options: OpenChatOptions): Promise<ChatSetup> {
-  const [
-    { loadProjectConfig },
-    { loadDotEnv },
-    { loadRegistry },
-    { loadConnectionsConfig, findConnectionsFile },
-  ] = await Promise.all([
-    import('../project/config.js'),
-    import('../connections/env.js'),
-    import('../registry/load.js'),
-    import('../connections/config.js'),
-  ]);
-  const { cwd } = options;
-  const env: NodeJS.ProcessEnv = { ...options.env };
-  const project = loadProjectConfig({
-    cwd,
-    env,
+  // The same project, `.env`, registry, connections and redactor the MCP server's tools get.
+  const { openToolContext } = await import('../tools/context.js');
+  const { cwd, env, project, registry, connections, redactor } = await openToolContext({
+    cwd: options.cwd,
+    env: options.env,
     ...(options.configFile ? { configFile: options.configFile } : {}),
   });
-  loadDotEnv({ cwd, env, projectRoot: project.root });
   // Settings are checked before a new session is created, so a missing key never leaves an empty session
   // behind. A resumed session may only be deciding (approve / reject need no model): its settings are
   // checked when the model is first needed.
@@ -69,12 +57,6 @@ export async function openChat(options: OpenChatOptions): Promise<ChatSetup> {
     proMode: Boolean(options.proMode),
     dir: resolve(cwd, options.promptsDir ?? PROMPTS_DIR),
   });
-  const registry = loadRegistry({ projectRoot: project.root });
-  const connections = findConnectionsFile({ cwd, env, projectRoot: project.root })
-    ? loadConnectionsConfig({ cwd, env, projectRoot: project.root }).config
-    : undefined;
-  const { agentRedactor } = await import('./redaction.js');
-  const redactor = await agentRedactor({ env, registry, connections });
 
   const sessionsDir = project.paths.sessions;
   const created = options.session === undefined;

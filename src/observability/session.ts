@@ -57,6 +57,29 @@ export interface StepStatus {
 }
 
 /** `status.json`. */
+/** The run index's line for a finished run, from its final status. */
+export function runRecordOf(status: RunStatusDoc, runDir: string): RunRecord {
+  const record: RunRecord = {
+    run_id: status.run_id,
+    pipeline_slug: status.pipeline,
+    profile: status.profile,
+    manifest_hash: status.manifest_hash,
+    manifest_short: status.manifest_short,
+    status: status.status as RunOutcome,
+    started_at: status.started_at,
+    finished_at: status.finished_at as string,
+    duration_ms: status.duration_ms as number,
+    rows_in: status.rows_in,
+    rows_out: status.rows_out,
+    run_dir: runDir,
+  };
+  if (status.error) {
+    record.error_code = status.error.code;
+    record.error_message = status.error.message;
+  }
+  return record;
+}
+
 export interface RunStatusDoc {
   run_id: string;
   pipeline: string;
@@ -339,24 +362,7 @@ export function openRunSession(options: OpenRunSessionOptions): RunSession {
     finish(update, lock = {}) {
       try {
         const status = writeStatus(update);
-        const record: RunRecord = {
-          run_id: runId,
-          pipeline_slug: options.pipelineSlug,
-          profile,
-          manifest_hash: options.manifestHash,
-          manifest_short: options.manifestShort,
-          status: update.status,
-          started_at: status.started_at,
-          finished_at: status.finished_at as string,
-          duration_ms: status.duration_ms as number,
-          rows_in: status.rows_in,
-          rows_out: status.rows_out,
-          run_dir: relativeDir,
-        };
-        if (status.error) {
-          record.error_code = status.error.code;
-          record.error_message = status.error.message;
-        }
+        const record = runRecordOf(status, relativeDir);
         const indexed = appendRunRecord(project, record, { ...lock, redactor });
         // Recorded and final: nothing for a later sweep to look at — unless the run claimed temp files or
         // tables, whose removal may have failed (a database that stopped mid-write); the sweep checks those.

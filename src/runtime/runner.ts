@@ -90,6 +90,23 @@ export interface RunPipelineOptions {
   signal?: AbortSignal;
 }
 
+/** Every step of a run, pending: the status table a run (local or on a worker) starts from. */
+export function pendingStatuses(steps: readonly LoadedStep[]): Map<string, StepStatus> {
+  return new Map(
+    steps.map((s) => [
+      s.id,
+      {
+        id: s.id,
+        component: s.component,
+        status: 'pending',
+        rows_in: null,
+        rows_out: null,
+        duration_ms: null,
+      },
+    ]),
+  );
+}
+
 export interface PreparedStep {
   connection: ResolvedConnection | undefined;
   config: JsonObject;
@@ -184,19 +201,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const started = Date.now();
   const steps = loaded.steps;
   const byId = new Map(steps.map((s) => [s.id, s]));
-  const status = new Map<string, StepStatus>(
-    steps.map((s) => [
-      s.id,
-      {
-        id: s.id,
-        component: s.component,
-        status: 'pending',
-        rows_in: null,
-        rows_out: null,
-        duration_ms: null,
-      },
-    ]),
-  );
+  const status = pendingStatuses(steps);
   const outcomes = new Map<string, StepOutcome>();
   const outputs: string[] = [];
   let firstError: RunErrorInfo | undefined;

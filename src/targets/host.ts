@@ -17,7 +17,7 @@ import type {
   StatusUpdate,
   StepStatus,
 } from '../observability/session.js';
-import type { RunPipelineResult, StepOutcome } from '../runtime/runner.js';
+import { pendingStatuses, type RunPipelineResult, type StepOutcome } from '../runtime/runner.js';
 import { commitTempFile, tempPathBeside } from '../util/fs-atomic.js';
 import type { JsonValue } from '../yaml/json.js';
 import { hostPathOf, readChunks } from './files.js';
@@ -81,19 +81,7 @@ export async function runOnWorker(options: RunOnWorkerOptions): Promise<RunPipel
   const { session, transport, progress, build } = options;
   const started = Date.now();
   const maxBytes = options.maxReturnBytes ?? DEFAULT_MAX_RETURN_BYTES;
-  const steps = new Map<string, StepStatus>(
-    build.loaded.steps.map((s) => [
-      s.id,
-      {
-        id: s.id,
-        component: s.component,
-        status: 'pending',
-        rows_in: null,
-        rows_out: null,
-        duration_ms: null,
-      },
-    ]),
-  );
+  const steps = pendingStatuses(build.loaded.steps);
   const incoming = new Map<string, Incoming>();
   let finalUpdate: StatusUpdate | undefined;
   let result: ResultMsg | undefined;

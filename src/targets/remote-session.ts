@@ -6,7 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redactor } from '../observability/redact.js';
-import type { FinishResult, RunSession, RunStatusDoc, StatusUpdate } from '../observability/session.js';
+import {
+  type FinishResult,
+  type RunSession,
+  type RunStatusDoc,
+  runRecordOf,
+  type StatusUpdate,
+} from '../observability/session.js';
 import type { JsonValue } from '../yaml/json.js';
 import { PROTOCOL_VERSION, type WorkerMessage } from './protocol.js';
 
@@ -95,21 +101,7 @@ export function remoteSession(options: {
     finish(update): FinishResult {
       send({ v, type: 'status', final: true, update: clean(update) });
       const status = doc(update);
-      const record = {
-        run_id: options.runId,
-        pipeline_slug: options.pipeline,
-        profile: options.profile,
-        manifest_hash: options.manifestHash,
-        manifest_short: options.manifestShort,
-        status: update.status,
-        started_at: status.started_at,
-        finished_at: status.finished_at as string,
-        duration_ms: status.duration_ms as number,
-        rows_in: status.rows_in,
-        rows_out: status.rows_out,
-        run_dir: dir,
-      };
-      return { status, record };
+      return { status, record: runRecordOf(status, dir) };
     },
     close() {},
   };

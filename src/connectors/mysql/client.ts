@@ -439,6 +439,15 @@ export class MysqlClient {
 
   destroy(): void {
     this.closed = true;
+    // Through the socket, with an error, so a pending statement fails: mysql2's own destroy leaves a
+    // LOAD DATA LOCAL that is sending its file waiting forever.
+    const socket = (this.raw as unknown as { stream?: { destroy(error?: Error): void } }).stream;
+    socket?.destroy(
+      Object.assign(new Error('Connection lost: closed by Osiris'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      }),
+    );
     this.raw.destroy();
   }
 
@@ -451,8 +460,9 @@ export class MysqlClient {
     if (this.aborted) return;
     this.aborted = true;
     const id = this.threadId;
+    const lost = this.lastError !== undefined; // destroy() records its own error
     this.destroy();
-    if (!id || this.lastError !== undefined) return;
+    if (!id || lost) return;
     let killer: MysqlClient | undefined;
     const attempt = (async () => {
       killer = await MysqlClient.connect({ ...this.settings, connectTimeoutMs: timeoutMs });

@@ -206,7 +206,23 @@ describe.skipIf(why !== undefined)('mysql faults leave the target unchanged', ()
         { table: 'target', write_mode: 'replace' },
         { path, signal: controller.signal },
       );
-      setTimeout(() => controller.abort(), 150);
+      // Cancel once the load is under way on the server (a fixed delay lands anywhere on a busy machine).
+      let loading = false;
+      let settled = false;
+      void pending.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!loading && !settled) {
+        const busy = await db.rows(
+          `SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()
+             AND COMMAND = 'Query' AND (INFO LIKE 'LOAD DATA%' OR INFO LIKE 'INSERT INTO%')`,
+          [db.name],
+        );
+        loading = busy.length > 0;
+        if (!loading) await new Promise((r) => setTimeout(r, 5));
+      }
+      controller.abort();
       const error = await failure(pending);
       expect(error.code).toBe('runtime.cancelled');
       expect(await db.fingerprint('target')).toEqual(before);
