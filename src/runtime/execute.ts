@@ -14,6 +14,7 @@ import type { Redactor } from '../observability/redact.js';
 import type { RunSession } from '../observability/session.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
+import type { WorkerTransport } from '../targets/transport.js';
 import { describeProblem, maxFileBytes, readBoundedText } from '../util/read-bounded.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { SweptRun } from './abandoned-runs.js';
@@ -42,6 +43,8 @@ export interface ExecuteOptions extends RunTarget {
   target?: string;
   /** The target's own options (e2b: timeout, cpu…), as the CLI parsed them. */
   targetOptions?: Record<string, unknown>;
+  /** The target's worker, started early (while this process compiles); closed by the run. */
+  transport?: Promise<WorkerTransport>;
 }
 
 export interface PreparedRun {
@@ -240,6 +243,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
           loaded,
           session,
           prepareStep,
+          ...(options.transport ? { transport: options.transport } : {}),
           progress: options.progress,
           ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
           ...(options.signal ? { signal: options.signal } : {}),

@@ -23,12 +23,18 @@ export interface TargetFactory {
   /** Checks what the target needs before the run starts (throws or rejects with OsirisError, exit 2). */
   check?(ctx: TargetContext): void | Promise<void>;
   create(ctx: TargetContext): Promise<WorkerTransport>;
+  /**
+   * The worker may be started before the build exists, so its start-up overlaps the host's compile. Only
+   * for targets that cost nothing while idle (a local process, not a paid sandbox).
+   */
+  startEarly?: boolean;
 }
 
 export const TARGETS: Record<string, TargetFactory> = {
   process: {
     description: 'a child `osiris worker` in an empty temp folder with a scrubbed environment',
     create: async () => (await import('./process.js')).processTransport(),
+    startEarly: true,
   },
   e2b: e2bTarget,
 };

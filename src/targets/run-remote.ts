@@ -14,6 +14,7 @@ import { InputFileError, inputFiles, projectComponentFiles } from './files.js';
 import { runOnWorker } from './host.js';
 import { TARGETS, type TargetContext } from './index.js';
 import type { SecretsMsg, StepSecrets } from './protocol.js';
+import type { WorkerTransport } from './transport.js';
 
 export interface RemoteRunOptions {
   target: string;
@@ -23,6 +24,8 @@ export interface RemoteRunOptions {
   loaded: LoadedManifest;
   session: RunSession;
   prepareStep: (step: LoadedStep) => PreparedStep;
+  /** A worker started before the build was ready (`TargetFactory.startEarly`); made here otherwise. */
+  transport?: Promise<WorkerTransport>;
   progress: ProgressReporter;
   maxParallel?: number;
   signal?: AbortSignal;
@@ -85,7 +88,7 @@ export async function runRemote(options: RemoteRunOptions): Promise<RunPipelineR
   }
   const components = projectComponentFiles(loaded, project.root, (c) => options.registry.get(c)?.specPath);
   inputs = [...components.map(({ path, abs }) => ({ path, abs })), ...inputs];
-  const transport = await factory.create(options.context);
+  const transport = await (options.transport ?? factory.create(options.context));
   try {
     return await runOnWorker({
       build: {

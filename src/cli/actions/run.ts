@@ -9,6 +9,7 @@ import {
 } from '../../observability/progress.js';
 import type { RunErrorInfo } from '../../observability/session.js';
 import type { SweptRun } from '../../runtime/abandoned-runs.js';
+import type { WorkerTransport } from '../../targets/transport.js';
 import type { RunFlags } from '../commands/run.js';
 import { compactLocation, type JsonError, printDiagnostics, printJsonResult, printLine } from '../output.js';
 
@@ -101,6 +102,20 @@ export function sweptLine(run: SweptRun): string {
   return `  cleaned up after ${run.status} run ${run.run_id}: removed ${parts.join(', ')}`;
 }
 
+/** Starts the target's worker now, while this process compiles, when the target allows it. */
+async function startWorkerEarly(
+  target: string,
+  options: Record<string, unknown>,
+): Promise<{ worker: Promise<WorkerTransport> } | undefined> {
+  if (target === 'local') return undefined;
+  const { TARGETS } = await import('../../targets/index.js');
+  const factory = TARGETS[target];
+  if (!factory?.startEarly) return undefined;
+  const early = factory.create({ env: process.env, cwd: process.cwd(), options });
+  early.catch(() => undefined); // a failed start is reported when the run awaits it
+  return { worker: early };
+}
+
 /** --target / --e2b / OSIRIS_EXECUTION_TARGET / execution.target, checked before anything runs (exit 2). */
 async function chooseTarget(
   flags: RunFlags,
@@ -160,7 +175,14 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     // A target reads its own options (e2b: --timeout, --cpu, …) from the parsed flags.
     targetOptions: { ...flags } as Record<string, unknown>,
   };
-  const prepared = await prepareRun(base);
+  const early = flags.dryRun ? undefined : await startWorkerEarly(target, base.targetOptions);
+  let prepared: Awaited<ReturnType<typeof prepareRun>>;
+  try {
+    prepared = await prepareRun(base);
+  } catch (error) {
+    void early?.worker.then((t) => t.close());
+    throw error;
+  }
   if (!flags.json && prepared.warnings.length > 0) printDiagnostics(prepared.warnings);
 
   if (flags.dryRun) {
@@ -206,7 +228,10 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   process.on('SIGTERM', onSignal);
   let result: Awaited<ReturnType<typeof executeRun>>;
   try {
-    result = await executeRun({ ...base, progress, signal: controller.signal }, prepared);
+    result = await executeRun(
+      { ...base, progress, signal: controller.signal, ...(early ? { transport: early.worker } : {}) },
+      prepared,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
