@@ -84,6 +84,7 @@ export async function runOnWorker(options: RunOnWorkerOptions): Promise<RunPipel
   const steps = pendingStatuses(build.loaded.steps);
   const incoming = new Map<string, Incoming>();
   let finalUpdate: StatusUpdate | undefined;
+  let runEnd: HeldEvent | undefined;
   let result: ResultMsg | undefined;
   let failure: RunErrorInfo | undefined;
   let workerId = transport.workerId;
@@ -127,6 +128,12 @@ export async function runOnWorker(options: RunOnWorkerOptions): Promise<RunPipel
         workerId ??= msg.worker_id;
         return;
       case 'event':
+        // The run's last event waits for the files to come back: a run that fails after the worker
+        // succeeded (outputs too large, worker lost while sending) records that failure instead.
+        if (RUN_END_EVENTS.has(msg.name)) {
+          runEnd = { name: msg.name, fields: msg.fields };
+          return;
+        }
         // The badge: the worker's runner calls itself `local`; the host knows where it really ran.
         if (msg.name === 'run_start')
           return session.event(msg.name, {
@@ -257,7 +264,15 @@ export async function runOnWorker(options: RunOnWorkerOptions): Promise<RunPipel
       rmSync(file.temp, { force: true });
     }
   }
-  return finishOnHost(options, steps, finalUpdate, result, failure, started);
+  return finishOnHost(options, steps, { update: finalUpdate, runEnd }, result, failure, started);
+}
+
+/** The worker's run_complete / run_failed / run_cancelled, held until the host knows the outcome. */
+const RUN_END_EVENTS = new Set(['run_complete', 'run_failed', 'run_cancelled']);
+
+interface HeldEvent {
+  name: string;
+  fields: Record<string, JsonValue>;
 }
 
 function tooLarge(total: number, max: number): [string, string, string] {
@@ -297,15 +312,17 @@ function forwardProgress(
 function finishOnHost(
   options: RunOnWorkerOptions,
   steps: Map<string, StepStatus>,
-  update: StatusUpdate | undefined,
+  worker: { update: StatusUpdate | undefined; runEnd: HeldEvent | undefined },
   result: ResultMsg | undefined,
   failure: RunErrorInfo | undefined,
   started: number,
 ): RunPipelineResult {
   const { session, progress } = options;
+  const { update, runEnd } = worker;
   let final: StatusUpdate & { status: 'succeeded' | 'failed' | 'cancelled' };
   if (update && result && !failure) {
     final = { ...update, status: result.status };
+    if (runEnd) session.event(runEnd.name, runEnd.fields);
   } else {
     const list = [...steps.values()].map(
       (s): StepStatus =>

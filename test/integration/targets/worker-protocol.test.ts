@@ -164,5 +164,12 @@ describe('worker protocol over the process target', () => {
     expect(result.error?.code).toBe('worker.outputs_too_large');
     expect(result.error?.hint).toMatch(/execution.outputs: remote/);
     expect(existsSync(join(dir, OUTPUT))).toBe(false);
+    // The worker succeeded, the run did not: the record ends with the host's verdict only.
+    const ends = readFileSync(join(result.runDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { event: string }).event)
+      .filter((name) => name.startsWith('run_') && name !== 'run_start');
+    expect(ends).toEqual(['run_failed']);
   });
 });
