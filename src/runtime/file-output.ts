@@ -46,6 +46,7 @@ import {
   lockPaths,
 } from '../util/file-lock.js';
 import { commitTempFile, tempPathBeside } from '../util/fs-atomic.js';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
 import { type ColumnInfo, describeTable, quoteIdent, quoteLiteral, runTracked } from './dataplane.js';
 import {
   type StepContext,
@@ -67,6 +68,20 @@ import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './tran
 export function resolveStepPath(projectRoot: string, path: string, baseDir?: string): string {
   const base = baseDir === undefined ? resolve(projectRoot) : resolve(projectRoot, baseDir);
   return isAbsolute(path) ? resolve(path) : resolve(base, path);
+}
+
+/**
+ * The file a source step's config names: its own `base_dir` first, else its connection's, else the project
+ * root (the CSV extractor's rule; its driver also checks the connection's family).
+ */
+export function resolveSourceFile(
+  projectRoot: string,
+  path: string,
+  config: JsonObject,
+  connection: { fields: Record<string, JsonValue> } | undefined,
+): string {
+  const base = config.base_dir ?? connection?.fields.base_dir;
+  return resolveStepPath(projectRoot, path, typeof base === 'string' ? base : undefined);
 }
 
 /** A path for messages: relative to the project root when inside it, else absolute. */

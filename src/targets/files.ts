@@ -6,7 +6,7 @@ import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { LoadedManifest } from '../compiler/manifest.js';
 import type { ResolvedConnection } from '../runtime/driver.js';
-import { resolveStepPath } from '../runtime/file-output.js';
+import { resolveSourceFile } from '../runtime/file-output.js';
 import { FILE_CHUNK_BYTES } from './protocol.js';
 
 const toPosix = (p: string) => (sep === '/' ? p : p.split(sep).join('/'));
@@ -64,8 +64,7 @@ export function inputFiles(
         step.id,
         `step '${step.id}': config.${key} '${value}' is a glob; only single files are sent to a worker`,
       );
-    const base = step.config.base_dir ?? connectionOf(step.id)?.fields.base_dir;
-    const abs = resolveStepPath(projectRoot, value, typeof base === 'string' ? base : undefined);
+    const abs = resolveSourceFile(projectRoot, value, step.config, connectionOf(step.id));
     const rel = relative(resolve(projectRoot), abs);
     if (!rel || rel.startsWith('..') || isAbsolute(rel))
       throw new InputFileError(

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import type { JsonObject } from '../../yaml/json.js';
 import type { ResolvedConnection } from '../driver.js';
-import { resolveStepPath } from '../file-output.js';
+import { resolveSourceFile } from '../file-output.js';
 
 /** Default threshold: 64 MiB of source file. `OSIRIS_FUSE_MIN_BYTES` sets another (0: fuse every chain). */
 export const FUSE_MIN_BYTES = 64 * 1024 * 1024;
@@ -29,12 +29,7 @@ export function smallSourceReason(
   min = fuseMinBytes(),
 ): string | undefined {
   if (min <= 0 || typeof config.path !== 'string') return undefined;
-  const baseDir = connection?.fields.base_dir;
-  const file = resolveStepPath(
-    projectRoot,
-    config.path,
-    typeof baseDir === 'string' && baseDir ? baseDir : undefined,
-  );
+  const file = resolveSourceFile(projectRoot, config.path, config, connection);
   let size: number;
   try {
     size = statSync(file).size;

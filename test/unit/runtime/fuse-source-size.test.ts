@@ -26,6 +26,11 @@ describe('fusing only large sources', () => {
     expect(smallSourceReason('/nonexistent', { path: 'small.csv' }, conn, 1024)).toBeDefined();
   });
 
+  it("prefers the step's own base_dir to the connection's, as the CSV extractor does", () => {
+    const conn = { family: 'filesystem', alias: 'landing', fields: { base_dir: '/nonexistent' } };
+    expect(smallSourceReason('/', { path: 'small.csv', base_dir: root }, conn, 1024)).toBeDefined();
+  });
+
   it('reads the threshold from OSIRIS_FUSE_MIN_BYTES, ignoring nonsense', () => {
     expect(fuseMinBytes({})).toBe(FUSE_MIN_BYTES);
     expect(fuseMinBytes({ OSIRIS_FUSE_MIN_BYTES: '0' })).toBe(0);
