@@ -111,18 +111,26 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
     async (mode) => {
       const killer = new pg.Client({ ...POSTGRES });
       await killer.connect();
+      // A SHARE lock on the target holds the load before it can commit (an append's COPY and a replace's
+      // swap both wait on it), so the kill lands mid-load however fast the COPY runs.
+      const locker = new pg.Client({ ...POSTGRES });
+      await locker.connect();
+      await locker.query(`BEGIN; LOCK TABLE ${fx.schema}.target IN SHARE MODE`);
       let killed = false;
       let running = true;
       const stepId = `kill-${mode}`;
       const watch = (async () => {
         while (running && !killed) {
           const r = await killer.query(
-            `SELECT a.pid, p.tuples_processed FROM pg_stat_activity a JOIN pg_stat_progress_copy p USING (pid)
-           WHERE a.application_name = $1`,
+            `SELECT a.pid, a.wait_event_type, p.tuples_processed
+               FROM pg_stat_activity a LEFT JOIN pg_stat_progress_copy p USING (pid)
+              WHERE a.application_name = $1 AND a.state = 'active'`,
             [`osiris ${stepId}`],
           );
-          const row = r.rows[0] as { pid: number; tuples_processed: string } | undefined;
-          if (row && Number(row.tuples_processed) > 20000) {
+          const row = r.rows[0] as
+            | { pid: number; wait_event_type: string | null; tuples_processed: string | null }
+            | undefined;
+          if (row && (row.wait_event_type === 'Lock' || Number(row.tuples_processed ?? 0) > 20000)) {
             await killer.query('SELECT pg_terminate_backend($1)', [row.pid]);
             killed = true;
           }
@@ -135,7 +143,7 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
         const err = await failure(
           write(stepId, { table: 'target', write_mode: mode, batch_size: 10000 }, 'fresh'),
         );
-        expect(killed).toBe(true);
+        expect({ killed, message: err.message }).toMatchObject({ killed: true });
         expect(err.code).toBe('connection.failed');
         expect(err.message).toMatch(/connection to @postgres\.test \(127\.0\.0\.1:5432\/test\) was lost/);
         expect(err.message).toContain(`nothing was committed; ${fx.schema}.target is unchanged`);
@@ -143,6 +151,8 @@ describe.skipIf(skip)('postgres.writer faults leave the target unchanged', () =>
         running = false;
         await watch;
         await killer.end();
+        await locker.query('ROLLBACK');
+        await locker.end();
       }
       expect(await fx.fingerprint('target')).toEqual(before);
       const leftovers = await fx.rows(
