@@ -99,6 +99,8 @@ export interface ManifestStep {
   connection?: string;
   /** The OML `inputs` mapping as written, e.g. `{df: '${extract.df}'}`. */
   inputs?: Record<string, string>;
+  /** The OML step's `retry` as written (runtime/retry/policy.ts reads it), when the step has one. */
+  retry?: JsonValue;
 }
 
 export interface ManifestMeta {

@@ -213,6 +213,7 @@ describe('renderRunReport', () => {
       error: { code: 'RUN003', message: 'file not found' },
       steps: [],
       events: [],
+      retries: [],
       events_omitted: 0,
       metrics: [],
       metrics_omitted: 0,
