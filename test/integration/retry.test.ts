@@ -55,6 +55,8 @@ describe.skipIf(skip)('step retries', () => {
         '  postgres:',
         ...pgConn('db', POSTGRES.user),
         ...pgConn('reader', role),
+        // Nothing listens on port 1: every attempt is refused.
+        ...pgConn('down', POSTGRES.user).map((l) => l.replace(`port: ${POSTGRES.port}`, 'port: 1')),
         '  mysql:',
         '    src:',
         `      host: ${MYSQL.host}`,
@@ -251,6 +253,31 @@ ${RETRY}
       attempts: 1,
       error_class: { classification: 'terminal', reason: 'permission_denied', code: '42501' },
       not_retried: 'the error is terminal',
+    });
+  });
+
+  it('a refused connection is retried until the attempts run out; the last error is reported', async () => {
+    const file = pipeline(
+      'retry_refused',
+      `  - id: extract
+    component: postgres.extractor
+    mode: read
+    config:
+      connection: "@postgres.down"
+      table: src
+    retry: { attempts: 2, backoff: 10ms }
+`,
+    );
+    const r = await run(file);
+    expect(r.code).toBe(1);
+    expect(r.of('step_retry')).toEqual([
+      expect.objectContaining({ attempt: 1, reason: 'connection_refused', code: 'ECONNREFUSED' }),
+    ]);
+    expect(r.json.error?.message).toMatch(/ECONNREFUSED.*\(after 2 attempts\)$/);
+    expect(r.of('step_failed')[0]).toMatchObject({
+      attempts: 2,
+      details: { attempts: 2 },
+      not_retried: 'no attempts left',
     });
   });
 
