@@ -473,6 +473,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       ...(step.mode === 'write' ? { rolled_back: true } : {}),
       ...extra,
     });
+    const { reason, code } = verdict.verdict;
+    progress.note(
+      `step '${step.id}': attempt ${attempt} of ${policy.attempts} failed (${reason}${code ? ` ${code}` : ''}); trying again in ${((verdict.delayMs ?? 0) / 1000).toFixed(1)} s`,
+    );
     const waited = await pause(verdict.delayMs ?? 0, options.signal);
     return waited ? verdict : { ...verdict, retry: false, why: 'the run was cancelled' };
   };
