@@ -4,9 +4,11 @@
  * - a Postgres read whose backend is terminated mid-stream (pass-through into postgres.writer) runs again as a
  *   unit and the run succeeds with every row once;
  * - a MariaDB read KILLed mid-query (materialised: its partial DuckDB table goes) runs again and succeeds;
- * - a permission error is terminal: one attempt, the server's error reported;
- * - a write failing with a deadlock (SQLSTATE 40P01, raised by a trigger on its first try) before COMMIT is
- *   retried; a serialization failure raised AT COMMIT (deferred trigger) is not — its outcome counts as unknown.
+ * - a permission error is terminal: one attempt, the server's error reported; a refused connection runs out
+ *   of attempts and its last error is reported with the count;
+ * - a write failing with a deadlock before COMMIT (Postgres SQLSTATE 40P01, MariaDB errno 1213, raised by the
+ *   server through a trigger on the first try only) is retried and its rows land once; a serialization failure
+ *   raised AT COMMIT (a deferred trigger) is not — a COMMIT's outcome counts as unknown.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -333,5 +335,49 @@ ${RETRY}
       not_retried: expect.stringContaining('may have been committed'),
     });
     expect(await pgx.rows(`SELECT count(*)::int AS n FROM ${pgx.q('at_commit')}`)).toEqual([{ n: 0 }]);
+  });
+
+  it('a MariaDB write deadlocked before COMMIT is retried, its rows written once', async () => {
+    // errno 1213 from the server on the first row only (a sequence is not rolled back with the load).
+    await my.admin.query(`
+      CREATE SEQUENCE tries;
+      CREATE TABLE locked (id INT PRIMARY KEY, h VARCHAR(40)) ENGINE=InnoDB;
+      CREATE TRIGGER deadlock_once BEFORE INSERT ON locked FOR EACH ROW
+        IF NEXTVAL(tries) = 1 THEN
+          SIGNAL SQLSTATE '40001' SET MESSAGE_TEXT = 'Deadlock found (simulated)', MYSQL_ERRNO = 1213;
+        END IF`);
+    const r = await run(
+      pipeline(
+        'retry_my_deadlock',
+        `  - id: extract
+    component: postgres.extractor
+    mode: read
+    config:
+      connection: "@postgres.db"
+      query: 'SELECT id, h FROM ${pgx.q('src')} WHERE id <= 100'
+  - id: load
+    component: mysql.writer
+    mode: write
+    needs: [extract]
+    config:
+      connection: "@mysql.src"
+      table: locked
+${RETRY}
+`,
+      ),
+    );
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.of('step_retry')).toEqual([
+      expect.objectContaining({
+        step_id: 'load',
+        reason: 'deadlock',
+        code: '1213',
+        rolled_back: true,
+        pass_through: 'extract',
+      }),
+    ]);
+    expect(await my.rows('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS d FROM locked')).toEqual([
+      { n: '100', d: '100' },
+    ]);
   });
 });
