@@ -57,6 +57,7 @@ import {
   stepCancelled,
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
+import { commitStateAfterRename } from './incremental/commit.js';
 import { StepConfig } from './step-config.js';
 import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './transcode.js';
 
@@ -308,6 +309,7 @@ export async function writeFileAtomically(
     await fsyncFile(done);
     lock.assertHeld();
     commitTempFile(done, real);
+    commitStateAfterRename(ctx);
     temp = undefined;
     ctx.progress(rows);
     return { rowsIn: rows, rowsWritten: rows, bytesWritten: bytes, outputs: [target] };

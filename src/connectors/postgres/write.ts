@@ -40,6 +40,7 @@ import {
 } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { describeInput, singleInput } from '../../runtime/file-output.js';
+import { commitStateInPostgres } from '../../runtime/incremental/commit.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import { type RowStream, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
 import type { JsonValue } from '../../yaml/json.js';
@@ -568,6 +569,7 @@ async function writeToPostgres(
     outcome = await load(ctx, session, target, plan, source, columns, pk, (s) => {
       stage = s;
     });
+    await commitStateInPostgres(ctx, client, plan.schema);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});

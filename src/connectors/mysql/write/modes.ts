@@ -7,6 +7,7 @@
  * - `upsert` loads a staging table, then `INSERT … SELECT … ON DUPLICATE KEY UPDATE` in one transaction.
  */
 import { StepError } from '../../../runtime/driver.js';
+import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
 import { columnDefs, createTableSql } from './ddl.js';
@@ -67,6 +68,7 @@ export async function createAndLoad(w: Write): Promise<number> {
   const rows = await stageLoaded(w, stage, createSql);
   throwIfCancelled(w.ctx);
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
+  await commitStateInMysql(w.ctx, w.client); // after the RENAME's implicit commit: see docs/adr/0024
   w.tables.keep(stage);
   const ddl = createTableSql(w.plan.table, defs, w.keyColumns);
   w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl });
@@ -97,6 +99,7 @@ export async function replaceRows(w: Write): Promise<number> {
   await client.query(
     `RENAME TABLE ${target} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${target}`,
   );
+  await commitStateInMysql(ctx, client); // after the RENAME's implicit commit: see docs/adr/0024
   w.tables.keep(stage);
   await dropSideTable(ctx, client, old, (why) => `the previous contents stay in table '${old}': ${why}`);
   return rows;
@@ -149,6 +152,7 @@ async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<
     );
     if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
     throwIfCancelled(w.ctx);
+    await commitStateInMysql(w.ctx, w.client);
     await w.client.query('COMMIT');
     // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.
     const updated = Math.max(0, ok.affectedRows - rows);

@@ -11,12 +11,14 @@ import {
   type StreamContext,
   stepCancelled,
 } from '../../../runtime/driver.js';
+import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
 import {
   connectionRef,
   type MysqlClient,
   type MysqlSettings,
   mysqlSettings,
   mysqlStepError,
+  quoteMysqlIdent,
 } from '../client.js';
 import type { ColumnStats } from '../types.js';
 import { categorize, checkInput, columnStats, duckRows, type InputColumn, keyColumns } from './input.js';
@@ -192,6 +194,7 @@ async function loadInTransaction(
     });
     input.loaded?.(sent);
     throwIfCancelled(w.ctx);
+    if (quotedTable === quoteMysqlIdent(w.plan.table)) await commitStateInMysql(w.ctx, c);
     await c.query('COMMIT');
     return sent;
   } catch (error) {
