@@ -11,6 +11,7 @@ import * as mcp from './mcp.js';
 import * as oml from './oml.js';
 import * as run from './run.js';
 import * as runs from './runs.js';
+import * as state from './state.js';
 import * as validate from './validate.js';
 import * as worker from './worker.js';
 
@@ -25,6 +26,7 @@ export function registerCommands(program: Command): void {
     discovery,
     logs,
     runs,
+    state,
     chat,
     mcp,
     oml,

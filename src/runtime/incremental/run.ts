@@ -243,8 +243,11 @@ export class IncrementalRun implements IncrementalRunHandle {
     const mode = prepared.config.write_mode;
     const isFile = sinkStore(step.component, prepared.connection, prepared.config).kind === 'file';
     const appends = mode === 'append' || mode === 'insert' || (mode === undefined && !isFile);
-    if (!appends) return prepared;
+    // A file with primary_key merges into the old file: a full refresh writes it afresh.
+    const merges = isFile && prepared.config.primary_key != null;
+    if (!appends && !merges) return prepared;
     const to = isFile ? 'overwrite' : 'replace';
+    const { primary_key: _merge, ...rest } = prepared.config;
     if (!this.refreshed.has(step.id)) {
       this.refreshed.add(step.id);
       this.options.event('incremental.full_refresh', {
@@ -253,6 +256,6 @@ export class IncrementalRun implements IncrementalRunHandle {
         instead_of: String(mode ?? 'append'),
       });
     }
-    return { ...prepared, config: { ...prepared.config, write_mode: to } };
+    return { ...prepared, config: { ...(isFile ? rest : prepared.config), write_mode: to } };
   }
 }
