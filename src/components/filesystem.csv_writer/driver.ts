@@ -52,7 +52,7 @@ function planFor(ctx: StreamContext): FileWriterPlan {
     );
   // Text on both sides, so keys compare as written whatever types a sniffer would guess.
   const readBack = (path: string) =>
-    `read_csv(${quoteLiteral(path)}, header = true, delim = ${quoteLiteral(delimiter)}, quote = ${quoteLiteral(quote)}, escape = ${quoteLiteral(quote)}, all_varchar = true)`;
+    `read_csv(${quoteLiteral(path)}, header = true, delim = ${quoteLiteral(delimiter)}, quote = ${quoteLiteral(quote)}, escape = ${quoteLiteral(quote)}, all_varchar = true, buffer_size = 1048576)`;
   return {
     copyOptions: options.join(', '),
     ...(quoting === 'nonnumeric' ? { columnOptions: quoteNonNumeric } : {}),
