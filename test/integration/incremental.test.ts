@@ -85,7 +85,9 @@ describe.skipIf(why !== undefined)('incremental extraction (CLI, MySQL ⇄ Postg
   let project: string;
 
   const run = (file: string, ...flags: string[]) =>
-    runCliJson<{ status: string; run_dir: string }>(['run', file, ...flags], { cwd: project });
+    runCliJson<{ status: string; run_dir: string; aiop_path: string }>(['run', file, ...flags], {
+      cwd: project,
+    });
   const ok = (r: { code: number; stderr: string; stdout: string }) =>
     expect(r.code, r.stderr + r.stdout).toBe(0);
   const source = async () =>
@@ -188,6 +190,20 @@ connections:
       value: '2024-02-05 10:00:00',
       in_transaction: true,
     });
+    // The HTML report and AIOP show the window and the committed cursor.
+    const runId = run2.json?.run_dir.split('/').pop() as string;
+    ok(runCli(['logs', 'html', runId], { cwd: project }));
+    const html = readFileSync(join(run2.json?.run_dir as string, 'report.html'), 'utf8');
+    expect(html).toContain('id="incremental"');
+    expect(html).toContain('2024-02-05 10:00:00');
+    const aiop = JSON.parse(readFileSync(run2.json?.aiop_path as string, 'utf8')) as {
+      narrative: { paragraphs: { sentences: { text: string }[] }[] };
+    };
+    const told = aiop.narrative.paragraphs.flatMap((p) => p.sentences.map((x) => x.text)).join('\n');
+    expect(told).toContain(
+      'It read incrementally (state): `updated_at` > 2024-02-03 10:00:00 minus a lookback of 1 hour',
+    );
+    expect(told).toContain('in the same transaction as the rows');
     const expectedRows = (await source()).filter((r) => r[0] !== 4);
     expect(await target()).toEqual(expectedRows);
 

@@ -63,6 +63,10 @@ export const LIFECYCLE_EVENTS = new Set([
   'step_failed',
   'step_skipped',
   'warning',
+  // One or two per incremental step: the window read and the cursor committed are what a reader asks first.
+  'incremental.window',
+  'incremental.state_committed',
+  'incremental.full_refresh',
 ]);
 
 /** Events left out at density `medium`: high-frequency progress and debugging chatter. */
