@@ -115,6 +115,34 @@ describe.skipIf(why !== undefined)('incremental extraction (CLI, MySQL ⇄ Postg
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
 
+  /** A SHARE lock on the target: a load waits on it before it can commit, so a test can act mid-load. */
+  const holdLoad = async () => {
+    const locker = new pg.Client({ ...POSTGRES });
+    await locker.connect();
+    await locker.query(`BEGIN; LOCK TABLE "${schema}".orders IN SHARE MODE`);
+    return {
+      release: async () => {
+        await locker.query('ROLLBACK');
+        await locker.end();
+      },
+    };
+  };
+  const loadSessions = async () =>
+    (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'osiris load'`)).rowCount ??
+    0;
+  /** Whether the `load` step's session came to wait on that lock (within 20 s). */
+  const waitForLoad = async () => {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const r = await admin.query(
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'osiris load' AND wait_event_type = 'Lock'`,
+      );
+      if ((r.rowCount ?? 0) > 0) return true;
+      await sleep(25);
+    }
+    return false;
+  };
+
   beforeAll(async () => {
     my = await createTestDb('incr');
     admin = new pg.Client({ ...POSTGRES });
@@ -218,28 +246,32 @@ connections:
 
     // Run 4 is killed mid-load (held by a SHARE lock on the target), then rerun: every row exactly once.
     await my.admin.query(`INSERT INTO orders VALUES (8, 80.00, '2024-02-08 10:00:00')`);
-    const locker = new pg.Client({ ...POSTGRES });
-    await locker.connect();
-    await locker.query(`BEGIN; LOCK TABLE "${schema}".orders IN SHARE MODE`);
+    const lock = await holdLoad();
     const killed = spawnCli(['run', 'm2p.yaml'], { cwd: project });
     try {
-      const deadline = Date.now() + 20_000;
-      let waiting = false;
-      while (!waiting && Date.now() < deadline) {
-        const r = await admin.query(
-          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'osiris load' AND wait_event_type = 'Lock'`,
-        );
-        waiting = (r.rowCount ?? 0) > 0;
-        if (!waiting) await sleep(25);
-      }
-      expect(waiting, 'the load waits on the lock').toBe(true);
+      expect(await waitForLoad(), 'the load waits on the lock').toBe(true);
       killed.child.kill('SIGKILL');
       await killed.done;
     } finally {
-      await locker.query('ROLLBACK');
-      await locker.end();
+      await lock.release();
     }
+    // The killed client's server session ends (rolled back) once it finds its socket closed.
+    for (let i = 0; i < 200 && (await loadSessions()) > 0; i++) await sleep(25);
     expect(await pgState()).toBe('2024-02-05 10:00:00');
+    // A cursor moved by someone else between this run's read and its commit: the load rolls back.
+    const held = await holdLoad();
+    const racing = spawnCli(['run', 'm2p.yaml'], { cwd: project });
+    try {
+      expect(await waitForLoad(), 'the load waits on the lock').toBe(true);
+      await admin.query(`UPDATE "${schema}".osiris_state SET cursor_value = '2024-02-06 00:00:00'`);
+    } finally {
+      await held.release();
+    }
+    const raced = await racing.done;
+    expect(raced.code, raced.stdout).toBe(1);
+    expect(raced.stdout + raced.stderr).toContain('state.conflict');
+    expect(await target()).toEqual(expectedRows);
+    await admin.query(`UPDATE "${schema}".osiris_state SET cursor_value = '2024-02-05 10:00:00'`);
     ok(run('m2p.yaml'));
     const all = (await source()).filter((r) => r[0] !== 4);
     const landed = await target();

@@ -16,6 +16,7 @@ import type {
   CursorValue,
   IncrementalRunHandle,
   IncrementalWindow,
+  PendingState,
   StateKey,
   StateRecord,
   StateStore,
@@ -38,7 +39,15 @@ interface Read {
   cursor: string;
   /** The lowest state the window started from (kept if this read found nothing higher). */
   stored: CursorValue | undefined;
+  /** Each writer's stored value when the run read it: its commit checks nobody moved it meanwhile. */
+  expected: Map<string, string | undefined>;
   to?: CursorValue | undefined;
+}
+
+/** A state as stored (without what its commit expected to find). */
+function plain(record: StateRecord): StateRecord {
+  const { expected: _expected, ...state } = record as PendingState;
+  return state;
 }
 
 const isIncremental = (step: LoadedStep) => step.mode === 'read' && step.config.incremental != null;
@@ -88,8 +97,12 @@ export class IncrementalRun implements IncrementalRunHandle {
       : `@${family}`;
     const key = { pipeline_id: this.options.pipelineId, step_id: step.id, source };
     const stored: (CursorValue | undefined)[] = [];
-    for (const writer of this.sinks.get(step.id) ?? [])
-      stored.push(await this.storedFor(step, writer, { ...key, target_step: writer.id }));
+    const expected = new Map<string, string | undefined>();
+    for (const writer of this.sinks.get(step.id) ?? []) {
+      const value = await this.storedFor(step, writer, { ...key, target_step: writer.id });
+      stored.push(value);
+      expected.set(writer.id, value?.value);
+    }
     const initial = spec.initial === undefined ? undefined : kindOfInitial(spec.initial);
     const all =
       stored.length > 0 && stored.every((v) => v !== undefined) ? (stored as CursorValue[]) : undefined;
@@ -109,7 +122,7 @@ export class IncrementalRun implements IncrementalRunHandle {
             ? 'initial'
             : 'everything',
     });
-    this.reads.set(step.id, { key, cursor: spec.cursor, stored: fromState });
+    this.reads.set(step.id, { key, cursor: spec.cursor, stored: fromState, expected });
   }
 
   private async storedFor(
@@ -157,8 +170,8 @@ export class IncrementalRun implements IncrementalRunHandle {
     if (read) read.to = to;
   }
 
-  pendingFor(writerStepId: string): StateRecord[] {
-    const out: StateRecord[] = [];
+  pendingFor(writerStepId: string): PendingState[] {
+    const out: PendingState[] = [];
     for (const id of this.upstream.get(writerStepId) ?? []) {
       const read = this.reads.get(id);
       if (!read?.to) continue; // nothing read: the stored state stays as it is
@@ -171,6 +184,7 @@ export class IncrementalRun implements IncrementalRunHandle {
         cursor_kind: value.kind,
         run_id: this.options.runId,
         updated_at: new Date().toISOString(),
+        expected: read.expected.get(writerStepId),
       });
     }
     return out;
@@ -205,9 +219,9 @@ export class IncrementalRun implements IncrementalRunHandle {
     }
     for (const { records, store } of staged) {
       if (store.kind === 'file') continue;
-      for (const state of records) {
+      for (const r of records) {
         try {
-          writeLocalState(this.options.projectRoot, { state, store });
+          writeLocalState(this.options.projectRoot, { state: plain(r), store });
         } catch {
           // The copy is only for `osiris state list`; the target holds the state.
         }

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { MysqlClient } from '../../connectors/mysql/client.js';
 import { quoteMysqlIdent } from '../../connectors/mysql/client.js';
 import { pgIdent, pgQualified } from '../../connectors/postgres/client.js';
-import type { CursorKind, StateKey, StateRecord } from './types.js';
+import type { CursorKind, PendingState, StateKey, StateRecord } from './types.js';
 
 export const STATE_TABLE = 'osiris_state';
 
@@ -64,6 +64,36 @@ export async function readPgStates(
     fields.map((k) => key[k]),
   );
   return r.rows.map(recordOf);
+}
+
+/** A state whose stored value is no longer the one the run read: another run committed it meanwhile. */
+export interface StateConflict {
+  record: PendingState;
+  found: string | undefined;
+}
+
+/**
+ * The states whose row moved since the run read it, locking the rows (FOR UPDATE) until the load commits.
+ * The writers already serialise on the target (write locks), so a second run of one pipeline sees the first
+ * one's cursor here and stops instead of loading the same window again.
+ */
+export async function pgStateConflicts(
+  client: pg.Client,
+  schema: string,
+  records: PendingState[],
+): Promise<StateConflict[]> {
+  if (!(await pgTableExists(client, schema)))
+    return records.filter((r) => r.expected !== undefined).map((record) => ({ record, found: undefined }));
+  const out: StateConflict[] = [];
+  for (const r of records) {
+    const found = await client.query(
+      `SELECT cursor_value FROM ${pgQualified(schema, STATE_TABLE)} WHERE ${KEY.map((k, i) => `${k} = $${i + 1}`).join(' AND ')} FOR UPDATE`,
+      KEY.map((k) => r[k]),
+    );
+    const value = found.rows[0]?.cursor_value as string | undefined;
+    if (value !== r.expected) out.push({ record: r, found: value });
+  }
+  return out;
 }
 
 /** Upserts the rows on the writer's connection, inside its open transaction (the DDL is transactional too). */
@@ -129,6 +159,23 @@ export async function readMysqlStates(client: MysqlClient, key: Partial<StateKey
     fields.map((k) => key[k]),
   );
   return rows.map((row) => ({ ...recordOf(row), updated_at: String(row.updated_text) }));
+}
+
+/** pgStateConflicts for MySQL: the rows locked FOR UPDATE inside the writer's InnoDB transaction. */
+export async function mysqlStateConflicts(
+  client: MysqlClient,
+  records: PendingState[],
+): Promise<StateConflict[]> {
+  const out: StateConflict[] = [];
+  for (const r of records) {
+    const found = await client.rows(
+      `SELECT cursor_value FROM ${quoteMysqlIdent(STATE_TABLE)} WHERE ${KEY.map((k) => `${k} = ?`).join(' AND ')} FOR UPDATE`,
+      KEY.map((k) => r[k]),
+    );
+    const value = found[0]?.cursor_value === undefined ? undefined : String(found[0].cursor_value);
+    if (value !== r.expected) out.push({ record: r, found: value });
+  }
+  return out;
 }
 
 /** Upserts inside the writer's open InnoDB transaction (the table exists: see ensureMysqlStateTable). */

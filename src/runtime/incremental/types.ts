@@ -43,6 +43,11 @@ export interface StateRecord extends StateKey {
   updated_at: string;
 }
 
+/** A state a writer is about to commit, with the value it expects to replace (undefined: none stored). */
+export interface PendingState extends StateRecord {
+  expected: string | undefined;
+}
+
 /** Where a state lives: in the writer's target database (authoritative), or in the project's local store. */
 export type StateStore =
   | { kind: 'postgres'; connection: string; family: string; schema: string; table: string }
@@ -56,7 +61,7 @@ export interface IncrementalRunHandle {
   /** What an extractor read: the largest cursor value (undefined for no rows) and the row count. */
   recordRead(stepId: string, to: CursorValue | undefined, rows: number): void;
   /** States a writer step must commit with its data (one per incremental extractor upstream of it). */
-  pendingFor(writerStepId: string): StateRecord[];
+  pendingFor(writerStepId: string): PendingState[];
   /** A writer wrote `records` into `store` inside its data transaction (confirmed when the step succeeds). */
   staged(writerStepId: string, records: StateRecord[], store: StateStore): void;
   /** A file writer renamed its output into place: commit its states to the local store now. */
