@@ -227,6 +227,7 @@ export async function compileDocument(
     // The cursor column only: the cursor's value is run-time input (events, AIOP), never in the manifest.
     if (isJsonObject(incremental) && typeof incremental.cursor === 'string')
       entry.incremental = { cursor: incremental.cursor };
+    if (step.retry !== undefined) entry.retry = step.retry;
     manifestSteps.push(entry);
   }
 

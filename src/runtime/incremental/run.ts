@@ -192,10 +192,8 @@ export class IncrementalRun implements IncrementalRunHandle {
 
   staged(writerStepId: string, records: StateRecord[], store: StateStore): void {
     if (!records.length) return;
-    this.pendingStaged.set(writerStepId, [
-      ...(this.pendingStaged.get(writerStepId) ?? []),
-      { records, store },
-    ]);
+    // One load per writer attempt: a retried write stages again, replacing what the failed attempt staged.
+    this.pendingStaged.set(writerStepId, [{ records, store }]);
   }
 
   commitLocal(writerStepId: string): void {

@@ -12,6 +12,7 @@ import {
   stepCancelled,
 } from '../../../runtime/driver.js';
 import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
+import { CommitPoint, withRollback } from '../../../runtime/retry/commit.js';
 import {
   connectionRef,
   type MysqlClient,
@@ -195,6 +196,8 @@ async function loadInTransaction(
     input.loaded?.(sent);
     throwIfCancelled(w.ctx);
     if (quotedTable === quoteMysqlIdent(w.plan.table)) await commitStateInMysql(w.ctx, c);
+    // Into the target itself (append): this COMMIT publishes the load. Into a staging table it does not.
+    if (quotedTable === quoteMysqlIdent(w.plan.table)) w.commit.reached();
     await c.query('COMMIT');
     return sent;
   } catch (error) {
@@ -219,6 +222,8 @@ export async function writeToMysql(
   };
   let client: MysqlClient | undefined;
   let stopWatching: (() => Promise<void>) | undefined;
+  // Failures before the load is published were rolled back whole: the runner may retry them (docs/adr/0026).
+  const commit = new CommitPoint();
   const tables = new SideTables(ctx, {
     connection: ctx.connection ? dest.ref : null,
     database: String(dest.settings.database),
@@ -259,6 +264,7 @@ export async function writeToMysql(
       targetKeys,
       stats: input.stats,
       resizing: input.resizing,
+      commit,
     };
     const w: Write = {
       ...base,
@@ -290,7 +296,7 @@ export async function writeToMysql(
     await client?.abort();
     if (tables.pending.length) await dropLeftovers(ctx, dest.settings, tables.pending);
     if (ctx.signal.aborted) throw stepCancelled(error);
-    throw mysqlStepError(input.explain ? input.explain(error) : error, errorContext);
+    throw withRollback(mysqlStepError(input.explain ? input.explain(error) : error, errorContext), commit);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     await stopWatching?.();
