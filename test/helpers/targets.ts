@@ -3,13 +3,34 @@
  * its name for `--target` and the extra environment its runs need (e2b: the emulator's URLs and key).
  */
 import { sharedE2bEmulator, sharedE2bEnv } from './e2b-emulator/shared.js';
+import { redisUnavailable, TestFleet } from './fleet.js';
 
 export interface RemoteTarget {
   name: string;
   env?: () => Record<string, string>;
   /** Keep the worker's folders under `dir` from now on (the canary searches them), when the test decides it. */
   workDir?: (dir: string) => void;
+  /**
+   * Where the run's worker gets its own connections and environment (queue: a fleet worker resolves secrets
+   * itself): called with the project folder and the run's env before the run. Restarts the worker there.
+   */
+  useProject?: (dir: string, env: Record<string, string>) => Promise<void>;
 }
+
+/** The queue target's fleet: one worker, restarted in each project a test runs (its connections). */
+const fleet = (await redisUnavailable()) === undefined ? new TestFleet() : undefined;
+const queueTarget: RemoteTarget[] = fleet
+  ? [
+      {
+        name: 'queue',
+        env: () => fleet.env(),
+        useProject: async (dir, env) => {
+          await fleet.stopAll();
+          await fleet.start('parity', dir, env);
+        },
+      },
+    ]
+  : [];
 
 export const REMOTE_TARGETS: RemoteTarget[] = [
   { name: 'process' },
@@ -20,4 +41,5 @@ export const REMOTE_TARGETS: RemoteTarget[] = [
       sharedE2bEmulator.folderRoot = dir;
     },
   },
+  ...queueTarget,
 ];
