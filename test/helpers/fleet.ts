@@ -64,11 +64,11 @@ export class TestFleet {
 
   /** Starts a worker in `cwd` (its project: connections, .env) and resolves once it serves the queue. */
   async start(name: string, cwd: string, env: Record<string, string> = {}): Promise<FleetWorker> {
-    const child = spawn(
-      process.execPath,
-      [OSIRIS_BIN, 'worker', '--queue', REDIS_URL, '--name', name],
-      { cwd, env: { ...process.env, NO_COLOR: '1', ...this.env(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [OSIRIS_BIN, 'worker', '--queue', REDIS_URL, '--name', name], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...this.env(), ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let text = '';
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('close', (code, signal) => resolve({ code, signal })),

@@ -2,6 +2,7 @@
  * Execution targets the parity and canary tests run besides `local` (issue 15). A target adds one entry:
  * its name for `--target` and the extra environment its runs need (e2b: the emulator's URLs and key).
  */
+import { afterAll } from 'vitest';
 import { sharedE2bEmulator, sharedE2bEnv } from './e2b-emulator/shared.js';
 import { redisUnavailable, TestFleet } from './fleet.js';
 
@@ -19,6 +20,8 @@ export interface RemoteTarget {
 
 /** The queue target's fleet: one worker, restarted in each project a test runs (its connections). */
 const fleet = (await redisUnavailable()) === undefined ? new TestFleet() : undefined;
+// The test file that imported this stops the fleet's worker and deletes its keys when it ends.
+if (fleet) afterAll(() => fleet.cleanup());
 const queueTarget: RemoteTarget[] = fleet
   ? [
       {
