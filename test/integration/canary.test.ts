@@ -423,6 +423,9 @@ describe('canary: the secret appears nowhere', () => {
       const remoteOk = await osirisAsync(['run', 'pipelines/ok.yaml', '--target', target.name], env);
       expect(remoteOk.code, remoteOk.stderr).toBe(0);
       expect((await osirisAsync(['run', 'pipelines/bad.yaml', '--target', target.name], env)).code).toBe(1);
+      // The queue carries no secret: nothing the runs left in Redis holds the canary.
+      const stored = (await target.stored?.()) ?? '';
+      expect(stored.includes(CANARY), `${target.name} stored the canary`).toBe(false);
     }
 
     // 2. Exports of every run.
