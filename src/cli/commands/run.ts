@@ -7,6 +7,7 @@ import {
   numberOption,
   paramOption,
   profileOption,
+  queueOption,
 } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
@@ -22,6 +23,8 @@ export interface RunFlags extends OutputOptions {
   connections?: string;
   target?: string;
   e2b?: boolean;
+  queue?: string;
+  detach?: boolean;
   /** The e2b target's flags (src/targets/e2b/cli-options.ts). */
   [e2bFlag: string]: unknown;
 }
@@ -46,9 +49,14 @@ export function register(program: Command): void {
     )
     .option(
       '--target <name>',
-      'where the run executes: local (this process), process (an isolated worker process), e2b (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
+      'where the run executes: local (this process), process (an isolated worker process), e2b, queue (a fleet worker) (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
     )
-    .option('--e2b', 'same as --target e2b');
+    .option('--e2b', 'same as --target e2b')
+    .addOption(queueOption())
+    .option(
+      '--detach',
+      'with --target queue: enqueue the run, print its id and return (runs list / logs show follow it)',
+    );
   for (const option of e2bRunOptions()) command.addOption(option);
   command
     .addOption(configOption())
