@@ -70,8 +70,20 @@ export function floatOf(v: string | null): number | null {
   return Number(t);
 }
 
-/** Date text of either side: DuckDB writes '0044-03-15 (BC)', Postgres '0044-03-15 BC'. */
-const dateText = (v: string | null) => (v === null ? null : v.replace(/[()]/g, '').trim().toLowerCase());
+/**
+ * Date text of either side with astronomical years: DuckDB writes '0044-03-15 (BC)', Postgres
+ * '0044-03-15 BC' and MySQL's year 0 is 1 BC ('0000-01-01').
+ */
+function dateText(v: string | null): string | null {
+  if (v === null) return null;
+  const bc = /^(\d+)(-\d\d-\d\d)\s*\(?BC\)?$/i.exec(v.trim());
+  return bc
+    ? `${1 - Number(bc[1])}${bc[2]}`
+    : `${v
+        .trim()
+        .toLowerCase()
+        .replace(/^0+(?=\d)/, '')}`;
+}
 
 /** The received side from DuckDB over the input table: one aggregate query. */
 export async function duckProfile(
@@ -184,11 +196,12 @@ function compareColumn(c: VerifyColumn, r: ColumnFigures, l: ColumnFigures): Mis
   const out: Mismatch[] = [];
   if (r.nulls !== l.nulls)
     out.push({ column: c.input, what: 'null count', received: r.nulls, loaded: l.nulls });
-  if (c.check === 'sum' && normalizeDecimal(r.a) !== normalizeDecimal(l.a))
+  // A sum over no values is NULL on one side and may be 0 on the other (a difference): the same thing.
+  if (c.check === 'sum' && normalizeDecimal(r.a ?? '0') !== normalizeDecimal(l.a ?? '0'))
     out.push({ column: c.input, what: 'sum', received: r.a, loaded: l.a });
   if (c.check === 'fsum') {
-    const ra = floatOf(r.a);
-    const la = floatOf(l.a);
+    const ra = floatOf(r.a ?? '0');
+    const la = floatOf(l.a ?? '0');
     // Float sums depend on the order of addition: allow the rounding of a sum over this many values.
     const scale = Math.max(Math.abs(floatOf(r.b) ?? 0), Math.abs(floatOf(l.b) ?? 0), Math.abs(ra ?? 0), 1);
     const same =

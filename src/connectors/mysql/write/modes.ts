@@ -15,6 +15,7 @@ import type { WritePlan } from './plan.js';
 import { throwIfCancelled } from './session.js';
 import { dropSideTable, type StageLoad, stageLoaded } from './staging.js';
 import { swapBlockers, uniqueKeys } from './target.js';
+import type { MysqlVerify } from './verify.js';
 import { warningsError } from './warnings.js';
 
 /** One write in progress: the session, the target and the input's rows. */
@@ -30,6 +31,8 @@ export interface Write extends StageLoad {
   stats(): Promise<Map<string, ColumnStats>>;
   /** A stream's: lets a new table widen while it loads. */
   resizing: ((r: Resizing) => void) | undefined;
+  /** Load verification (verify.ts), when the step has it on. */
+  verify: MysqlVerify | undefined;
 }
 
 /** Widens a new table's columns as a stream's values turn out longer than its types (see createAndLoad). */
@@ -148,6 +151,7 @@ async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<
       `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${cols.map((col) => `s.${col}`).join(', ')} FROM ${quotedStage} AS s ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
     );
     if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
+    await w.verify?.merged(w.client, quotedStage);
     throwIfCancelled(w.ctx);
     await w.client.query('COMMIT');
     // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.
