@@ -39,7 +39,8 @@ export interface Profile {
 
 /** The step's `verify` switch (default on). */
 export function verifyEnabled(ctx: StreamContext): boolean {
-  return StepConfig.of(ctx).boolean('verify', true);
+  const cfg = StepConfig.of(ctx);
+  return cfg.boolean('verify', true);
 }
 
 /** The strongest check a DuckDB type allows (families may weaken it for their target column types). */

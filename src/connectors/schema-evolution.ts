@@ -13,7 +13,8 @@ export const SCHEMA_EVOLUTION_MODES = ['add_columns', 'widen', 'fail'] as const;
 export type SchemaEvolutionMode = (typeof SCHEMA_EVOLUTION_MODES)[number];
 
 export function evolutionMode(ctx: StreamContext): SchemaEvolutionMode {
-  return StepConfig.of(ctx).oneOf('schema_evolution', SCHEMA_EVOLUTION_MODES, 'add_columns');
+  const cfg = StepConfig.of(ctx);
+  return cfg.oneOf('schema_evolution', SCHEMA_EVOLUTION_MODES, 'add_columns');
 }
 
 export interface ExistingColumn {
