@@ -3,6 +3,7 @@
  * ids that back it, and the comparison with the previous successful run of the pipeline.
  */
 import { formatCount, formatDuration } from '../progress.js';
+import { loadSentences } from './loads.js';
 import type { PreviousRun } from './read.js';
 import type {
   AiopRun,
@@ -283,6 +284,7 @@ export function buildNarrative(inputs: NarrativeInputs): {
       sentence(`Writers produced ${plural(outputs.length, 'output')}: ${shown.join(', ')}${more}.`, ...ids),
     );
   }
+  outcome.push(...loadSentences(timeline, sentence));
   const warnings = errors.filter((e) => e.severity === 'warning');
   if (warnings.length > 0) {
     const codes = [...new Set(warnings.map((w) => w.code))].sort();
