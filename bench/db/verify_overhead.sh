@@ -5,14 +5,17 @@
 # (the staging table is aggregated). Runs alternate on/off; the median writer step time of RUNS runs is
 # reported, plus the verification's own time from its write.verified event.
 #
+# Mode `stream` (after `replace`, which loads its source) copies that table with the family's extractor
+# into the writer as a pass-through stream (docs/adr/0006), whose received side is accumulated per batch.
+#
 # Usage: bench/db/verify_overhead.sh [rows]        (default 1000000)
-# Env:   RUNS=3, MODES="append replace", TARGETS="postgres mysql", BENCH_DIR=/path (keep the project)
+# Env:   RUNS=3, MODES="append replace stream", TARGETS="postgres mysql", BENCH_DIR=/path (keep the project)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 ROWS=${1:-1000000}
 RUNS=${RUNS:-3}
-MODES=${MODES:-append replace}
+MODES=${MODES:-append replace stream}
 TARGETS=${TARGETS:-postgres mysql}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/osiris-verifybench-XXXX)}
 mkdir -p "$WORK/data"
@@ -34,20 +37,25 @@ connections:
 YAML
 
 # pipeline <target> <mode> <verify>
+# mode `stream`: $1.extractor of the table `replace` loaded → $1.writer (pass-through, replace).
 pipeline() {
+  local source="filesystem.csv_extractor" config="{ path: data/rows.csv }" mode=$2
+  if [ "$2" = stream ]; then
+    source="$1.extractor" config="{ connection: \"@$1.local\", table: bench_replace }" mode=replace
+  fi
   cat >"$WORK/p.yaml" <<YAML
 oml_version: "0.1.0"
 name: verify-bench
 steps:
   - id: rows
-    component: filesystem.csv_extractor
+    component: $source
     mode: read
-    config: { path: data/rows.csv }
+    config: $config
   - id: load
     component: $1.writer
     mode: write
     needs: [rows]
-    config: { connection: "@$1.local", table: bench_$2, write_mode: $2, verify: $3 }
+    config: { connection: "@$1.local", table: bench_$2, write_mode: $mode, verify: $3 }
 YAML
 }
 

@@ -132,11 +132,14 @@ export function fromRow(row: readonly (string | null)[], n: number): Profile {
 export class StreamProfile {
   private rows = 0;
   private readonly nulls: number[];
+  /** Exact sums: a Number while it stays a safe integer (fast), carried into a BigInt when it would not. */
   private readonly sums: (bigint | undefined)[];
+  private readonly small: number[];
 
   constructor(private readonly columns: readonly ColumnInfo[]) {
     this.nulls = columns.map(() => 0);
     this.sums = columns.map((c) => (isInteger(c.type) ? 0n : undefined));
+    this.small = columns.map(() => 0);
   }
 
   add(batch: readonly StreamRow[]): void {
@@ -149,8 +152,14 @@ export class StreamProfile {
         else {
           const s = this.sums[i];
           if (s === undefined) continue;
-          if (typeof v === 'bigint') this.sums[i] = s + v;
-          else if (typeof v === 'number' && Number.isSafeInteger(v)) this.sums[i] = s + BigInt(v);
+          if (typeof v === 'number' && Number.isSafeInteger(v)) {
+            const n = (this.small[i] as number) + v;
+            if (Number.isSafeInteger(n)) this.small[i] = n;
+            else {
+              this.sums[i] = s + BigInt(this.small[i] as number) + BigInt(v);
+              this.small[i] = 0;
+            }
+          } else if (typeof v === 'bigint') this.sums[i] = s + v;
           else if (typeof v === 'string' && /^-?\d+$/.test(v)) this.sums[i] = s + BigInt(v);
           else this.sums[i] = undefined;
         }
@@ -171,7 +180,8 @@ export class StreamProfile {
       columns: this.columns.map((_, i) => {
         const s = this.sums[i];
         const allNull = this.nulls[i] === this.rows;
-        return { nulls: this.nulls[i] ?? 0, a: s === undefined || allNull ? null : String(s), b: null };
+        const sum = s === undefined || allNull ? null : String(s + BigInt(this.small[i] as number));
+        return { nulls: this.nulls[i] ?? 0, a: sum, b: null };
       }),
     };
   }
