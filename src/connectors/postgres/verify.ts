@@ -34,8 +34,7 @@ function pgCheck(duckType: string, targetType: string): Check {
     case 'date':
       return targetType === 'date' ? 'date' : 'nulls';
     case 'ts':
-      return targetType.startsWith(tz ? 'timestamp with time zone' : 'timestamp without time zone') ||
-        (!tz && /^timestamp(\(\d\))?$/.test(targetType))
+      return new RegExp(`^timestamp(\\(\\d\\))? with${tz ? '' : 'out'} time zone$`).test(targetType)
         ? 'ts'
         : 'nulls';
     default:

@@ -11,6 +11,7 @@ import {
   type StreamContext,
   stepCancelled,
 } from '../../../runtime/driver.js';
+import { CommitPoint, withRollback } from '../../../runtime/retry/commit.js';
 import { duckReceived, type ReceivedSide } from '../../load-verify.js';
 import {
   connectionRef,
@@ -18,6 +19,7 @@ import {
   type MysqlSettings,
   mysqlSettings,
   mysqlStepError,
+  quoteMysqlIdent,
 } from '../client.js';
 import type { ColumnStats } from '../types.js';
 import { evolveMysqlTarget, type MysqlEvolution } from './evolve.js';
@@ -200,6 +202,8 @@ async function loadInTransaction(
     input.loaded?.(sent);
     await verified?.();
     throwIfCancelled(w.ctx);
+    // Into the target itself (append): this COMMIT publishes the load. Into a staging table it does not.
+    if (quotedTable === quoteMysqlIdent(w.plan.table)) w.commit.reached();
     await c.query('COMMIT');
     return sent;
   } catch (error) {
@@ -225,6 +229,8 @@ export async function writeToMysql(
   let client: MysqlClient | undefined;
   let stopWatching: (() => Promise<void>) | undefined;
   let evolution: MysqlEvolution | undefined;
+  // Failures before the load is published were rolled back whole: the runner may retry them (docs/adr/0026).
+  const commit = new CommitPoint();
   const tables = new SideTables(ctx, {
     connection: ctx.connection ? dest.ref : null,
     database: String(dest.settings.database),
@@ -288,6 +294,7 @@ export async function writeToMysql(
             received: input.received,
           })
         : undefined,
+      commit,
     };
     const w: Write = {
       ...base,
@@ -317,11 +324,12 @@ export async function writeToMysql(
     await c.end();
     return { rowsIn: input.rowsIn ?? rowsWritten, rowsWritten, outputs: [`${dest.ref}/${dest.shown}`] };
   } catch (error) {
-    await evolution?.undo();
+    // Past the commit point the load may be in: its columns stay.
+    if (!commit.passed) await evolution?.undo();
     await client?.abort();
     if (tables.pending.length) await dropLeftovers(ctx, dest.settings, tables.pending);
     if (ctx.signal.aborted) throw stepCancelled(error);
-    throw mysqlStepError(input.explain ? input.explain(error) : error, errorContext);
+    throw withRollback(mysqlStepError(input.explain ? input.explain(error) : error, errorContext), commit);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     await stopWatching?.();
