@@ -37,6 +37,8 @@ export interface ExecuteOptions extends RunTarget {
   profile?: string;
   maxParallel?: number;
   keepData?: boolean;
+  /** `--full-refresh`: incremental reads ignore their stored state (local target only). */
+  fullRefresh?: boolean;
   progress: ProgressReporter;
   signal?: AbortSignal;
   /** Where the run executes (src/targets/): `local` (default) runs in this process. */
@@ -140,8 +142,8 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
  * a step references one) and expand `${VAR}` references the compiler kept under secret config keys.
  * Every secret value found feeds the redactor before the step runs.
  */
-async function stepPreparer(
-  options: ExecuteOptions,
+export async function stepPreparer(
+  options: Pick<ExecuteOptions, 'registry' | 'env' | 'cwd' | 'project'>,
   redactor: Redactor,
   onWarning: (d: Diagnostic) => void,
 ): Promise<(step: LoadedStep) => PreparedStep> {
@@ -345,6 +347,7 @@ async function runLocal(
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
+    ...(options.fullRefresh ? { fullRefresh: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }

@@ -7,6 +7,7 @@ import {
   numberOption,
   paramOption,
   profileOption,
+  queueOption,
 } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
@@ -17,10 +18,13 @@ export interface RunFlags extends OutputOptions {
   dryRun?: boolean;
   maxParallel: string | number;
   keepData?: boolean;
+  fullRefresh?: boolean;
   config?: string;
   connections?: string;
   target?: string;
   e2b?: boolean;
+  queue?: string;
+  detach?: boolean;
   /** The e2b target's flags (src/targets/e2b/cli-options.ts). */
   [e2bFlag: string]: unknown;
 }
@@ -40,10 +44,19 @@ export function register(program: Command): void {
     .addOption(numberOption('--max-parallel <n>', 'run up to n independent steps at once', 1))
     .option('--keep-data', "keep the run's DuckDB file (in the run folder's scratch/) for inspection")
     .option(
-      '--target <name>',
-      'where the run executes: local (this process), process (an isolated worker process), e2b (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
+      '--full-refresh',
+      "incremental reads ignore their stored cursor and start again from 'initial'; appending writers below them replace",
     )
-    .option('--e2b', 'same as --target e2b');
+    .option(
+      '--target <name>',
+      'where the run executes: local (this process), process (an isolated worker process), e2b, queue (a fleet worker) (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
+    )
+    .option('--e2b', 'same as --target e2b')
+    .addOption(queueOption())
+    .option(
+      '--detach',
+      'with --target queue: enqueue the run, print its id and return (runs list / logs show follow it)',
+    );
   for (const option of e2bRunOptions()) command.addOption(option);
   command
     .addOption(configOption())

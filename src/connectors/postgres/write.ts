@@ -40,6 +40,7 @@ import {
 } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { describeInput, singleInput } from '../../runtime/file-output.js';
+import { commitStateInPostgres } from '../../runtime/incremental/commit.js';
 import { CommitPoint, withRollback } from '../../runtime/retry/commit.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import { type RowStream, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
@@ -604,6 +605,7 @@ async function writeToPostgres(
     outcome = await load(ctx, session, target, plan, source, columns, pk, (s) => {
       stage = s;
     });
+    await commitStateInPostgres(ctx, client, plan.schema);
     commit.reached();
     await client.query('COMMIT');
   } catch (error) {

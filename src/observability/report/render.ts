@@ -33,6 +33,7 @@ import {
   truncate,
   utc,
 } from './html.js';
+import { incrementalSection } from './incremental.js';
 import { loadsSection } from './loads.js';
 import { comparisonSection, runFilesSection, stepDetailsSection } from './render-details.js';
 import { barChartSvg, dagSvg, timelineSvg } from './svg.js';
@@ -435,6 +436,7 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
     overview(data),
     `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms, data.phases) : '<p class="empty">No steps recorded.</p>'}</section>`,
     stepsSection(data),
+    incrementalSection(data),
     retriesSection(data),
     stepDetailsSection(data),
     loadsSection(data),

@@ -53,6 +53,7 @@ connections:
 `;
 
 export type Case = string[];
+const QUEUE = 'redis://127.0.0.1:6379/0';
 /** Success and failure arguments of every command (run in the project folder; `--json` is appended). */
 export const CASES: Record<string, { ok: Case; fail: Case }> = {
   init: { ok: ['init', 'fresh'], fail: ['init', '.'] },
@@ -87,9 +88,39 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
   'logs html': { ok: ['logs', 'html', '--last'], fail: ['logs', 'html', '--index', '--last'] },
   'logs gc': { ok: ['logs', 'gc'], fail: ['logs', 'gc', '--days', 'x'] },
   'logs aiop': { ok: ['logs', 'aiop', '--last'], fail: ['logs', 'aiop', '--last', '--format', 'xml'] },
+  'state list': { ok: ['state', 'list'], fail: ['state', 'list', '--config', 'no-such.yaml'] },
+  'state show': {
+    ok: ['state', 'show', 'envelope-good', 'extract'],
+    fail: ['state', 'show', 'envelope-good', 'nope'],
+  },
+  'state reset': {
+    ok: ['state', 'reset', 'envelope-good', 'extract'],
+    fail: ['state', 'reset', 'envelope-good', 'nope', '--apply'],
+  },
   'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
   chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
   worker: { ok: ['worker', '--info'], fail: ['worker', '--info', '--protocol', '9'] },
+  // The fleet: ok against the local Redis (NEEDS_REDIS), failing for want of a queue.
+  'schedule add': {
+    ok: [
+      'schedule',
+      'add',
+      'pipelines/good.yaml',
+      '--cron',
+      '0 3 1 1 *',
+      '--name',
+      'cases',
+      '--queue',
+      QUEUE,
+    ],
+    fail: ['schedule', 'add', 'pipelines/good.yaml', '--cron', '0 3 1 1 *'],
+  },
+  'schedule list': { ok: ['schedule', 'list', '--queue', QUEUE], fail: ['schedule', 'list'] },
+  'schedule remove': {
+    ok: ['schedule', 'remove', 'cases-none', '--queue', QUEUE],
+    fail: ['schedule', 'remove', 'cases-none'],
+  },
+  'fleet status': { ok: ['fleet', 'status', '--queue', QUEUE], fail: ['fleet', 'status'] },
   // stdin is empty: the stdio server starts, sees the client gone, and reports; --http needs a token.
   'mcp serve': { ok: ['mcp', 'serve'], fail: ['mcp', 'serve', '--http', '0'] },
   'mcp clients': { ok: ['mcp', 'clients'], fail: ['mcp', 'clients', '--project', 'no-such-folder'] },
@@ -102,6 +133,13 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
 
 /** Cases that need a database server. */
 export const NEEDS_POSTGRES = new Set(['connections doctor ok', 'discovery run ok']);
+/** Cases that need the local Redis (the fleet's queue). */
+export const NEEDS_REDIS = new Set([
+  'schedule add ok',
+  'schedule list ok',
+  'schedule remove ok',
+  'fleet status ok',
+]);
 
 /** No model may be reachable: `chat <message>` must fail for want of one, not call a provider. */
 export const ENV = {
@@ -112,6 +150,9 @@ export const ENV = {
   OSIRIS_LLM_PROVIDER: '',
   OSIRIS_LLM_BASE_URL: '',
   OSIRIS_MCP_TOKEN: '',
+  // The fleet cases share one fixed prefix: `schedule add` upserts the same schedule every time.
+  OSIRIS_QUEUE: '',
+  OSIRIS_QUEUE_PREFIX: 'fleet_cases',
 };
 
 /** Runs `jobs` at most `width` at a time (2 cores shared with other suites). */
@@ -138,5 +179,24 @@ export function setUpProject(prefix: string): string {
   writeFileSync(join(project, 'pipelines/bad.yaml'), BAD);
   writeFileSync(join(project, 'pipelines/failing.yaml'), FAILING);
   writeFileSync(join(project, 'osiris_connections.yaml'), CONNECTIONS);
+  // A file target's cursor state, for `osiris state show/reset` (docs/reference/incremental.md).
+  mkdirSync(join(project, '.osiris/state/envelope-good'), { recursive: true });
+  writeFileSync(
+    join(project, '.osiris/state/envelope-good/extract--write.json'),
+    JSON.stringify({
+      state: {
+        pipeline_id: 'envelope-good',
+        step_id: 'extract',
+        source: '@filesystem',
+        target_step: 'write',
+        cursor_column: 'id',
+        cursor_value: '2',
+        cursor_kind: 'number',
+        run_id: 'r1',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
+      store: { kind: 'file' },
+    }),
+  );
   return project;
 }

@@ -7,6 +7,7 @@
  * - `upsert` loads a staging table, then `INSERT … SELECT … ON DUPLICATE KEY UPDATE` in one transaction.
  */
 import { StepError } from '../../../runtime/driver.js';
+import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
 import type { CommitPoint } from '../../../runtime/retry/commit.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
@@ -74,6 +75,7 @@ export async function createAndLoad(w: Write): Promise<number> {
   throwIfCancelled(w.ctx);
   w.commit.reached();
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
+  await commitStateInMysql(w.ctx, w.client); // after the RENAME's implicit commit: see docs/adr/0024
   w.tables.keep(stage);
   const ddl = createTableSql(w.plan.table, defs, w.keyColumns);
   w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl });
@@ -105,6 +107,7 @@ export async function replaceRows(w: Write): Promise<number> {
   await client.query(
     `RENAME TABLE ${target} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${target}`,
   );
+  await commitStateInMysql(ctx, client); // after the RENAME's implicit commit: see docs/adr/0024
   w.tables.keep(stage);
   await dropSideTable(ctx, client, old, (why) => `the previous contents stay in table '${old}': ${why}`);
   return rows;
@@ -158,6 +161,7 @@ async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<
     if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
     await w.verify?.merged(w.client, quotedStage);
     throwIfCancelled(w.ctx);
+    await commitStateInMysql(w.ctx, w.client);
     w.commit.reached();
     await w.client.query('COMMIT');
     // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.

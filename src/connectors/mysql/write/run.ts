@@ -11,6 +11,7 @@ import {
   type StreamContext,
   stepCancelled,
 } from '../../../runtime/driver.js';
+import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
 import { CommitPoint, withRollback } from '../../../runtime/retry/commit.js';
 import { duckReceived, type ReceivedSide } from '../../load-verify.js';
 import {
@@ -202,6 +203,7 @@ async function loadInTransaction(
     input.loaded?.(sent);
     await verified?.();
     throwIfCancelled(w.ctx);
+    if (quotedTable === quoteMysqlIdent(w.plan.table)) await commitStateInMysql(w.ctx, c);
     // Into the target itself (append): this COMMIT publishes the load. Into a staging table it does not.
     if (quotedTable === quoteMysqlIdent(w.plan.table)) w.commit.reached();
     await c.query('COMMIT');
