@@ -3,6 +3,7 @@
  * ids that back it, and the comparison with the previous successful run of the pipeline.
  */
 import { formatCount, formatDuration } from '../progress.js';
+import { loadSentences } from './loads.js';
 import type { PreviousRun } from './read.js';
 import type {
   AiopRun,
@@ -319,6 +320,7 @@ export function buildNarrative(inputs: NarrativeInputs): {
       sentence(`Writers produced ${plural(outputs.length, 'output')}: ${shown.join(', ')}${more}.`, ...ids),
     );
   }
+  outcome.push(...loadSentences(timeline, sentence));
   const retried = timeline.filter((t) => t.event === 'step_retry');
   if (retried.length > 0) {
     const perStep = [...new Set(retried.map((t) => t.step_id ?? 'run'))].map((id) => {

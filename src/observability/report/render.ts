@@ -34,6 +34,7 @@ import {
   utc,
 } from './html.js';
 import { incrementalSection } from './incremental.js';
+import { loadsSection } from './loads.js';
 import { comparisonSection, runFilesSection, stepDetailsSection } from './render-details.js';
 import { barChartSvg, dagSvg, timelineSvg } from './svg.js';
 
@@ -438,6 +439,7 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
     incrementalSection(data),
     retriesSection(data),
     stepDetailsSection(data),
+    loadsSection(data),
     comparisonSection(data),
     runFilesSection(data),
     `<section class="panel" id="dag"><h2>Step graph</h2>${hasSteps ? `<div class="scroll-x">${dagSvg(data.steps)}</div>${legend()}` : '<p class="empty">No steps recorded.</p>'}</section>`,

@@ -17,6 +17,7 @@ import type { WritePlan } from './plan.js';
 import { throwIfCancelled } from './session.js';
 import { dropSideTable, type StageLoad, stageLoaded } from './staging.js';
 import { swapBlockers, uniqueKeys } from './target.js';
+import type { MysqlVerify } from './verify.js';
 import { warningsError } from './warnings.js';
 
 /** One write in progress: the session, the target and the input's rows. */
@@ -32,6 +33,8 @@ export interface Write extends StageLoad {
   stats(): Promise<Map<string, ColumnStats>>;
   /** A stream's: lets a new table widen while it loads. */
   resizing: ((r: Resizing) => void) | undefined;
+  /** Load verification (verify.ts), when the step has it on. */
+  verify: MysqlVerify | undefined;
   /** Reached right before the statement that makes the load visible (a retry is safe only before it). */
   commit: CommitPoint;
 }
@@ -156,6 +159,7 @@ async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<
       `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${cols.map((col) => `s.${col}`).join(', ')} FROM ${quotedStage} AS s ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
     );
     if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
+    await w.verify?.merged(w.client, quotedStage);
     throwIfCancelled(w.ctx);
     await commitStateInMysql(w.ctx, w.client);
     w.commit.reached();
