@@ -11,8 +11,8 @@
 
 import * as fs from 'node:fs';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Lockfile from 'proper-lockfile';
