@@ -3,8 +3,10 @@
  * of this load are aggregated and compared with the rows received (load-verify.ts). Which rows are "this
  * load's": the whole target when the load created or emptied it (replace); the rows whose key is in the
  * staging table (upsert); for append, the rows this transaction wrote (`xmin` is its id) — a scan of the
- * target, whose cost grows with the table (`verify: false` turns it off) — or, when a widening rewrote the
- * table in this transaction (every row then carries its xmin), the table's figures after minus before.
+ * target, whose cost grows with the table — or, when a widening rewrote the table in this transaction (every
+ * row then carries its xmin), the table's figures after minus before. An append into a large table goes
+ * through a stage instead, and its rows are aggregated as `INSERT … RETURNING` hands them back (scope
+ * `inserted`): the check then costs the load's size, not the table's.
  */
 import type pg from 'pg';
 import type { ColumnInfo } from '../../runtime/dataplane.js';
@@ -67,10 +69,18 @@ export type LoadScope =
   | { kind: 'transaction'; xid?: string }
   | { kind: 'keys'; stage: string; keys: string[] }
   /** The table's figures before and after the load, subtracted (an append after a table rewrite). */
-  | { kind: 'delta' };
+  | { kind: 'delta' }
+  /** Verifying inserts the stage's rows into the target and aggregates what RETURNING gives back. */
+  | { kind: 'inserted'; stage: string; columns: string };
 
-function scopeSql(qualified: string, scope: LoadScope): { from: string; shown: string } {
+function scopeSql(qualified: string, scope: LoadScope): { with?: string; from: string; shown: string } {
   switch (scope.kind) {
+    case 'inserted':
+      return {
+        with: `osiris_inserted AS (INSERT INTO ${qualified} (${scope.columns}) SELECT ${scope.columns} FROM ${scope.stage} RETURNING ${scope.columns})`,
+        from: 'osiris_inserted',
+        shown: 'the rows this load inserted (as the table stored them)',
+      };
     case 'table':
       return { from: qualified, shown: 'the whole table (this load wrote all of it)' };
     case 'delta':
@@ -104,11 +114,12 @@ export interface PgVerifyLoad {
 
 async function targetProfile(
   client: pg.Client,
-  from: string,
+  from: { with?: string; from: string },
   checks: readonly VerifyColumn[],
 ): Promise<Profile> {
   const parts = ['count(*)::text', ...checks.flatMap(targetAggregates)];
-  const r = await client.query({ text: `SELECT ${parts.join(', ')} FROM ${from}`, rowMode: 'array' });
+  const text = `${from.with ? `WITH ${from.with} ` : ''}SELECT ${parts.join(', ')} FROM ${from.from}`;
+  const r = await client.query({ text, rowMode: 'array' });
   return fromRow((r.rows[0] as (string | null)[] | undefined) ?? [], checks.length);
 }
 
@@ -127,7 +138,7 @@ export async function startPostgresVerify(
     const target = v.targetNames[i] as string;
     return { input: c.name, target, check: pgCheck(c.type, v.targetTypes.get(target) ?? '') };
   });
-  const before = baseline ? await targetProfile(client, v.qualified, planned) : undefined;
+  const before = baseline ? await targetProfile(client, { from: v.qualified }, planned) : undefined;
   return async (scope) => {
     const started = Date.now();
     const { checks, profile: received } = await v.received.profile(planned);
@@ -136,10 +147,32 @@ export async function startPostgresVerify(
       const r = await client.query<{ x: string }>('SELECT (txid_current() % 4294967296)::text AS x');
       scope.xid = String(Number(r.rows[0]?.x));
     }
-    const { from, shown } = scopeSql(v.qualified, before ? { kind: 'delta' } : scope);
-    let loaded = await targetProfile(client, from, checks);
+    const sql = scopeSql(v.qualified, before ? { kind: 'delta' } : scope);
+    let loaded = await targetProfile(client, sql, checks);
     if (before) loaded = deltaProfile(checks, before, loaded, received);
-    const outcome = compareProfiles(checks, received, loaded, shown);
+    const outcome = compareProfiles(checks, received, loaded, sql.shown);
     settleVerification(ctx, { connection: v.connection, table: v.shown }, outcome, started);
   };
+}
+
+/** Above this many rows (the planner's estimate), an append is staged so verifying it does not scan the table. */
+const LARGE_APPEND_TARGET_ROWS = 100_000;
+
+/**
+ * Whether an append into this existing table should go through a stage: the table is large and more than
+ * ten times the load (`loadRows` undefined when the input streams in). A never-analysed table is sized from
+ * its pages (about 100 bytes a row).
+ */
+export async function stageLargeAppend(
+  client: pg.Client,
+  qualified: string,
+  loadRows: number | undefined,
+): Promise<boolean> {
+  const r = await client.query<{ n: string }>(
+    `SELECT (CASE WHEN c.reltuples < 0 THEN pg_relation_size(c.oid) / 100 ELSE c.reltuples END)::bigint::text AS n
+       FROM pg_class c WHERE c.oid = $1::regclass`,
+    [qualified],
+  );
+  const estimate = Number(r.rows[0]?.n ?? 0);
+  return estimate >= LARGE_APPEND_TARGET_ROWS && estimate > 10 * (loadRows ?? 0);
 }

@@ -12,7 +12,8 @@
  * are written as COPY text lines (`runPostgresStreamWrite`); everything else — DDL, modes, transaction,
  * errors — is the same code.
  *
- * Atomicity: everything happens in one transaction. `append` copies into the target; `replace` copies into
+ * Atomicity: everything happens in one transaction. `append` copies into the target (into a TEMP stage
+ * first when the table is large and the load is verified, see verify.ts); `replace` copies into
  * a TEMP staging table, then TRUNCATE + INSERT … SELECT (keeps grants, views, indexes and constraints;
  * readers see the old rows until COMMIT, never an empty or half-loaded table) — or, with
  * `replace_strategy: truncate`, TRUNCATE then COPY straight into the target (rows written once; readers wait
@@ -70,7 +71,7 @@ import {
 import { evolvePostgresTarget } from './evolve.js';
 import { stepConnect, stepTarget } from './extract.js';
 import { pgTypeForDuck, renderForPostgres, renderSelectList, writeNote } from './types.js';
-import { type LoadScope, startPostgresVerify } from './verify.js';
+import { type LoadScope, stageLargeAppend, startPostgresVerify } from './verify.js';
 import { lockWriteTarget } from './write-lock.js';
 
 export const WRITE_MODES = ['append', 'replace', 'upsert'] as const;
@@ -721,7 +722,14 @@ async function load(
   // written once instead of twice, but readers wait for the commit instead of reading the old rows.
   const truncateFirst = plan.mode === 'replace' && plan.replaceStrategy === 'truncate' && !created;
   if (truncateFirst) await emptyTarget(client, plan);
-  const direct = plan.mode === 'append' || created || truncateFirst;
+  // An append into a large table is staged when verified, so the check reads only this load's rows.
+  const stagedAppend =
+    plan.verify &&
+    plan.mode === 'append' &&
+    !created &&
+    !rewritten &&
+    (await stageLargeAppend(client, plan.qualified, source.rows));
+  const direct = (plan.mode === 'append' && !stagedAppend) || created || truncateFirst;
   let into = plan.qualified;
   let stageName: string | undefined;
   if (!direct) {
@@ -792,8 +800,9 @@ async function load(
     );
   }
   if (verify) {
-    const scope: LoadScope =
-      plan.mode === 'upsert' && !created
+    const scope: LoadScope = stagedAppend
+      ? { kind: 'inserted', stage: into, columns: colList }
+      : plan.mode === 'upsert' && !created
         ? { kind: 'keys', stage: into, keys: pkTarget }
         : plan.mode === 'append' && !created
           ? { kind: 'transaction' }

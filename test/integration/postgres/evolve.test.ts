@@ -144,6 +144,31 @@ describe.skipIf(skip)('postgres.writer: schema evolution and load verification',
     expect((await fingerprint('evolve_trig')).n).toBe(4);
   });
 
+  it('an append into a large table is verified on its own rows (staged, INSERT … RETURNING), trigger included', async () => {
+    await admin.query(`CREATE TABLE ${q('evolve_big')} AS SELECT i AS id, 1.00::numeric(10,2) AS amount
+      FROM generate_series(1000, 150999) i`);
+    await admin.query(`ANALYZE ${q('evolve_big')}`);
+    await duck(`CREATE TABLE b1 AS SELECT i AS id, 10.00::DECIMAL(10,2) AS amount FROM range(1, 4) t(i)`);
+    await write('wb1', { table: 'evolve_big', write_mode: 'append' }, 'b1');
+    expect(events('wb1', 'write.verified')[0]).toMatchObject({
+      scope: 'the rows this load inserted (as the table stored them)',
+      rows: [3, 3],
+      matched: true,
+    });
+    expect((await fingerprint('evolve_big')).n).toBe(150003);
+
+    await admin.query(`CREATE FUNCTION "${schema}".evolve_big_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id = 2 THEN NEW.amount := NEW.amount + 1; END IF; RETURN NEW; END $$`);
+    await admin.query(
+      `CREATE TRIGGER evolve_big_bump BEFORE INSERT ON ${q('evolve_big')} FOR EACH ROW EXECUTE FUNCTION "${schema}".evolve_big_bump()`,
+    );
+    const before = await fingerprint('evolve_big');
+    const err = await failure(write('wb2', { table: 'evolve_big', write_mode: 'append' }, 'b1'));
+    expect(err.code).toBe('write.verify_mismatch');
+    expect(err.message).toContain("column 'amount' sum: received 30.00, target holds 31.00");
+    expect(await fingerprint('evolve_big')).toEqual(before);
+  });
+
   it('a pass-through stream is verified by count, null counts and integer sums', async () => {
     const { runPostgresStreamWrite } = await import('../../../src/connectors/postgres/write.js');
     const ctx = tp.context('wp', { table: 'evolve_stream' }, { connection, needs: ['v1'] });
