@@ -608,6 +608,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       context: (stepId, config, connection) =>
         streamContextFor(byId.get(stepId) as LoadedStep, { config, connection }),
       scratchDir,
+      emit: (event, data) => session.event(event, data),
     };
     announce(reader, env.prepare(jobStep(reader)));
     const t1 = begin(writer);

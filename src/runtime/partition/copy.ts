@@ -63,6 +63,8 @@ export interface SwapJob {
 export interface PartitionResult {
   index: number;
   rows: number;
+  /** The fleet worker that loaded it (queue runs). */
+  worker?: string;
   /** Times the partition started (more than 1: it was retried, e.g. after its worker died). */
   attempts: number;
 }
@@ -76,6 +78,8 @@ export interface PartitionEnv {
   context(stepId: string, config: JsonObject, connection: ResolvedConnection | undefined): StreamContext;
   /** Scratch folder for a materialised partition (a DuckDB database of its own). */
   scratchDir: string;
+  /** An event into the run's record (a queue worker's partition jobs have none: their results carry it). */
+  emit(event: string, data: Record<string, JsonValue>): void;
   verify?: VerifySwap;
 }
 
