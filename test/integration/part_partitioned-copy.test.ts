@@ -153,6 +153,54 @@ ${writer === 'postgres.writer' ? '      connection: "@postgres.dst"\n      table
     }
   });
 
+  it('postgres → mysql: creates a missing target, then upserts, partitioned by date', async () => {
+    await pg.exec(`CREATE TABLE ${pg.q('psrc')} AS SELECT g AS id, date '2024-01-01' + (g % 300) AS d, 'v' || g AS v
+      FROM generate_series(1, 5000) g; UPDATE ${pg.q('psrc')} SET d = NULL WHERE id % 500 = 0`);
+    const file = 'part-to-mysql.yaml';
+    const write = (mode: string) =>
+      writeFileSync(
+        join(project, file),
+        `oml_version: "0.1.0"
+name: part-to-mysql
+steps:
+  - id: extract
+    component: postgres.extractor
+    mode: read
+    config:
+      connection: "@postgres.dst"
+      table: psrc
+      partition: { column: d, count: 3 }
+  - id: load
+    component: mysql.writer
+    mode: write
+    needs: [extract]
+    config:
+      connection: "@mysql.src"
+      table: copied
+      write_mode: ${mode}
+      primary_key: id
+`,
+      );
+    write('upsert');
+    let r = await run(file);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.events.find((e) => e.event === 'partition.swapped')).toMatchObject({
+      rows: 5000,
+      created: true,
+    });
+    await pg.exec(`UPDATE ${pg.q('psrc')} SET v = 'changed' WHERE id <= 10`);
+    r = await run(file);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const [row] = await my.rows(
+      "SELECT COUNT(*) AS c, SUM(v = 'changed') AS ch, SUM(d IS NULL) AS nd FROM copied",
+    );
+    expect(row).toMatchObject({ c: '5000', ch: '10', nd: '10' });
+    const left = await my.rows(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'osiris%'",
+    );
+    expect(left).toEqual([]);
+  });
+
   it('refuses a partitioned extractor that does not feed a database writer', async () => {
     const r = await runCliAsync(
       ['compile', pipeline('part-bad', '{ column: id, count: 2 }', 'duckdb.processor'), '--json'],
