@@ -126,6 +126,17 @@ export async function runPartitionJob(
   const readerDriver = await env.loadDriver(job.reader.component);
   const writerDriver = await env.loadDriver(job.writer.component);
   const load = async (columns: readonly ColumnInfo[]) => {
+    if (target.family === 'mysql') {
+      // Claimed before it exists: if this process dies, the abandoned-run sweep drops it (run-claims.ts).
+      const { mysqlSettings } = await import('../../connectors/mysql/client.js');
+      const settings = mysqlSettings(target.connection, { config: target.config, stepId: target.id });
+      readerCtx.claim({
+        kind: 'mysql_table',
+        connection: target.connection ? `@${target.connection.family}.${target.connection.alias}` : null,
+        database: settings.database ?? '',
+        table: stage,
+      });
+    }
     const config = await prepareStage(
       target,
       stage,
