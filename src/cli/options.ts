@@ -59,3 +59,10 @@ export function statusOption(description: string): Option {
     'abandoned',
   ]);
 }
+
+/** `--queue <url>`: the fleet's Redis (`execution.queue` in osiris.yaml otherwise). */
+export function queueOption(
+  description = "the fleet's queue, redis://host:6379/0 (default: execution.queue)",
+): Option {
+  return new Option('--queue <url>', description);
+}

@@ -113,6 +113,8 @@ function buildConfigSchema(z: typeof Z) {
       max_return_bytes: z.number().int().min(0).default(DEFAULT_MAX_RETURN_BYTES),
       /** `remote`: output files stay where the worker wrote them (no copy back, no size limit). */
       outputs: z.enum(['return', 'remote']).default('return'),
+      /** The fleet's queue (`redis://host:6379/0`) for `--target queue`, schedules and `fleet status`. */
+      queue: z.string().regex(/^rediss?:\/\//).optional(),
     })
     .prefault({});
 
@@ -157,7 +159,7 @@ export interface ParsedConfig {
   };
   security: { allow_paths_outside_project: boolean; allowed_output_roots: string[] };
   discovery: { statement_timeout: number };
-  execution: { target?: string; max_return_bytes: number; outputs: 'return' | 'remote' };
+  execution: { target?: string; max_return_bytes: number; outputs: 'return' | 'remote'; queue?: string };
   mcp: { allow_run: boolean };
 }
 
@@ -219,6 +221,7 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
     const execution = section(raw, 'execution');
     const mcp = section(raw, 'mcp');
     const target = take(execution, 'target', (v): v is string => isString(v) && v.length > 0, undefined);
+    const queue = take(execution, 'queue', matches(/^rediss?:\/\//), undefined);
     const threads = take(runtime, 'threads', intIn(1, 256), undefined);
     const timeout = take(discovery, 'statement_timeout', Number.isFinite as (v: unknown) => v is number, 30);
     if (timeout <= 0 || timeout > 3600) throw UNSURE;
@@ -253,6 +256,7 @@ export function quickParse(raw: JsonObject): ParsedConfig | undefined {
       discovery: { statement_timeout: timeout },
       execution: {
         ...(target !== undefined ? { target } : {}),
+        ...(queue !== undefined ? { queue } : {}),
         max_return_bytes: take(
           execution,
           'max_return_bytes',
@@ -311,7 +315,13 @@ export interface ProjectConfig {
   /** Discovery, chat and MCP queries (`discovery:` in osiris.yaml). */
   discovery: { statementTimeoutMs: number };
   /** Where runs execute (`execution:` in osiris.yaml). */
-  execution: { target: string | undefined; maxReturnBytes: number; outputsRemote: boolean };
+  execution: {
+    target: string | undefined;
+    maxReturnBytes: number;
+    outputsRemote: boolean;
+    /** `execution.queue`: the fleet's Redis URL (src/fleet/). */
+    queue: string | undefined;
+  };
   /** The MCP server (`mcp:` in osiris.yaml). */
   mcp: { allowRun: boolean };
   /** The whole parsed file, for sections other modules own (logging, llm, aiop, …). */
@@ -432,6 +442,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       target: parsedConfig.execution.target,
       maxReturnBytes: parsedConfig.execution.max_return_bytes,
       outputsRemote: parsedConfig.execution.outputs === 'remote',
+      queue: parsedConfig.execution.queue,
     },
     mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,

@@ -140,8 +140,8 @@ export async function prepareRun(options: Omit<ExecuteOptions, 'progress'>): Pro
  * a step references one) and expand `${VAR}` references the compiler kept under secret config keys.
  * Every secret value found feeds the redactor before the step runs.
  */
-async function stepPreparer(
-  options: ExecuteOptions,
+export async function stepPreparer(
+  options: Pick<ExecuteOptions, 'registry' | 'env' | 'cwd' | 'project'>,
   redactor: Redactor,
   onWarning: (d: Diagnostic) => void,
 ): Promise<(step: LoadedStep) => PreparedStep> {

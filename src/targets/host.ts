@@ -285,7 +285,7 @@ function tooLarge(total: number, max: number): [string, string, string] {
 }
 
 /** The build exactly as compiled (the worker re-checks its hashes): manifest text and cfg texts by cfg_path. */
-function buildMessage(loaded: LoadedManifest): RunMsg['build'] {
+export function buildMessage(loaded: LoadedManifest): RunMsg['build'] {
   const cfg: Record<string, string> = {};
   for (const step of loaded.steps) cfg[step.cfg_path] = readFileSync(step.cfgFile, 'utf8');
   return { manifest: readFileSync(loaded.manifestPath, 'utf8'), cfg };

@@ -11,7 +11,7 @@ import type { Registry } from '../registry/registry.js';
 import type { PreparedStep, RunPipelineResult } from '../runtime/runner.js';
 import type { JsonValue } from '../yaml/json.js';
 import { InputFileError, inputFiles, projectComponentFiles } from './files.js';
-import { runOnWorker } from './host.js';
+import { runOnWorker, type WorkerBuild } from './host.js';
 import { TARGETS, type TargetContext } from './index.js';
 import type { SecretsMsg, StepSecrets } from './protocol.js';
 import type { WorkerTransport } from './transport.js';
@@ -32,7 +32,7 @@ export interface RemoteRunOptions {
 }
 
 /** Every step's run-time inputs, or the error preparing it raised (the worker raises it when the step runs). */
-function stepSecrets(
+export function stepSecrets(
   loaded: LoadedManifest,
   prepare: (step: LoadedStep) => PreparedStep,
 ): SecretsMsg['steps'] {
@@ -63,10 +63,11 @@ function stepSecrets(
   return out;
 }
 
-export async function runRemote(options: RemoteRunOptions): Promise<RunPipelineResult> {
-  const { project, loaded, session } = options;
-  const factory = TARGETS[options.target];
-  if (!factory) throw OsirisError.of('WRK001', `unknown execution target '${options.target}'`);
+/** The secret-free build a worker runs, with its input files, and (apart) each step's secrets. */
+export function remoteBuild(
+  options: Pick<RemoteRunOptions, 'project' | 'registry' | 'loaded' | 'prepareStep' | 'maxParallel'>,
+): { build: WorkerBuild; secrets: SecretsMsg['steps'] } {
+  const { project, loaded } = options;
   const secrets = stepSecrets(loaded, options.prepareStep);
   let inputs: { path: string; abs: string }[] = [];
   try {
@@ -88,22 +89,33 @@ export async function runRemote(options: RemoteRunOptions): Promise<RunPipelineR
   }
   const components = projectComponentFiles(loaded, project.root, (c) => options.registry.get(c)?.specPath);
   inputs = [...components.map(({ path, abs }) => ({ path, abs })), ...inputs];
+  return {
+    secrets,
+    build: {
+      loaded,
+      inputs,
+      options: {
+        max_parallel: options.maxParallel ?? 1,
+        pass_through: project.runtime.passThrough,
+        fuse: project.runtime.fuse,
+        lock_timeout_ms: project.runtime.lockTimeoutMs,
+        // The worker sizes its DuckDB from these as a local run does, on the machine it runs on.
+        memory_limit: project.runtime.memoryLimit,
+        ...(project.runtime.threads !== undefined ? { threads: project.runtime.threads } : {}),
+      },
+    },
+  };
+}
+
+export async function runRemote(options: RemoteRunOptions): Promise<RunPipelineResult> {
+  const { project, session } = options;
+  const factory = TARGETS[options.target];
+  if (!factory) throw OsirisError.of('WRK001', `unknown execution target '${options.target}'`);
+  const { build, secrets } = remoteBuild(options);
   const transport = await (options.transport ?? factory.create(options.context));
   try {
     return await runOnWorker({
-      build: {
-        loaded,
-        inputs,
-        options: {
-          max_parallel: options.maxParallel ?? 1,
-          pass_through: project.runtime.passThrough,
-          fuse: project.runtime.fuse,
-          lock_timeout_ms: project.runtime.lockTimeoutMs,
-          // The worker sizes its DuckDB from these as a local run does, on the machine it runs on.
-          memory_limit: project.runtime.memoryLimit,
-          ...(project.runtime.threads !== undefined ? { threads: project.runtime.threads } : {}),
-        },
-      },
+      build,
       secrets,
       transport,
       session,

@@ -132,7 +132,16 @@ async function chooseTarget(
     );
   const target = flags.e2b
     ? selectTarget('e2b', env, configured, '--e2b')
-    : selectTarget(flags.target, env, configured);
+    : flags.target === undefined && flags.queue !== undefined
+      ? selectTarget('queue', env, configured, '--queue')
+      : selectTarget(flags.target, env, configured);
+  if ((flags.detach || flags.queue !== undefined) && target !== 'queue')
+    throw OsirisError.of(
+      'queue.needs_queue_target',
+      `${flags.detach ? '--detach' : '--queue'} works only with --target queue (not ${target})`,
+      {},
+      { hint: 'add --target queue, or drop the flag' },
+    );
   if (target !== 'local' && flags.keepData)
     throw OsirisError.of(
       'WRK003',
@@ -191,6 +200,8 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     else printPlan(prepared.loaded);
     return ExitCode.ok;
   }
+
+  if (flags.detach) return detach(base, prepared, Boolean(flags.json));
 
   const { createProgressReporter, formatRunSummary } = await import('../../observability/progress.js');
   const reporter = createProgressReporter({
@@ -285,4 +296,38 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
   if (result.status === 'cancelled' && stoppedBy)
     return stoppedBy === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   return result.status === 'succeeded' ? ExitCode.ok : ExitCode.runtime;
+}
+
+/** `--target queue --detach`: enqueue the run and print its id; `runs list` and `logs show` sync it later. */
+async function detach(
+  base: Parameters<typeof import('../../runtime/execute.js').prepareRun>[0],
+  prepared: { loaded: LoadedManifest },
+  json: boolean,
+): Promise<ExitCodeValue> {
+  const { stepPreparer } = await import('../../runtime/execute.js');
+  const { createRedactor } = await import('../../observability/redact.js');
+  const { newRunId } = await import('../../observability/run-id.js');
+  const { fleetSettings } = await import('../../fleet/redis.js');
+  const { queueUrl, runJobData, submitDetached, redactUrl } = await import('../../fleet/target.js');
+  const settings = fleetSettings(queueUrl(base.targetOptions?.queue, base.project.execution.queue), base.env);
+  const redactor = createRedactor({ secretKeys: base.registry.allSecretKeys() });
+  // Secrets are not sent; preparing finds the input files a step's connection points at (base_dir).
+  const prepareStep = await stepPreparer(base, redactor, () => undefined);
+  const runId = newRunId();
+  const data = await runJobData({
+    project: base.project,
+    registry: base.registry,
+    loaded: prepared.loaded,
+    prepareStep,
+    runId,
+    ...(base.maxParallel !== undefined ? { maxParallel: base.maxParallel } : {}),
+  });
+  await submitDetached(settings, { ...data, run_id: runId }, base.project);
+  const pipeline = prepared.loaded.manifest.pipeline.id;
+  if (json) printJsonResult({ run_id: runId, status: 'queued', pipeline, queue: redactUrl(settings.url) });
+  else {
+    printLine(`queued run ${runId} of ${pipeline} on ${redactUrl(settings.url)}`);
+    printLine(`  follow it: osiris logs show ${runId}   (osiris runs list shows it once it has run)`);
+  }
+  return ExitCode.ok;
 }

@@ -33,6 +33,9 @@ async function showAction(runId: string | undefined, options: ShowOptions): Prom
   ]);
   assertRunSelector('show', runId, options.last, true);
   const project = await loadProject(options);
+  // A detached or scheduled fleet run: recorded here first, followed to its end when named.
+  const { syncIfQueued } = await import('../../fleet/sync.js');
+  await syncIfQueued(project, runId);
   const record = index.selectRun(project, runId, options.pipeline);
   const details = view.loadRunDetails(project, record);
   if (options.json) {

@@ -81,6 +81,9 @@ async function listRunsAction(options: RunListOptions): Promise<0> {
     }
   }
   const project = loadProjectConfig({ cwd: process.cwd(), env: process.env, configFile: options.config });
+  // Detached and scheduled fleet runs that finished become records first (src/fleet/sync.ts).
+  const { syncIfQueued } = await import('../../fleet/sync.js');
+  const queued = await syncIfQueued(project);
   let runs = listRuns(project, {
     ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
     ...(options.status !== undefined ? { status: options.status } : {}),
@@ -92,9 +95,15 @@ async function listRunsAction(options: RunListOptions): Promise<0> {
   }
   if (limit > 0) runs = runs.slice(0, limit);
   if (options.json) {
-    output.printJsonResult({ ...(since ? { since: since.toISOString() } : {}), runs });
+    output.printJsonResult({
+      ...(since ? { since: since.toISOString() } : {}),
+      runs,
+      ...(queued.length ? { queued } : {}),
+    });
     return 0;
   }
+  for (const q of queued)
+    output.printLine(`${q.run_id}  ${q.pipeline}  ${q.status}${q.worker ? ` on ${q.worker}` : ''} (fleet)`);
   if (runs.length === 0) {
     output.printLine(
       options.pipeline || options.status || options.profile || options.since

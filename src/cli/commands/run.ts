@@ -7,6 +7,7 @@ import {
   numberOption,
   paramOption,
   profileOption,
+  queueOption,
 } from '../options.js';
 import { type OutputOptions, runAction } from '../output.js';
 
@@ -21,6 +22,8 @@ export interface RunFlags extends OutputOptions {
   connections?: string;
   target?: string;
   e2b?: boolean;
+  queue?: string;
+  detach?: boolean;
   /** The e2b target's flags (src/targets/e2b/cli-options.ts). */
   [e2bFlag: string]: unknown;
 }
@@ -41,9 +44,14 @@ export function register(program: Command): void {
     .option('--keep-data', "keep the run's DuckDB file (in the run folder's scratch/) for inspection")
     .option(
       '--target <name>',
-      'where the run executes: local (this process), process (an isolated worker process), e2b (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
+      'where the run executes: local (this process), process (an isolated worker process), e2b, queue (a fleet worker) (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',
     )
-    .option('--e2b', 'same as --target e2b');
+    .option('--e2b', 'same as --target e2b')
+    .addOption(queueOption())
+    .option(
+      '--detach',
+      'with --target queue: enqueue the run, print its id and return (runs list / logs show follow it)',
+    );
   for (const option of e2bRunOptions()) command.addOption(option);
   command
     .addOption(configOption())
