@@ -102,7 +102,33 @@ steps:
     await my.admin.query(`
       CREATE TABLE src (id INT PRIMARY KEY, v VARCHAR(30), n INT);
       INSERT INTO src SELECT seq, CONCAT('row ', seq), seq % 1000 FROM seq_1_to_${ROWS};`);
-    await pg.exec(`CREATE TABLE ${pg.q('dst')} (id integer PRIMARY KEY, v text, n integer)`);
+    await pg.exec(`CREATE TABLE ${pg.q('dst')} (id integer PRIMARY KEY, v text, n integer);
+      CREATE TABLE ${pg.q('kept')} (id integer PRIMARY KEY, n integer); INSERT INTO ${pg.q('kept')} VALUES (1, 1), (2, 2)`);
+    // The last range holds a value the target's integer column refuses: that partition fails for good.
+    await my.admin.query(`CREATE TABLE bad (id INT PRIMARY KEY, n VARCHAR(10));
+      INSERT INTO bad SELECT seq, IF(seq = 2990, 'oops', CAST(seq AS CHAR)) FROM seq_1_to_3000;`);
+    writeFileSync(
+      join(project, 'bad.yaml'),
+      `oml_version: "0.1.0"
+name: part-fleet-bad
+steps:
+  - id: extract
+    component: mysql.extractor
+    mode: read
+    config:
+      connection: "@mysql.src"
+      table: bad
+      partition: { column: id, count: 3 }
+  - id: load
+    component: postgres.writer
+    mode: write
+    needs: [extract]
+    config:
+      connection: "@postgres.dst"
+      table: kept
+      write_mode: replace
+`,
+    );
     for (const name of ['w1', 'w2', 'w3']) {
       const w = spawnCli(
         ['worker', '--queue', REDIS_URL, '--concurrency', '1', '--name', `${prefix}-${name}`],
@@ -178,5 +204,26 @@ steps:
     const done = events.filter((e) => e.event === 'partition.complete');
     expect(done).toHaveLength(8);
     expect(done.find((e) => e.partition === index)?.worker).not.toBe(`${prefix}-${killed?.worker}`);
+  });
+
+  it('a replace whose last partition fails leaves the target unchanged and nothing staged', {
+    timeout: 60_000,
+  }, async () => {
+    const before = await pg.fingerprint('kept');
+    const r = await runCliAsync(['run', 'bad.yaml', '--target', 'queue', '--queue', REDIS_URL, '--json'], {
+      cwd: project,
+      env,
+      timeoutMs: 50_000,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    const json = JSON.parse(r.stdout) as { status: string; error?: { code: string; message: string } };
+    expect(json.error?.code).toBe('partition.failed');
+    expect(json.error?.message).toMatch(/partition 2 .*oops/);
+    expect(await pg.fingerprint('kept')).toEqual(before);
+    const staging = await pg.rows(
+      "SELECT relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1 AND relname LIKE 'osiris\\_part\\_%'",
+      [pg.schema],
+    );
+    expect(staging).toEqual([]);
   });
 });
