@@ -40,6 +40,19 @@ const POLL_MS = 250;
 
 const asJson = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value)) as JsonValue;
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isJobStep = (v: unknown): boolean =>
+  isObject(v) && typeof v.id === 'string' && typeof v.component === 'string' && isObject(v.config);
+
+/** Job data comes from Redis: checked before it is trusted (an older or newer Osiris may have written it). */
+function checked<T>(kind: string, value: unknown, ok: (v: Record<string, unknown>) => boolean): T {
+  if (isObject(value) && ok(value)) return value as T;
+  throw new UnrecoverableError(
+    `partition.bad_job: the ${kind} job's data is not what this Osiris expects; upgrade the workers`,
+  );
+}
+
 /** This worker's way to run a partition or swap job: its own project, connections and drivers. */
 async function workerEnv(
   ctx: JobContext,
@@ -115,7 +128,17 @@ async function withScratch<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 async function partitionCopy(ctx: JobContext): Promise<JsonValue> {
-  const job = ctx.job.data.job as unknown as PartitionJob;
+  const job = checked<PartitionJob>(
+    PARTITION_COPY,
+    ctx.job.data.job,
+    (v) =>
+      typeof v.tag === 'string' &&
+      typeof v.index === 'number' &&
+      isObject(v.range) &&
+      isObject(v.spec) &&
+      isJobStep(v.reader) &&
+      isJobStep(v.writer),
+  );
   // Started once per try and once more per stalled re-run (its worker died).
   const attempt = Math.max(1, ctx.job.attemptsStarted ?? ctx.job.attemptsMade + 1);
   return withScratch(async (dir) => {
@@ -134,8 +157,18 @@ async function partitionCopy(ctx: JobContext): Promise<JsonValue> {
 }
 
 async function partitionSwap(ctx: JobContext): Promise<JsonValue> {
-  const swap = ctx.job.data.swap as unknown as SwapJob;
-  const values = Object.values(await ctx.job.getChildrenValues()) as PartitionResult[];
+  const swap = checked<SwapJob>(
+    PARTITION_SWAP,
+    ctx.job.data.swap,
+    (v) => typeof v.tag === 'string' && typeof v.count === 'number' && isJobStep(v.writer),
+  );
+  const values = Object.values(await ctx.job.getChildrenValues()).map((v) =>
+    checked<PartitionResult>(
+      'partition result',
+      v,
+      (r) => typeof r.index === 'number' && typeof r.rows === 'number',
+    ),
+  );
   const partitions = values.sort((a, b) => a.index - b.index);
   if (partitions.length !== swap.count || partitions.some((p, i) => p.index !== i))
     throw new UnrecoverableError(
@@ -197,7 +230,11 @@ export function queuePartitionExecutor(
         const parent = await queue.queue.getJob(parentId);
         const state = parent ? await parent.getState() : 'unknown';
         if (parent && state === 'completed') {
-          const done = parent.returnvalue as unknown as { swap: SwapOutcome; partitions: PartitionResult[] };
+          const done = checked<{ swap: SwapOutcome; partitions: PartitionResult[] }>(
+            PARTITION_SWAP,
+            parent.returnvalue,
+            (v) => isObject(v.swap) && Array.isArray(v.partitions),
+          );
           for (const p of done.partitions)
             env.emit('partition.complete', {
               step_id: jobs[0]?.reader.id ?? '',

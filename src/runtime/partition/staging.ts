@@ -296,11 +296,7 @@ async function swapPostgres(req: SwapRequest, verify: VerifySwap): Promise<SwapO
   const stages = req.partitionRows.map((_, i) => stageName(req.tag, i));
   try {
     await client.query(`BEGIN; ${SESSION_SETTINGS}`);
-    await lockWriteTarget(
-      { ...req.lock, signal: new AbortController().signal } as unknown as StreamContext,
-      client,
-      { schema, table: p.table, shown },
-    );
+    await lockWriteTarget(req.lock, client, { schema, table: p.table, shown });
     const staged: Array<number | undefined> = [];
     for (const s of stages) {
       const q = pgQualified(schema, s);
@@ -406,11 +402,12 @@ async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutc
   const shown = p.table;
   const combined = `osiris_part_${req.tag}_all`;
   try {
-    await lockMysqlTarget(
-      { ...req.lock, signal: new AbortController().signal } as unknown as StreamContext,
-      client,
-      { database: client.settings.database ?? '', table: p.table, shown, ref: client.settings.ref },
-    );
+    await lockMysqlTarget(req.lock, client, {
+      database: client.settings.database ?? '',
+      table: p.table,
+      shown,
+      ref: client.settings.ref,
+    });
     const staged: Array<number | undefined> = [];
     for (const s of stages) {
       const exists = await mysqlColumns(client, s);
