@@ -10,6 +10,7 @@
  * Jobs carry step ids, components, compiled configs and `@family.alias` references only: each worker resolves
  * the connections from its own osiris_connections.yaml and environment.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,7 +193,11 @@ async function partitionSwap(ctx: JobContext): Promise<JsonValue> {
 registerJobKind(PARTITION_COPY, partitionCopy);
 registerJobKind(PARTITION_SWAP, partitionSwap);
 
-const childId = (tag: string, index: number) => `part-${tag}-${index}`;
+/**
+ * Job ids: the copy's tag (its staging tables' names) plus a nonce per flow, so a run handed back and started
+ * again enqueues a fresh flow instead of finding the old one's ids taken.
+ */
+const childId = (flow: string, index: number) => `part-${flow}-${index}`;
 
 /**
  * The run's side: enqueue the flow, wait for its parent, and on failure leave nothing running or staged.
@@ -203,11 +208,12 @@ export function queuePartitionExecutor(
   signal: AbortSignal,
 ): (env: PartitionEnv) => PartitionExecutor {
   return (env) => async (jobs, swap) => {
+    const flow = `${swap.tag}-${randomBytes(3).toString('hex')}`;
     const children = jobs.map((job) => ({
       name: `partition ${job.index + 1}/${job.of} ${describeRange(job.range)}`,
       data: { kind: PARTITION_COPY, job: asJson(job) } as FleetJobData,
       opts: {
-        jobId: childId(job.tag, job.index),
+        jobId: childId(flow, job.index),
         attempts: PARTITION_ATTEMPTS,
         backoff: { type: 'fixed', delay: 500 },
         failParentOnFailure: true,
@@ -216,7 +222,7 @@ export function queuePartitionExecutor(
     const parentId = await enqueueFlow(settings, {
       name: `swap into ${swap.writer.id}`,
       data: { kind: PARTITION_SWAP, swap: asJson(swap) } as FleetJobData,
-      opts: { jobId: `part-${swap.tag}-swap`, attempts: 1 },
+      opts: { jobId: `part-${flow}-swap`, attempts: 1 },
       children,
     });
     env.emit('partition.enqueued', {
@@ -246,8 +252,10 @@ export function queuePartitionExecutor(
           return done;
         }
         if (!parent || state === 'failed' || signal.aborted) {
-          const reason = await firstFailure(queue.queue, jobs, parent?.failedReason);
-          await settleChildren(queue.queue, jobs);
+          const reason = await firstFailure(queue.queue, flow, jobs, parent?.failedReason);
+          await settleChildren(queue.queue, flow, jobs);
+          // Cancelled: the parent still waits for its children; it must not swap what they staged.
+          if (parent && state === 'waiting-children') await parent.remove().catch(() => undefined);
           throw new StepError(
             'partition.failed',
             `the partitioned copy into '${swap.writer.id}' failed: ${signal.aborted ? 'the run was cancelled' : reason}; nothing was swapped in, the target is unchanged`,
@@ -266,11 +274,12 @@ type QueueLike = Awaited<ReturnType<typeof openQueue>>['queue'];
 
 async function firstFailure(
   queue: QueueLike,
+  flow: string,
   jobs: readonly PartitionJob[],
   fallback: string | undefined,
 ): Promise<string> {
   for (const job of jobs) {
-    const child = await queue.getJob(childId(job.tag, job.index));
+    const child = await queue.getJob(childId(flow, job.index));
     if (child?.failedReason)
       return `partition ${job.index} ${describeRange(job.range)}: ${child.failedReason}`;
   }
@@ -278,12 +287,12 @@ async function firstFailure(
 }
 
 /** Removes children not started yet and waits (≤ 60 s) for running ones, so cleanup sees every stage. */
-async function settleChildren(queue: QueueLike, jobs: readonly PartitionJob[]): Promise<void> {
+async function settleChildren(queue: QueueLike, flow: string, jobs: readonly PartitionJob[]): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     let running = 0;
     for (const job of jobs) {
-      const child = await queue.getJob(childId(job.tag, job.index));
+      const child = await queue.getJob(childId(flow, job.index));
       if (!child) continue;
       const state = await child.getState();
       if (

@@ -163,9 +163,9 @@ steps:
     const watch = setInterval(() => {
       if (killed) return;
       for (const w of workers) {
-        const line = w.log.find((l) => /job part-\w+-\d+ \(partition\.copy\) started/.test(l));
+        const line = w.log.find((l) => /job part-[\w-]+-\d+ \(partition\.copy\) started/.test(l));
         if (!line) continue;
-        killed = { worker: w.name, job: /job (part-\w+-\d+)/.exec(line)?.[1] ?? '' };
+        killed = { worker: w.name, job: /job (part-[\w-]+-\d+)/.exec(line)?.[1] ?? '' };
         setTimeout(() => w.child.kill('SIGKILL'), 300);
         return;
       }
