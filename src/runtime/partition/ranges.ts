@@ -100,7 +100,7 @@ export function computedRanges(
   } else {
     throw new StepError(
       'partition.key_type',
-      `step '${ctx(stepId)}': partition column '${column}' holds values like '${min.slice(0, 40)}'; only integer, decimal, date and timestamp keys can be split by 'count'`,
+      `step '${stepId}': partition column '${column}' holds values like '${min.slice(0, 40)}'; only integer, decimal, date and timestamp keys can be split by 'count'`,
       `give the ranges yourself: partition: { column: ${column}, ranges: [[null, 'm'], ['m', null]] }`,
       { details: { key: 'partition', column } },
     );
@@ -112,10 +112,6 @@ export function computedRanges(
   return bounds
     .slice(0, -1)
     .map((lo, index) => ({ index, lo, hi: bounds[index + 1] ?? null, nulls: index === 0 }));
-}
-
-function ctx(stepId: string): string {
-  return stepId;
 }
 
 function literal(family: Family, l: Literal): string {
