@@ -132,7 +132,8 @@ async function runJob(ctx: JobContext): Promise<JsonValue> {
   } catch (error) {
     await write(encode({ v, type: 'fatal', code: 'fleet.job_failed', message: (error as Error).message }));
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    // OSIRIS_WORKER_KEEP_DIR=1 keeps the run's folder (the canary test searches it for secrets).
+    if (ctx.worker.env.OSIRIS_WORKER_KEEP_DIR !== '1') rmSync(root, { recursive: true, force: true });
   }
   const handBack = ctx.signal.aborted;
   await ctx.redis

@@ -171,7 +171,7 @@ export function queueTransport(
     async close() {
       stopped = true;
       started();
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1500))]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1500).unref())]);
       reader.disconnect();
       writer.disconnect();
     },

@@ -29,7 +29,12 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<numbe
   const name = options.name ?? `${hostname()}-${process.pid}`;
   await loadJobKinds();
   const redis = connect(settings, true);
-  await ping(connect(settings), settings);
+  const probe = connect(settings);
+  try {
+    await ping(probe, settings);
+  } finally {
+    probe.disconnect();
+  }
   const { loadRegistry } = await import('../registry/load.js');
   const components = loadRegistry({ projectRoot: options.projectDir }).names();
   const me = keys.worker(name);

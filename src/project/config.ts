@@ -442,7 +442,7 @@ export function loadProjectConfig(options: LoadProjectOptions = {}): ProjectConf
       target: parsedConfig.execution.target,
       maxReturnBytes: parsedConfig.execution.max_return_bytes,
       outputsRemote: parsedConfig.execution.outputs === 'remote',
-      queue: parsedConfig.execution.queue,
+      queue: env.OSIRIS_QUEUE || parsedConfig.execution.queue,
     },
     mcp: { allowRun: parsedConfig.mcp.allow_run },
     raw,

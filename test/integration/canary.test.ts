@@ -418,6 +418,7 @@ describe('canary: the secret appears nowhere', () => {
       const env = { TMPDIR: join(project, 'worker-tmp'), OSIRIS_WORKER_KEEP_DIR: '1', ...target.env?.() };
       mkdirSync(env.TMPDIR, { recursive: true });
       target.workDir?.(env.TMPDIR);
+      await target.useProject?.(project, { ...env, OSIRIS_CANARY_SECRET: CANARY });
       // Not blocking: a target's emulator (e2b) answers from this process.
       const remoteOk = await osirisAsync(['run', 'pipelines/ok.yaml', '--target', target.name], env);
       expect(remoteOk.code, remoteOk.stderr).toBe(0);

@@ -69,6 +69,7 @@ async function runOn(
 ): Promise<RunView> {
   const project = tempDir(`osiris-worker-parity-${target}-`);
   cpSync(template, project, { recursive: true });
+  await TARGETS.find((t) => t.name === target)?.useProject?.(project, env);
   const res = await runCliAsync(['run', pipeline, '--target', target, '--json'], { cwd: project, env });
   const runDir = onlyDir(join(project, 'run_logs'));
   const lines = (file: string) =>

@@ -49,6 +49,7 @@ describe('docs/reference/configuration.md', () => {
       'util/read-bounded.ts',
       'mcp/serve.ts',
       'runtime/fuse/source-size.ts',
+      'fleet/redis.ts',
     ]
       .map((f) => readFileSync(join(REPO_ROOT, 'src', f), 'utf8'))
       .join('\n');
