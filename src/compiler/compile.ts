@@ -225,6 +225,7 @@ export async function compileDocument(
     const connection = step.config?.connection;
     if (typeof connection === 'string') entry.connection = connection;
     if (step.inputs && Object.keys(step.inputs).length > 0) entry.inputs = { ...step.inputs };
+    if (step.retry !== undefined) entry.retry = step.retry;
     manifestSteps.push(entry);
   }
 

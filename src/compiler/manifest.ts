@@ -50,6 +50,7 @@
  *     needs: []               # `needs` ∪ `inputs` refs (or the inferred linear chain), sorted
  *     connection: '@filesystem.local'   # as written, when the step has one
  *     inputs: {df: '${extract.df}'}     # as written, when the step has them
+ *     retry: {attempts: 5}              # as written, when the step has one (runtime/retry/policy.ts)
  * ```
  *
  * `manifest_hash` = hex SHA-256 of the canonical JSON of `{manifest: M', profile: profile ?? ''}` where M' is
@@ -99,6 +100,8 @@ export interface ManifestStep {
   connection?: string;
   /** The OML `inputs` mapping as written, e.g. `{df: '${extract.df}'}`. */
   inputs?: Record<string, string>;
+  /** The OML step's `retry` as written (runtime/retry/policy.ts reads it), when the step has one. */
+  retry?: JsonValue;
 }
 
 export interface ManifestMeta {

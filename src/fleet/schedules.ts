@@ -85,18 +85,13 @@ export async function listSchedules(settings: FleetSettings): Promise<ScheduleIn
   }
 }
 
-export async function removeSchedule(settings: FleetSettings, name: string): Promise<void> {
+/** Removes a schedule; false when there was none of that name (already gone: not an error). */
+export async function removeSchedule(settings: FleetSettings, name: string): Promise<boolean> {
   const queue = await openQueue(settings);
   try {
     const removed = await queue.queue.removeJobScheduler(name);
     await queue.redis.hdel(queue.keys.schedules, name);
-    if (!removed)
-      throw OsirisError.of(
-        'schedule.not_found',
-        `no schedule named '${name}' on this queue`,
-        {},
-        { hint: 'see `osiris schedule list`' },
-      );
+    return removed;
   } finally {
     await queue.close();
   }

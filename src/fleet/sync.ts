@@ -13,7 +13,7 @@ import type { Registry } from '../registry/registry.js';
 import { hostPathOf } from '../targets/files.js';
 import type { RunMsg } from '../targets/protocol.js';
 import { rememberedQueues } from './queues-file.js';
-import { connect, type FleetSettings, fleetKeys, fleetSettings } from './redis.js';
+import type { FleetSettings } from './redis.js';
 
 export interface SyncOutcome {
   synced: string[];
@@ -31,6 +31,7 @@ export async function syncQueuedRuns(options: {
   /** A run id (or prefix) to follow to its end. */
   wait?: string;
 }): Promise<SyncOutcome> {
+  const { connect, fleetKeys, fleetSettings } = await import('./redis.js');
   const out: SyncOutcome = { synced: [], pending: [] };
   for (const url of rememberedQueues(options.project)) {
     const settings = fleetSettings(url, options.env);
@@ -89,6 +90,7 @@ async function replayRun(
       mkdirSync(dirname(abs), { recursive: true });
       writeFileSync(abs, text);
     }
+    const { fleetKeys } = await import('./redis.js');
     const { loadManifest } = await import('../compiler/manifest.js');
     const { createRedactor } = await import('../observability/redact.js');
     const { openRunSession } = await import('../observability/session.js');

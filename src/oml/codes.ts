@@ -160,6 +160,11 @@ export const OML = {
     "reference a connection of the component's family, e.g. `@mysql.…` for `mysql.extractor`",
   ),
   unknownStepKey: w('OML041', 'an unknown key in a step', 'remove it or move it under `config`'),
+  retryInvalid: e(
+    'retry.invalid',
+    'a step `retry` is not `false`, `true` or `{attempts, backoff}` with 1–10 attempts and durations like `2s`',
+    'write retry: false, or retry: { attempts: 3, backoff: { initial: 1s, max: 30s } } (docs/reference/retries.md)',
+  ),
   inlineSecret: e(
     'OML042',
     'a secret-looking key (`password`, `token`, `key`, …) holds a literal value or a `${params.…}` value',

@@ -170,7 +170,7 @@ function aliasHint(spec: ComponentSpec, key: string): string | undefined {
   return undefined;
 }
 
-const STEP_LEVEL_KEYS = new Set(['id', 'component', 'mode', 'needs', 'inputs']);
+const STEP_LEVEL_KEYS = new Set(['id', 'component', 'mode', 'needs', 'inputs', 'retry']);
 
 export function checkStepConfig(input: StepConfigCheck): Diagnostic[] {
   const { doc, spec, config, path, stepId } = input;

@@ -66,6 +66,33 @@ export function omlJsonSchema(registry?: Registry): JsonObject {
             additionalProperties: { type: 'string', pattern: '^\\$\\{[A-Za-z0-9][A-Za-z0-9_-]*\\.df\\}$' },
             description: 'named upstream outputs, e.g. {movies: "${extract.df}"}',
           },
+          retry: {
+            description:
+              'how a read or write step rides out transient errors: false, true, or {attempts: 1-10, backoff: "2s" | {initial, max}} (docs/reference/retries.md)',
+            anyOf: [
+              { type: 'boolean' },
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  attempts: { type: 'integer', minimum: 1, maximum: 10 },
+                  backoff: {
+                    anyOf: [
+                      { type: ['string', 'number'] },
+                      {
+                        type: 'object',
+                        additionalProperties: false,
+                        properties: {
+                          initial: { type: ['string', 'number'] },
+                          max: { type: ['string', 'number'] },
+                        },
+                      },
+                    ],
+                  },
+                },
+              },
+            ],
+          },
           config: {
             type: 'object',
             description: "the component's config (see its spec); a database step names `connection`",

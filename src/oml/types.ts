@@ -1,6 +1,6 @@
 /** The typed shape of an OML v0.1.0 document, as the compiler sees it after validation. */
 import type { OmlMode } from '../registry/types.js';
-import type { JsonObject } from '../yaml/json.js';
+import type { JsonObject, JsonValue } from '../yaml/json.js';
 
 export type { OmlMode };
 
@@ -15,6 +15,8 @@ export interface OmlStep {
   /** Named upstream outputs: `{ <name>: "${<step>.df}" }`. Each ref is also a dependency. */
   inputs?: Record<string, string>;
   config?: JsonObject;
+  /** Retry policy of a read or write step (runtime/retry/policy.ts): `false` or `{attempts, backoff}`. */
+  retry?: JsonValue;
 }
 
 export interface OmlDocument {

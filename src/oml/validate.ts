@@ -20,6 +20,7 @@ import {
 import { didYouMean } from '../diagnostics/suggest.js';
 import { OML_MODES, omlModesOf, type Registry, supportsOmlMode } from '../registry/registry.js';
 import type { OmlMode } from '../registry/types.js';
+import { readRetry } from '../runtime/retry/policy.js';
 import { slugify } from '../util/slug.js';
 import { type DocPath, formatPath, isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
@@ -59,7 +60,7 @@ export const KNOWN_TOP_KEYS = [
   'schedule',
   'steps',
 ] as const;
-export const STEP_KEYS = ['component', 'config', 'id', 'inputs', 'mode', 'needs'] as const;
+export const STEP_KEYS = ['component', 'config', 'id', 'inputs', 'mode', 'needs', 'retry'] as const;
 /** Step keys from other tools (or older Osiris drafts) and what OML calls them. */
 const STEP_KEY_ALIASES: Readonly<Record<string, string>> = {
   after: 'needs',
@@ -486,6 +487,17 @@ function checkSteps(
           }
         });
       }
+    }
+
+    // retry (runtime/retry/policy.ts)
+    if ('retry' in step && !JSON.stringify(step.retry).includes('${')) {
+      for (const problem of readRetry(step.retry).problems)
+        out.push(
+          diag(OML.retryInvalid, problem.message, loc(p('retry', ...problem.path)), {
+            hint: 'retry: false, or retry: { attempts: 3, backoff: { initial: 1s, max: 30s } }',
+            stepId,
+          }),
+        );
     }
 
     // inputs

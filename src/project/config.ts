@@ -114,7 +114,10 @@ function buildConfigSchema(z: typeof Z) {
       /** `remote`: output files stay where the worker wrote them (no copy back, no size limit). */
       outputs: z.enum(['return', 'remote']).default('return'),
       /** The fleet's queue (`redis://host:6379/0`) for `--target queue`, schedules and `fleet status`. */
-      queue: z.string().regex(/^rediss?:\/\//).optional(),
+      queue: z
+        .string()
+        .regex(/^rediss?:\/\//)
+        .optional(),
     })
     .prefault({});
 

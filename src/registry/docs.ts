@@ -43,7 +43,9 @@ const INTRO = `# Components reference
 A component is one folder under \`src/components/<name>/\`: a \`spec.yaml\` that describes it and, once it can
 run, a \`driver.ts\` beside it. A pipeline step names the component, an OML mode and a \`config\` that must
 match the component's config schema. \`osiris components list\`, \`osiris components show <name>\` and
-\`osiris components validate\` read the same specs as this page.
+\`osiris components validate\` read the same specs as this page. Every read and write step, whatever its
+component, also takes the step key \`retry\` (beside \`config\`, not in it): how it rides out transient errors —
+see [retries](retries.md).
 
 ## The spec format
 

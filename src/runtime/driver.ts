@@ -7,6 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RunClaim } from '../observability/run-claims.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { ColumnInfo } from './dataplane.js';
+import type { ErrorTable } from './retry/classify.js';
 import type { RowStream } from './stream.js';
 
 /** A connection resolved from osiris_connections.yaml at run time. Holds secrets: never log or persist it. */
@@ -132,22 +133,34 @@ export interface Driver {
   ): string | undefined;
   /** Loads a row stream (the upstream step's rows, never materialised) the way `run` loads a table. */
   writeStream?(ctx: StreamContext, stream: RowStream): Promise<StepResult>;
+  /**
+   * The family's error codes (SQLSTATEs, errnos) as transient or terminal, for step retries
+   * (runtime/retry/classify.ts); without it only socket errors count as transient.
+   */
+  errorTable?: ErrorTable;
 }
 
 /** An error a driver raises with a code from the execution taxonomy (reference §13.1) and a fix hint. */
 export class StepError extends Error {
   /** Structured facts for the step_failed event (file, line, column, sql_line, …); never secrets. */
   readonly details: Record<string, JsonValue> | undefined;
+  /**
+   * A writer's word that this failure left its target exactly as it was: it came before the writer sent what
+   * makes a load visible (COMMIT, the swap RENAME), so the whole load was rolled back. Only such a write
+   * failure is ever retried (docs/adr/0026).
+   */
+  readonly rolledBack: boolean;
 
   constructor(
     readonly code: string,
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown; details?: Record<string, JsonValue> },
+    options?: { cause?: unknown; details?: Record<string, JsonValue>; rolledBack?: boolean },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'StepError';
     this.details = options?.details;
+    this.rolledBack = options?.rolledBack ?? false;
   }
 }
 

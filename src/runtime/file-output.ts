@@ -57,6 +57,7 @@ import {
   stepCancelled,
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
+import { CommitPoint, withRollback } from './retry/commit.js';
 import { StepConfig } from './step-config.js';
 import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './transcode.js';
 
@@ -274,6 +275,8 @@ export async function writeFileAtomically(
   const part = claimedTempBeside(ctx, real);
   let temp: string | undefined;
   let lock: FileLock | undefined;
+  // Until the rename the target is untouched: a failure before it may be retried (docs/adr/0026).
+  const commit = new CommitPoint();
   try {
     const copyOptions = [plan.copyOptions, ...(plan.columnOptions?.(available) ?? [])].join(', ');
     const rows = await produce(part, select, copyOptions);
@@ -307,14 +310,15 @@ export async function writeFileAtomically(
     if (before) await chmod(done, before.mode & 0o7777);
     await fsyncFile(done);
     lock.assertHeld();
+    commit.reached();
     commitTempFile(done, real);
     temp = undefined;
     ctx.progress(rows);
     return { rowsIn: rows, rowsWritten: rows, bytesWritten: bytes, outputs: [target] };
   } catch (error) {
-    if (error instanceof StepError) throw error;
+    if (error instanceof StepError) throw withRollback(error, commit);
     if (ctx.signal.aborted) throw stepCancelled(error);
-    throw fileWriteError(ctx.stepId, real, shown, error);
+    throw withRollback(fileWriteError(ctx.stepId, real, shown, error), commit, error);
   } finally {
     rmSync(part, { force: true });
     if (temp) rmSync(temp, { force: true });

@@ -37,6 +37,9 @@ import { smallSourceReason } from './fuse/source-size.js';
 import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
 import type { PartitionEnv, PartitionExecutor } from './partition/copy.js';
 import type { PlaneLimits } from './plane-limits.js';
+import { classifyError, type ErrorTable } from './retry/classify.js';
+import { decideRetry, pause, type RetryVerdict, verdictFields } from './retry/decide.js';
+import { type RetryPolicy, readRetry } from './retry/policy.js';
 import { runDag } from './scheduler.js';
 import { inputStepIds } from './step-inputs.js';
 import { UpstreamFailed } from './stream.js';
@@ -340,10 +343,21 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     });
   };
 
-  const fail = (step: LoadedStep, error: unknown, t0: number) => {
+  /** `tried`: the attempts the step made and the verdict on its last error, when it could have retried. */
+  const fail = (
+    step: LoadedStep,
+    error: unknown,
+    t0: number,
+    tried?: { attempts: number; verdict: RetryVerdict },
+  ) => {
     const stepStatus = status.get(step.id) as StepStatus;
     const durationMs = Date.now() - t0;
     const info = toRunError(error, step.id, redactor);
+    if (tried && tried.attempts > 1) {
+      // The last attempt's error is the one reported, saying how many attempts came before it.
+      info.message = `${info.message} (after ${tried.attempts} attempts)`;
+      info.details = { ...info.details, attempts: tried.attempts };
+    }
     stepStatus.status = 'failed';
     stepStatus.duration_ms = durationMs;
     stepStatus.error = info;
@@ -355,6 +369,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       message: info.message,
       ...(info.hint ? { hint: info.hint } : {}),
       ...(info.details ? { details: info.details } : {}),
+      ...(tried
+        ? {
+            attempts: tried.attempts,
+            error_class: verdictFields(tried.verdict.verdict),
+            ...(tried.verdict.why ? { not_retried: tried.verdict.why } : {}),
+          }
+        : {}),
       duration_ms: durationMs,
     });
     session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
@@ -422,10 +443,64 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   /** Writers that already ran beside their extractor (pass-through): their outcome, for the scheduler. */
   const ranAlongside = new Map<string, boolean>();
 
+  /** The step's retry policy: its OML `retry`, else the defaults (runtime/retry/policy.ts). */
+  const policyOf = (step: LoadedStep): RetryPolicy => readRetry(step.retry).policy;
+
+  /**
+   * After a failed attempt of a read or write: the verdict (docs/adr/0026); when the step runs again, its
+   * step_retry event (why, and how long it waits) and the wait. A cancel during the wait ends the retries.
+   */
+  const retryAfter = async (
+    step: LoadedStep,
+    error: unknown,
+    attempt: number,
+    table: ErrorTable | undefined,
+    extra: Record<string, JsonValue> = {},
+  ): Promise<RetryVerdict> => {
+    const policy = policyOf(step);
+    const verdict = decideRetry({
+      mode: step.mode,
+      error,
+      attempt,
+      policy,
+      tables: table ? [table] : [],
+      aborted: Boolean(options.signal?.aborted),
+    });
+    if (!verdict.retry) return verdict;
+    const info = toRunError(error, step.id, redactor);
+    session.event('step_retry', {
+      level: 'warning',
+      step_id: step.id,
+      attempt,
+      next_attempt: attempt + 1,
+      attempts: policy.attempts,
+      error_code: info.code,
+      message: info.message,
+      ...verdictFields(verdict.verdict),
+      delay_ms: verdict.delayMs ?? 0,
+      ...(step.mode === 'write' ? { rolled_back: true } : {}),
+      ...extra,
+    });
+    const { reason, code } = verdict.verdict;
+    progress.note(
+      `step '${step.id}': attempt ${attempt} of ${policy.attempts} failed (${reason}${code ? ` ${code}` : ''}); trying again in ${((verdict.delayMs ?? 0) / 1000).toFixed(1)} s`,
+    );
+    const waited = await pause(verdict.delayMs ?? 0, options.signal);
+    return waited ? verdict : { ...verdict, retry: false, why: 'the run was cancelled' };
+  };
+
+  /** What `fail` records of the attempts: only for the steps that can retry. */
+  const triedOf = (step: LoadedStep, attempts: number, verdict: RetryVerdict | undefined) =>
+    verdict && step.mode !== 'transform' ? { attempts, verdict } : undefined;
+
   /**
    * Runs an extractor and its only consumer, a writer, together: rows go from the source straight into the
    * target without a DuckDB table. Returns undefined (nothing started) when either side declines; the pair
    * then runs the usual way, one step after the other.
+   *
+   * Retries: the pair runs again as a unit, and only when the writer's load was rolled back whole (or never
+   * started) — rows that already flowed into a committed load are never sent twice. The step whose error
+   * stopped the pair decides, with its own policy and error table.
    */
   const runPassThrough = async (
     reader: LoadedStep,
@@ -449,64 +524,133 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       session.event('pass_through', { step_id: reader.id, writer: writer.id, used: false, reason });
       return undefined;
     };
-    const source = await readerDriver.openStream(readerCtx);
-    if ('declined' in source) return notUsed(source.declined);
-    const declined = writerDriver.streamDeclined?.(writerPrepared, source.columns);
-    if (declined !== undefined) {
-      source.cancel();
-      await source.result.catch(() => undefined);
-      return notUsed(declined);
-    }
-    session.event('pass_through', { step_id: reader.id, writer: writer.id, used: true });
-    const t1 = begin(writer);
-    let writerFailedFirst = false;
-    // The reader's output never becomes a table: its preview is the first rows that pass by.
-    const firstRows = new StreamPreview(source.columns);
-    const watched: StreamSource = {
-      columns: source.columns,
-      batches: firstRows.watch(source.batches),
-      ...(source.lines ? { lines: firstRows.watchLines(source.lines) } : {}),
-      result: source.result,
-      cancel: (reason?: unknown) => source.cancel(reason),
+    let t1: number | undefined;
+    /** A later attempt that could not start streaming: the reader fails, and the writer (started) with it. */
+    const abandon = (error: unknown, attempt: number, verdict?: RetryVerdict): boolean => {
+      fail(reader, error, t0, triedOf(reader, attempt, verdict));
+      fail(
+        writer,
+        new StepError(
+          'runtime.dependency_failed',
+          `step '${writer.id}': upstream step '${reader.id}' failed before its rows streamed in; nothing was written`,
+          `fix step '${reader.id}' (its error is above)`,
+        ),
+        t1 as number,
+      );
+      ranAlongside.set(writer.id, false);
+      return false;
     };
-    const writing = (async () =>
-      writeStream(streamContextFor(writer, announce(writer, writerPrepared)), watched))().catch(
-      (error: unknown) => {
-        if (!(error instanceof StepError && error.cause instanceof UpstreamFailed)) writerFailedFirst = true;
-        source.cancel(error);
-        throw error;
-      },
-    );
-    const [read, written] = await Promise.allSettled([source.result, writing]);
-    const recordReader = () => {
-      if (read.status === 'fulfilled') succeed(reader, read.value, t0, { pass_through: writer.id });
-      else if (writerFailedFirst)
-        fail(
-          reader,
-          new StepError(
-            'runtime.cancelled',
-            `step '${reader.id}' stopped: its rows were streaming into step '${writer.id}', which failed`,
-            `fix step '${writer.id}' (its error is above); nothing was kept from this read`,
-          ),
-          t0,
+    for (let attempt = 1; ; attempt++) {
+      let source: StreamSource | { declined: string };
+      try {
+        source = await readerDriver.openStream(readerCtx);
+      } catch (error) {
+        // Nothing reached the writer yet: the read alone decides.
+        const verdict = await retryAfter(reader, error, attempt, readerDriver.errorTable, {
+          pass_through: writer.id,
+        });
+        if (verdict.retry) continue;
+        if (t1 !== undefined) return abandon(error, attempt, verdict);
+        fail(reader, error, t0, triedOf(reader, attempt, verdict));
+        return false;
+      }
+      if ('declined' in source) {
+        if (t1 === undefined) return notUsed(source.declined);
+        return abandon(
+          new StepError('runtime.cancelled', `the read stopped streaming: ${source.declined}`),
+          attempt,
         );
-      else fail(reader, read.reason, t0);
-    };
-    const recordWriter = () => {
-      if (written.status === 'fulfilled') succeed(writer, written.value, t1);
-      else fail(writer, written.reason, t1);
-    };
-    // The step whose failure caused the other's is recorded first: it is the run's error.
-    if (writerFailedFirst) {
-      recordWriter();
-      recordReader();
-    } else {
-      recordReader();
-      recordWriter();
+      }
+      const declined = writerDriver.streamDeclined?.(writerPrepared, source.columns);
+      if (declined !== undefined) {
+        source.cancel();
+        await source.result.catch(() => undefined);
+        if (t1 === undefined) return notUsed(declined);
+        return abandon(
+          new StepError('runtime.cancelled', `the write stopped streaming: ${declined}`),
+          attempt,
+        );
+      }
+      if (t1 === undefined) {
+        session.event('pass_through', { step_id: reader.id, writer: writer.id, used: true });
+        t1 = begin(writer);
+      }
+      let writerFailedFirst = false;
+      // The reader's output never becomes a table: its preview is the first rows that pass by.
+      const firstRows = new StreamPreview(source.columns);
+      const opened = source;
+      const watched: StreamSource = {
+        columns: source.columns,
+        batches: firstRows.watch(source.batches),
+        ...(source.lines ? { lines: firstRows.watchLines(source.lines) } : {}),
+        result: source.result,
+        cancel: (reason?: unknown) => opened.cancel(reason),
+      };
+      const writing = (async () =>
+        writeStream(streamContextFor(writer, announce(writer, writerPrepared)), watched))().catch(
+        (error: unknown) => {
+          if (!(error instanceof StepError && error.cause instanceof UpstreamFailed))
+            writerFailedFirst = true;
+          opened.cancel(error);
+          throw error;
+        },
+      );
+      const [read, written] = await Promise.allSettled([source.result, writing]);
+      let tried: { step: LoadedStep; attempts: number; verdict: RetryVerdict } | undefined;
+      if (read.status === 'rejected' || written.status === 'rejected') {
+        // The step whose failure stopped the pair; the writer's load must have been rolled back whole.
+        const byWriter = writerFailedFirst || read.status === 'fulfilled';
+        const cause: unknown = byWriter
+          ? (written as PromiseRejectedResult).reason
+          : (read as PromiseRejectedResult).reason;
+        const step = byWriter ? writer : reader;
+        const table = (byWriter ? writerDriver : readerDriver).errorTable;
+        const rolledBack =
+          written.status === 'rejected' && written.reason instanceof StepError && written.reason.rolledBack;
+        const verdict: RetryVerdict = rolledBack
+          ? await retryAfter(step, cause, attempt, table, { pass_through: byWriter ? reader.id : writer.id })
+          : {
+              retry: false,
+              verdict: classifyError(cause, table ? [table] : []),
+              why: 'the writer did not report a whole rollback, so rows may have been committed',
+            };
+        if (verdict.retry) continue;
+        tried = { step, attempts: attempt, verdict };
+      }
+      const triedFor = (s: LoadedStep) =>
+        tried?.step === s ? triedOf(s, tried.attempts, tried.verdict) : undefined;
+      const extra: Record<string, JsonValue> = attempt > 1 ? { attempts: attempt } : {};
+      const recordReader = () => {
+        if (read.status === 'fulfilled')
+          succeed(reader, read.value, t0, { pass_through: writer.id, ...extra });
+        else if (writerFailedFirst)
+          fail(
+            reader,
+            new StepError(
+              'runtime.cancelled',
+              `step '${reader.id}' stopped: its rows were streaming into step '${writer.id}', which failed`,
+              `fix step '${writer.id}' (its error is above); nothing was kept from this read`,
+            ),
+            t0,
+          );
+        else fail(reader, read.reason, t0, triedFor(reader));
+      };
+      const recordWriter = () => {
+        if (written.status === 'fulfilled') succeed(writer, written.value, t1 as number, extra);
+        else fail(writer, written.reason, t1 as number, triedFor(writer));
+      };
+      // The step whose failure caused the other's is recorded first: it is the run's error.
+      if (writerFailedFirst) {
+        recordWriter();
+        recordReader();
+      } else {
+        recordReader();
+        recordWriter();
+      }
+      ranAlongside.set(writer.id, written.status === 'fulfilled');
+      if (read.status === 'fulfilled') await recordOutput(reader, () => firstRows.build(reader.id, redactor));
+      return read.status === 'fulfilled';
     }
-    ranAlongside.set(writer.id, written.status === 'fulfilled');
-    if (read.status === 'fulfilled') await recordOutput(reader, () => firstRows.build(reader.id, redactor));
-    return read.status === 'fulfilled';
   };
 
   /** Runs a step on the general path (its output a table), once its step_start is out; true when it succeeded. */
@@ -515,20 +659,31 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     t0: number,
     opened?: { driver: Driver; prepared: PreparedStep },
   ): Promise<boolean> => {
-    try {
-      const driver = opened?.driver ?? (await loadDriver(registry, step));
-      const prepared = opened?.prepared ?? options.prepareStep(step);
-      const ctx = await contextFor(step, prepared);
-      for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
-      const result = await driver.run(ctx);
-      if (step.mode !== 'write')
-        await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
-      succeed(step, result, t0);
-      if (step.mode !== 'write') await previewOf(step, ctx.duck, ctx.outputTable);
-      return true;
-    } catch (error) {
-      fail(step, error, t0);
-      return false;
+    let driver = opened?.driver;
+    for (let attempt = 1; ; attempt++) {
+      let ctx: StepContext | undefined;
+      try {
+        driver ??= await loadDriver(registry, step);
+        const prepared = opened?.prepared ?? options.prepareStep(step);
+        ctx = await contextFor(step, prepared);
+        for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
+        const result = await driver.run(ctx);
+        if (step.mode !== 'write')
+          await assertTableExists(ctx.duck, { stepId: step.id, table: ctx.outputTable });
+        succeed(step, result, t0, attempt > 1 ? { attempts: attempt } : undefined);
+        if (step.mode !== 'write') await previewOf(step, ctx.duck, ctx.outputTable);
+        return true;
+      } catch (error) {
+        const verdict = driver ? await retryAfter(step, error, attempt, driver.errorTable) : undefined;
+        if (verdict?.retry) {
+          // The next attempt starts clean: whatever this one left of the output table goes.
+          if (ctx && step.mode !== 'write')
+            await ctx.duck.run(`DROP TABLE IF EXISTS ${ctx.outputTable}`).catch(() => undefined);
+          continue;
+        }
+        fail(step, error, t0, triedOf(step, attempt, verdict));
+        return false;
+      }
     }
   };
 

@@ -39,7 +39,8 @@ export const TARGETS: Record<string, TargetFactory> = {
   e2b: e2bTarget,
   // The fleet (src/fleet/): loaded only when used, so other runs never load BullMQ.
   queue: {
-    description: 'a fleet worker (`osiris worker --queue`) through BullMQ on Redis (--queue or execution.queue)',
+    description:
+      'a fleet worker (`osiris worker --queue`) through BullMQ on Redis (--queue or execution.queue)',
     check: async (ctx) => (await import('../fleet/target.js')).queueTarget.check?.(ctx),
     create: async (ctx) => (await import('../fleet/target.js')).queueTarget.create(ctx),
   },

@@ -66,13 +66,14 @@ export function remoteSession(options: {
     profile: options.profile,
     redactor,
     event(name, fields = {}) {
-      send({ v, type: 'event', name, fields: clean(fields) });
+      // Names too: a queue stores every message (the host redacts whole lines when it writes them).
+      send({ v, type: 'event', name: redactor.redactText(name), fields: clean(fields) });
     },
     metric(name, value, metricOptions = {}) {
       send({
         v,
         type: 'metric',
-        name,
+        name: redactor.redactText(name),
         value,
         ...(metricOptions.unit !== undefined ? { unit: metricOptions.unit } : {}),
         ...(metricOptions.stepId !== undefined ? { step_id: metricOptions.stepId } : {}),

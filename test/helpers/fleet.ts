@@ -107,6 +107,26 @@ export class TestFleet {
     });
   }
 
+  /** Everything stored under this fleet's prefix, as text (tests search it for secrets). */
+  async stored(): Promise<string> {
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    const parts: unknown[] = [];
+    try {
+      for (const key of await redis.keys(`${this.prefix}:*`)) {
+        const type = await redis.type(key);
+        if (type === 'string') parts.push(await redis.get(key));
+        else if (type === 'hash') parts.push(await redis.hgetall(key));
+        else if (type === 'list') parts.push(await redis.lrange(key, 0, -1));
+        else if (type === 'set') parts.push(await redis.smembers(key));
+        else if (type === 'zset') parts.push(await redis.zrange(key, 0, -1));
+        else if (type === 'stream') parts.push(await redis.xrange(key, '-', '+'));
+      }
+    } finally {
+      redis.disconnect();
+    }
+    return JSON.stringify(parts);
+  }
+
   /** Deletes this fleet's keys (the prefix's). */
   async cleanup(): Promise<void> {
     await this.stopAll();

@@ -16,6 +16,8 @@ export interface RemoteTarget {
    * itself): called with the project folder and the run's env before the run. Restarts the worker there.
    */
   useProject?: (dir: string, env: Record<string, string>) => Promise<void>;
+  /** What the target keeps outside the project (queue: everything in Redis), searched for secrets. */
+  stored?: () => Promise<string>;
 }
 
 /** The queue target's fleet: one worker, restarted in each project a test runs (its connections). */
@@ -27,6 +29,7 @@ const queueTarget: RemoteTarget[] = fleet
       {
         name: 'queue',
         env: () => fleet.env(),
+        stored: () => fleet.stored(),
         useProject: async (dir, env) => {
           await fleet.stopAll();
           await fleet.start('parity', dir, env);

@@ -423,6 +423,13 @@ describe('canary: the secret appears nowhere', () => {
       const remoteOk = await osirisAsync(['run', 'pipelines/ok.yaml', '--target', target.name], env);
       expect(remoteOk.code, remoteOk.stderr).toBe(0);
       expect((await osirisAsync(['run', 'pipelines/bad.yaml', '--target', target.name], env)).code).toBe(1);
+      // The queue carries no secret: nothing the runs left in Redis holds the canary.
+      const stored = (await target.stored?.()) ?? '';
+      const at = stored.indexOf(CANARY);
+      expect(
+        at < 0,
+        `${target.name} stored the canary: …${stored.slice(Math.max(0, at - 300), at + 50)}…`,
+      ).toBe(true);
     }
 
     // 2. Exports of every run.

@@ -229,7 +229,10 @@ describe.skipIf(whyMysql !== undefined)('pass-through mysql.extractor → file w
         p.pipeline(
           'my_killed',
           'mysql.extractor',
-          [`query: "SELECT id, IF(id = 5000, ${my.name}_pause(), v) AS v FROM big ORDER BY id"`],
+          // Retries off: the test checks how one killed attempt fails.
+          [
+            `query: "SELECT id, IF(id = 5000, ${my.name}_pause(), v) AS v FROM big ORDER BY id"\n    retry: false`,
+          ],
           'filesystem.parquet_writer',
           ['path: out/killed.parquet'],
         ),

@@ -438,10 +438,11 @@ ${write}
        TRUNCATE ${pg.q(name)}; INSERT INTO ${pg.q(name)} VALUES (1, 'before')`,
     );
     const before = await pg.fingerprint(name);
+    // Retries off (step-level `retry: false`): these runs check how one interrupted attempt fails.
     const file = pipeline(
       name,
-      `      query: "SELECT id, IF(id = 5000, ${my.name}_pause(), v) AS v FROM big ORDER BY id"`,
-      `      table: ${name}\n      write_mode: replace`,
+      `      query: "SELECT id, IF(id = 5000, ${my.name}_pause(), v) AS v FROM big ORDER BY id"\n    retry: false`,
+      `      table: ${name}\n      write_mode: replace\n    retry: false`,
     );
     const running = run(file, env);
     await interrupt();

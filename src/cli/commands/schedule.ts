@@ -101,10 +101,19 @@ export function register(program: Command): void {
       runAction(flags, async () => {
         const { settings } = await settingsFor(flags, 'osiris schedule remove');
         const { removeSchedule } = await import('../../fleet/schedules.js');
-        await removeSchedule(settings, name);
-        const { printJsonResult, printLine } = await import('../output.js');
-        if (flags.json) printJsonResult({ removed: name });
-        else printLine(`removed schedule ${name}`);
+        const removed = await removeSchedule(settings, name);
+        const { printJsonResult, printLine, printDiagnostics, warningOf } = await import('../output.js');
+        const warnings = removed
+          ? []
+          : [
+              warningOf(
+                'schedule.not_found',
+                `no schedule named '${name}' on this queue (nothing to remove)`,
+              ),
+            ];
+        if (flags.json) printJsonResult({ removed: removed ? name : null }, { diagnostics: warnings });
+        else if (removed) printLine(`removed schedule ${name}`);
+        else printDiagnostics(warnings);
         return 0;
       }),
     );

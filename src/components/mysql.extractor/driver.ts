@@ -14,10 +14,12 @@
  * TINYINT, DECIMAL → VARCHAR, TIME → INTERVAL) with a `column_widened` warning.
  * See src/connectors/mysql/{read,extract,stream}.ts.
  */
+import { mysqlErrorTable } from '../../connectors/mysql/retry-codes.js';
 import { openMysqlStream } from '../../connectors/mysql/stream.js';
 import type { Driver } from '../../runtime/driver.js';
 
 export const driver: Driver = {
+  errorTable: mysqlErrorTable,
   // Imported on use: the materialised read needs DuckDB, which a pass-through run never loads (~175 ms).
   run: async (ctx) => (await import('../../connectors/mysql/extract.js')).runMysqlExtract(ctx),
   openStream: openMysqlStream,

@@ -10,6 +10,7 @@
  * runner may pass that extractor's rows straight in (no DuckDB table; write/stream.ts). See
  * src/connectors/mysql/write/.
  */
+import { mysqlErrorTable } from '../../connectors/mysql/retry-codes.js';
 import { runMysqlWrite } from '../../connectors/mysql/write/run.js';
 import { mysqlStreamDeclined, runMysqlStreamWrite } from '../../connectors/mysql/write/stream.js';
 import type { Driver } from '../../runtime/driver.js';
@@ -17,6 +18,7 @@ import type { Driver } from '../../runtime/driver.js';
 export { forceLoadMethod, type LoadMethod } from '../../connectors/mysql/write/plan.js';
 
 export const driver: Driver = {
+  errorTable: mysqlErrorTable,
   run: runMysqlWrite,
   streamDeclined: (_step, columns) => mysqlStreamDeclined(columns),
   writeStream: runMysqlStreamWrite,

@@ -5,10 +5,12 @@
  * straight into its only consumer when that is a writer that takes a row stream (stream.ts).
  */
 import { runPostgresExtract } from '../../connectors/postgres/extract.js';
+import { postgresErrorTable } from '../../connectors/postgres/retry-codes.js';
 import { openPostgresStream } from '../../connectors/postgres/stream.js';
 import type { Driver } from '../../runtime/driver.js';
 
 export const driver: Driver = {
+  errorTable: postgresErrorTable,
   run: (ctx) => runPostgresExtract(ctx, { family: 'postgres' }),
   openStream: (ctx) => openPostgresStream(ctx, { family: 'postgres' }),
 };

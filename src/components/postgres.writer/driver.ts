@@ -4,6 +4,7 @@
  * extractor is its only input, the runner may pass that extractor's rows straight in (no DuckDB table).
  * See src/connectors/postgres/write.ts.
  */
+import { postgresErrorTable } from '../../connectors/postgres/retry-codes.js';
 import {
   postgresStreamDeclined,
   runPostgresStreamWrite,
@@ -12,6 +13,7 @@ import {
 import type { Driver, StepContext, StepResult } from '../../runtime/driver.js';
 
 export const driver: Driver = {
+  errorTable: postgresErrorTable,
   run(ctx: StepContext): Promise<StepResult> {
     return runPostgresWrite(ctx, { family: 'postgres' });
   },

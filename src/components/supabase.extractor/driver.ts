@@ -4,6 +4,7 @@
  */
 import { connectionFields, connectionLabel, hasPgFields } from '../../connectors/postgres/client.js';
 import { runPostgresExtract } from '../../connectors/postgres/extract.js';
+import { postgresErrorTable } from '../../connectors/postgres/retry-codes.js';
 import { openPostgresStream } from '../../connectors/postgres/stream.js';
 import {
   type Driver,
@@ -25,6 +26,7 @@ function requirePgFields(ctx: StreamContext): void {
 }
 
 export const driver: Driver = {
+  errorTable: postgresErrorTable,
   async run(ctx: StepContext): Promise<StepResult> {
     requirePgFields(ctx);
     return runPostgresExtract(ctx, { family: 'supabase' });

@@ -5,6 +5,7 @@
  * straight from a mysql.extractor (docs/adr/0006-pass-through.md).
  */
 import { connectionFields, connectionLabel, hasPgFields } from '../../connectors/postgres/client.js';
+import { postgresErrorTable } from '../../connectors/postgres/retry-codes.js';
 import {
   postgresStreamDeclined,
   runPostgresStreamWrite,
@@ -23,6 +24,7 @@ function withAppendForInsert<T extends { config: StepContext['config'] }>(ctx: T
 }
 
 export const driver: Driver = {
+  errorTable: postgresErrorTable,
   run(ctx: StepContext): Promise<StepResult> {
     return write(withAppendForInsert(ctx));
   },

@@ -78,6 +78,7 @@ export async function stepConnect(ctx: StreamContext, target: PgTarget): Promise
       `step '${ctx.stepId}': ${describeConnectionFailure(target, info)}`,
       connectionHint(target, info),
       {
+        cause: error,
         details: {
           connection: target.label,
           host: target.host,
@@ -400,6 +401,7 @@ function positionInQuery(plan: SourcePlan, sentSql: string, position: string | u
   return { line, col };
 }
 
+/** A read's failure as a step error, the server's (or socket's) error kept as its cause for the retry taxonomy. */
 export async function toExtractError(
   ctx: StreamContext,
   session: PgSession | undefined,
@@ -409,6 +411,19 @@ export async function toExtractError(
   sentSql: string,
 ): Promise<StepError> {
   if (error instanceof StepError) return error;
+  const mapped = await explainExtractError(ctx, session, target, plan, error, sentSql);
+  if (mapped.cause === undefined) mapped.cause = session?.backgroundError ?? error;
+  return mapped;
+}
+
+async function explainExtractError(
+  ctx: StreamContext,
+  session: PgSession | undefined,
+  target: PgTarget,
+  plan: SourcePlan,
+  error: unknown,
+  sentSql: string,
+): Promise<StepError> {
   if (ctx.signal.aborted)
     return new StepError('runtime.cancelled', `step '${ctx.stepId}' was cancelled`, undefined, {
       cause: error,

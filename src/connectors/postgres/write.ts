@@ -40,6 +40,7 @@ import {
 } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { describeInput, singleInput } from '../../runtime/file-output.js';
+import { CommitPoint, withRollback } from '../../runtime/retry/commit.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import { type RowStream, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
 import type { JsonValue } from '../../yaml/json.js';
@@ -548,7 +549,11 @@ async function writeToPostgres(
   upstream: string,
 ): Promise<StepResult> {
   const started = Date.now();
-  const session = await stepConnect(ctx, target);
+  // Failures before COMMIT is sent were rolled back whole: the runner may retry them (docs/adr/0026).
+  const commit = new CommitPoint();
+  const session = await stepConnect(ctx, target).catch((error: unknown) => {
+    throw withRollback(error, commit);
+  });
   const { client } = session;
   let stage: string | undefined;
   let outcome: Outcome;
@@ -568,6 +573,7 @@ async function writeToPostgres(
     outcome = await load(ctx, session, target, plan, source, columns, pk, (s) => {
       stage = s;
     });
+    commit.reached();
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -581,9 +587,14 @@ async function writeToPostgres(
         'runtime.dependency_failed',
         `step '${ctx.stepId}': upstream step '${upstream}' failed while its rows were streaming in; nothing was committed, ${plan.shown} is unchanged`,
         `fix step '${upstream}' (its error is above)`,
-        { cause: error, details: { upstream_step: upstream, table: plan.shown } },
+        {
+          cause: error,
+          details: { upstream_step: upstream, table: plan.shown },
+          rolledBack: !commit.passed,
+        },
       );
-    throw describeWriteFailure(ctx, target, plan, error, session, stage);
+    const raw = session?.backgroundError ?? error;
+    throw withRollback(describeWriteFailure(ctx, target, plan, error, session, stage), commit, raw);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     await session.close();

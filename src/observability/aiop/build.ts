@@ -62,6 +62,7 @@ export const LIFECYCLE_EVENTS = new Set([
   'step_complete',
   'step_failed',
   'step_skipped',
+  'step_retry',
   'warning',
 ]);
 
@@ -176,6 +177,16 @@ export function buildDocument(inputs: AiopInputs, options: BuildOptions): BuiltD
         code: str(d.error_code) ?? 'system.error',
         message: str(d.message) ?? 'run failed',
         severity: 'error',
+        ts: t.ts,
+        event: t['@id'],
+      };
+    } else if (t.event === 'step_retry') {
+      // A failed attempt that ran again (docs/reference/retries.md): evidence even when the run succeeded.
+      const why = [str(d.reason), str(d.code)].filter((x) => x !== undefined).join(' ');
+      item = {
+        code: 'retry.attempt_failed',
+        message: `attempt ${num(d.attempt) ?? '?'} failed with ${str(d.error_code) ?? 'an error'}${why ? ` (transient: ${why})` : ''} and ran again after ${num(d.delay_ms) ?? 0} ms: ${str(d.message) ?? ''}`,
+        severity: 'warning',
         ts: t.ts,
         event: t['@id'],
       };

@@ -283,6 +283,20 @@ export function buildNarrative(inputs: NarrativeInputs): {
       sentence(`Writers produced ${plural(outputs.length, 'output')}: ${shown.join(', ')}${more}.`, ...ids),
     );
   }
+  const retried = timeline.filter((t) => t.event === 'step_retry');
+  if (retried.length > 0) {
+    const perStep = [...new Set(retried.map((t) => t.step_id ?? 'run'))].map((id) => {
+      const mine = retried.filter((t) => (t.step_id ?? 'run') === id);
+      const reasons = [...new Set(mine.map((t) => String(t.data.reason ?? 'transient')))].join(', ');
+      return `\`${id}\` ${plural(mine.length, 'time')} (${reasons})`;
+    });
+    outcome.push(
+      sentence(
+        `After transient errors, steps ran again: ${list(perStep)}.`,
+        ...retried.slice(0, 5).map((t) => t['@id']),
+      ),
+    );
+  }
   const warnings = errors.filter((e) => e.severity === 'warning');
   if (warnings.length > 0) {
     const codes = [...new Set(warnings.map((w) => w.code))].sort();

@@ -47,6 +47,21 @@ export interface ReportStep {
   detail: StepDetail;
 }
 
+/** One `step_retry` event: a failed attempt that ran again, and why (docs/reference/retries.md). */
+export interface ReportRetry {
+  step_id: string;
+  attempt: number | null;
+  /** transient (always, for a retry) */
+  classification: string | null;
+  reason: string | null;
+  /** SQLSTATE, errno or socket code that decided. */
+  code: string | null;
+  error_code: string | null;
+  message: string | null;
+  delay_ms: number | null;
+  offset_ms: number | null;
+}
+
 export interface ReportEvent {
   /** Position in events.jsonl (0-based): keeps the table in file order. */
   seq: number;
@@ -107,6 +122,8 @@ export interface RunReportData {
   error: RunErrorInfo | null;
   steps: ReportStep[];
   events: ReportEvent[];
+  /** Every step_retry of the run, in order (never cut by `maxEvents`). */
+  retries: ReportRetry[];
   /** Events left out of `events` because of `maxEvents` (the timeline still uses all of them). */
   events_omitted: number;
   metrics: ReportMetric[];
@@ -223,6 +240,7 @@ export function loadRunReportData(
   let adapter = 'local';
   let workerId: string | null = null;
   const phases: TimelinePhase[] = [];
+  const retries: ReportRetry[] = [];
   const events: ReportEvent[] = details.events.map((line, seq) => {
     const ts = str(line.ts) ?? '';
     const name = str(line.event) ?? '?';
@@ -258,6 +276,18 @@ export function loadRunReportData(
       }
     }
     if (name === 'connection_resolved' && stepId !== null) resolvedConnections.set(stepId, line.connection);
+    if (name === 'step_retry' && stepId !== null)
+      retries.push({
+        step_id: stepId,
+        attempt: num(line.attempt),
+        classification: str(line.classification),
+        reason: str(line.reason),
+        code: str(line.code),
+        error_code: str(line.error_code),
+        message: str(line.message),
+        delay_ms: num(line.delay_ms),
+        offset_ms: offset,
+      });
     return { seq, ts, offset_ms: offset, event: name, step_id: stepId, fields: rest(line, EVENT_HEAD) };
   });
   const metrics: ReportMetric[] = [];
@@ -364,6 +394,7 @@ export function loadRunReportData(
     error,
     steps,
     events: events.slice(0, maxEvents),
+    retries,
     events_omitted: Math.max(0, events.length - maxEvents),
     metrics: metrics.slice(0, maxMetrics),
     metrics_omitted: Math.max(0, metrics.length - maxMetrics),

@@ -130,7 +130,8 @@ function redactReport(data: RunReportData, redactor: Redactor): RunReportData {
 
 function eventTone(name: string): string {
   if (/(^|[._])(failed|error)$/.test(name) || name === 'run_failed') return 'bad';
-  if (name === 'warning' || name.endsWith('.warning') || name === 'step_skipped') return 'warn';
+  if (name === 'warning' || name.endsWith('.warning') || name === 'step_skipped' || name === 'step_retry')
+    return 'warn';
   if (name === 'run_complete' || name === 'step_complete') return 'ok';
   return '';
 }
@@ -352,6 +353,24 @@ function metricsSection(data: RunReportData): string {
   ].join('');
 }
 
+/** Attempts that failed with a transient error and ran again (docs/reference/retries.md); none: no section. */
+function retriesSection(data: RunReportData): string {
+  if (data.retries.length === 0) return '';
+  const rows = data.retries
+    .map(
+      (r) =>
+        `<tr><td class="mono"><span class="step-link" data-step-link="${esc(r.step_id)}">${esc(r.step_id)}</span></td><td class="num">${r.attempt === null ? dash : esc(String(r.attempt))}</td><td class="mono">${esc(r.reason ?? '—')}${r.code ? ` <span class="muted">(${esc(r.code)})</span>` : ''}</td><td class="mono">${esc(r.error_code ?? '—')}</td><td class="num">${esc(duration(r.delay_ms))}</td><td>${esc(truncate(r.message ?? '', 300))}</td></tr>`,
+    )
+    .join('');
+  return [
+    `<section class="panel" id="retries"><h2>Retries <span class="count">${data.retries.length}</span></h2>`,
+    '<table><thead><tr><th>Step</th><th>Attempt</th><th>Why (transient)</th><th>Error</th><th>Waited</th><th>Message</th></tr></thead>',
+    `<tbody>${rows}</tbody></table>`,
+    '<p class="muted">Each row is an attempt that failed with a transient error and ran again; a write runs again only when its whole load was rolled back.</p>',
+    '</section>',
+  ].join('');
+}
+
 function connectionsSection(data: RunReportData): string {
   const rows = data.connections
     .map(
@@ -395,6 +414,7 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
       ['overview', 'Overview'],
       ['timeline', 'Timeline'],
       ['steps', 'Steps'],
+      ...(data.retries.length ? [['retries', `Retries (${data.retries.length})`]] : []),
       ['details', 'Details'],
       ['comparison', 'Comparison'],
       ['dag', 'Graph'],
@@ -414,6 +434,7 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
     overview(data),
     `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms, data.phases) : '<p class="empty">No steps recorded.</p>'}</section>`,
     stepsSection(data),
+    retriesSection(data),
     stepDetailsSection(data),
     comparisonSection(data),
     runFilesSection(data),

@@ -205,8 +205,9 @@ ${write}
     );
     const file = pipeline(
       'terminated',
-      `      query: 'SELECT id, CASE WHEN id = 5000 THEN ${pg.q(`${pg.schema}_pause`)}() ELSE h END AS h FROM ${pg.q('big')} ORDER BY id'`,
-      '      table: kept\n      write_mode: replace',
+      // Retries off: the test checks how one terminated attempt fails.
+      `      query: 'SELECT id, CASE WHEN id = 5000 THEN ${pg.q(`${pg.schema}_pause`)}() ELSE h END AS h FROM ${pg.q('big')} ORDER BY id'\n    retry: false`,
+      '      table: kept\n      write_mode: replace\n    retry: false',
     );
     const running = run(file);
     await new Promise((resolve) => setTimeout(resolve, 2500)); // well inside the sleep

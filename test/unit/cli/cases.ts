@@ -53,6 +53,7 @@ connections:
 `;
 
 export type Case = string[];
+const QUEUE = 'redis://127.0.0.1:6379/0';
 /** Success and failure arguments of every command (run in the project folder; `--json` is appended). */
 export const CASES: Record<string, { ok: Case; fail: Case }> = {
   init: { ok: ['init', 'fresh'], fail: ['init', '.'] },
@@ -90,6 +91,27 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
   'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
   chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
   worker: { ok: ['worker', '--info'], fail: ['worker', '--info', '--protocol', '9'] },
+  // The fleet: ok against the local Redis (NEEDS_REDIS), failing for want of a queue.
+  'schedule add': {
+    ok: [
+      'schedule',
+      'add',
+      'pipelines/good.yaml',
+      '--cron',
+      '0 3 1 1 *',
+      '--name',
+      'cases',
+      '--queue',
+      QUEUE,
+    ],
+    fail: ['schedule', 'add', 'pipelines/good.yaml', '--cron', '0 3 1 1 *'],
+  },
+  'schedule list': { ok: ['schedule', 'list', '--queue', QUEUE], fail: ['schedule', 'list'] },
+  'schedule remove': {
+    ok: ['schedule', 'remove', 'cases-none', '--queue', QUEUE],
+    fail: ['schedule', 'remove', 'cases-none'],
+  },
+  'fleet status': { ok: ['fleet', 'status', '--queue', QUEUE], fail: ['fleet', 'status'] },
   // stdin is empty: the stdio server starts, sees the client gone, and reports; --http needs a token.
   'mcp serve': { ok: ['mcp', 'serve'], fail: ['mcp', 'serve', '--http', '0'] },
   'mcp clients': { ok: ['mcp', 'clients'], fail: ['mcp', 'clients', '--project', 'no-such-folder'] },
@@ -102,6 +124,13 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
 
 /** Cases that need a database server. */
 export const NEEDS_POSTGRES = new Set(['connections doctor ok', 'discovery run ok']);
+/** Cases that need the local Redis (the fleet's queue). */
+export const NEEDS_REDIS = new Set([
+  'schedule add ok',
+  'schedule list ok',
+  'schedule remove ok',
+  'fleet status ok',
+]);
 
 /** No model may be reachable: `chat <message>` must fail for want of one, not call a provider. */
 export const ENV = {
@@ -112,6 +141,9 @@ export const ENV = {
   OSIRIS_LLM_PROVIDER: '',
   OSIRIS_LLM_BASE_URL: '',
   OSIRIS_MCP_TOKEN: '',
+  // The fleet cases share one fixed prefix: `schedule add` upserts the same schedule every time.
+  OSIRIS_QUEUE: '',
+  OSIRIS_QUEUE_PREFIX: 'fleet_cases',
 };
 
 /** Runs `jobs` at most `width` at a time (2 cores shared with other suites). */

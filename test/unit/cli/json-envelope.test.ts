@@ -10,7 +10,17 @@ import { buildProgram } from '../../../src/cli/main.js';
 import { newAjv } from '../../../src/util/ajv.js';
 import { REPO_ROOT, runCli, runCliAsync } from '../../helpers/cli.js';
 import { postgresUnavailable } from '../../helpers/databases.js';
-import { CASES, type Case, ENV, leafCommands, NEEDS_POSTGRES, pool, setUpProject } from './cases.js';
+import { redisUnavailable } from '../../helpers/fleet.js';
+import {
+  CASES,
+  type Case,
+  ENV,
+  leafCommands,
+  NEEDS_POSTGRES,
+  NEEDS_REDIS,
+  pool,
+  setUpProject,
+} from './cases.js';
 
 const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'docs/reference/cli-json.schema.json'), 'utf8'));
 const validate = newAjv({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
@@ -44,9 +54,11 @@ const leaves = leafCommands(program);
 let project = '';
 const results = new Map<string, Outcome>();
 let pgMissing: string | undefined;
+let redisMissing: string | undefined;
 
 beforeAll(async () => {
   pgMissing = await postgresUnavailable();
+  redisMissing = await redisUnavailable();
   project = setUpProject('osiris-envelope-');
   // The runs first: the logs commands read them.
   const run = CASES.run as { ok: Case; fail: Case };
@@ -58,6 +70,7 @@ beforeAll(async () => {
     if (name === 'run') continue;
     for (const kind of ['ok', 'fail'] as const) {
       if (pgMissing && NEEDS_POSTGRES.has(`${name} ${kind}`)) continue;
+      if (redisMissing && NEEDS_REDIS.has(`${name} ${kind}`)) continue;
       jobs.push(async () => {
         results.set(`${name} ${kind}`, await runCliAsync([...c[kind], '--json'], { cwd: project, env: ENV }));
       });

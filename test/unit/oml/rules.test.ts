@@ -298,6 +298,11 @@ const cases: Record<string, Case> = {
     good: withSteps(extract.replace('component', 'needs: []\n    component')),
     at: [5, 5],
   },
+  'retry.invalid': {
+    bad: withSteps(extract.replace('component', 'retry: { attempts: 0 }\n    component')),
+    good: withSteps(extract.replace('component', 'retry: { attempts: 5, backoff: 2s }\n    component')),
+    at: [5, 24],
+  },
   OML042: {
     bad: withSteps(
       '  - id: g\n    component: graphql.extractor\n    mode: read\n    config:\n      endpoint: https://x.test/graphql\n      auth_token: abc123def\n',

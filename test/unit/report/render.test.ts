@@ -186,52 +186,75 @@ describe('renderRunReport', () => {
     expect(stepSelect).toContain('<option value="broken-transform">broken-transform</option>');
   });
 
+  const data = (): RunReportData => ({
+    run: {
+      run_id: '20250314T091502Z-0kz3m8qd',
+      pipeline: 'empty',
+      name: null,
+      description: null,
+      profile: null,
+      status: 'failed',
+      started_at: '2025-03-14T09:15:02.000Z',
+      finished_at: null,
+      worker_id: null,
+      duration_ms: null,
+      rows_in: null,
+      rows_out: null,
+      rows_partial: false,
+      manifest_hash: 'ab',
+      manifest_short: 'ab',
+      environment: 'local',
+      adapter: 'local',
+      run_dir: 'run_logs/empty/x',
+      steps_total: 0,
+      steps_succeeded: 0,
+    },
+    error: { code: 'RUN003', message: 'file not found' },
+    steps: [],
+    events: [],
+    retries: [],
+    events_omitted: 0,
+    metrics: [],
+    metrics_omitted: 0,
+    connections: [],
+    params: null,
+    files: [],
+    phases: [],
+    comparison: {
+      delta: { '@id': 'ev.delta.x', basis: 'previous_successful_run', first_run: true },
+      report: null,
+      steps: {},
+    },
+    warnings: ['events.jsonl not found'],
+    generator: 'osiris test',
+  });
+
   it('renders a report for data with no steps and no events', () => {
-    const data: RunReportData = {
-      run: {
-        run_id: '20250314T091502Z-0kz3m8qd',
-        pipeline: 'empty',
-        name: null,
-        description: null,
-        profile: null,
-        status: 'failed',
-        started_at: '2025-03-14T09:15:02.000Z',
-        finished_at: null,
-        worker_id: null,
-        duration_ms: null,
-        rows_in: null,
-        rows_out: null,
-        rows_partial: false,
-        manifest_hash: 'ab',
-        manifest_short: 'ab',
-        environment: 'local',
-        adapter: 'local',
-        run_dir: 'run_logs/empty/x',
-        steps_total: 0,
-        steps_succeeded: 0,
-      },
-      error: { code: 'RUN003', message: 'file not found' },
-      steps: [],
-      events: [],
-      events_omitted: 0,
-      metrics: [],
-      metrics_omitted: 0,
-      connections: [],
-      params: null,
-      files: [],
-      phases: [],
-      comparison: {
-        delta: { '@id': 'ev.delta.x', basis: 'previous_successful_run', first_run: true },
-        report: null,
-        steps: {},
-      },
-      warnings: ['events.jsonl not found'],
-      generator: 'osiris test',
-    };
-    const html = renderRunReport(data);
+    const html = renderRunReport(data());
     expect(html).toContain('No steps recorded.');
     expect(html).toContain('Run failed</h2>');
     expect(html).toContain('events.jsonl not found');
+  });
+
+  it('lists retried attempts in a Retries section (none: no section)', () => {
+    const base = renderRunReport(data());
+    expect(base).not.toContain('id="retries"');
+    const retry = {
+      step_id: 'extract',
+      attempt: 1,
+      classification: 'transient',
+      reason: 'deadlock',
+      code: '40P01',
+      error_code: 'write.failed',
+      message: 'deadlock <detected>',
+      delay_ms: 750,
+      offset_ms: 100,
+    };
+    const html = renderRunReport({ ...data(), retries: [retry] });
+    expect(html).toContain('<a href="#retries">Retries (1)</a>');
+    expect(html).toContain('<section class="panel" id="retries"><h2>Retries <span class="count">1</span>');
+    expect(html).toContain('deadlock <span class="muted">(40P01)</span>');
+    expect(html).toContain('deadlock &lt;detected&gt;');
   });
 });
 

@@ -7,6 +7,7 @@
  * - `upsert` loads a staging table, then `INSERT … SELECT … ON DUPLICATE KEY UPDATE` in one transaction.
  */
 import { StepError } from '../../../runtime/driver.js';
+import type { CommitPoint } from '../../../runtime/retry/commit.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
 import { columnDefs, createTableSql } from './ddl.js';
@@ -30,6 +31,8 @@ export interface Write extends StageLoad {
   stats(): Promise<Map<string, ColumnStats>>;
   /** A stream's: lets a new table widen while it loads. */
   resizing: ((r: Resizing) => void) | undefined;
+  /** Reached right before the statement that makes the load visible (a retry is safe only before it). */
+  commit: CommitPoint;
 }
 
 /** Widens a new table's columns as a stream's values turn out longer than its types (see createAndLoad). */
@@ -66,6 +69,7 @@ export async function createAndLoad(w: Write): Promise<number> {
   });
   const rows = await stageLoaded(w, stage, createSql);
   throwIfCancelled(w.ctx);
+  w.commit.reached();
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
   w.tables.keep(stage);
   const ddl = createTableSql(w.plan.table, defs, w.keyColumns);
@@ -94,6 +98,7 @@ export async function replaceRows(w: Write): Promise<number> {
   // One RENAME of both tables is atomic: readers see the old or the new table, never none.
   throwIfCancelled(ctx);
   w.tables.claim(old); // dropped right after the swap; a crash in between must not keep it forever
+  w.commit.reached();
   await client.query(
     `RENAME TABLE ${target} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${target}`,
   );
@@ -149,6 +154,7 @@ async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<
     );
     if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
     throwIfCancelled(w.ctx);
+    w.commit.reached();
     await w.client.query('COMMIT');
     // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.
     const updated = Math.max(0, ok.affectedRows - rows);

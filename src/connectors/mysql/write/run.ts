@@ -11,12 +11,14 @@ import {
   type StreamContext,
   stepCancelled,
 } from '../../../runtime/driver.js';
+import { CommitPoint, withRollback } from '../../../runtime/retry/commit.js';
 import {
   connectionRef,
   type MysqlClient,
   type MysqlSettings,
   mysqlSettings,
   mysqlStepError,
+  quoteMysqlIdent,
 } from '../client.js';
 import type { ColumnStats } from '../types.js';
 import { categorize, checkInput, columnStats, duckRows, type InputColumn, keyColumns } from './input.js';
@@ -192,6 +194,8 @@ async function loadInTransaction(
     });
     input.loaded?.(sent);
     throwIfCancelled(w.ctx);
+    // Into the target itself (append): this COMMIT publishes the load. Into a staging table it does not.
+    if (quotedTable === quoteMysqlIdent(w.plan.table)) w.commit.reached();
     await c.query('COMMIT');
     return sent;
   } catch (error) {
@@ -216,6 +220,8 @@ export async function writeToMysql(
   };
   let client: MysqlClient | undefined;
   let stopWatching: (() => Promise<void>) | undefined;
+  // Failures before the load is published were rolled back whole: the runner may retry them (docs/adr/0026).
+  const commit = new CommitPoint();
   const tables = new SideTables(ctx, {
     connection: ctx.connection ? dest.ref : null,
     database: String(dest.settings.database),
@@ -256,6 +262,7 @@ export async function writeToMysql(
       targetKeys,
       stats: input.stats,
       resizing: input.resizing,
+      commit,
     };
     const w: Write = {
       ...base,
@@ -287,7 +294,7 @@ export async function writeToMysql(
     await client?.abort();
     if (tables.pending.length) await dropLeftovers(ctx, dest.settings, tables.pending);
     if (ctx.signal.aborted) throw stepCancelled(error);
-    throw mysqlStepError(input.explain ? input.explain(error) : error, errorContext);
+    throw withRollback(mysqlStepError(input.explain ? input.explain(error) : error, errorContext), commit);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     await stopWatching?.();
