@@ -454,7 +454,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     step: LoadedStep,
     error: unknown,
     attempt: number,
-    table: ErrorTable | undefined,
+    table: ErrorTable | readonly ErrorTable[] | undefined,
     extra: Record<string, JsonValue> = {},
   ): Promise<RetryVerdict> => {
     const policy = policyOf(step);
@@ -463,7 +463,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       error,
       attempt,
       policy,
-      tables: table ? [table] : [],
+      tables: Array.isArray(table) ? [...table] : table ? [table as ErrorTable] : [],
       aborted: Boolean(options.signal?.aborted),
     });
     if (!verdict.retry) return verdict;
@@ -764,6 +764,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
         streamContextFor(byId.get(stepId) as LoadedStep, { config, connection }),
       scratchDir,
       emit: (event, data) => session.event(event, data),
+      // A partition is one idempotent unit (its staging table starts empty), so the extractor's retry
+      // policy applies to it as a read, with both drivers' error tables.
+      retry: async (job, error, attempt) => {
+        const tables = await Promise.all(
+          [reader, writer].map(
+            async (s) => (await loadDriver(registry, s).catch(() => undefined))?.errorTable,
+          ),
+        );
+        const known = tables.filter((t): t is ErrorTable => t !== undefined);
+        return (await retryAfter(reader, error, attempt, known, { partition: job.index })).retry;
+      },
     };
     announce(reader, env.prepare(jobStep(reader)));
     const t1 = begin(writer);

@@ -153,6 +153,51 @@ ${writer === 'postgres.writer' ? '      connection: "@postgres.dst"\n      table
     }
   });
 
+  it('a partition whose source connection is killed runs again (the retry policy) and the copy is whole', async () => {
+    // One row of the view pauses 2 s (the SQL guard refuses SLEEP in a query; a stored function hides it).
+    await my.admin.query(`CREATE FUNCTION part_pause() RETURNS VARCHAR(30) NO SQL BEGIN DECLARE x INT;
+      SELECT SLEEP(2) INTO x; RETURN 'paused'; END`);
+    await my.admin.query(
+      'CREATE VIEW slow_src AS SELECT id, k, IF(id = 150000, part_pause(), v) AS v, d, n FROM src',
+    );
+    await pg.exec(
+      `CREATE TABLE ${pg.q('slow')} (id integer PRIMARY KEY, k integer, v text, d date, n integer)`,
+    );
+    const file = 'part-retry.yaml';
+    writeFileSync(
+      join(project, file),
+      readFileSync(join(project, pipeline('part-retry', '{ column: id, count: 4 }')), 'utf8')
+        .replace('table: src', 'table: slow_src')
+        .replace('table: dst', 'table: slow'),
+    );
+    let killed = false;
+    const killer = setInterval(async () => {
+      if (killed) return;
+      const [hit] = await my.rows(
+        "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND state = 'User sleep'",
+      );
+      if (!hit || killed) return;
+      killed = true;
+      await my.admin.query(`KILL CONNECTION ${Number(hit.id)}`).catch(() => undefined);
+    }, 100);
+    const r = await run(file).finally(() => clearInterval(killer));
+    expect(killed).toBe(true);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.events.find((e) => e.event === 'step_retry')).toMatchObject({
+      step_id: 'extract',
+      partition: 2,
+    });
+    expect(r.events.find((e) => e.event === 'partition.retried')).toMatchObject({
+      partition: 2,
+      attempts: 2,
+    });
+    const [row] = await pg.rows<{ c: number; p: number }>(
+      `SELECT count(*)::int AS c, count(*) FILTER (WHERE v = 'paused')::int AS p FROM ${pg.q('slow')}`,
+    );
+    expect(row).toEqual({ c: ROWS, p: 1 });
+    expect(await staging()).toEqual([]);
+  });
+
   it('postgres → mysql: creates a missing target, then upserts, partitioned by date', async () => {
     await pg.exec(`CREATE TABLE ${pg.q('psrc')} AS SELECT g AS id, date '2024-01-01' + (g % 300) AS d, 'v' || g AS v
       FROM generate_series(1, 5000) g; UPDATE ${pg.q('psrc')} SET d = NULL WHERE id % 500 = 0`);

@@ -81,6 +81,8 @@ export interface PartitionEnv {
   /** An event into the run's record (a queue worker's partition jobs have none: their results carry it). */
   emit(event: string, data: Record<string, JsonValue>): void;
   verify?: VerifySwap;
+  /** Local runs: whether a failed attempt runs again (the step's retry policy; waits before saying yes). */
+  retry?(job: PartitionJob, error: unknown, attempt: number): Promise<boolean>;
 }
 
 /** Runs every partition; resolves with their results in index order or rejects with the first failure. */
@@ -240,10 +242,15 @@ export function localExecutor(env: PartitionEnv, parallel: number, signal?: Abor
     const worker = async () => {
       while (failure === undefined && !signal?.aborted && next < jobs.length) {
         const job = jobs[next++] as PartitionJob;
-        try {
-          results.push(await runPartitionJob(job, env));
-        } catch (error) {
-          failure ??= error;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            results.push(await runPartitionJob(job, env, attempt));
+            break;
+          } catch (error) {
+            if (failure === undefined && env.retry && (await env.retry(job, error, attempt))) continue;
+            failure ??= error;
+            break;
+          }
         }
       }
     };
