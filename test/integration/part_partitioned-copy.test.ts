@@ -3,7 +3,8 @@
  * Partitioned copies without a queue (docs/adr/0028): mysql.extractor with `partition:` → postgres.writer,
  * through the built CLI against the local MariaDB and PostgreSQL. The copy equals the source (count and a
  * checksum, NULL keys included), leaves no staging table, a partition whose source connection is killed runs
- * again, and a replace whose last partition fails leaves the target unchanged; a partitioned extractor that does not feed a database writer is refused at compile time.
+ * again, and a replace whose last partition fails leaves the target unchanged; a partitioned extractor that
+ * does not feed a database writer is refused at compile time. Also postgres → mysql (create, then upsert).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
