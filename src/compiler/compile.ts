@@ -225,6 +225,10 @@ export async function compileDocument(
     const connection = step.config?.connection;
     if (typeof connection === 'string') entry.connection = connection;
     if (step.inputs && Object.keys(step.inputs).length > 0) entry.inputs = { ...step.inputs };
+    const incremental = step.mode === 'read' ? step.config?.incremental : undefined;
+    // The cursor column only: the cursor's value is run-time input (events, AIOP), never in the manifest.
+    if (isJsonObject(incremental) && typeof incremental.cursor === 'string')
+      entry.incremental = { cursor: incremental.cursor };
     if (step.retry !== undefined) entry.retry = step.retry;
     manifestSteps.push(entry);
   }

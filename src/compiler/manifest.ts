@@ -100,6 +100,8 @@ export interface ManifestStep {
   connection?: string;
   /** The OML `inputs` mapping as written, e.g. `{df: '${extract.df}'}`. */
   inputs?: Record<string, string>;
+  /** An incremental read (docs/reference/incremental.md): its cursor column; the cursor's value is run-time state. */
+  incremental?: { cursor: string };
   /** The OML step's `retry` as written (runtime/retry/policy.ts reads it), when the step has one. */
   retry?: JsonValue;
 }
@@ -182,6 +184,7 @@ function buildManifestSchema(z: typeof Z) {
     needs: z.array(z.string()),
     connection: z.string().optional(),
     inputs: z.record(z.string(), z.string()).optional(),
+    incremental: z.looseObject({ cursor: z.string() }).optional(),
   });
   return z.looseObject({
     meta: z.looseObject({
@@ -217,7 +220,7 @@ const MODES = new Set(['read', 'write', 'transform']);
 
 function isManifestStep(s: unknown): boolean {
   if (!isObject(s)) return false;
-  const { id, component, mode, driver, cfg_path, cfg_fp, needs, connection, inputs } = s;
+  const { id, component, mode, driver, cfg_path, cfg_fp, needs, connection, inputs, incremental } = s;
   return (
     nonEmpty(id) &&
     nonEmpty(component) &&
@@ -229,7 +232,8 @@ function isManifestStep(s: unknown): boolean {
     Array.isArray(needs) &&
     needs.every(isString) &&
     (connection === undefined || isString(connection)) &&
-    (inputs === undefined || (isObject(inputs) && Object.values(inputs).every(isString)))
+    (inputs === undefined || (isObject(inputs) && Object.values(inputs).every(isString))) &&
+    (incremental === undefined || (isObject(incremental) && isString(incremental.cursor)))
   );
 }
 

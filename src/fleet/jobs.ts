@@ -39,6 +39,8 @@ export interface JobContext {
   };
   /** Fires when the worker hands the job back (a second SIGTERM): stop, the job will run elsewhere. */
   signal: AbortSignal;
+  /** What `fleet status` shows this job as (default `<kind> <job id>`; a run: its run id). */
+  setCurrent: (label: string) => Promise<void>;
 }
 
 /** Resolves with the job's result; `failed: true` in it counts the job as failed in `fleet status`. */

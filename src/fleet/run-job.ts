@@ -81,7 +81,7 @@ async function runJob(ctx: JobContext): Promise<JsonValue> {
     },
     !data.run_id,
   );
-  await ctx.redis.hset(ctx.keys.worker(ctx.worker.name), 'current', runId);
+  await ctx.setCurrent(runId);
 
   let status = 'failed';
   const write = async (line: string) => {

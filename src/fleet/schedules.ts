@@ -77,7 +77,8 @@ export async function listSchedules(settings: FleetSettings): Promise<ScheduleIn
         tz: s.tz ?? null,
         every_ms: s.every ?? null,
         next: s.next ? new Date(s.next).toISOString() : null,
-        fired: s.iterationCount ?? 0,
+        // BullMQ counts the jobs it produced, and it produces the next (still delayed) run in advance.
+        fired: Math.max(0, (s.iterationCount ?? 0) - 1),
       };
     });
   } finally {

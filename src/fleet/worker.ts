@@ -67,6 +67,9 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<numbe
   const beat = setInterval(announce, 5000);
 
   const handBack = new AbortController();
+  // What each running job shows as in `fleet status` (several with --concurrency).
+  const current = new Map<string, string>();
+  const showCurrent = () => redis.hset(me, 'current', [...current.values()].join(', ')).then(() => undefined);
   const { Worker } = await import('bullmq');
   const processor = async (job: Job<FleetJobData>, token?: string): Promise<JsonValue> => {
     const handler = jobHandler(job.data.kind);
@@ -76,6 +79,9 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<numbe
         `fleet.unknown_kind: this worker (${VERSION}) has no job kind '${job.data.kind}'; upgrade it`,
       );
     }
+    const id = String(job.id);
+    current.set(id, `${job.data.kind} ${id}`);
+    await showCurrent();
     try {
       const result = await handler({
         job,
@@ -85,6 +91,10 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<numbe
         settings,
         worker: { name, projectDir: options.projectDir, env: options.env },
         signal: handBack.signal,
+        setCurrent: async (label) => {
+          current.set(id, label);
+          await showCurrent();
+        },
       });
       const failed = Boolean(result && typeof result === 'object' && !Array.isArray(result) && result.failed);
       await redis.hincrby(me, failed ? 'failed' : 'done', 1);
@@ -93,7 +103,8 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<numbe
       if ((error as Error).name !== 'WaitingError') await redis.hincrby(me, 'failed', 1);
       throw error;
     } finally {
-      await redis.hset(me, 'current', '');
+      current.delete(id);
+      await showCurrent();
     }
   };
   const worker = new Worker<FleetJobData, JsonValue>(RUNS_QUEUE, processor, {

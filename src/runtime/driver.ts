@@ -7,6 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RunClaim } from '../observability/run-claims.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import type { ColumnInfo } from './dataplane.js';
+import type { IncrementalRunHandle } from './incremental/types.js';
 import type { ErrorTable } from './retry/classify.js';
 import type { RowStream } from './stream.js';
 
@@ -70,6 +71,11 @@ export interface StreamContext {
    * need DuckDB to render a format (Parquet, a file's CSV dialect) but never a table.
    */
   openDuck?(): Promise<DuckDBConnection>;
+  /**
+   * The run's incremental bookkeeping (src/runtime/incremental): an incremental extractor's window, and the
+   * cursor states a writer commits with its data. Absent outside a run.
+   */
+  incremental?: IncrementalRunHandle;
 }
 
 export interface StepContext extends StreamContext {

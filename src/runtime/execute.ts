@@ -37,6 +37,8 @@ export interface ExecuteOptions extends RunTarget {
   profile?: string;
   maxParallel?: number;
   keepData?: boolean;
+  /** `--full-refresh`: incremental reads ignore their stored state (local target only). */
+  fullRefresh?: boolean;
   progress: ProgressReporter;
   signal?: AbortSignal;
   /** Where the run executes (src/targets/): `local` (default) runs in this process. */
@@ -345,6 +347,7 @@ async function runLocal(
     progress: options.progress,
     ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
     ...(options.keepData !== undefined ? { keepData: options.keepData } : {}),
+    ...(options.fullRefresh ? { fullRefresh: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }

@@ -57,6 +57,7 @@ import {
   stepCancelled,
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
+import { commitStateAfterRename } from './incremental/commit.js';
 import { CommitPoint, withRollback } from './retry/commit.js';
 import { StepConfig } from './step-config.js';
 import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './transcode.js';
@@ -176,6 +177,11 @@ export interface FileWriterPlan {
   columnOptions?: (columns: readonly ColumnInfo[]) => string[];
   /** Re-encodes the written file (DuckDB writes UTF-8 only); never combined with an append. */
   encoding?: TargetEncoding;
+  /**
+   * DuckDB's table function reading a file this writer wrote (`read_parquet('…')`): lets `primary_key` merge
+   * the new rows into the existing file, replacing the rows with the same key (an incremental lookback).
+   */
+  readBack?: (path: string) => string;
 }
 
 /** The single upstream table a writer streams out. */
@@ -294,10 +300,24 @@ export async function writeFileAtomically(
       ctx.emit('write.skipped', { path: target, reason: 'empty input, nothing to append' });
       return { rowsIn: 0, rowsWritten: 0, bytesWritten: 0, outputs: [target] };
     }
+    const keys = cfg.stringList('primary_key');
+    const merge = keys?.length && before && before.size > 0 ? plan.readBack : undefined;
     const append = plan.writeMode === 'append' && before && before.size > 0 ? plan.appendAs : undefined;
     let bytes: number;
     let done: string;
-    if (append) {
+    if (merge && keys) {
+      temp = claimedTempBeside(ctx, real);
+      await mergeByKey(ctx, {
+        old: real,
+        part,
+        into: temp,
+        keys,
+        read: merge,
+        copyOptions: [plan.copyOptions, ...(plan.columnOptions?.(available) ?? [])].join(', '),
+      });
+      bytes = statSync(temp).size;
+      done = temp;
+    } else if (append) {
       temp = claimedTempBeside(ctx, real);
       bytes = await appendInto(ctx.stepId, shown, real, part, temp, append);
       done = temp;
@@ -312,6 +332,7 @@ export async function writeFileAtomically(
     lock.assertHeld();
     commit.reached();
     commitTempFile(done, real);
+    commitStateAfterRename(ctx);
     temp = undefined;
     ctx.progress(rows);
     return { rowsIn: rows, rowsWritten: rows, bytesWritten: bytes, outputs: [target] };
@@ -323,6 +344,44 @@ export async function writeFileAtomically(
     rmSync(part, { force: true });
     if (temp) rmSync(temp, { force: true });
     await lock?.release();
+  }
+}
+
+/**
+ * `primary_key` on a file writer: the new file is the existing rows whose key the new rows do not have, then
+ * the new rows — so re-read rows (an incremental lookback, a changed row) replace their old copy instead of
+ * appearing twice. Reads both files back with the writer's own reader, so their columns compare alike.
+ */
+async function mergeByKey(
+  ctx: StreamContext,
+  files: {
+    old: string;
+    part: string;
+    into: string;
+    keys: string[];
+    read: (path: string) => string;
+    copyOptions: string;
+  },
+): Promise<void> {
+  if (!ctx.openDuck)
+    throw new StepError('config.invalid', `step '${ctx.stepId}': primary_key needs the run's data plane`);
+  const duck = await ctx.openDuck();
+  try {
+    const same = files.keys
+      .map((k) => `n.${quoteIdent(k)} IS NOT DISTINCT FROM o.${quoteIdent(k)}`)
+      .join(' AND ');
+    await duck.run(
+      `COPY (SELECT o.* FROM ${files.read(files.old)} AS o WHERE NOT EXISTS (SELECT 1 FROM ${files.read(files.part)} AS n WHERE ${same}) UNION ALL BY NAME SELECT * FROM ${files.read(files.part)}) TO ${quoteLiteral(files.into)} (${files.copyOptions})`,
+    );
+  } catch (error) {
+    throw new StepError(
+      'incremental.merge_failed',
+      `step '${ctx.stepId}': could not merge the new rows into the existing file by primary_key (${files.keys.join(', ')}): ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      'check that the existing file has the same columns (including the primary_key columns), or write a new file',
+      { cause: error },
+    );
+  } finally {
+    duck.closeSync();
   }
 }
 

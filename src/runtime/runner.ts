@@ -34,6 +34,7 @@ import { StepError } from './driver.js';
 import { type FusedChain, planFusedChains } from './fuse/plan.js';
 import { runFusedChain } from './fuse/run-chain.js';
 import { smallSourceReason } from './fuse/source-size.js';
+import { IncrementalRun } from './incremental/run.js';
 import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
 import type { PartitionEnv, PartitionExecutor } from './partition/copy.js';
 import type { PlaneLimits } from './plane-limits.js';
@@ -91,6 +92,8 @@ export interface RunPipelineOptions {
   dataPlane?: PlaneLimits;
   /** How long a writer waits for another run writing the same target (ms; `runtime.lock_timeout`). */
   lockTimeoutMs?: number;
+  /** `osiris run --full-refresh`: incremental reads ignore their stored state (src/runtime/incremental). */
+  fullRefresh?: boolean;
   signal?: AbortSignal;
   /**
    * Where the partitions of a partitioned copy run (docs/adr/0028): in this process by default; a queue
@@ -215,6 +218,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const outputs: string[] = [];
   let firstError: RunErrorInfo | undefined;
   const statusList = () => steps.map((s) => status.get(s.id) as StepStatus);
+  const incremental = IncrementalRun.needed(steps)
+    ? new IncrementalRun({
+        pipelineId: loaded.manifest.pipeline.id,
+        runId: session.runId,
+        projectRoot: options.project.root,
+        fullRefresh: Boolean(options.fullRefresh),
+        steps,
+        prepareStep: (step) => options.prepareStep(step),
+        event: (name, data) => session.event(name, data),
+      })
+    : undefined;
+  /** A step's run-time inputs; with --full-refresh an appending writer below an incremental read replaces. */
+  const prepareStep = (step: LoadedStep): PreparedStep =>
+    incremental ? incremental.adjustWriter(step, options.prepareStep(step)) : options.prepareStep(step);
 
   // Copies of what ran, next to the logs: the manifest and every cfg (cfg holds no secrets by construction).
   session.copyArtifact('manifest.yaml', readFileSync(loaded.manifestPath, 'utf8'));
@@ -321,6 +338,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       session.metric('bytes_written', result.bytesWritten, { stepId: step.id, unit: 'bytes' });
     session.metric('duration_ms', durationMs, { stepId: step.id, unit: 'ms' });
     session.metric('peak_rss_bytes', peakRssBytes(), { stepId: step.id, unit: 'bytes' });
+    if (step.mode === 'write') incremental?.writerSucceeded(step.id);
     session.event('step_complete', {
       step_id: step.id,
       rows_in: result.rowsIn ?? null,
@@ -408,6 +426,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     signal: options.signal ?? new AbortController().signal,
     ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     openDuck: async () => (await openPlane()).connect(),
+    ...(incremental ? { incremental } : {}),
   });
 
   const contextFor = async (step: LoadedStep, prepared: PreparedStep): Promise<StepContext> => {
@@ -514,7 +533,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     let writerPrepared: PreparedStep;
     try {
       writerDriver = await loadDriver(registry, writer);
-      writerPrepared = options.prepareStep(writer);
+      writerPrepared = prepareStep(writer);
     } catch {
       return undefined; // the writer fails in its own turn, with its own error
     }
@@ -664,7 +683,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       let ctx: StepContext | undefined;
       try {
         driver ??= await loadDriver(registry, step);
-        const prepared = opened?.prepared ?? options.prepareStep(step);
+        const prepared = opened?.prepared ?? prepareStep(step);
         ctx = await contextFor(step, prepared);
         for (const input of ctx.inputs) await assertTableExists(ctx.duck, input);
         const result = await driver.run(ctx);
@@ -692,7 +711,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     const head = chain.steps[0] as LoadedStep;
     let small: string | undefined;
     try {
-      const source = options.prepareStep(head);
+      const source = prepareStep(head);
       small = smallSourceReason(options.project.root, source.config, source.connection);
     } catch {
       // The chain's own preparation reports this step's error below.
@@ -710,7 +729,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       loadDriver: (step) => loadDriver(registry, step),
       prepare: async (step, duck) => {
         const driver = await loadDriver(registry, step);
-        const prepared = announce(step, options.prepareStep(step));
+        const prepared = announce(step, prepareStep(step));
         return { driver, ctx: { ...streamContextFor(step, prepared), duck } };
       },
       connect: async () => (await openPlane()).connect(),
@@ -830,7 +849,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     let t0 = begin(step);
     try {
       const driver = await loadDriver(registry, step);
-      const prepared = announce(step, options.prepareStep(step));
+      const prepared = announce(step, prepareStep(step));
+      await incremental?.prepare(step, prepared);
       const partner = pairs.get(step.id);
       if (partner) {
         const streamed = await runPassThrough(step, streamContextFor(step, prepared), driver, partner, t0);

@@ -142,6 +142,13 @@ async function chooseTarget(
       {},
       { hint: 'add --target queue, or drop the flag' },
     );
+  if (target !== 'local' && flags.fullRefresh)
+    throw OsirisError.of(
+      'WRK003',
+      `--full-refresh works only with --target local (not ${target}) in this version`,
+      {},
+      { hint: 'add --target local' },
+    );
   if (target !== 'local' && flags.keepData)
     throw OsirisError.of(
       'WRK003',
@@ -180,6 +187,7 @@ export async function runCommand(file: string | undefined, flags: RunFlags): Pro
     ...(flags.lastCompile ? { lastCompile: true } : {}),
     ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
     ...(flags.keepData ? { keepData: true } : {}),
+    ...(flags.fullRefresh ? { fullRefresh: true } : {}),
     target,
     // A target reads its own options (e2b: --timeout, --cpu, …) from the parsed flags.
     targetOptions: { ...flags } as Record<string, unknown>,

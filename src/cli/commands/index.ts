@@ -13,6 +13,7 @@ import * as oml from './oml.js';
 import * as run from './run.js';
 import * as runs from './runs.js';
 import * as schedule from './schedule.js';
+import * as state from './state.js';
 import * as validate from './validate.js';
 import * as worker from './worker.js';
 
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
     discovery,
     logs,
     runs,
+    state,
     chat,
     mcp,
     oml,

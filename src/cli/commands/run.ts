@@ -18,6 +18,7 @@ export interface RunFlags extends OutputOptions {
   dryRun?: boolean;
   maxParallel: string | number;
   keepData?: boolean;
+  fullRefresh?: boolean;
   config?: string;
   connections?: string;
   target?: string;
@@ -42,6 +43,10 @@ export function register(program: Command): void {
     .option('--dry-run', 'print the plan (steps, components, inputs, connections) without touching data')
     .addOption(numberOption('--max-parallel <n>', 'run up to n independent steps at once', 1))
     .option('--keep-data', "keep the run's DuckDB file (in the run folder's scratch/) for inspection")
+    .option(
+      '--full-refresh',
+      "incremental reads ignore their stored cursor and start again from 'initial'; appending writers below them replace",
+    )
     .option(
       '--target <name>',
       'where the run executes: local (this process), process (an isolated worker process), e2b, queue (a fleet worker) (env OSIRIS_EXECUTION_TARGET, osiris.yaml execution.target)',

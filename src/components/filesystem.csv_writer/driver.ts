@@ -44,12 +44,22 @@ function planFor(ctx: StreamContext): FileWriterPlan {
     "COMPRESSION 'none'",
   ];
   if (quoting === 'all') options.push('FORCE_QUOTE *');
+  if (cfg.stringList('primary_key')?.length && (!header || encoding !== 'utf-8'))
+    throw cfg.invalid(
+      'primary_key',
+      'used with header: true and encoding: utf-8',
+      'the existing file is read back by its header to merge by key',
+    );
+  // Text on both sides, so keys compare as written whatever types a sniffer would guess.
+  const readBack = (path: string) =>
+    `read_csv(${quoteLiteral(path)}, header = true, delim = ${quoteLiteral(delimiter)}, quote = ${quoteLiteral(quote)}, escape = ${quoteLiteral(quote)}, all_varchar = true, buffer_size = 1048576)`;
   return {
     copyOptions: options.join(', '),
     ...(quoting === 'nonnumeric' ? { columnOptions: quoteNonNumeric } : {}),
     ...(encoding === 'utf-8' ? {} : { encoding }),
     writeMode,
     appendAs: { kind: 'csv', header, newline },
+    readBack,
   };
 }
 

@@ -3,6 +3,7 @@
  * (temp file beside the target, then rename). Column types are kept exactly (DECIMAL(p,s), BIGINT,
  * DATE, TIMESTAMP, TIMESTAMPTZ, …). Overwrite only: Parquet files cannot be appended to.
  */
+import { quoteLiteral } from '../../runtime/dataplane.js';
 import type { Driver, StreamContext } from '../../runtime/driver.js';
 import { type FileWriterPlan, runFileWriter } from '../../runtime/file-output.js';
 import { fileStreamDeclined, writeFileStream } from '../../runtime/file-stream.js';
@@ -16,7 +17,11 @@ function planFor(ctx: StreamContext): FileWriterPlan {
   const rowGroupSize = cfg.integer('row_group_size', 1);
   const options = ['FORMAT parquet', `COMPRESSION ${compression}`];
   if (rowGroupSize !== undefined) options.push(`ROW_GROUP_SIZE ${rowGroupSize}`);
-  return { copyOptions: options.join(', '), writeMode: 'overwrite' };
+  return {
+    copyOptions: options.join(', '),
+    writeMode: 'overwrite',
+    readBack: (path) => `read_parquet(${quoteLiteral(path)})`,
+  };
 }
 
 export const driver: Driver = {

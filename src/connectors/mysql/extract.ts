@@ -5,6 +5,7 @@ import { type DuckDBAppender, type DuckDBConnection, DuckDBIntervalValue } from 
 import type { FieldPacket } from 'mysql2';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult, stepCancelled } from '../../runtime/driver.js';
+import { recordWindowRead } from '../../runtime/incremental/read.js';
 import { type MysqlClient, mysqlErrorInfo } from './client.js';
 import {
   bitsValue,
@@ -409,6 +410,7 @@ export async function runMysqlExtract(ctx: StepContext): Promise<StepResult> {
     loader.zeroDates.warn(ctx);
     ctx.metric('rows_read', outcome.rows, 'rows');
     ctx.metric('duration_ms', Date.now() - started, 'ms');
+    await recordWindowRead(ctx, ctx.duck, ctx.outputTable, outcome.rows);
     return { rowsRead: outcome.rows, rowsOut: outcome.rows, outputs: [readOutput(opened)] };
   } catch (error) {
     loader.abandon();

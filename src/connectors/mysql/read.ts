@@ -4,6 +4,7 @@
  */
 import type { FieldPacket } from 'mysql2';
 import { StepError, type StreamContext } from '../../runtime/driver.js';
+import { applyWindow } from '../../runtime/incremental/read.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
 import { guardStepSql, statementTimedOut, stepStatementTimeoutMs } from '../step-sql.js';
@@ -61,10 +62,9 @@ export async function plan(ctx: StreamContext): Promise<ReadPlan> {
     }
     const shape = await guardStepSql(ctx, 'query', query, 'mysql');
     // The newline ends a trailing `-- comment` in the query.
+    const body = applyWindow(ctx, 'mysql', shape.body);
     const sql =
-      offset > 0
-        ? `SELECT * FROM (${shape.body}\n) AS osiris_offset${limitOffset(undefined, offset)}`
-        : shape.body;
+      offset > 0 ? `SELECT * FROM (${body}\n) AS osiris_offset${limitOffset(undefined, offset)}` : body;
     return { sql, limit, batchSize, table: undefined };
   }
   const name = (table as string).trim();
@@ -78,6 +78,7 @@ export async function plan(ctx: StreamContext): Promise<ReadPlan> {
     // The newline ends a trailing `-- comment` in the condition.
     sql += ` WHERE (${where}\n)`;
   }
+  sql = applyWindow(ctx, 'mysql', sql);
   sql += limitOffset(limit, offset);
   return { sql, limit, batchSize, table: name };
 }

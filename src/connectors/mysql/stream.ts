@@ -10,6 +10,7 @@
  */
 import type { FieldPacket } from 'mysql2';
 import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
+import { incrementalDeclined } from '../../runtime/incremental/read.js';
 import { BatchChannel, pendingResult, type StreamRow, type StreamValue } from '../../runtime/stream.js';
 import {
   bitsValue,
@@ -54,6 +55,8 @@ function converterFor(plan: ColumnPlan): Convert | undefined {
 }
 
 export async function openMysqlStream(ctx: StreamContext): Promise<StreamSource | { declined: string }> {
+  const incremental = incrementalDeclined(ctx);
+  if (incremental) return incremental;
   const opened = await readSettings(ctx);
   const { read } = opened;
   if (ctx.signal.aborted) throw stepCancelled(ctx.signal.reason);

@@ -16,6 +16,7 @@ import { closestMatch } from '../../diagnostics/suggest.js';
 import { describeTable, quoteIdent, tableRowCount, unquoteIdent } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult, type StreamContext } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
+import { applyWindow, recordWindowRead } from '../../runtime/incremental/read.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import type { JsonValue } from '../../yaml/json.js';
 import { guardStepSql, statementTimedOut, stepStatementTimeoutMs } from '../step-sql.js';
@@ -112,8 +113,11 @@ export async function planSource(ctx: StreamContext, target: PgTarget): Promise<
     const shape = await guardStepSql(ctx, 'query', query, 'postgres');
     const body = shape.body.trimEnd();
     const plain = ['SHOW', 'EXPLAIN'].includes(shape.keyword);
+    const windowed = plain ? body : applyWindow(ctx, 'postgres', body);
     const sql =
-      limit !== undefined && !plain ? `SELECT * FROM (\n${body}\n) AS osiris_limited LIMIT ${limit}` : body;
+      limit !== undefined && !plain
+        ? `SELECT * FROM (\n${windowed}\n) AS osiris_limited LIMIT ${limit}`
+        : windowed;
     return { sql, shown: 'the query', table: undefined, schema: undefined, plain, userQuery: body };
   }
   if (table === undefined || table.trim() === '')
@@ -131,6 +135,7 @@ export async function planSource(ctx: StreamContext, target: PgTarget): Promise<
     // The newline ends a trailing `-- comment` in the condition.
     sql += ` WHERE (${condition}\n)`;
   }
+  sql = applyWindow(ctx, 'postgres', sql);
   if (limit !== undefined) sql += ` LIMIT ${limit}`;
   return {
     sql,
@@ -695,6 +700,7 @@ export async function runPostgresExtract(ctx: StepContext, options: ExtractOptio
       'extract.query_failed',
       `step '${ctx.stepId}': read ${rows} rows from ${plan.shown} but DuckDB holds ${rowsOut}`,
     );
+  await recordWindowRead(ctx, ctx.duck, out, rows);
   const described = await describeTable(ctx.duck, out);
   reportColumns(
     ctx,

@@ -12,6 +12,7 @@
 import { to as copyTo } from 'pg-copy-streams';
 import { StepError, type StreamContext, type StreamSource, stepCancelled } from '../../runtime/driver.js';
 import { messageOf } from '../../runtime/duckdb-errors.js';
+import { incrementalDeclined } from '../../runtime/incremental/read.js';
 import {
   type LineFeed,
   pendingResult,
@@ -102,6 +103,8 @@ export async function openPostgresStream(
   ctx: StreamContext,
   options: ExtractOptions,
 ): Promise<StreamSource | { declined: string }> {
+  const incremental = incrementalDeclined(ctx);
+  if (incremental) return incremental;
   const target = stepTarget(ctx, options.family);
   const plan = await planSource(ctx, target);
   if (plan.plain) return { declined: `${plan.shown} is SHOW/EXPLAIN, read as a plain query` };

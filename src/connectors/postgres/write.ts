@@ -40,10 +40,19 @@ import {
 } from '../../runtime/driver.js';
 import { parseDuckDBError } from '../../runtime/duckdb-errors.js';
 import { describeInput, singleInput } from '../../runtime/file-output.js';
+import { commitStateInPostgres } from '../../runtime/incremental/commit.js';
 import { CommitPoint, withRollback } from '../../runtime/retry/commit.js';
 import { StepConfig } from '../../runtime/step-config.js';
 import { type RowStream, type StreamRow, type StreamValue, UpstreamFailed } from '../../runtime/stream.js';
 import type { JsonValue } from '../../yaml/json.js';
+import {
+  duckReceived,
+  type ReceivedSide,
+  StreamProfile,
+  streamReceived,
+  verifyEnabled,
+} from '../load-verify.js';
+import { evolutionMode, type SchemaEvolutionMode } from '../schema-evolution.js';
 import {
   classifyPgError,
   connectionErrorCode,
@@ -58,8 +67,10 @@ import {
   SESSION_SETTINGS,
   where,
 } from './client.js';
+import { evolvePostgresTarget } from './evolve.js';
 import { stepConnect, stepTarget } from './extract.js';
 import { pgTypeForDuck, renderForPostgres, renderSelectList, writeNote } from './types.js';
+import { type LoadScope, startPostgresVerify } from './verify.js';
 import { lockWriteTarget } from './write-lock.js';
 
 export const WRITE_MODES = ['append', 'replace', 'upsert'] as const;
@@ -84,6 +95,9 @@ export interface WritePlan {
   allowEmpty: boolean;
   /** How `replace` swaps the rows in: through a staging table, or TRUNCATE then COPY into the target. */
   replaceStrategy: ReplaceStrategy;
+  /** docs/adr/0025: how the target follows the input's columns, and whether the load is verified. */
+  evolution: SchemaEvolutionMode;
+  verify: boolean;
 }
 
 function checkIdentifier(ctx: StreamContext, what: string, name: string, key: string): void {
@@ -132,6 +146,8 @@ export function planWrite(ctx: StreamContext, target: PgTarget): WritePlan {
     batchRows: cfg.integer('batch_size', 1, DEFAULT_WRITE_BATCH),
     allowEmpty: cfg.boolean('allow_empty', false),
     replaceStrategy: cfg.oneOf('replace_strategy', REPLACE_STRATEGIES, 'staging'),
+    evolution: evolutionMode(ctx),
+    verify: verifyEnabled(ctx),
   };
 }
 
@@ -412,6 +428,8 @@ interface CopySource {
   format: 'csv' | 'text';
   chunks: AsyncIterable<Buffer>;
   rowsSent(): number;
+  /** The rows' aggregates, for schema evolution and load verification (verify.ts). */
+  received: ReceivedSide;
 }
 
 /** The step's input columns checked against Postgres' rules; returns the primary key as input names. */
@@ -468,7 +486,13 @@ export async function runPostgresWrite(ctx: StepContext, options: WriteOptions):
     return { rowsIn: 0, rowsWritten: 0, outputs: [] };
   }
   const slices = await renderSlices(ctx, input, columns, plan.batchRows, (n) => ctx.progress(n));
-  const source: CopySource = { rows, format: 'csv', chunks: slices.stream, rowsSent: slices.rowsRendered };
+  const source: CopySource = {
+    rows,
+    format: 'csv',
+    chunks: slices.stream,
+    rowsSent: slices.rowsRendered,
+    received: duckReceived(ctx.duck, input.table),
+  };
   return writeToPostgres(ctx, target, plan, columns, pk, source, input.stepId);
 }
 
@@ -489,14 +513,22 @@ export async function runPostgresStreamWrite(
   const upstream = singleInput(ctx).stepId;
   const pk = checkInput(ctx, plan, stream.columns, upstream);
   let sent = 0;
+  const received = new StreamProfile(stream.columns);
   const chunks = async function* () {
     for await (const batch of stream.batches) {
+      if (plan.verify) received.add(batch);
       yield copyTextBatch(batch);
       sent += batch.length;
       ctx.progress(sent);
     }
   };
-  const source: CopySource = { rows: undefined, format: 'text', chunks: chunks(), rowsSent: () => sent };
+  const source: CopySource = {
+    rows: undefined,
+    format: 'text',
+    chunks: chunks(),
+    rowsSent: () => sent,
+    received: streamReceived(received),
+  };
   return writeToPostgres(ctx, target, plan, stream.columns, pk, source, upstream);
 }
 
@@ -573,6 +605,7 @@ async function writeToPostgres(
     outcome = await load(ctx, session, target, plan, source, columns, pk, (s) => {
       stage = s;
     });
+    await commitStateInPostgres(ctx, client, plan.schema);
     commit.reached();
     await client.query('COMMIT');
   } catch (error) {
@@ -632,6 +665,7 @@ async function load(
   const { client } = session;
   let existing = await targetColumns(client, plan);
   let created = false;
+  let rewritten = false;
   if (!existing) {
     if (!(await schemaExists(client, plan.schema)))
       throw new StepError(
@@ -654,6 +688,20 @@ async function load(
     ctx.emit('table.created', { connection: target.label, table: plan.shown, ddl });
     created = true;
     existing = await targetColumns(client, plan);
+  } else {
+    const evolve = {
+      qualified: plan.qualified,
+      shown: plan.shown,
+      connection: target.label,
+      mode: plan.evolution,
+    };
+    ({ columns: existing, rewritten } = await evolvePostgresTarget(
+      ctx,
+      client,
+      evolve,
+      columns,
+      source.received.maxLengths,
+    ));
   }
   const targetNames = matchColumns(ctx, plan, columns, existing ?? []);
   const pkTarget = pk.map((k) => targetNames[columns.findIndex((c) => c.name === k)] as string);
@@ -684,6 +732,22 @@ async function load(
       `CREATE TEMP TABLE ${into} (LIKE ${plan.qualified} INCLUDING DEFAULTS) ON COMMIT DROP`,
     );
   }
+  const verify = plan.verify
+    ? await startPostgresVerify(
+        ctx,
+        client,
+        {
+          connection: target.label,
+          qualified: plan.qualified,
+          shown: plan.shown,
+          columns,
+          targetNames,
+          targetTypes: new Map((existing ?? []).map((c) => [c.name, c.type])),
+          received: source.received,
+        },
+        plan.mode === 'append' && rewritten,
+      )
+    : undefined;
   const sink = client.query(copyFrom(`COPY ${into} (${colList}) FROM STDIN WITH (FORMAT ${source.format})`));
   let bytes = 0;
   const counted = async function* () {
@@ -726,6 +790,15 @@ async function load(
     await client.query(
       `INSERT INTO ${plan.qualified} (${colList}) SELECT ${colList} FROM ${into} ON CONFLICT (${pkTarget.map(pgIdent).join(', ')}) ${action}`,
     );
+  }
+  if (verify) {
+    const scope: LoadScope =
+      plan.mode === 'upsert' && !created
+        ? { kind: 'keys', stage: into, keys: pkTarget }
+        : plan.mode === 'append' && !created
+          ? { kind: 'transaction' }
+          : { kind: 'table' };
+    await verify(scope);
   }
   return { rows: copied, bytes, created };
 }

@@ -64,6 +64,10 @@ export const LIFECYCLE_EVENTS = new Set([
   'step_skipped',
   'step_retry',
   'warning',
+  // One or two per incremental step: the window read and the cursor committed are what a reader asks first.
+  'incremental.window',
+  'incremental.state_committed',
+  'incremental.full_refresh',
 ]);
 
 /** Events left out at density `medium`: high-frequency progress and debugging chatter. */

@@ -3,6 +3,7 @@
  * ids that back it, and the comparison with the previous successful run of the pipeline.
  */
 import { formatCount, formatDuration } from '../progress.js';
+import { loadSentences } from './loads.js';
 import type { PreviousRun } from './read.js';
 import type {
   AiopRun,
@@ -119,6 +120,40 @@ function paragraph(id: NarrativeParagraph['id'], sentences: NarrativeSentence[])
  * Builds the narrative. Every sentence cites at least one id; the ids cited are returned so the truncation
  * step can keep them ("pinned") in the core.
  */
+/** What an incremental read covered, or what cursor a writer committed (docs/reference/incremental.md). */
+function incrementalSentence(
+  timeline: readonly TimelineItem[],
+  stepId: string,
+  sentence: (text: string, ...ids: (EvidenceId | undefined)[]) => NarrativeSentence,
+): NarrativeSentence | undefined {
+  const window = timeline.find((t) => t.event === 'incremental.window' && t.step_id === stepId);
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  if (window) {
+    const d = window.data;
+    const from = text(d.from);
+    const lookback = text(d.lookback);
+    const bound = from
+      ? `\`${text(d.cursor)}\` ${d.inclusive ? '>=' : '>'} ${from}${lookback && !d.inclusive ? ` minus a lookback of ${lookback}` : ''}`
+      : `every value of \`${text(d.cursor)}\``;
+    const to = text(d.to);
+    return sentence(
+      `It read incrementally (${text(d.origin) ?? 'state'}): ${bound}${to ? `, up to ${to}` : ', and found no new rows'}.`,
+      window['@id'],
+    );
+  }
+  const commits = timeline.filter((t) => t.event === 'incremental.state_committed' && t.step_id === stepId);
+  if (!commits.length) return undefined;
+  const parts = commits.map(
+    (c) =>
+      `\`${text(c.data.cursor)}\` = ${text(c.data.value)} for \`${text(c.data.extractor_step)}\` in ${text(c.data.store)}`,
+  );
+  const inTransaction = commits.every((c) => c.data.in_transaction === true);
+  return sentence(
+    `It committed the cursor ${parts.join('; ')}${inTransaction ? ', in the same transaction as the rows' : ', after its output was in place'}.`,
+    ...commits.map((c) => c['@id']),
+  );
+}
+
 export function buildNarrative(inputs: NarrativeInputs): {
   narrative: NarrativeLayer;
   cited: Set<EvidenceId>;
@@ -215,6 +250,8 @@ export function buildNarrative(inputs: NarrativeInputs): {
       execution.push(
         sentence(`${label} ${what}${ms !== null ? ` in ${formatDuration(ms)}` : ''}.`, complete['@id']),
       );
+      const incremental = incrementalSentence(timeline, node.id, sentence);
+      if (incremental) execution.push(incremental);
     } else if (skipped) {
       const reason = typeof skipped.data.reason === 'string' ? ` (${skipped.data.reason})` : '';
       execution.push(sentence(`${label} was skipped${reason}.`, skipped['@id']));
@@ -283,6 +320,7 @@ export function buildNarrative(inputs: NarrativeInputs): {
       sentence(`Writers produced ${plural(outputs.length, 'output')}: ${shown.join(', ')}${more}.`, ...ids),
     );
   }
+  outcome.push(...loadSentences(timeline, sentence));
   const retried = timeline.filter((t) => t.event === 'step_retry');
   if (retried.length > 0) {
     const perStep = [...new Set(retried.map((t) => t.step_id ?? 'run'))].map((id) => {

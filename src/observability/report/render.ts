@@ -33,6 +33,8 @@ import {
   truncate,
   utc,
 } from './html.js';
+import { incrementalSection } from './incremental.js';
+import { loadsSection } from './loads.js';
 import { comparisonSection, runFilesSection, stepDetailsSection } from './render-details.js';
 import { barChartSvg, dagSvg, timelineSvg } from './svg.js';
 
@@ -434,8 +436,10 @@ export function renderRunReport(input: RunReportData, options: RenderOptions = {
     overview(data),
     `<section class="panel" id="timeline"><h2>Timeline</h2>${hasSteps ? timelineSvg(data.steps, r.duration_ms, data.phases) : '<p class="empty">No steps recorded.</p>'}</section>`,
     stepsSection(data),
+    incrementalSection(data),
     retriesSection(data),
     stepDetailsSection(data),
+    loadsSection(data),
     comparisonSection(data),
     runFilesSection(data),
     `<section class="panel" id="dag"><h2>Step graph</h2>${hasSteps ? `<div class="scroll-x">${dagSvg(data.steps)}</div>${legend()}` : '<p class="empty">No steps recorded.</p>'}</section>`,

@@ -183,6 +183,10 @@ describe.skipIf(why !== undefined)('fleet on BullMQ', () => {
       10_000,
       'a worker to take the detached run',
     );
+    const during = (await osiris(['fleet', 'status', '--json'])).json.fleet;
+    const shownWorker = during.workers.find((w: { name: string }) => w.name === taker?.name);
+    expect(shownWorker.current).toBe(runId);
+    expect(during.jobs.active).toBeGreaterThanOrEqual(1);
     taker?.child.kill('SIGTERM');
     const exit = await taker?.exited;
     expect(exit?.code).toBe(0);

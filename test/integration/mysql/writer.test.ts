@@ -201,12 +201,13 @@ describe.skipIf(why !== undefined)('mysql.writer', () => {
           score: '1.25',
         });
         const before = await db.fingerprint('t_people');
-        const error = await failure(write('extra_col', { table: 't_people' }));
+        // schema_evolution: fail refuses the new column (the default, add_columns, would add it).
+        const error = await failure(write('extra_col', { table: 't_people', schema_evolution: 'fail' }));
         expect(error).toMatchObject({
-          code: 'write.schema_mismatch',
-          details: { column: 'nickname', table: 't_people' },
+          code: 'write.schema_drift',
+          details: { added: ['nickname'], connection: '@mysql.test' },
         });
-        expect(error.message).toContain('@mysql.test');
+        expect(error.message).toContain('+ nickname');
         expect(await db.fingerprint('t_people')).toEqual(before);
       });
     });

@@ -88,6 +88,15 @@ export const CASES: Record<string, { ok: Case; fail: Case }> = {
   'logs html': { ok: ['logs', 'html', '--last'], fail: ['logs', 'html', '--index', '--last'] },
   'logs gc': { ok: ['logs', 'gc'], fail: ['logs', 'gc', '--days', 'x'] },
   'logs aiop': { ok: ['logs', 'aiop', '--last'], fail: ['logs', 'aiop', '--last', '--format', 'xml'] },
+  'state list': { ok: ['state', 'list'], fail: ['state', 'list', '--config', 'no-such.yaml'] },
+  'state show': {
+    ok: ['state', 'show', 'envelope-good', 'extract'],
+    fail: ['state', 'show', 'envelope-good', 'nope'],
+  },
+  'state reset': {
+    ok: ['state', 'reset', 'envelope-good', 'extract'],
+    fail: ['state', 'reset', 'envelope-good', 'nope', '--apply'],
+  },
   'runs list': { ok: ['runs', 'list', '--since', '1h'], fail: ['runs', 'list', '--since', 'yesterday'] },
   chat: { ok: ['chat', '--list'], fail: ['chat', 'copy the movies to csv'] },
   worker: { ok: ['worker', '--info'], fail: ['worker', '--info', '--protocol', '9'] },
@@ -170,5 +179,24 @@ export function setUpProject(prefix: string): string {
   writeFileSync(join(project, 'pipelines/bad.yaml'), BAD);
   writeFileSync(join(project, 'pipelines/failing.yaml'), FAILING);
   writeFileSync(join(project, 'osiris_connections.yaml'), CONNECTIONS);
+  // A file target's cursor state, for `osiris state show/reset` (docs/reference/incremental.md).
+  mkdirSync(join(project, '.osiris/state/envelope-good'), { recursive: true });
+  writeFileSync(
+    join(project, '.osiris/state/envelope-good/extract--write.json'),
+    JSON.stringify({
+      state: {
+        pipeline_id: 'envelope-good',
+        step_id: 'extract',
+        source: '@filesystem',
+        target_step: 'write',
+        cursor_column: 'id',
+        cursor_value: '2',
+        cursor_kind: 'number',
+        run_id: 'r1',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
+      store: { kind: 'file' },
+    }),
+  );
   return project;
 }

@@ -7,6 +7,7 @@
  * - `upsert` loads a staging table, then `INSERT … SELECT … ON DUPLICATE KEY UPDATE` in one transaction.
  */
 import { StepError } from '../../../runtime/driver.js';
+import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
 import type { CommitPoint } from '../../../runtime/retry/commit.js';
 import { quoteMysqlIdent } from '../client.js';
 import type { ColumnStats } from '../types.js';
@@ -16,6 +17,7 @@ import type { WritePlan } from './plan.js';
 import { throwIfCancelled } from './session.js';
 import { dropSideTable, type StageLoad, stageLoaded } from './staging.js';
 import { swapBlockers, uniqueKeys } from './target.js';
+import type { MysqlVerify } from './verify.js';
 import { warningsError } from './warnings.js';
 
 /** One write in progress: the session, the target and the input's rows. */
@@ -31,6 +33,8 @@ export interface Write extends StageLoad {
   stats(): Promise<Map<string, ColumnStats>>;
   /** A stream's: lets a new table widen while it loads. */
   resizing: ((r: Resizing) => void) | undefined;
+  /** Load verification (verify.ts), when the step has it on. */
+  verify: MysqlVerify | undefined;
   /** Reached right before the statement that makes the load visible (a retry is safe only before it). */
   commit: CommitPoint;
 }
@@ -71,6 +75,7 @@ export async function createAndLoad(w: Write): Promise<number> {
   throwIfCancelled(w.ctx);
   w.commit.reached();
   await w.client.query(`RENAME TABLE ${quoteMysqlIdent(stage)} TO ${quoteMysqlIdent(w.plan.table)}`);
+  await commitStateInMysql(w.ctx, w.client); // after the RENAME's implicit commit: see docs/adr/0024
   w.tables.keep(stage);
   const ddl = createTableSql(w.plan.table, defs, w.keyColumns);
   w.ctx.emit('table_created', { connection: w.ref, table: w.shown, ddl });
@@ -102,6 +107,7 @@ export async function replaceRows(w: Write): Promise<number> {
   await client.query(
     `RENAME TABLE ${target} TO ${quoteMysqlIdent(old)}, ${quoteMysqlIdent(stage)} TO ${target}`,
   );
+  await commitStateInMysql(ctx, client); // after the RENAME's implicit commit: see docs/adr/0024
   w.tables.keep(stage);
   await dropSideTable(ctx, client, old, (why) => `the previous contents stay in table '${old}': ${why}`);
   return rows;
@@ -153,7 +159,9 @@ async function mergeStage(w: Write, quotedStage: string, rows: number): Promise<
       `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${cols.map((col) => `s.${col}`).join(', ')} FROM ${quotedStage} AS s ON DUPLICATE KEY UPDATE ${updates.join(', ')}`,
     );
     if (ok.warningStatus > 0) throw await warningsError(w.client, `${ok.affectedRows} rows affected`);
+    await w.verify?.merged(w.client, quotedStage);
     throwIfCancelled(w.ctx);
+    await commitStateInMysql(w.ctx, w.client);
     w.commit.reached();
     await w.client.query('COMMIT');
     // With CLIENT_FOUND_ROWS (mysql2's default) an insert counts 1 and a matched row 2.

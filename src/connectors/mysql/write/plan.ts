@@ -1,6 +1,8 @@
 /** mysql.writer's step config: the target table, write mode, keys and batch size. */
 import { StepError, type StreamContext } from '../../../runtime/driver.js';
 import { StepConfig } from '../../../runtime/step-config.js';
+import { verifyEnabled } from '../../load-verify.js';
+import { evolutionMode, type SchemaEvolutionMode } from '../../schema-evolution.js';
 
 export type WriteMode = 'append' | 'replace' | 'upsert';
 export type LoadMethod = 'load_data' | 'insert';
@@ -14,6 +16,9 @@ export interface WritePlan {
   allowEmpty: boolean;
   /** Forced load method (tests and benchmarks, see `forceLoadMethod`). */
   method: LoadMethod | undefined;
+  /** docs/adr/0025: how the target follows the input's columns, and whether the load is verified. */
+  evolution: SchemaEvolutionMode;
+  verify: boolean;
 }
 
 let forcedLoadMethod: LoadMethod | undefined;
@@ -47,5 +52,7 @@ export function planWrite(ctx: StreamContext): WritePlan {
     batchSize: cfg.integer('batch_size', 1, 10_000),
     allowEmpty: cfg.boolean('allow_empty', false),
     method: forcedLoadMethod,
+    evolution: evolutionMode(ctx),
+    verify: verifyEnabled(ctx),
   };
 }

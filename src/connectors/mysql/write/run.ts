@@ -11,7 +11,9 @@ import {
   type StreamContext,
   stepCancelled,
 } from '../../../runtime/driver.js';
+import { commitStateInMysql } from '../../../runtime/incremental/commit.js';
 import { CommitPoint, withRollback } from '../../../runtime/retry/commit.js';
+import { duckReceived, type ReceivedSide } from '../../load-verify.js';
 import {
   connectionRef,
   type MysqlClient,
@@ -21,6 +23,7 @@ import {
   quoteMysqlIdent,
 } from '../client.js';
 import type { ColumnStats } from '../types.js';
+import { evolveMysqlTarget, type MysqlEvolution } from './evolve.js';
 import { categorize, checkInput, columnStats, duckRows, type InputColumn, keyColumns } from './input.js';
 import { type LoadColumn, loadRows, type RenderedRows } from './load.js';
 import { appendRows, createAndLoad, type Resizing, replaceRows, upsertRows, type Write } from './modes.js';
@@ -35,6 +38,7 @@ import {
 } from './session.js';
 import { SideTables } from './staging.js';
 import { inspectTarget, type TargetInfo } from './target.js';
+import { mysqlVerifier } from './verify.js';
 
 /** The input of a write, whichever way its rows arrive. */
 export interface WriteInput {
@@ -45,6 +49,8 @@ export interface WriteInput {
   rowsIn: number | undefined;
   rows: RenderedRows;
   stats(): Promise<Map<string, ColumnStats>>;
+  /** The rows' aggregates for load verification (docs/adr/0025). */
+  received: ReceivedSide;
   /** A stream's: a new table's columns widen as longer values arrive (modes.ts). */
   resizing?: (r: Resizing) => void;
   /** Called with the rows a load sent, before it commits: a stream refuses to be empty here. */
@@ -117,6 +123,7 @@ export async function runMysqlWrite(ctx: StepContext): Promise<StepResult> {
     rowsIn,
     rows: duckRows(ctx.duck, input.table, columns),
     stats: () => columnStats(ctx.duck, input.table, columns),
+    received: duckReceived(ctx.duck, input.table),
   });
 }
 
@@ -180,6 +187,7 @@ async function loadInTransaction(
   const c = w.client;
   await c.query('START TRANSACTION');
   try {
+    const verified = await w.verify?.begin(c, quotedTable);
     const sent = await loadRows({
       ctx: w.ctx,
       client: c,
@@ -193,7 +201,9 @@ async function loadInTransaction(
       progressBase: 0,
     });
     input.loaded?.(sent);
+    await verified?.();
     throwIfCancelled(w.ctx);
+    if (quotedTable === quoteMysqlIdent(w.plan.table)) await commitStateInMysql(w.ctx, c);
     // Into the target itself (append): this COMMIT publishes the load. Into a staging table it does not.
     if (quotedTable === quoteMysqlIdent(w.plan.table)) w.commit.reached();
     await c.query('COMMIT');
@@ -220,6 +230,7 @@ export async function writeToMysql(
   };
   let client: MysqlClient | undefined;
   let stopWatching: (() => Promise<void>) | undefined;
+  let evolution: MysqlEvolution | undefined;
   // Failures before the load is published were rolled back whole: the runner may retry them (docs/adr/0026).
   const commit = new CommitPoint();
   const tables = new SideTables(ctx, {
@@ -243,8 +254,17 @@ export async function writeToMysql(
       method: plan.method,
     });
     stopWatching = session.stopWatching;
-    const target = await inspectTarget(c, plan.table);
-    checkTarget(ctx, plan, dest, target);
+    const inspected = await inspectTarget(c, plan.table);
+    checkTarget(ctx, plan, dest, inspected);
+    const evolve = {
+      table: plan.table,
+      shown: dest.shown,
+      connection: dest.ref,
+      writeMode: plan.mode,
+      mode: plan.evolution,
+    };
+    evolution = await evolveMysqlTarget(ctx, c, evolve, input, inspected);
+    const target = evolution.target;
     const columns = mapColumns(ctx, plan, dest, input.columns, target);
     const targetKeys = input.keyColumns.map((k) => columns.find((col) => col.input === k)?.target ?? k);
     const base = {
@@ -262,6 +282,20 @@ export async function writeToMysql(
       targetKeys,
       stats: input.stats,
       resizing: input.resizing,
+      alterStage: evolution.alterStage,
+      verify: plan.verify
+        ? mysqlVerifier(ctx, {
+            connection: dest.ref,
+            shown: dest.shown,
+            table: plan.table,
+            writeMode: plan.mode,
+            created: !target.exists,
+            columns,
+            inputColumns: input.columns.map((col) => col.info),
+            targetKeys,
+            received: input.received,
+          })
+        : undefined,
       commit,
     };
     const w: Write = {
@@ -285,12 +319,15 @@ export async function writeToMysql(
         : plan.mode === 'replace'
           ? await replaceRows(w)
           : await upsertRows(w);
+    evolution.done();
     ctx.progress(rowsWritten);
     ctx.metric('rows_written', rowsWritten, 'rows');
     ctx.metric('duration_ms', Date.now() - started, 'ms');
     await c.end();
     return { rowsIn: input.rowsIn ?? rowsWritten, rowsWritten, outputs: [`${dest.ref}/${dest.shown}`] };
   } catch (error) {
+    // Past the commit point the load may be in: its columns stay.
+    if (!commit.passed) await evolution?.undo();
     await client?.abort();
     if (tables.pending.length) await dropLeftovers(ctx, dest.settings, tables.pending);
     if (ctx.signal.aborted) throw stepCancelled(error);

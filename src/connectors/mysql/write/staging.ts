@@ -56,12 +56,15 @@ export interface StageLoad {
   /** Input rows when known up front (a table); a stream's count is what was sent. */
   rowsIn: number | undefined;
   loadInto(quotedTable: string): Promise<number>;
+  /** Schema evolution's changes to a staging table, before it is loaded (evolve.ts). */
+  alterStage?(quotedStage: string): Promise<void>;
 }
 
 /** Creates the staging table `stage`, loads it, and checks it holds every row sent. */
 export async function stageLoaded(s: StageLoad, stage: string, createSql: string): Promise<number> {
   const quotedStage = quoteMysqlIdent(stage);
   await s.tables.create(s.client, stage, createSql);
+  await s.alterStage?.(quotedStage);
   const sent = await s.loadInto(quotedStage);
   const [r] = await s.client.rows(`SELECT COUNT(*) AS n FROM ${quotedStage}`);
   const n = Number(r?.n ?? -1);

@@ -7,6 +7,7 @@
 import type { ColumnInfo } from '../../../runtime/dataplane.js';
 import { StepError, type StepResult, type StreamContext } from '../../../runtime/driver.js';
 import { type RowStream, UpstreamFailed } from '../../../runtime/stream.js';
+import { StreamProfile, streamReceived } from '../../load-verify.js';
 import { mysqlErrorInfo } from '../client.js';
 import { categorize, duplicateKey, keyColumns } from './input.js';
 import type { Resizing } from './modes.js';
@@ -50,6 +51,7 @@ export async function runMysqlStreamWrite(ctx: StreamContext, stream: RowStream)
   const dest = destination(ctx, plan);
   const renderer = new StreamRenderer(ctx, columns, { notNull: plan.mode === 'upsert' ? keys : [] });
   let resizing: Resizing | undefined;
+  const received = new StreamProfile(stream.columns);
   const input: WriteInput = {
     upstream,
     columns,
@@ -60,6 +62,7 @@ export async function runMysqlStreamWrite(ctx: StreamContext, stream: RowStream)
         (async function* () {
           for await (const batch of stream.batches) {
             const lines = renderer.render(batch, method);
+            if (plan.verify) received.add(batch);
             const pause = resizing?.pauseFor(renderer.stats());
             if (pause) yield pause;
             yield lines;
@@ -68,6 +71,7 @@ export async function runMysqlStreamWrite(ctx: StreamContext, stream: RowStream)
     },
     // A new table starts with the types of short values and widens as longer ones arrive.
     stats: async () => new Map(),
+    received: streamReceived(received),
     resizing: (r) => {
       resizing = r;
     },
