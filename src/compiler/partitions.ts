@@ -25,6 +25,12 @@ export function checkPartitions(
       );
       continue;
     }
+    for (const key of ['limit', 'offset', 'incremental'])
+      if (step.config?.[key] !== undefined)
+        error(
+          `step '${step.id}': 'partition' cannot be combined with '${key}'`,
+          `drop '${key}', or drop 'partition'`,
+        );
     const consumers = steps.filter((s) => (deps.get(s.id) ?? []).includes(step.id));
     const writer = consumers.length === 1 ? consumers[0] : undefined;
     if (!writer || !PARTITION_TARGETS[writer.component] || (deps.get(writer.id) ?? []).length !== 1)

@@ -159,7 +159,7 @@ ${writer === 'postgres.writer' ? '      connection: "@postgres.dst"\n      table
     await my.admin.query(`CREATE FUNCTION part_pause() RETURNS VARCHAR(30) NO SQL BEGIN DECLARE x INT;
       SELECT SLEEP(2) INTO x; RETURN 'paused'; END`);
     await my.admin.query(
-      'CREATE VIEW slow_src AS SELECT id, k, IF(id = 150000, part_pause(), v) AS v, d, n FROM src',
+      'CREATE VIEW slow_src AS SELECT id, k, IF(id = 150000, part_pause(), v) AS v, d, n, id * 2 AS twice FROM src',
     );
     await pg.exec(
       `CREATE TABLE ${pg.q('slow')} (id integer PRIMARY KEY, k integer, v text, d date, n integer)`,
@@ -196,6 +196,11 @@ ${writer === 'postgres.writer' ? '      connection: "@postgres.dst"\n      table
       `SELECT count(*)::int AS c, count(*) FILTER (WHERE v = 'paused')::int AS p FROM ${pg.q('slow')}`,
     );
     expect(row).toEqual({ c: ROWS, p: 1 });
+    // A column the target lacked (schema_evolution: add_columns) was added by the swap, values and all.
+    const [twice] = await pg.rows<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${pg.q('slow')} WHERE twice = id * 2`,
+    );
+    expect(twice?.n).toBe(ROWS);
     expect(await staging()).toEqual([]);
   });
 

@@ -53,7 +53,7 @@ function isBound(v: JsonValue | undefined): v is Bound {
 export function partitionSpec(stepId: string, config: Record<string, JsonValue>): PartitionSpec | undefined {
   const raw = config.partition;
   if (raw === undefined || raw === null) return undefined;
-  for (const key of ['limit', 'offset'])
+  for (const key of ['limit', 'offset', 'incremental'])
     if (config[key] !== undefined)
       throw invalid(stepId, `cannot be combined with '${key}'`, `drop '${key}', or drop 'partition'`);
   const shape =

@@ -105,22 +105,16 @@ async function pgColumns(session: PgSession, qualified: string): Promise<string[
   return r.rows.map((x) => x.name);
 }
 
-/** Target column for each input column: the exact name, else the one case-insensitive match. */
-function matchNames(
-  step: TargetStep,
-  shown: string,
-  input: readonly string[],
-  target: readonly string[],
-): string[] {
-  return input.map((name) => {
-    if (target.includes(name)) return name;
+/**
+ * Target column for each input column the target has: the exact name, else the one case-insensitive match.
+ * Input columns the target lacks are left to the writer's `schema_evolution` on the staging table (added, or
+ * refused as in a single-machine load); the swap then adds them to the target.
+ */
+function matchNames(input: readonly string[], target: readonly string[]): string[] {
+  return input.flatMap((name) => {
+    if (target.includes(name)) return [name];
     const ci = target.filter((t) => t.toLowerCase() === name.toLowerCase());
-    if (ci.length === 1) return ci[0] as string;
-    throw fail(
-      'partition.schema_mismatch',
-      `step '${step.id}': table '${shown}' has no column '${name}' (the input has it)`,
-      `columns of ${shown}: ${target.join(', ')}; rename it upstream or add the column to the table`,
-    );
+    return ci.length === 1 ? [ci[0] as string] : [];
   });
 }
 
@@ -143,8 +137,8 @@ export async function prepareStage(
       const into = pgQualified(schema, stage);
       await session.client.query(`DROP TABLE IF EXISTS ${into}`);
       const columns = await pgColumns(session, target);
-      if (columns) {
-        const names = matchNames(step, `${schema}.${p.table}`, inputColumns, columns);
+      const names = columns ? matchNames(inputColumns, columns) : [];
+      if (names.length) {
         await session.client.query(
           `CREATE UNLOGGED TABLE ${into} AS SELECT ${names.map(pgIdent).join(', ')} FROM ${target} WITH NO DATA`,
         );
@@ -158,8 +152,8 @@ export async function prepareStage(
   try {
     await client.query(`DROP TABLE IF EXISTS ${quoteMysqlIdent(stage)}`);
     const columns = await mysqlColumns(client, p.table);
-    if (columns) {
-      const names = matchNames(step, p.table, inputColumns, columns);
+    const names = columns ? matchNames(inputColumns, columns) : [];
+    if (names.length) {
       await client.query(
         `CREATE TABLE ${quoteMysqlIdent(stage)} AS SELECT ${names.map(quoteMysqlIdent).join(', ')} FROM ${quoteMysqlIdent(p.table)} WHERE 1 = 0`,
       );
@@ -312,7 +306,23 @@ async function swapPostgres(req: SwapRequest, verify: VerifySwap): Promise<SwapO
     const first = pgQualified(schema, stages[0] as string);
     const cols = (await pgColumns(session, first)) ?? [];
     let created = false;
-    if (!(await pgColumns(session, target))) {
+    const existing = await pgColumns(session, target);
+    if (existing) {
+      // Columns the writer added to the staging tables (schema_evolution: add_columns) join the target in
+      // this transaction, with the staging tables' types.
+      const added = cols.filter((c) => !existing.includes(c));
+      if (added.length) {
+        const types = await client.query<{ name: string; type: string }>(
+          `SELECT attname::text AS name, pg_catalog.format_type(atttypid, atttypmod) AS type FROM pg_catalog.pg_attribute
+           WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+          [first],
+        );
+        for (const c of added) {
+          const type = types.rows.find((t) => t.name === c)?.type ?? 'text';
+          await client.query(`ALTER TABLE ${target} ADD COLUMN ${pgIdent(c)} ${type}`);
+        }
+      }
+    } else {
       await client.query(`CREATE TABLE ${target} (LIKE ${first} INCLUDING ALL)`);
       if (p.primaryKey.length && !(await hasPrimaryKey(session, target)))
         await client.query(`ALTER TABLE ${target} ADD PRIMARY KEY (${p.primaryKey.map(pgIdent).join(', ')})`);
@@ -418,6 +428,16 @@ async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutc
     checkStaged(step, stages, staged, req.partitionRows);
     const stagedRows = staged.reduce<number>((a, n) => a + (n ?? 0), 0);
     const cols = (await mysqlColumns(client, stages[0] as string)) ?? [];
+    const existing = await mysqlColumns(client, p.table);
+    const added = existing
+      ? cols.filter((c) => !existing.some((e) => e.toLowerCase() === c.toLowerCase()))
+      : [];
+    if (added.length)
+      throw fail(
+        'partition.schema_mismatch',
+        `step '${step.id}': the input has column${added.length > 1 ? 's' : ''} ${added.map((c) => `'${c}'`).join(', ')} that table '${shown}' lacks; a partitioned copy into MySQL does not add columns (MySQL cannot add them inside the swap's transaction); nothing was swapped, the target is unchanged`,
+        `add ${added.length > 1 ? 'them' : 'it'} to ${shown} first (ALTER TABLE … ADD COLUMN), or run the copy once without partition`,
+      );
     const list = cols.map(q).join(', ');
     const union = stages.map((s) => `SELECT ${list} FROM ${q(s)}`).join(' UNION ALL ');
     const facts = (moved: number) => ({
@@ -428,7 +448,7 @@ async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutc
       movedRows: moved,
       query: (sql: string) => client.rows(sql),
     });
-    if (!(await mysqlColumns(client, p.table))) {
+    if (!existing) {
       // DDL commits on its own in MySQL: build the whole table aside, then one atomic RENAME.
       await client.query(`DROP TABLE IF EXISTS ${q(combined)}`);
       await client.query(`CREATE TABLE ${q(combined)} LIKE ${q(stages[0] as string)}`);
