@@ -1,5 +1,6 @@
 // Copies non-TypeScript assets (component specs, JSON schemas) from src/ to dist/ after tsc.
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,23 +19,23 @@ function walk(dir) {
 walk(src);
 
 // The component spec schema, compiled to code once here instead of by Ajv on every CLI start (~110 ms).
-// src/registry/load.ts uses it when present and compiles the schema itself otherwise (tests run from src/).
+// CommonJS, so src/registry/load.ts can require it synchronously the first time a spec needs checking (a run
+// of built-in components never does) instead of every start loading its ~95 KB; it compiles the schema
+// itself when the file is absent (tests run from src/).
 const { default: Ajv2020 } = await import('ajv/dist/2020.js');
 const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
-const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { source: true, esm: true } });
+const requireBuilt = createRequire(import.meta.url);
+const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { source: true } });
 const validate = ajv.compile(JSON.parse(readFileSync(join(src, 'registry/spec-schema.json'), 'utf8')));
-// Ajv's ESM output still calls require() for its runtime helpers (deep equality, string length).
-const prelude =
-  "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
-writeFileSync(
-  join(dist, 'registry/spec-validator.js'),
-  prelude + standaloneCode(ajv, validate).replace(/^"use strict";/, ''),
-);
+writeFileSync(join(dist, 'registry/spec-validator.cjs'), standaloneCode(ajv, validate));
+// Their ES-module forms of earlier builds, which nothing loads any more.
+rmSync(join(dist, 'registry/spec-validator.js'), { force: true });
+rmSync(join(dist, 'components/config-validators.js'), { force: true });
 
 // Built-in specs, parsed and checked once here: the registry reads this bundle instead of parsing YAML on
 // every CLI start (it still parses any spec whose bytes differ from the bundled text).
 const { parse: parseYaml } = await import('yaml');
-const { default: validateSpec } = await import(join(dist, 'registry/spec-validator.js'));
+const validateSpec = requireBuilt(join(dist, 'registry/spec-validator.cjs'));
 const componentsDir = join(dist, 'components');
 const specs = {};
 const metaAjv = new Ajv2020({ strict: false });
@@ -64,39 +65,39 @@ writeFileSync(join(componentsDir, 'specs.json'), JSON.stringify(specs));
 
 // Step-config validators of the built-in components, compiled to code here rather than by Ajv on every CLI
 // start (~90 ms: loading Ajv and compiling). Two variants each: all required keys, and without the keys a
-// `@connection` provides. src/oml/config-schema.ts uses them for the bundled specs above and compiles any
-// other schema itself. A schema with a custom `format` (functions, not code) is left to run time.
+// `@connection` provides. One CommonJS file per component (components/<name>/config-validators.cjs, exporting
+// `byKey`), so a run requires only the validators of the components it uses (all of them in one ES module
+// were ~430 KB to load on every run). src/oml/config-schema.ts uses them for the bundled specs above and
+// compiles any other schema itself. A schema with a custom `format` (functions, not code) is left to run time.
 const { loadRegistry } = await import(join(dist, 'registry/load.js'));
 const { CONFIG_FORMATS, stepConfigSchema, validatorKey } = await import(join(dist, 'oml/config-schema.js'));
 const registry = loadRegistry();
-const codeAjv = new Ajv2020({
-  allErrors: true,
-  strict: false,
-  logger: false,
-  verbose: true,
-  validateSchema: false, // checked above
-  code: { source: true, esm: true },
-});
 const customFormat = new RegExp(`"format":"(${Object.keys(CONFIG_FORMATS).join('|')})"`);
-const exported = {};
-const index = [];
 for (const name of registry.names()) {
   const { spec } = registry.get(name);
   if (customFormat.test(JSON.stringify(spec.configSchema))) continue;
+  const codeAjv = new Ajv2020({
+    allErrors: true,
+    strict: false,
+    logger: false,
+    verbose: true,
+    validateSchema: false, // checked above
+    code: { source: true },
+  });
   const variants = new Map();
   for (const notRequired of [[], registry.connectionFields(name).map((f) => f.name)]) {
     variants.set(validatorKey(notRequired), notRequired);
   }
+  const exported = {};
   const entries = [];
   for (const [key, notRequired] of variants) {
     const id = `v${Object.keys(exported).length}`;
     codeAjv.addSchema(stepConfigSchema(spec, notRequired), id);
     exported[id] = id;
-    entries.push(`${JSON.stringify(key)}: ${id}`);
+    entries.push(`${JSON.stringify(key)}: exports.${id}`);
   }
-  index.push(`  ${JSON.stringify(name)}: { ${entries.join(', ')} },`);
+  writeFileSync(
+    join(componentsDir, name, 'config-validators.cjs'),
+    `${standaloneCode(codeAjv, exported)}\nexports.byKey = { ${entries.join(', ')} };\n`,
+  );
 }
-writeFileSync(
-  join(componentsDir, 'config-validators.js'),
-  `${prelude}${standaloneCode(codeAjv, exported).replace(/^"use strict";/, '')}\nexport const validators = {\n${index.join('\n')}\n};\n`,
-);

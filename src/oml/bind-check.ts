@@ -15,11 +15,12 @@
  * dialect function, syntax it does not parse) is a warning (SQL003). Steps whose connection has no discovered
  * schema are skipped, and so are the steps downstream of them.
  */
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type Diagnostic, diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
 import { closestMatch } from '../diagnostics/suggest.js';
 import { planInputAliases, quoteIdent, quoteLiteral } from '../runtime/dataplane.js';
 import { type DuckDBErrorInfo, messageOf, parseDuckDBError } from '../runtime/duckdb-errors.js';
+import { loadDuckDB } from '../util/duckdb-module.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { LocatedDocument } from '../yaml/located.js';
 import { stepDependencies } from './dependencies.js';
@@ -187,7 +188,7 @@ export async function bindCheck(
   let instance: DuckDBInstance | undefined;
   let conn: DuckDBConnection | undefined;
   try {
-    instance = await DuckDBInstance.create(':memory:', {
+    instance = await loadDuckDB().DuckDBInstance.create(':memory:', {
       enable_external_access: 'false',
       autoinstall_known_extensions: 'false',
       threads: '1',

@@ -6,6 +6,7 @@
  * `${params.x}` placeholders: a string value that still contains one is accepted for any schema rule — it is
  * checked once params are resolved (`osiris validate` and `osiris compile` always validate the resolved OML).
  */
+import { createRequire } from 'node:module';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/suggest.js';
@@ -57,14 +58,23 @@ function ajvFor(spec: ComponentSpec): Ajv2020 {
 
 /**
  * The built-in components' step-config validators, compiled to code at build time (scripts/copy-assets.mjs):
- * by component, then by `validatorKey`. Absent when running from src/.
+ * one CommonJS file per component, by `validatorKey`, required the first time a step of that component is
+ * checked. Absent when running from src/ (and for a schema with a custom format).
  */
-const precompiled = await import(
-  /* @vite-ignore */ new URL('../components/config-validators.js', import.meta.url).href
-).then(
-  (m: { validators?: Record<string, Record<string, ValidateFunction>> }) => m.validators,
-  () => undefined,
-);
+const precompiled = new Map<string, Record<string, ValidateFunction> | undefined>();
+function precompiledValidator(component: string, key: string): ValidateFunction | undefined {
+  if (!precompiled.has(component)) {
+    let byKey: Record<string, ValidateFunction> | undefined;
+    try {
+      const file = `../components/${component}/config-validators.cjs`;
+      byKey = (createRequire(import.meta.url)(file) as { byKey?: Record<string, ValidateFunction> }).byKey;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    }
+    precompiled.set(component, byKey);
+  }
+  return precompiled.get(component)?.[key];
+}
 
 const compiled = new WeakMap<ComponentSpec, Map<string, ValidateFunction | Error>>();
 
@@ -89,7 +99,7 @@ export function stepConfigSchema(spec: ComponentSpec, notRequired: readonly stri
 
 function validatorFor(spec: ComponentSpec, notRequired: readonly string[]): ValidateFunction | Error {
   const key = validatorKey(notRequired);
-  const built = isBuildChecked(spec) ? precompiled?.[spec.name]?.[key] : undefined;
+  const built = isBuildChecked(spec) ? precompiledValidator(spec.name, key) : undefined;
   if (built) return built;
   let bySpec = compiled.get(spec);
   if (!bySpec) {

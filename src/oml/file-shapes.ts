@@ -5,9 +5,10 @@
  * leaves that step and its consumers unchecked — the run still checks them.
  */
 import { existsSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../runtime/dataplane.js';
 import { resolveStepPath } from '../runtime/file-output.js';
+import { loadDuckDB } from '../util/duckdb-module.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../yaml/json.js';
 import type { CatalogColumn } from './bind-check.js';
 
@@ -54,7 +55,7 @@ export async function csvStepShapes(
   if (probes.length === 0) return shapes;
   let instance: DuckDBInstance | undefined;
   try {
-    instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+    instance = await loadDuckDB().DuckDBInstance.create(':memory:', { threads: '1' });
     const conn = await instance.connect();
     try {
       for (const probe of probes) {

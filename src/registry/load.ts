@@ -5,6 +5,7 @@
  * (located at file:line:col) and left out, never dropped silently.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
@@ -157,16 +158,21 @@ export function specSchema(): JsonObject {
   return JSON.parse(readFileSync(new URL('./spec-schema.json', import.meta.url), 'utf8')) as JsonObject;
 }
 
-/** The build's precompiled spec validator (scripts/copy-assets.mjs), if this module runs from dist/. */
-const precompiled = await import(
-  /* @vite-ignore */ new URL('./spec-validator.js', import.meta.url).href
-).then(
-  (m: { default?: ValidateFunction }) => m.default,
-  () => undefined,
-);
+/**
+ * The build's precompiled spec validator (scripts/copy-assets.mjs), if this module runs from dist/. Required
+ * when first needed, not at start-up: only a spec that differs from the build's bundle is checked.
+ */
+function precompiledSpecValidator(): ValidateFunction | undefined {
+  try {
+    return createRequire(import.meta.url)('./spec-validator.cjs') as ValidateFunction;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
 
 function getSpecValidator(): ValidateFunction {
-  specValidator ??= precompiled;
+  specValidator ??= precompiledSpecValidator();
   if (specValidator === undefined) {
     const ajv = newAjv({ allErrors: true, strict: false, verbose: true });
     specValidator = ajv.compile(specSchema());

@@ -22,6 +22,7 @@ import type {
   DuckDBValue,
 } from '@duckdb/node-api';
 import { sha256Hex } from '../util/canonical.js';
+import { loadDuckDB } from '../util/duckdb-module.js';
 import { StepError, type StepInput, stepCancelled } from './driver.js';
 
 export interface DataPlaneOptions {
@@ -61,9 +62,9 @@ export async function openDataPlane(scratchDir: string, options: DataPlaneOption
   const settings: Record<string, string> = { temp_directory: spillDir };
   if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
   if (options.threads !== undefined) settings.threads = String(options.threads);
-  // Loaded here, not at the top: importing this module's helpers must not load DuckDB (~175 ms), which a
-  // run made only of pass-through pairs never opens.
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  // Loaded here, not at the top: importing this module's helpers must not load DuckDB, which a run made
+  // only of pass-through pairs never opens.
+  const { DuckDBInstance } = loadDuckDB();
   const instance = await DuckDBInstance.create(dbPath ?? ':memory:', settings);
   const opened: DuckDBConnection[] = [];
   const connect = async (): Promise<DuckDBConnection> => {

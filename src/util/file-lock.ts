@@ -11,10 +11,11 @@
 
 import * as fs from 'node:fs';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import lockfile from 'proper-lockfile';
+import type Lockfile from 'proper-lockfile';
 import { processAlive } from './process-alive.js';
 
 /** Who holds a lock, as its holder recorded it. */
@@ -65,6 +66,16 @@ export function lockPaths(file: string): { dir: string; holder: string } {
 }
 
 const HOLDER = 'holder.json';
+
+/**
+ * proper-lockfile and its 13 modules (graceful-fs, signal-exit, …), required by the first lock: most modules
+ * that import this one (every file step's) load in runs that never lock a file, e.g. table → table copies.
+ */
+let lockfileModule: typeof Lockfile | undefined;
+function properLockfile(): typeof Lockfile {
+  lockfileModule ??= createRequire(import.meta.url)('proper-lockfile') as typeof Lockfile;
+  return lockfileModule;
+}
 
 /**
  * node:fs for proper-lockfile, whose `rmdir` of a lock folder (release, exit, taking over a stale lock) first
@@ -118,7 +129,7 @@ export async function lockFile(file: string, options: FileLockOptions): Promise<
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const release = await lockfile.lock(file, {
+      const release = await properLockfile().lock(file, {
         realpath: false,
         lockfilePath: paths.dir,
         fs: lockFs,

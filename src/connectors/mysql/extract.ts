@@ -1,11 +1,12 @@
 /**
  * mysql.extractor's materialised read (see src/components/mysql.extractor/driver.ts): rows stream from mysql2 into a DuckDB appender.
  */
-import { type DuckDBAppender, type DuckDBConnection, DuckDBIntervalValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import type { FieldPacket } from 'mysql2';
 import { quoteIdent, unquoteIdent } from '../../runtime/dataplane.js';
 import { type StepContext, StepError, type StepResult, stepCancelled } from '../../runtime/driver.js';
 import { recordWindowRead } from '../../runtime/incremental/read.js';
+import { loadDuckDB } from '../../util/duckdb-module.js';
 import { type MysqlClient, mysqlErrorInfo } from './client.js';
 import {
   bitsValue,
@@ -99,8 +100,10 @@ function appenderFor(state: ColumnState): Appender {
     case 'double':
       return (a, v) => a.appendDouble(Number(v));
     case 'time':
-      if (state.widened)
+      if (state.widened) {
+        const { DuckDBIntervalValue } = loadDuckDB();
         return (a, v) => a.appendInterval(new DuckDBIntervalValue(0, 0, timeMicros(String(v))));
+      }
       return (a, v) => a.appendVarchar(String(v));
     case 'timestamp':
       // Session time zone is UTC: the text is a UTC time; say so explicitly.

@@ -5,9 +5,10 @@
  * settings that make text output exact and machine-independent, and error classification into messages
  * that name the connection alias, table and column — never the password or the DSN.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { ResolvedConnection } from '../../runtime/driver.js';
 import type { JsonObject, JsonValue } from '../../yaml/json.js';
+import { loadPg } from './pg-module.js';
 
 /** Everything needed to open a pg connection. `password` is a secret: never print a PgTarget. */
 export interface PgTarget {
@@ -227,7 +228,7 @@ export interface PgSession {
 }
 
 export async function connectPg(target: PgTarget, options: ConnectOptions = {}): Promise<PgSession> {
-  const client = new pg.Client({
+  const client = new (loadPg().Client)({
     host: target.host,
     port: target.port,
     database: target.database,

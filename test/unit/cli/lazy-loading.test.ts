@@ -71,4 +71,12 @@ describe('what the CLI loads at start-up', () => {
     expect(loaded).toContain('yaml');
     expect(loaded.filter((name) => HEAVY.includes(name))).toEqual([]);
   });
+
+  it('run of a file pipeline loads DuckDB but no database driver', () => {
+    // Reuses copy.yaml from the case above. Runtime modules import the MySQL and Postgres client helpers;
+    // the drivers themselves load on the first connection (src/connectors/*/client.ts).
+    const loaded = packagesLoaded(['run', 'copy.yaml', '--json']);
+    expect(loaded).toContain('@duckdb/node-api');
+    expect(loaded.filter((name) => HEAVY.includes(name))).toEqual(['@duckdb/node-api']);
+  });
 });

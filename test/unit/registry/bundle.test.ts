@@ -1,10 +1,11 @@
 /**
  * The build's bundle of built-in specs (dist/components/specs.json, scripts/copy-assets.mjs): the registry
  * loaded from dist/ must be exactly the registry parsed from the YAML under src/, and the step-config
- * validators compiled to code at build time (dist/components/config-validators.js) must judge configs exactly
+ * validators compiled to code at build time (dist/components/<name>/config-validators.cjs) must judge configs exactly
  * as the ones Ajv compiles at run time.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -28,9 +29,13 @@ describe.skipIf(!existsSync(built))('built-in spec bundle', () => {
 
   it('precompiled step-config validators report what run-time compiled ones report', async () => {
     type Validate = ((data: unknown) => boolean) & { errors?: unknown };
-    const { validators } = (await import(
-      pathToFileURL(join(REPO_ROOT, 'dist/components/config-validators.js')).href
-    )) as { validators: Record<string, Record<string, Validate>> };
+    const require = createRequire(import.meta.url);
+    const validators = (name: string) =>
+      (
+        require(join(REPO_ROOT, 'dist/components', name, 'config-validators.cjs')) as {
+          byKey: Record<string, Validate>;
+        }
+      ).byKey;
     const registry = loadRegistry({ fresh: true });
     const ajv = newAjv({ allErrors: true, strict: false, logger: false, verbose: true });
     let compared = 0;
@@ -46,7 +51,7 @@ describe.skipIf(!existsSync(built))('built-in spec bundle', () => {
         ...(spec.examples ?? []).map((e) => e.config),
       ];
       for (const notRequired of [[], provided]) {
-        const precompiled = validators[spec.name]?.[validatorKey(notRequired)];
+        const precompiled = validators(spec.name)[validatorKey(notRequired)];
         expect(precompiled, `${spec.name} [${notRequired.join(',')}]`).toBeTypeOf('function');
         const runtime = ajv.compile(stepConfigSchema(spec, notRequired));
         for (const config of configs) {
