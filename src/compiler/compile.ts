@@ -52,6 +52,7 @@ import {
   PLAN_FILE,
 } from './manifest.js';
 import { compareIds, topologicalOrder } from './order.js';
+import { checkPartitions } from './partitions.js';
 import { buildDirFor, writeCompilePointers } from './pointers.js';
 
 export const COMPILER_ID = `osiris-compiler/${VERSION}`;
@@ -196,6 +197,7 @@ export async function compileDocument(
       ),
     );
   }
+  checkPartitions(steps, deps, stepLoc, diagnostics);
   failOnErrors(diagnostics);
 
   // 6. cfg, manifest, fingerprints

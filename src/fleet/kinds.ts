@@ -4,4 +4,5 @@
  */
 export async function loadJobKinds(): Promise<void> {
   await import('./run-job.js');
+  await import('./partition-jobs.js');
 }

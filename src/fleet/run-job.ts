@@ -117,6 +117,8 @@ async function runJob(ctx: JobContext): Promise<JsonValue> {
         }
       }
     };
+    // Partitioned copies of this run go to the fleet as one flow (partition-jobs.ts).
+    const { queuePartitionExecutor } = await import('./partition-jobs.js');
     code = await serveWorker({
       lines: lines(),
       write,
@@ -124,6 +126,7 @@ async function runJob(ctx: JobContext): Promise<JsonValue> {
       workerId: ctx.worker.name,
       version: VERSION,
       signal: ctx.signal,
+      partitionExecutor: queuePartitionExecutor(ctx.settings, ctx.signal),
     });
     ended = true;
   } catch (error) {

@@ -36,6 +36,7 @@ import { runFusedChain } from './fuse/run-chain.js';
 import { smallSourceReason } from './fuse/source-size.js';
 import { IncrementalRun } from './incremental/run.js';
 import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
+import type { PartitionEnv, PartitionExecutor } from './partition/copy.js';
 import type { PlaneLimits } from './plane-limits.js';
 import { classifyError, type ErrorTable } from './retry/classify.js';
 import { decideRetry, pause, type RetryVerdict, verdictFields } from './retry/decide.js';
@@ -94,6 +95,11 @@ export interface RunPipelineOptions {
   /** `osiris run --full-refresh`: incremental reads ignore their stored state (src/runtime/incremental). */
   fullRefresh?: boolean;
   signal?: AbortSignal;
+  /**
+   * Where the partitions of a partitioned copy run (docs/adr/0028): in this process by default; a queue
+   * worker passes one that enqueues them as child jobs of a flow.
+   */
+  partitionExecutor?: (env: PartitionEnv) => PartitionExecutor;
 }
 
 /** Every step of a run, pending: the status table a run (local or on a worker) starts from. */
@@ -451,6 +457,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   for (const d of fused.declined)
     session.event('fuse', { step_id: d.step_id, used: false, reason: d.reason });
   const pairs = options.keepData || options.passThrough === false ? new Map() : passThroughPairs(steps);
+  /** A partitioned copy always runs its pair together, whatever pass-through and keep-data say. */
+  const partitionPairs = passThroughPairs(steps);
   /** Writers that already ran beside their extractor (pass-through): their outcome, for the scheduler. */
   const ranAlongside = new Map<string, boolean>();
 
@@ -465,7 +473,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     step: LoadedStep,
     error: unknown,
     attempt: number,
-    table: ErrorTable | undefined,
+    table: ErrorTable | readonly ErrorTable[] | undefined,
     extra: Record<string, JsonValue> = {},
   ): Promise<RetryVerdict> => {
     const policy = policyOf(step);
@@ -474,7 +482,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
       error,
       attempt,
       policy,
-      tables: table ? [table] : [],
+      tables: Array.isArray(table) ? [...table] : table ? [table as ErrorTable] : [],
       aborted: Boolean(options.signal?.aborted),
     });
     if (!verdict.retry) return verdict;
@@ -738,9 +746,97 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
     return outcomes.get(chain.steps[0]?.id ?? '') ?? false;
   };
 
+  /** An extractor with `partition:` and its writer, run as one partitioned copy (docs/adr/0028). */
+  const runPartitioned = async (reader: LoadedStep, t0: number): Promise<boolean> => {
+    const writer = partitionPairs.get(reader.id);
+    if (!writer) {
+      fail(
+        reader,
+        new StepError(
+          'partition.invalid',
+          `step '${reader.id}' has 'partition' but its rows do not go straight into one database writer`,
+          'make a mysql.writer or postgres.writer the only step that reads it (and have it read nothing else)',
+        ),
+        t0,
+      );
+      return false;
+    }
+    const { runPartitionedCopy } = await import('./partition/copy.js');
+    const jobStep = (s: LoadedStep) => ({
+      id: s.id,
+      component: s.component,
+      config: s.config,
+      ...(s.connection ? { connection: s.connection } : {}),
+    });
+    const prepared = new Map<string, PreparedStep>();
+    const env: PartitionEnv = {
+      loadDriver: (component) => loadDriver(registry, { ...reader, component }),
+      prepare: (s) => {
+        const known = prepared.get(s.id);
+        if (known && known.config === s.config) return known;
+        const step = byId.get(s.id) as LoadedStep;
+        const p = options.prepareStep({ ...step, config: s.config });
+        prepared.set(s.id, p);
+        return p;
+      },
+      context: (stepId, config, connection) =>
+        streamContextFor(byId.get(stepId) as LoadedStep, { config, connection }),
+      scratchDir,
+      emit: (event, data) => session.event(event, data),
+      // A partition is one idempotent unit (its staging table starts empty), so the extractor's retry
+      // policy applies to it as a read, with both drivers' error tables.
+      retry: async (job, error, attempt) => {
+        const tables = await Promise.all(
+          [reader, writer].map(
+            async (s) => (await loadDriver(registry, s).catch(() => undefined))?.errorTable,
+          ),
+        );
+        const known = tables.filter((t): t is ErrorTable => t !== undefined);
+        return (await retryAfter(reader, error, attempt, known, { partition: job.index })).retry;
+      },
+    };
+    announce(reader, env.prepare(jobStep(reader)));
+    const t1 = begin(writer);
+    ranAlongside.set(writer.id, false);
+    try {
+      const done = await runPartitionedCopy({
+        runId: session.runId,
+        reader: jobStep(reader),
+        writer: jobStep(writer),
+        env,
+        ...(options.partitionExecutor ? { executor: options.partitionExecutor(env) } : {}),
+        emit: (event, data) => session.event(event, data),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const retried = done.partitions.filter((p) => p.attempts > 1).map((p) => p.index);
+      const extra = {
+        partitions: done.partitions.length,
+        ...(retried.length ? { partitions_retried: retried } : {}),
+      };
+      succeed(reader, { rowsRead: done.rows, rowsOut: done.rows }, t0, { ...extra, pass_through: writer.id });
+      succeed(writer, done.result, t1, extra);
+      ranAlongside.set(writer.id, true);
+      return true;
+    } catch (error) {
+      fail(reader, error, t0);
+      fail(
+        writer,
+        new StepError(
+          'runtime.dependency_failed',
+          `step '${writer.id}': the partitioned copy from '${reader.id}' failed; nothing was swapped in, the target is unchanged`,
+          `fix step '${reader.id}' (its error is above)`,
+        ),
+        t1,
+      );
+      return false;
+    }
+  };
+
   const executeStep = async (step: LoadedStep): Promise<boolean> => {
     const alongside = ranAlongside.get(step.id);
     if (alongside !== undefined) return alongside;
+    if (step.mode === 'read' && step.config.partition !== undefined && step.config.partition !== null)
+      return runPartitioned(step, begin(step));
     const chain = fused.chains.get(step.id);
     if (chain) {
       await openPlane().catch(() => undefined);

@@ -9,6 +9,7 @@ import type { LoadedStep } from '../compiler/manifest.js';
 import { OsirisError } from '../diagnostics/diagnostic.js';
 import type { ProgressReporter } from '../observability/progress.js';
 import type { Redactor } from '../observability/redact.js';
+import type { PartitionEnv, PartitionExecutor } from '../runtime/partition/copy.js';
 import type { PreparedStep } from '../runtime/runner.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
 import { filesUnder, hostPathOf, readChunks } from './files.js';
@@ -35,6 +36,8 @@ export interface WorkerIo {
   version: string;
   /** Stops the run like a host `cancel` (the worker's own SIGINT/SIGTERM). */
   signal?: AbortSignal;
+  /** Where partitioned copies run their partitions (a fleet worker: child jobs of a flow); here by default. */
+  partitionExecutor?: (env: PartitionEnv) => PartitionExecutor;
 }
 
 /** Runs one pipeline for the host. Resolves with the process exit code (0 ran, whatever the run's outcome). */
@@ -159,6 +162,7 @@ async function runBuild(
     lockTimeoutMs: project.runtime.lockTimeoutMs,
     maxParallel: run.options.max_parallel,
     signal,
+    ...(io.partitionExecutor ? { partitionExecutor: io.partitionExecutor } : {}),
   });
   // Files the writers produced inside this folder go back (as paths relative to it); anything written
   // elsewhere — a database, an absolute path outside — stays where the worker ran.

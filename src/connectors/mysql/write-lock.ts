@@ -23,7 +23,7 @@ export function mysqlWriteLockName(database: string, table: string): string {
  * `write.lock_timeout` naming the holder's connection id when that runs out.
  */
 export async function lockMysqlTarget(
-  ctx: StreamContext,
+  ctx: Pick<StreamContext, 'stepId' | 'emit' | 'lockTimeoutMs'>,
   client: MysqlClient,
   target: { database: string; table: string; shown: string; ref: string },
 ): Promise<void> {

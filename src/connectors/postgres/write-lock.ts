@@ -49,7 +49,7 @@ function describe(holder: Holder | undefined): string {
  * another writer; fails with `write.lock_timeout` naming the holder when that runs out.
  */
 export async function lockWriteTarget(
-  ctx: StreamContext,
+  ctx: Pick<StreamContext, 'stepId' | 'emit' | 'lockTimeoutMs'>,
   client: pg.Client,
   target: { schema: string; table: string; shown: string },
 ): Promise<void> {
