@@ -10,10 +10,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliAsync, type SpawnedCli, spawnCli, tempDir } from '../helpers/cli.js';
-import { MYSQL, mysqlUnavailable, POSTGRES, postgresUnavailable, uniqueName } from '../helpers/databases.js';
-import { createTestDb, type MysqlTestDb } from './mysql/helpers.js';
-import { openPgFixture, type PgFixture } from './postgres/helpers.js';
+import { runCliAsync, type SpawnedCli, spawnCli, tempDir } from '../../helpers/cli.js';
+import {
+  MYSQL,
+  mysqlUnavailable,
+  POSTGRES,
+  postgresUnavailable,
+  uniqueName,
+} from '../../helpers/databases.js';
+import { createTestDb, type MysqlTestDb } from '../mysql/helpers.js';
+import { openPgFixture, type PgFixture } from '../postgres/helpers.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/9';
 
