@@ -138,4 +138,36 @@ describe.skipIf(skip)('mysql.writer: schema evolution and load verification', ()
     await write('mt-off', { table: 'evolve_trig', verify: false }, 'mt');
     expect((await db.fingerprint('evolve_trig')).rows).toBe(4);
   });
+
+  it('an append into a large table is staged and verified on its own keys, trigger included', async () => {
+    await db.admin.query('CREATE TABLE evolve_big (id BIGINT PRIMARY KEY, amount DECIMAL(10,2))');
+    await db.admin.query('SET SESSION max_recursive_iterations = 1000000');
+    await db.admin.query(`INSERT INTO evolve_big WITH RECURSIVE s(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM s
+      WHERE i < 150999) SELECT i, 1.00 FROM s`);
+    await db.admin.query('ANALYZE TABLE evolve_big');
+    await duck(`CREATE TABLE mb AS SELECT i AS id, 10.00::DECIMAL(10,2) AS amount FROM range(1, 4) t(i)`);
+    await write('mb1', { table: 'evolve_big', write_mode: 'append' }, 'mb');
+    expect(events('mb1', 'write.verified')[0]).toMatchObject({
+      scope: 'the rows whose key is in this load',
+      rows: [3, 3],
+      matched: true,
+    });
+    expect((await db.fingerprint('evolve_big')).rows).toBe(150003);
+
+    await db.admin.query(
+      'CREATE TRIGGER evolve_big_bump BEFORE INSERT ON evolve_big FOR EACH ROW BEGIN IF NEW.id = 12 THEN SET NEW.amount = NEW.amount + 1; END IF; END',
+    );
+    await duck(
+      `CREATE TABLE mb2 AS SELECT i + 10 AS id, 10.00::DECIMAL(10,2) AS amount FROM range(1, 4) t(i)`,
+    );
+    const before = await db.fingerprint('evolve_big');
+    const err = await failure(write('mb2', { table: 'evolve_big', write_mode: 'append' }, 'mb2'));
+    expect(err.code).toBe('write.verify_mismatch');
+    expect(err.message).toContain("column 'amount' sum: received 30.00, target holds 31.00");
+    expect(await db.fingerprint('evolve_big')).toEqual(before);
+    const stages = await db.rows(
+      "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '%evolve_big%' AND TABLE_NAME <> 'evolve_big'",
+    );
+    expect(stages).toEqual([]);
+  });
 });

@@ -76,8 +76,11 @@ export interface MysqlVerify {
    * COMMIT, or undefined when this load is verified elsewhere (an upsert's staging load: after the merge).
    */
   begin(client: MysqlClient, quotedTable: string): Promise<(() => Promise<void>) | undefined>;
-  /** An upsert's merge is in, before its COMMIT: the target's rows with the staged keys. */
-  merged(client: MysqlClient, quotedStage: string): Promise<void>;
+  /**
+   * An upsert's merge (or a staged append's insert) is in, before its COMMIT: checks the target's rows with
+   * the staged keys (`keys`: the upsert's unless given).
+   */
+  merged(client: MysqlClient, quotedStage: string, keys?: readonly string[]): Promise<void>;
 }
 
 export interface MysqlVerifyTarget {
@@ -115,14 +118,15 @@ export function mysqlVerifier(ctx: StreamContext, v: MysqlVerifyTarget): MysqlVe
   return {
     async begin(client, quotedTable) {
       if (quotedTable !== target) {
-        if (v.writeMode === 'upsert' && !v.created) return undefined;
+        // An upsert's stage (or a staged append's) is checked once its rows are in the target.
+        if (v.writeMode !== 'replace' && !v.created) return undefined;
         return () => settle(client, quotedTable, 'the staging table (it holds only this load)');
       }
       const before = await tableProfile(client, quotedTable, planned);
       return () => settle(client, quotedTable, 'the table after the load minus before it', before);
     },
-    async merged(client, quotedStage) {
-      const keys = v.targetKeys.map(quoteMysqlIdent).join(', ');
+    async merged(client, quotedStage, staged = v.targetKeys) {
+      const keys = staged.map(quoteMysqlIdent).join(', ');
       await settle(
         client,
         `${target} WHERE (${keys}) IN (SELECT ${keys} FROM ${quotedStage})`,
