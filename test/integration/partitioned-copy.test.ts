@@ -135,8 +135,33 @@ ${writer === 'postgres.writer' ? '      connection: "@postgres.dst"\n      table
     expect(plan).toMatchObject({ partitions: 8, column: 'k' });
     expect(r.events.filter((e) => e.event === 'partition.complete')).toHaveLength(8);
     expect(r.events.find((e) => e.event === 'partition.swapped')).toMatchObject({ rows: ROWS });
+    // The swap's own verification: the rows it wrote against the staged rows, inside its transaction.
+    const swapProof = r.events.filter((e) => e.event === 'write.verified').at(-1);
+    expect(swapProof).toMatchObject({
+      scope: 'the rows this swap wrote (xmin)',
+      rows: [ROWS, ROWS],
+      matched: true,
+    });
+    expect(JSON.stringify(swapProof)).toContain('"column":"k","check":"sum"');
     expect(await targetSum()).toEqual(await sourceSum());
     expect(await staging()).toEqual([]);
+  });
+
+  it('a trigger that changes rows during the swap fails its verification; the target is unchanged', async () => {
+    const before = await pg.fingerprint('dst');
+    await pg.exec(`CREATE FUNCTION ${pg.q('part_bump')}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.id = 7 THEN NEW.k := NEW.k + 1; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER part_bump BEFORE INSERT ON ${pg.q('dst')} FOR EACH ROW EXECUTE FUNCTION ${pg.q('part_bump')}()`);
+    try {
+      const r = await run(pipeline('part-trigger', '{ column: id, count: 2 }'));
+      expect(r.code).toBe(1);
+      expect(r.json.error?.code).toBe('partition.verify_failed');
+      expect(r.json.error?.message).toContain("column 'k' sum");
+      expect(await pg.fingerprint('dst')).toEqual(before);
+      expect(await staging()).toEqual([]);
+    } finally {
+      await pg.exec(`DROP TRIGGER part_bump ON ${pg.q('dst')}; DROP FUNCTION ${pg.q('part_bump')}()`);
+    }
   });
 
   it('a replace whose last partition fails leaves the target unchanged and no staging', async () => {

@@ -28,7 +28,6 @@ import {
   stageTag,
   swapPartitions,
   type TargetStep,
-  type VerifySwap,
 } from './staging.js';
 
 /** A step as a job carries it: no secrets (the worker resolves `connection` itself). */
@@ -80,7 +79,6 @@ export interface PartitionEnv {
   scratchDir: string;
   /** An event into the run's record (a queue worker's partition jobs have none: their results carry it). */
   emit(event: string, data: Record<string, JsonValue>): void;
-  verify?: VerifySwap;
   /** Local runs: whether a failed attempt runs again (the step's retry policy; waits before saying yes). */
   retry?(job: PartitionJob, error: unknown, attempt: number): Promise<boolean>;
 }
@@ -220,7 +218,6 @@ export async function runSwapJob(
     tag: job.tag,
     partitionRows,
     lock: ctx,
-    ...(env.verify ? { verify: env.verify } : {}),
   });
 }
 
@@ -324,6 +321,7 @@ export async function runPartitionedCopy(
     for (const p of done.partitions)
       if (p.attempts > 1)
         copy.emit('partition.retried', { step_id: reader.id, partition: p.index, attempts: p.attempts });
+    copy.emit('write.verified', { table: done.swap.table, ...done.swap.verified });
     copy.emit('partition.swapped', {
       step_id: writer.id,
       table: done.swap.table,

@@ -11,7 +11,7 @@
  * - replace: empties the target (TRUNCATE, or DELETE when referenced / on MySQL) and inserts every staged row;
  * - append: inserts every staged row;
  * - upsert: INSERT … ON CONFLICT (key) DO UPDATE (Postgres) / ON DUPLICATE KEY UPDATE (MySQL);
- * then runs the verification hook and commits. A missing target is created from the first staging table
+ * then verifies the rows it wrote against the staged rows (verify-swap.ts) and commits. A missing target is created from the first staging table
  * (Postgres: in the same transaction; MySQL: a combined table renamed into place). Staging tables are
  * dropped after success and after failure; a failed swap leaves the target as it was.
  */
@@ -31,6 +31,7 @@ import { lockWriteTarget } from '../../connectors/postgres/write-lock.js';
 import type { JsonObject } from '../../yaml/json.js';
 import { type ResolvedConnection, StepError, type StreamContext } from '../driver.js';
 import type { Family } from './ranges.js';
+import { type SwapColumn, verifySwap } from './verify-swap.js';
 
 /** The staging tables' shared prefix for one copy: from the run id and the writer step (≤ 63 bytes). */
 export function stageTag(runId: string, writerStepId: string): string {
@@ -57,6 +58,7 @@ interface TargetPlan {
   mode: WriteMode;
   primaryKey: string[];
   allowEmpty: boolean;
+  verify: boolean;
 }
 
 function plan(step: TargetStep): TargetPlan {
@@ -69,6 +71,7 @@ function plan(step: TargetStep): TargetPlan {
     mode,
     primaryKey: typeof pk === 'string' ? [pk] : Array.isArray(pk) ? pk.map(String) : [],
     allowEmpty: c.allow_empty === true,
+    verify: c.verify !== false,
   };
 }
 
@@ -204,30 +207,9 @@ export interface SwapOutcome {
   rows: number;
   created: boolean;
   table: string;
+  /** The swap's load verification (the `write.verified` event's evidence). */
+  verified: JsonObject;
 }
-
-/**
- * Called inside the swap's transaction after the rows moved and before COMMIT: a throw rolls the swap back
- * and leaves the target unchanged. The load verification of the writers plugs in here.
- */
-export type VerifySwap = (facts: {
-  family: Family;
-  table: string;
-  mode: WriteMode;
-  stagedRows: number;
-  movedRows: number;
-  /** Runs a query on the swap's connection (inside its transaction); rows as objects. */
-  query(sql: string): Promise<Array<Record<string, unknown>>>;
-}) => Promise<void>;
-
-/** The default check: every staged row reached the target. */
-export const verifyMovedRows: VerifySwap = async (f) => {
-  if (f.movedRows !== f.stagedRows)
-    throw fail(
-      'partition.verify_failed',
-      `the swap into ${f.table} moved ${f.movedRows} rows but the partitions staged ${f.stagedRows}; rolled back, the target is unchanged`,
-    );
-};
 
 export interface SwapRequest {
   step: TargetStep;
@@ -236,7 +218,6 @@ export interface SwapRequest {
   partitionRows: readonly number[];
   /** For the write lock's wait event and timeout. */
   lock: Pick<StreamContext, 'stepId' | 'emit' | 'lockTimeoutMs'>;
-  verify?: VerifySwap;
 }
 
 function checkStaged(
@@ -263,9 +244,8 @@ function checkStaged(
 
 /** Moves every staged row into the target once (see the module comment); drops the staging tables. */
 export async function swapPartitions(req: SwapRequest): Promise<SwapOutcome> {
-  const verify = req.verify ?? verifyMovedRows;
   try {
-    return req.step.family === 'postgres' ? await swapPostgres(req, verify) : await swapMysql(req, verify);
+    return req.step.family === 'postgres' ? await swapPostgres(req) : await swapMysql(req);
   } finally {
     await dropStages(req.step, req.tag).catch(() => undefined);
   }
@@ -280,7 +260,7 @@ function describeSwapError(step: TargetStep, shown: string, error: unknown): Ste
   );
 }
 
-async function swapPostgres(req: SwapRequest, verify: VerifySwap): Promise<SwapOutcome> {
+async function swapPostgres(req: SwapRequest): Promise<SwapOutcome> {
   const { step } = req;
   const p = plan(step);
   const { session, schema } = await pgConnect(step, 'partition swap');
@@ -345,6 +325,8 @@ async function swapPostgres(req: SwapRequest, verify: VerifySwap): Promise<SwapO
         await client.query('ROLLBACK TO SAVEPOINT osiris_truncate');
         await client.query(`DELETE FROM ${target}`);
       }
+      // Back in the top transaction, so the rows inserted below carry its id as xmin (the verification's scope).
+      await client.query('RELEASE SAVEPOINT osiris_truncate');
     }
     let conflict = '';
     if (p.mode === 'upsert' && !created) {
@@ -359,18 +341,28 @@ async function swapPostgres(req: SwapRequest, verify: VerifySwap): Promise<SwapO
       }`;
     }
     const moved = await client.query(`INSERT INTO ${target} (${list}) ${union}${conflict}`);
-    await verify({
-      family: 'postgres',
-      table: shown,
-      mode: p.mode,
-      stagedRows,
-      movedRows:
-        p.mode === 'upsert' && conflict.endsWith('DO NOTHING') ? stagedRows : Number(moved.rowCount ?? 0),
-      query: async (sql) => (await client.query(sql)).rows as Array<Record<string, unknown>>,
-    });
+    // Every row this transaction inserted or updated carries its id as xmin (32 bits; txid adds an epoch).
+    const xid = (await client.query<{ x: string }>('SELECT (txid_current() % 4294967296)::text AS x')).rows[0]
+      ?.x;
+    const unchangedOnConflict = p.mode === 'upsert' && conflict.endsWith('DO NOTHING');
+    const verified = await verifySwap(
+      {
+        family: 'postgres',
+        stepId: step.id,
+        table: shown,
+        staged: union,
+        moved: p.verify && !unchangedOnConflict ? `${target} WHERE xmin = '${xid}'::xid` : undefined,
+        movedShown: 'the rows this swap wrote (xmin)',
+        columns: await pgColumnTypes(client, first, cols),
+        stagedRows,
+        movedRows: unchangedOnConflict ? stagedRows : Number(moved.rowCount ?? 0),
+        query: async (sql) => (await client.query(sql)).rows as Array<Record<string, unknown>>,
+      },
+      pgIdent,
+    );
     await client.query(`DROP TABLE ${stages.map((s) => pgQualified(schema, s)).join(', ')}`);
     await client.query('COMMIT');
-    return { rows: stagedRows, created, table: shown };
+    return { rows: stagedRows, created, table: shown, verified };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw describeSwapError(step, shown, error);
@@ -403,7 +395,7 @@ async function mysqlColumns(client: MysqlClient, table: string): Promise<string[
   return rows.length ? rows.map((r) => String(r.n)) : undefined;
 }
 
-async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutcome> {
+async function swapMysql(req: SwapRequest): Promise<SwapOutcome> {
   const { step } = req;
   const p = plan(step);
   const client = await mysqlConnect(step);
@@ -440,22 +432,32 @@ async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutc
       );
     const list = cols.map(q).join(', ');
     const union = stages.map((s) => `SELECT ${list} FROM ${q(s)}`).join(' UNION ALL ');
-    const facts = (moved: number) => ({
-      family: 'mysql' as const,
-      table: shown,
-      mode: p.mode,
-      stagedRows,
-      movedRows: moved,
-      query: (sql: string) => client.rows(sql),
-    });
+    const columns = await mysqlColumnTypes(client, stages[0] as string);
+    const keys = p.mode === 'upsert' ? p.primaryKey : await mysqlPrimaryKey(client, p.table, cols);
+    const check = (moved: string | undefined, movedShown: string, movedRows: number) =>
+      verifySwap(
+        {
+          family: 'mysql',
+          stepId: step.id,
+          table: shown,
+          staged: union,
+          moved: p.verify ? moved : undefined,
+          movedShown,
+          columns,
+          stagedRows,
+          movedRows,
+          query: (sql) => client.rows(sql),
+        },
+        q,
+      );
     if (!existing) {
       // DDL commits on its own in MySQL: build the whole table aside, then one atomic RENAME.
       await client.query(`DROP TABLE IF EXISTS ${q(combined)}`);
       await client.query(`CREATE TABLE ${q(combined)} LIKE ${q(stages[0] as string)}`);
       const moved = await client.run(`INSERT INTO ${q(combined)} (${list}) ${union}`);
-      await verify(facts(moved.affectedRows));
+      const verified = await check(q(combined), 'the whole new table', moved.affectedRows);
       await client.query(`RENAME TABLE ${q(combined)} TO ${q(p.table)}`);
-      return { rows: stagedRows, created: true, table: shown };
+      return { rows: stagedRows, created: true, table: shown, verified };
     }
     if (p.mode === 'replace' && stagedRows === 0 && !p.allowEmpty)
       throw fail(
@@ -463,6 +465,7 @@ async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutc
         `step '${step.id}': every partition was empty; refusing to replace the contents of ${shown} with nothing`,
         'set allow_empty: true on the writer to empty the table on purpose',
       );
+    let verified: JsonObject;
     await client.query('START TRANSACTION');
     try {
       if (p.mode === 'replace') await client.query(`DELETE FROM ${q(p.table)}`);
@@ -478,17 +481,72 @@ async function swapMysql(req: SwapRequest, verify: VerifySwap): Promise<SwapOutc
         `INSERT INTO ${q(p.table)} (${list}) SELECT * FROM (${union}) AS osiris_parts${tail}`,
       );
       // ON DUPLICATE KEY UPDATE counts an updated row twice and an unchanged one zero times.
-      await verify(facts(p.mode === 'upsert' ? stagedRows : moved.affectedRows));
+      const movedRows = p.mode === 'upsert' ? stagedRows : moved.affectedRows;
+      const k = keys?.map(q).join(', ');
+      verified =
+        p.mode === 'replace'
+          ? await check(q(p.table), 'the whole table (the swap rewrote it)', movedRows)
+          : k
+            ? await check(
+                `${q(p.table)} WHERE (${k}) IN (SELECT ${k} FROM (${union}) AS osiris_keys)`,
+                'the rows whose key is in the staged rows',
+                movedRows,
+              )
+            : await check(
+                undefined,
+                'the row count (no primary key to tell the appended rows apart)',
+                movedRows,
+              );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
-    return { rows: stagedRows, created: false, table: shown };
+    return { rows: stagedRows, created: false, table: shown, verified };
   } catch (error) {
     throw describeSwapError(step, shown, error);
   } finally {
     await client.query(`DROP TABLE IF EXISTS ${q(combined)}`).catch(() => undefined);
     await client.end().catch(() => client.abort());
   }
+}
+
+/** The data types of `cols` in a Postgres table, for the swap's verification. */
+async function pgColumnTypes(
+  client: PgSession['client'],
+  qualified: string,
+  cols: readonly string[],
+): Promise<SwapColumn[]> {
+  const r = await client.query<{ name: string; type: string }>(
+    `SELECT attname::text AS name, pg_catalog.format_type(atttypid, NULL) AS type FROM pg_catalog.pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [qualified],
+  );
+  return cols.map((name) => ({ name, type: r.rows.find((t) => t.name === name)?.type ?? 'text' }));
+}
+
+/** The data types of a MySQL table's columns, for the swap's verification. */
+async function mysqlColumnTypes(client: MysqlClient, table: string): Promise<SwapColumn[]> {
+  const rows = await client.rows(
+    `SELECT COLUMN_NAME AS n, DATA_TYPE AS t FROM information_schema.COLUMNS
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [table],
+  );
+  return rows.map((r) => ({ name: String(r.n), type: String(r.t) }));
+}
+
+/** The table's primary key when every column of it is copied (an append's rows can then be found by it). */
+async function mysqlPrimaryKey(
+  client: MysqlClient,
+  table: string,
+  cols: readonly string[],
+): Promise<string[] | undefined> {
+  const rows = await client.rows(
+    `SELECT COLUMN_NAME AS c FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX`,
+    [table],
+  );
+  const key = rows.map((r) => String(r.c));
+  const copied = new Set(cols.map((c) => c.toLowerCase()));
+  return key.length && key.every((k) => copied.has(k.toLowerCase())) ? key : undefined;
 }
