@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { WaitingError } from 'bullmq';
 import { VERSION } from '../cli/version.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { hostPathOf } from '../targets/files.js';
+import { hostPathOf, writeBuild } from '../targets/files.js';
 import { encode, type FileMsg, PROTOCOL_VERSION, type RunMsg } from '../targets/protocol.js';
 import type { JsonValue } from '../yaml/json.js';
 import { type JobContext, registerJobKind } from './jobs.js';
@@ -180,22 +180,14 @@ async function resolveSecretsHere(
     if (msg.seq === 0) writeFileSync(abs, Buffer.from(msg.data, 'base64'));
     else appendFileSync(abs, Buffer.from(msg.data, 'base64'));
   }
-  const buildDir = join(root, '.osiris-fleet', 'build');
-  mkdirSync(buildDir, { recursive: true });
-  writeFileSync(join(buildDir, 'manifest.yaml'), run.build.manifest);
-  for (const [path, text] of Object.entries(run.build.cfg)) {
-    const abs = hostPathOf(buildDir, path);
-    if (!abs) throw new Error(`cfg path '${path}' is not inside the build`);
-    mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, text);
-  }
+  const manifestPath = writeBuild(join(root, '.osiris-fleet', 'build'), run.build);
   const { loadManifest } = await import('../compiler/manifest.js');
   const { loadProjectConfig } = await import('../project/config.js');
   const { loadRegistry } = await import('../registry/load.js');
   const { createRedactor } = await import('../observability/redact.js');
   const { stepPreparer } = await import('../runtime/execute.js');
   const { stepSecrets } = await import('../targets/run-remote.js');
-  const loaded = loadManifest(join(buildDir, 'manifest.yaml'));
+  const loaded = loadManifest(manifestPath);
   const { projectDir, env } = ctx.worker;
   const project = loadProjectConfig({ cwd: projectDir, env });
   // The run's own project components came with the input files; the worker's come from its project.

@@ -2,7 +2,7 @@
  * Files crossing the protocol: input files the steps read (host → worker) and files the writers produced
  * (worker → host), always as paths relative to the project root (POSIX separators), in base64 chunks.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { LoadedManifest } from '../compiler/manifest.js';
 import type { ResolvedConnection } from '../runtime/driver.js';
@@ -103,4 +103,20 @@ export function projectComponentFiles(
   return [...dirs].flatMap((dir) =>
     filesUnder(projectRoot, dir).filter((f) => !f.path.split('/').includes('node_modules')),
   );
+}
+
+/** Writes a run's secret-free build (manifest and step configs) under `buildDir`; returns the manifest's path. */
+export function writeBuild(
+  buildDir: string,
+  build: { manifest: string; cfg: Record<string, string> },
+): string {
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(join(buildDir, 'manifest.yaml'), build.manifest);
+  for (const [path, text] of Object.entries(build.cfg)) {
+    const abs = hostPathOf(buildDir, path);
+    if (!abs) throw new Error(`cfg path '${path}' is not inside the build`);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, text);
+  }
+  return join(buildDir, 'manifest.yaml');
 }

@@ -12,7 +12,7 @@ import type { Redactor } from '../observability/redact.js';
 import type { PartitionEnv, PartitionExecutor } from '../runtime/partition/copy.js';
 import type { PreparedStep } from '../runtime/runner.js';
 import type { JsonObject, JsonValue } from '../yaml/json.js';
-import { filesUnder, hostPathOf, readChunks } from './files.js';
+import { filesUnder, hostPathOf, readChunks, writeBuild } from './files.js';
 import {
   decode,
   type HostMessage,
@@ -113,16 +113,8 @@ async function runBuild(
   const { runPipeline } = await import('../runtime/runner.js');
   const { planeLimits } = await import('../runtime/plane-limits.js');
 
-  const buildDir = join(io.root, '.osiris-worker', 'build');
-  mkdirSync(buildDir, { recursive: true });
-  writeFileSync(join(buildDir, 'manifest.yaml'), run.build.manifest);
-  for (const [path, text] of Object.entries(run.build.cfg)) {
-    const abs = hostPathOf(buildDir, path);
-    if (!abs) throw new Error(`cfg path '${path}' is not inside the build`);
-    mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, text);
-  }
-  const loaded = loadManifest(join(buildDir, 'manifest.yaml'));
+  const manifestPath = writeBuild(join(io.root, '.osiris-worker', 'build'), run.build);
+  const loaded = loadManifest(manifestPath);
   const base = loadProjectConfig({ cwd: io.root, env: {} });
   const project = {
     ...base,

@@ -3,6 +3,8 @@
  * failure; on a laptop without one the suites skip with a clear message.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
@@ -46,4 +48,38 @@ export async function postgresUnavailable(): Promise<string | undefined> {
 /** A unique, valid database/schema name for one test file. */
 export function uniqueName(prefix = 'osiris_test'): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A project folder (osiris.yaml + osiris_connections.yaml) with `@mysql.src` on the local MariaDB database
+ * `mysqlDatabase` and `@postgres.dst` on the local Postgres schema `pgSchema`.
+ */
+export function mysqlToPostgresProject(dir: string, mysqlDatabase: string, pgSchema: string): string {
+  writeFileSync(join(dir, 'osiris.yaml'), 'version: "2.0"\n');
+  writeFileSync(
+    join(dir, 'osiris_connections.yaml'),
+    [
+      'version: "1.0"',
+      'connections:',
+      '  mysql:',
+      '    src:',
+      `      host: ${MYSQL.host}`,
+      `      port: ${MYSQL.port}`,
+      `      database: ${mysqlDatabase}`,
+      `      user: ${MYSQL.user}`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an environment reference in the YAML
+      '      password: ${MYSQL_PASSWORD:-}',
+      '  postgres:',
+      '    dst:',
+      `      host: ${POSTGRES.host}`,
+      `      port: ${POSTGRES.port}`,
+      `      database: ${POSTGRES.database}`,
+      `      user: ${POSTGRES.user}`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an environment reference in the YAML
+      '      password: ${PG_PASSWORD:-}',
+      `      schema: ${pgSchema}`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
 }

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync, tempDir } from '../helpers/cli.js';
-import { MYSQL, mysqlUnavailable, POSTGRES, postgresUnavailable } from '../helpers/databases.js';
+import { mysqlToPostgresProject, mysqlUnavailable, postgresUnavailable } from '../helpers/databases.js';
 import { createTestDb, type MysqlTestDb } from './mysql/helpers.js';
 import { openPgFixture, type PgFixture } from './postgres/helpers.js';
 
@@ -30,31 +30,7 @@ describe.skipIf(why !== undefined)('part_ partitioned copy, local run', () => {
   beforeAll(async () => {
     my = await createTestDb('part');
     pg = await openPgFixture();
-    project = tempDir('osiris-part-');
-    writeFileSync(join(project, 'osiris.yaml'), 'version: "2.0"\n');
-    writeFileSync(
-      join(project, 'osiris_connections.yaml'),
-      [
-        'version: "1.0"',
-        'connections:',
-        '  mysql:',
-        '    src:',
-        `      host: ${MYSQL.host}`,
-        `      port: ${MYSQL.port}`,
-        `      database: ${my.name}`,
-        `      user: ${MYSQL.user}`,
-        '      password: ${MYSQL_PASSWORD:-}',
-        '  postgres:',
-        '    dst:',
-        `      host: ${POSTGRES.host}`,
-        `      port: ${POSTGRES.port}`,
-        `      database: ${POSTGRES.database}`,
-        `      user: ${POSTGRES.user}`,
-        '      password: ${PG_PASSWORD:-}',
-        `      schema: ${pg.schema}`,
-        '',
-      ].join('\n'),
-    );
+    project = mysqlToPostgresProject(tempDir('osiris-part-'), my.name, pg.schema);
     // Every 1000th key is NULL: those rows must land in exactly one partition.
     await my.admin.query(`
       CREATE TABLE src (id INT PRIMARY KEY, k INT NULL, v VARCHAR(30), d DATE, n VARCHAR(10));

@@ -12,9 +12,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync, type SpawnedCli, spawnCli, tempDir } from '../../helpers/cli.js';
 import {
-  MYSQL,
+  mysqlToPostgresProject,
   mysqlUnavailable,
-  POSTGRES,
   postgresUnavailable,
   uniqueName,
 } from '../../helpers/databases.js';
@@ -58,31 +57,7 @@ describe.skipIf(why !== undefined)('part_ partitioned copy on the fleet', () => 
   beforeAll(async () => {
     my = await createTestDb('part');
     pg = await openPgFixture();
-    project = tempDir('osiris-part-fleet-');
-    writeFileSync(join(project, 'osiris.yaml'), 'version: "2.0"\n');
-    writeFileSync(
-      join(project, 'osiris_connections.yaml'),
-      [
-        'version: "1.0"',
-        'connections:',
-        '  mysql:',
-        '    src:',
-        `      host: ${MYSQL.host}`,
-        `      port: ${MYSQL.port}`,
-        `      database: ${my.name}`,
-        `      user: ${MYSQL.user}`,
-        '      password: ${MYSQL_PASSWORD:-}',
-        '  postgres:',
-        '    dst:',
-        `      host: ${POSTGRES.host}`,
-        `      port: ${POSTGRES.port}`,
-        `      database: ${POSTGRES.database}`,
-        `      user: ${POSTGRES.user}`,
-        '      password: ${PG_PASSWORD:-}',
-        `      schema: ${pg.schema}`,
-        '',
-      ].join('\n'),
-    );
+    project = mysqlToPostgresProject(tempDir('osiris-part-fleet-'), my.name, pg.schema);
     writeFileSync(
       join(project, 'copy.yaml'),
       `oml_version: "0.1.0"
