@@ -52,7 +52,6 @@ import {
   PLAN_FILE,
 } from './manifest.js';
 import { compareIds, topologicalOrder } from './order.js';
-import { checkPartitions } from './partitions.js';
 import { buildDirFor, writeCompilePointers } from './pointers.js';
 
 export const COMPILER_ID = `osiris-compiler/${VERSION}`;
@@ -197,7 +196,6 @@ export async function compileDocument(
       ),
     );
   }
-  checkPartitions(steps, deps, stepLoc, diagnostics);
   failOnErrors(diagnostics);
 
   // 6. cfg, manifest, fingerprints

@@ -28,6 +28,7 @@ import { diag, OML } from './codes.js';
 import { checkStepConfig, hasParamPlaceholder } from './config-schema.js';
 import { defaultConnectionRef } from './default-connection.js';
 import { findCycle, formatCycle, parseInputRef, stepDependencies } from './dependencies.js';
+import { checkPartitions } from './partition-check.js';
 import { findInlineSecrets, secretKeyNames } from './secrets.js';
 import { OML_VERSION, type OmlStep } from './types.js';
 
@@ -612,6 +613,7 @@ function checkSteps(
 
   checkCycles(facts, loc, out);
   checkUpstreams(facts, loc, out);
+  checkPartitionedCopies(facts, loc, out);
 }
 
 /** A NUL character ends a C string: the run would refuse or truncate a path, SQL or name holding one. */
@@ -763,6 +765,24 @@ function factDependencies(facts: readonly StepFacts[]): {
   }
   const deps = stepDependencies(typed);
   return { deps, indexOf };
+}
+
+/** Partitioned extractors and the one database writer they feed (partition-check.ts). */
+function checkPartitionedCopies(
+  facts: readonly StepFacts[],
+  loc: (path: DocPath, which?: 'key' | 'value') => SourceLocation,
+  out: Diagnostic[],
+): void {
+  const { deps, indexOf } = factDependencies(facts);
+  const steps: OmlStep[] = [...indexOf.values()].map((f) => ({
+    id: f.id as string,
+    component: typeof f.raw.component === 'string' ? f.raw.component : '',
+    mode: 'transform',
+    ...(isJsonObject(f.raw.config) ? { config: f.raw.config } : {}),
+  }));
+  const at = (id: string, ...path: (string | number)[]) =>
+    loc(['steps', (indexOf.get(id) as StepFacts).index, ...path]);
+  checkPartitions(steps, deps, at, out);
 }
 
 /**

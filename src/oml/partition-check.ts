@@ -1,11 +1,12 @@
 /**
- * Compile-time rules of a partitioned copy (docs/adr/0028-partitioned-copies.md): an extractor with
+ * The rules of a partitioned copy (docs/adr/0028-partitioned-copies.md): an extractor with
  * `partition:` must be a mysql.extractor or postgres.extractor whose only consumer is one mysql.writer or
  * postgres.writer that reads nothing else — the partitions load that writer's target through staging tables.
+ * Part of validation, so `osiris validate` and `osiris compile` report them alike.
  */
 import { type Diagnostic, diagnostic, type SourceLocation } from '../diagnostics/diagnostic.js';
-import type { OmlStep } from '../oml/types.js';
 import { PARTITION_SOURCES, PARTITION_TARGETS } from '../runtime/partition/spec.js';
+import type { OmlStep } from './types.js';
 
 export function checkPartitions(
   steps: readonly OmlStep[],
