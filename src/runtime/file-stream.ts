@@ -21,7 +21,7 @@ import { type ColumnInfo, quoteIdent, quoteLiteral, runTracked } from './datapla
 import { StepError, type StepResult, type StreamContext } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
 import { type FileWriterPlan, singleInput, writeFileAtomically } from './file-output.js';
-import { type LineFeed, type RowStream, UpstreamFailed } from './stream.js';
+import { type CsvCopy, type LineFeed, type RowStream, UpstreamFailed } from './stream.js';
 
 const PASS_THROUGH_OFF = 'set runtime.pass_through: false in osiris.yaml to write through a DuckDB table';
 
@@ -48,7 +48,19 @@ export function writeFileStream(
   return writeFileAtomically(ctx, plan, fed, stream.columns, async (part, select, copyOptions) => {
     const copy = `COPY (${select}) TO ${quoteLiteral(part)} (${copyOptions})`;
     try {
-      const rows = await feedCopy(ctx, feed ? gatheredLines(feed) : encodedBatches(stream), pipe, copy);
+      const direct = feed && csvAsWritten(feed, stream.columns, relation, select, copyOptions);
+      if (direct) {
+        ctx.emit('write.source_csv', { upstream_step: input.stepId });
+        await writeChunks(ctx, direct.chunks(), part);
+        feed?.loaded();
+        return direct.rows();
+      }
+      const rows = await feedCopy(
+        ctx,
+        feed ? gatheredLines(feed.chunks()) : encodedBatches(stream),
+        pipe,
+        copy,
+      );
       feed?.loaded();
       return rows;
     } catch (error) {
@@ -113,11 +125,11 @@ async function* encodedBatches(stream: RowStream): AsyncGenerator<FeedPiece> {
 const WRITE_BYTES = 256 * 1024;
 
 /** The source's own lines, gathered into larger writes; rows are counted by their newlines. */
-async function* gatheredLines(feed: LineFeed): AsyncGenerator<FeedPiece> {
+async function* gatheredLines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<FeedPiece> {
   let held: Uint8Array[] = [];
   let size = 0;
   let rows = 0;
-  for await (const chunk of feed.chunks()) {
+  for await (const chunk of chunks) {
     held.push(chunk);
     size += chunk.length;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
@@ -128,6 +140,57 @@ async function* gatheredLines(feed: LineFeed): AsyncGenerator<FeedPiece> {
     rows = 0;
   }
   if (size > 0) yield { bytes: Buffer.concat(held, size), rows };
+}
+
+/** The CSV writer's COPY options when none is set (src/components/filesystem.csv_writer/driver.ts). */
+function defaultCsvOptions(header: boolean): string {
+  return [
+    'FORMAT csv',
+    `HEADER ${header}`,
+    `DELIMITER ${quoteLiteral(',')}`,
+    `QUOTE ${quoteLiteral('"')}`,
+    `ESCAPE ${quoteLiteral('"')}`,
+    `NEW_LINE ${quoteLiteral('\n')}`,
+    "COMPRESSION 'none'",
+  ].join(', ');
+}
+
+/**
+ * The source's own CSV when it is the file DuckDB would write (docs/adr/0019): a CSV writer in its default
+ * dialect, every column in order, a source that renders each column's text as DuckDB does.
+ * `OSIRIS_CSV_DIRECT=0` keeps DuckDB in between (tests compare both).
+ */
+function csvAsWritten(
+  feed: LineFeed,
+  columns: readonly ColumnInfo[],
+  relation: string,
+  select: string,
+  copyOptions: string,
+): CsvCopy | undefined {
+  if (!feed.csv || /^(0|false|no|off)$/i.test(process.env.OSIRIS_CSV_DIRECT ?? '')) return undefined;
+  if (select !== `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${relation}`)
+    return undefined;
+  const header = [true, false].find((h) => copyOptions === defaultCsvOptions(h));
+  return header === undefined ? undefined : feed.csv(header);
+}
+
+/** Writes the source's chunks into `path`, in large writes; returns when the file is closed. */
+async function writeChunks(
+  ctx: StreamContext,
+  chunks: AsyncIterable<Uint8Array>,
+  path: string,
+): Promise<void> {
+  const file = await open(path, 'w');
+  try {
+    let rows = 0;
+    for await (const piece of gatheredLines(chunks)) {
+      await file.write(piece.bytes);
+      rows += piece.rows;
+      ctx.progress(rows);
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 /** Runs `copy` reading the pipe at `path` while the pieces are written into it; returns the rows written. */

@@ -168,6 +168,15 @@ export class StreamPreview {
     return {
       ...feed,
       chunks: () => feed.chunks({ rows: PREVIEW_ROWS, onRows: (rows) => this.see(rows) }),
+      csv: (header) => {
+        const copy = feed.csv?.(header);
+        return (
+          copy && {
+            rows: () => copy.rows(),
+            chunks: () => copy.chunks({ rows: PREVIEW_ROWS, onRows: (rows) => this.see(rows) }),
+          }
+        );
+      },
     };
   }
 

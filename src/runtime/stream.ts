@@ -47,6 +47,19 @@ export interface LineFeed {
   conversionFailed(error: unknown): unknown;
   /** Every row was loaded: the source's result settles only now (a conversion could still fail before). */
   loaded(): void;
+  /**
+   * The rows as the exact bytes DuckDB's CSV writer writes for them in its default dialect (comma, `"`
+   * quoting only where needed, `\n`, NULL as an unquoted empty field), rendered by the source itself; absent
+   * when a column's text would differ (docs/adr/0019). Read instead of `chunks`, once; `rows()` is exact once
+   * the chunks end.
+   */
+  csv?(header: boolean): CsvCopy | undefined;
+}
+
+/** A source's rows as finished CSV bytes (LineFeed.csv). */
+export interface CsvCopy {
+  chunks(preview?: { rows: number; onRows(rows: StreamRow[]): void }): AsyncIterable<Uint8Array>;
+  rows(): number;
 }
 
 /** The error a consumer sees when the source failed; `cause` is the source's own error. */

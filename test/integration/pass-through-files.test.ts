@@ -100,7 +100,7 @@ ${indent(write)}
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Event);
-    return { ...result, json, passThrough: events.find((e) => e.event === 'pass_through') };
+    return { ...result, json, events, passThrough: events.find((e) => e.event === 'pass_through') };
   };
 
   /** Writes `read` with every writer config on both paths and expects the same bytes. */
@@ -301,6 +301,20 @@ describe.skipIf(whyPostgres !== undefined)('pass-through postgres.extractor → 
       (3, 0, 0, 1.5, 0, 'NaN', 'NaN', NULL, 'infinity', '-infinity', '-infinity', '00:00:00', NULL, NULL,
        E'\\\\N is not null\\r\\n', ' ; '),
       (4, NULL, NULL, NULL, NULL, 1e30, -0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    // The types whose CSV Postgres writes itself when nothing else is asked of the file (docs/adr/0019).
+    await pg.exec(`
+      CREATE TABLE ${pg.q('csv_direct')} (
+        id int, s smallint, b bigint, n numeric(12,2), wide numeric(38,10), dt date, ts timestamp(6), txt text,
+        vc varchar(10), "Mixed_Case" bpchar(3)
+      )`);
+    await pg.exec(`INSERT INTO ${pg.q('csv_direct')} VALUES
+      (1, -32768, -9223372036854775808, -1234567890.12, 1234567890123456789012345678.0123456789, '2024-02-29',
+       '2024-02-29 23:59:59.5', E'tab\there, newline\nthere, backslash \\ and quote '' and "dq", 🦀 ü', 'a,b', 'x'),
+      (2, 32767, 9223372036854775807, 0.00, -0.0000000001, '0044-03-15 BC', '0044-03-15 12:00:00.25 BC', '',
+       '"', ''),
+      (3, 0, 0, 1.5, 0, 'infinity', '-infinity', E'\\N\r\n', ' ; ', NULL),
+      (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'ab'),
+      (5, 1, 1, 10, 1, '10000-01-01', '2024-01-01 00:00:00.000001', '.', 'NULL', ' ')`);
     await pg.exec(
       `CREATE TABLE ${pg.q('bad')} AS SELECT i AS id, (CASE WHEN i = 15000 THEN 'NaN'::numeric ELSE i END)::numeric(12,2) AS x
        FROM generate_series(1, 20000) i`,
@@ -315,6 +329,39 @@ describe.skipIf(whyPostgres !== undefined)('pass-through postgres.extractor → 
     timeout: 240_000,
   }, async () => {
     await p.sameFiles('pg', 'postgres.extractor', ['table: everything']);
+  });
+
+  it("a CSV in the writer's default dialect is Postgres' own, byte for byte DuckDB's", async () => {
+    for (const header of ['true', 'false']) {
+      const out = (path: string) => join(p.project, 'out', `direct_${header}_${path}.csv`);
+      const file = (path: string) =>
+        p.pipeline(
+          `direct_${header}_${path}`,
+          'postgres.extractor',
+          ['table: csv_direct'],
+          'filesystem.csv_writer',
+          [`path: ${out(path)}`, `header: ${header}`],
+        );
+      const runs = [
+        await p.run(file('direct')),
+        await p.run(file('piped'), { OSIRIS_CSV_DIRECT: '0' }),
+        await p.run(file('materialised'), { OSIRIS_PASS_THROUGH: '0' }),
+      ];
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(runs.map((r) => r.events.some((e) => e.event === 'write.source_csv'))).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect(runs[0]?.json.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+      const direct = readFileSync(out('direct'), 'utf8');
+      expect(direct, 'piped').toBe(readFileSync(out('piped'), 'utf8'));
+      expect(direct, 'materialised').toBe(readFileSync(out('materialised'), 'utf8'));
+      // The preview is parsed from the first CSV rows: the same rows as the materialised read's.
+      const preview = (r: (typeof runs)[number] | undefined) =>
+        JSON.parse(readFileSync(join(r?.json.run_dir ?? '', 'preview', 'extract.json'), 'utf8')).rows;
+      expect(preview(runs[0])).toEqual(preview(runs[2]));
+    }
   });
 
   it('a value DuckDB cannot hold fails mid-stream as on the general path: exit 1, the file unchanged', async () => {

@@ -20,7 +20,7 @@ import {
   type StreamValue,
   UpstreamFailed,
 } from '../../runtime/stream.js';
-import type { PgSession, PgTarget } from './client.js';
+import { type PgSession, type PgTarget, pgIdent } from './client.js';
 import {
   BlockSplitter,
   beginRead,
@@ -46,18 +46,21 @@ const asText: Convert = (t) => t;
 const dated: Convert = (t) => (t.endsWith(' BC') ? t.replace(/^(\S+)(.*) BC$/, '$1 (BC)$2') : t);
 const FLOAT_WORDS: Record<string, string> = { Infinity: 'inf', '-Infinity': '-inf', NaN: 'nan' };
 
+function notDecimalError(stepId: string, col: ReadColumn, text: string): StepError {
+  return new StepError(
+    'extract.type_error',
+    `step '${stepId}': column '${col.name}' (${col.sourceType}): value '${text}' cannot be represented as DuckDB ${col.duckType}`,
+    'cast the column in a query (e.g. col::text) to keep it as text',
+  );
+}
+
 /** How a column's COPY text becomes its DuckDB-typed stream value; undefined when DuckDB must cast it. */
 function converterFor(col: ReadColumn, stepId: string): Convert | undefined {
   const type = col.duckType;
   if (/^DECIMAL\(\d+,\d+\)$/.test(type))
     return (t) => {
       // numeric(p,s) holds NaN and ±Infinity; DuckDB's DECIMAL does not (the materialised read fails too).
-      if (!/^-?\d/.test(t))
-        throw new StepError(
-          'extract.type_error',
-          `step '${stepId}': column '${col.name}' (${col.sourceType}): value '${t}' cannot be represented as DuckDB ${type}`,
-          'cast the column in a query (e.g. col::text) to keep it as text',
-        );
+      if (!/^-?\d/.test(t)) throw notDecimalError(stepId, col, t);
       return t;
     };
   switch (type) {
@@ -97,6 +100,104 @@ const COPY_ESCAPES: Record<string, string> = {
 /** Undoes COPY text-format escaping of one field. */
 function unescapeField(field: string): string {
   return field.includes('\\') ? field.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c) : field;
+}
+
+/** Column names written in a CSV header the same way by Postgres and DuckDB (neither quotes them). */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Marks a numeric NaN/Infinity in a CSV copy: the cast of this text fails the COPY with it. */
+const NOT_DECIMAL = 'osiris_not_decimal';
+
+/**
+ * The Postgres expression whose CSV text is DuckDB's CSV text for the column's value (docs/adr/0019), or
+ * undefined when there is none here. Integers and text print alike, and both quote a field only for a comma,
+ * quote or line break, or when it is empty. A DECIMAL's digits print alike; numeric's NaN/±Infinity fail the
+ * COPY (DuckDB's DECIMAL cannot hold them, so the general path fails too). BC dates get DuckDB's `(BC)` form.
+ */
+function csvExpr(col: ReadColumn, index: number, ref: string): string | undefined {
+  const e = col.pgExpr(ref);
+  if (/^DECIMAL\(\d+,\d+\)$/.test(col.duckType))
+    return `CASE WHEN ${e}::text ~ '^-?[0-9]' THEN ${e} ELSE ('${NOT_DECIMAL}:${index}:' || ${e}::text)::integer END`;
+  switch (col.duckType) {
+    case 'SMALLINT':
+    case 'INTEGER':
+    case 'BIGINT':
+    case 'VARCHAR':
+      return e;
+    case 'DATE':
+    case 'TIMESTAMP':
+      return `CASE WHEN ${e} < '0001-01-01'::${col.duckType === 'DATE' ? 'date' : 'timestamp'} THEN regexp_replace(${e}::text, E'^(\\\\S+)(.*) BC$', E'\\\\1 (BC)\\\\2') ELSE ${e}::text END`;
+    default:
+      return undefined;
+  }
+}
+
+/** The first rows of a CSV copy, parsed for the run's preview (fields as written; null for an unquoted empty one). */
+class CsvHead {
+  done = false;
+  private text = '';
+  private skip: boolean;
+  constructor(
+    private wanted: number,
+    header: boolean,
+  ) {
+    this.skip = header;
+  }
+
+  push(chunk: Buffer): Array<Array<string | null>> {
+    this.text += chunk.toString('utf8');
+    const rows: Array<Array<string | null>> = [];
+    let at = 0;
+    for (;;) {
+      const parsed = parseCsvRecord(this.text, at);
+      if (!parsed) break;
+      at = parsed.next;
+      if (this.skip) this.skip = false;
+      else rows.push(parsed.fields);
+      if (rows.length === this.wanted) break;
+    }
+    this.wanted -= rows.length;
+    this.text = this.text.slice(at);
+    if (this.wanted === 0 || this.text.length > 1 << 20) this.done = true;
+    return rows;
+  }
+}
+
+/** One `\n`-terminated CSV record from `at`, or undefined when it is not complete yet. */
+function parseCsvRecord(
+  text: string,
+  at: number,
+): { fields: Array<string | null>; next: number } | undefined {
+  const fields: Array<string | null> = [];
+  let i = at;
+  for (;;) {
+    if (text[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) return undefined;
+        value += text.slice(i, q);
+        if (text[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      fields.push(value);
+    } else {
+      let end = i;
+      while (end < text.length && text[end] !== ',' && text[end] !== '\n') end++;
+      if (end >= text.length) return undefined;
+      fields.push(end === i ? null : text.slice(i, end));
+      i = end;
+    }
+    if (i >= text.length) return undefined;
+    if (text[i] === '\n') return { fields, next: i + 1 };
+    i++; // the comma
+  }
 }
 
 export async function openPostgresStream(
@@ -155,6 +256,17 @@ function streamRows(
   };
   const onAbort = () => stop(stepCancelled(ctx.signal.reason));
 
+  /** A preview row from CSV fields (null for NULL), as `toRow` makes one from COPY text. */
+  /** The COPY failed on a numeric NaN/Infinity marked by `csvExpr`: the type error the general path reports. */
+  const notDecimal = (error: unknown): StepError | undefined => {
+    const m = new RegExp(`${NOT_DECIMAL}:(\\d+):([^"]*)`).exec(messageOf(error));
+    const col = m ? columns[Number(m[1])] : undefined;
+    return m && col ? notDecimalError(ctx.stepId, col, m[2] as string) : undefined;
+  };
+
+  const toPreviewRow = (fields: Array<string | null>): StreamRow =>
+    fields.map((f, i) => (f === null ? null : (converters[i] as Convert)(f)));
+
   const toRow = (line: string): StreamRow => {
     const fields = line.split('\t');
     if (fields.length !== columns.length)
@@ -174,6 +286,7 @@ function streamRows(
     pieces: (chunk: Buffer) => Iterable<{ item: T; rows: number }>,
     leftover: () => number,
     verdict?: { finish?: () => void },
+    csv?: { sql: string; rows(count: number): void },
   ): AsyncGenerator<T> {
     if (settled) return;
     const started = Date.now();
@@ -182,7 +295,7 @@ function streamRows(
     let done = false;
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      copy = session.client.query(copyTo(sql));
+      copy = session.client.query(copyTo(csv?.sql ?? sql));
       for await (const chunk of copy as AsyncIterable<Buffer>) {
         bytes += chunk.length;
         for (const piece of pieces(chunk)) {
@@ -196,10 +309,17 @@ function streamRows(
           'extract.query_failed',
           `step '${ctx.stepId}': the COPY stream from ${target.label} ended in the middle of a row`,
         );
+      // A quoted CSV field may hold line breaks: the server's count is the exact one.
+      if (csv) {
+        rows = copy.rowCount;
+        csv.rows(rows);
+      }
       await session.client.query('COMMIT');
       done = true;
     } catch (error) {
-      const mapped = settled ? error : await toExtractError(ctx, session, target, plan, error, sql);
+      const mapped = settled
+        ? error
+        : (notDecimal(error) ?? (await toExtractError(ctx, session, target, plan, error, csv?.sql ?? sql)));
       stop(mapped);
       throw new UpstreamFailed(ctx.stepId, mapped);
     } finally {
@@ -279,6 +399,33 @@ function streamRows(
       return mapped;
     },
     loaded: () => verdict.finish?.(),
+    csv(header) {
+      const exprs = columns.map((c, i) => csvExpr(c, i, pgIdent(`c${i + 1}`)));
+      if (columns.length < 2 || exprs.some((e) => e === undefined)) return undefined;
+      if (columns.some((c) => !PLAIN_NAME.test(c.name))) return undefined;
+      const aliases = columns.map((_, i) => pgIdent(`c${i + 1}`));
+      const select = exprs.map((e, i) => `${e} AS ${pgIdent((columns[i] as ReadColumn).name)}`);
+      const csvSql = `COPY (SELECT ${select.join(', ')} FROM (\n${plan.sql}\n) AS osiris_src(${aliases.join(', ')})) TO STDOUT (FORMAT csv, HEADER ${header})`;
+      let exact = 0;
+      return {
+        rows: () => exact,
+        chunks(preview) {
+          const head = preview && preview.rows > 0 ? new CsvHead(preview.rows, header) : undefined;
+          return copyOut(
+            function* (chunk) {
+              if (head && !head.done) {
+                const rows = head.push(chunk).map(toPreviewRow);
+                if (rows.length) preview?.onRows(rows);
+              }
+              yield { item: chunk as Uint8Array, rows: 0 };
+            },
+            () => 0,
+            verdict,
+            { sql: csvSql, rows: (n) => (exact = n) },
+          );
+        },
+      };
+    },
   };
 
   return {

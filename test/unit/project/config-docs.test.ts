@@ -50,6 +50,7 @@ describe('docs/reference/configuration.md', () => {
       'mcp/serve.ts',
       'runtime/fuse/source-size.ts',
       'fleet/redis.ts',
+      'runtime/file-stream.ts',
     ]
       .map((f) => readFileSync(join(REPO_ROOT, 'src', f), 'utf8'))
       .join('\n');
