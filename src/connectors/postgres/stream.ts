@@ -111,13 +111,14 @@ const NOT_DECIMAL = 'osiris_not_decimal';
 /**
  * The Postgres expression whose CSV text is DuckDB's CSV text for the column's value (docs/adr/0019), or
  * undefined when there is none here. Integers and text print alike, and both quote a field only for a comma,
- * quote or line break, or when it is empty. A DECIMAL's digits print alike; numeric's NaN/±Infinity fail the
- * COPY (DuckDB's DECIMAL cannot hold them, so the general path fails too). BC dates get DuckDB's `(BC)` form.
+ * quote or line break, or when it is empty. A DECIMAL's digits print alike; numeric's NaN fails the COPY
+ * (DuckDB's DECIMAL cannot hold it, so the general path fails too). BC dates get DuckDB's `(BC)` form.
  */
 function csvExpr(col: ReadColumn, index: number, ref: string): string | undefined {
   const e = col.pgExpr(ref);
   if (/^DECIMAL\(\d+,\d+\)$/.test(col.duckType))
-    return `CASE WHEN ${e}::text ~ '^-?[0-9]' THEN ${e} ELSE ('${NOT_DECIMAL}:${index}:' || ${e}::text)::integer END`;
+    // A numeric with a precision holds NaN but not ±Infinity (Postgres refuses them: field overflow).
+    return `CASE WHEN ${e} = 'NaN'::numeric THEN ('${NOT_DECIMAL}:${index}:' || ${e}::text)::integer ELSE ${e} END`;
   switch (col.duckType) {
     case 'SMALLINT':
     case 'INTEGER':
