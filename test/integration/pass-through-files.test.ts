@@ -332,16 +332,19 @@ describe.skipIf(whyPostgres !== undefined)('pass-through postgres.extractor → 
   });
 
   it("a CSV in the writer's default dialect is Postgres' own, byte for byte DuckDB's", async () => {
-    for (const header of ['true', 'false']) {
-      const out = (path: string) => join(p.project, 'out', `direct_${header}_${path}.csv`);
+    const cases: Array<[tag: string, read: string, header: string]> = [
+      ['header', 'table: csv_direct', 'true'],
+      ['bare', 'table: csv_direct', 'false'],
+      ['empty', 'query: SELECT * FROM csv_direct WHERE id > 100', 'true'],
+    ];
+    for (const [tag, read, header] of cases) {
+      const out = (path: string) => join(p.project, 'out', `direct_${tag}_${path}.csv`);
       const file = (path: string) =>
-        p.pipeline(
-          `direct_${header}_${path}`,
-          'postgres.extractor',
-          ['table: csv_direct'],
-          'filesystem.csv_writer',
-          [`path: ${out(path)}`, `header: ${header}`],
-        );
+        p.pipeline(`direct_${tag}_${path}`, 'postgres.extractor', [read], 'filesystem.csv_writer', [
+          `path: ${out(path)}`,
+          `header: ${header}`,
+          'allow_empty: true',
+        ]);
       const runs = [
         await p.run(file('direct')),
         await p.run(file('piped'), { OSIRIS_CSV_DIRECT: '0' }),
