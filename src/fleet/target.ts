@@ -69,6 +69,7 @@ export async function runJobData(options: {
   loaded: LoadedManifest;
   prepareStep: (step: LoadedStep) => PreparedStep;
   maxParallel?: number;
+  fullRefresh?: boolean;
   runId: string;
 }): Promise<RunJobData> {
   const { remoteBuild } = await import('../targets/run-remote.js');

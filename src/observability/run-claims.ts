@@ -19,7 +19,9 @@ export type RunClaim =
   /** A temp file (`.<name>.<pid>.<hex>.tmp`) beside a file output. */
   | { kind: 'file'; step_id: string; path: string }
   /** A staging (or swapped-out) table; `connection` is `@mysql.<alias>`, null when the step had none. */
-  | { kind: 'mysql_table'; step_id: string; connection: string | null; database: string; table: string };
+  | { kind: 'mysql_table'; step_id: string; connection: string | null; database: string; table: string }
+  /** A partitioned copy's staging table on Postgres; `connection` is `@postgres.<alias>` (or supabase). */
+  | { kind: 'postgres_table'; step_id: string; connection: string | null; schema: string; table: string };
 
 /** Appends one claim with a single write (lines never interleave), before the object exists. */
 export function appendClaim(runDir: string, claim: RunClaim): void {
@@ -34,6 +36,12 @@ export function appendClaim(runDir: string, claim: RunClaim): void {
 function isClaim(value: unknown): value is RunClaim {
   if (!isJsonObject(value) || typeof value.step_id !== 'string') return false;
   if (value.kind === 'file') return typeof value.path === 'string';
+  if (value.kind === 'postgres_table')
+    return (
+      typeof value.schema === 'string' &&
+      typeof value.table === 'string' &&
+      (value.connection === null || typeof value.connection === 'string')
+    );
   return (
     value.kind === 'mysql_table' &&
     typeof value.database === 'string' &&

@@ -248,6 +248,7 @@ export async function executeRun(options: ExecuteOptions, prepared?: PreparedRun
           ...(options.transport ? { transport: options.transport } : {}),
           progress: options.progress,
           ...(options.maxParallel !== undefined ? { maxParallel: options.maxParallel } : {}),
+          ...(options.fullRefresh ? { fullRefresh: true } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
   // Every run — failed ones too — leaves an AI Operation Package; exporting it never fails the run.

@@ -2,7 +2,7 @@
  * Removing what a dead run left behind (runtime/abandoned-runs.ts decides which runs are dead): its scratch
  * folder, and exactly the temp files and MySQL tables it claimed before creating them
  * (observability/run-claims.ts). A temp file goes only when its name carries the dead process's pid; a table
- * only when it has the writer's tag (connectors/mysql/leftovers.ts). What cannot be removed now stays
+ * only when it has the writer's or a partitioned copy's tag (connectors/{mysql,postgres}/leftovers.ts). What cannot be removed now stays
  * claimed, with the reason, for the next sweep.
  */
 import { lstatSync, rmSync, statSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { folderBytes } from '../observability/retention.js';
 import { CLAIMS_FILE, type RunClaim, readClaims, rewriteClaims } from '../observability/run-claims.js';
 import type { ProjectConfig } from '../project/config.js';
 import type { Registry } from '../registry/registry.js';
+import type { ResolvedConnection } from './driver.js';
 
 /** Where to reconnect to a database: the sweeping process's project, environment and registry. */
 export interface ReconnectOptions {
@@ -22,7 +23,7 @@ export interface ReconnectOptions {
 }
 
 export interface Leftover {
-  /** A path, or `<database>.<table> on @mysql.<alias>`. */
+  /** A path, or `<database or schema>.<table> on @<family>.<alias>`. */
   what: string;
   reason: string;
 }
@@ -89,7 +90,25 @@ function removeFileClaim(
   }
 }
 
-type TableClaim = Extract<RunClaim, { kind: 'mysql_table' }>;
+type TableClaim = Extract<RunClaim, { kind: 'mysql_table' | 'postgres_table' }>;
+
+/** The database (MySQL) or schema (Postgres) a claimed table lives in. */
+const containerOf = (c: TableClaim) => (c.kind === 'mysql_table' ? c.database : c.schema);
+
+/** Drops the claimed tables that exist on the server `connection` names; returns them (`dryRun`: finds them). */
+async function dropClaimedTables(
+  claim: TableClaim,
+  connection: ResolvedConnection,
+  tables: string[],
+  dryRun: boolean,
+): Promise<string[]> {
+  if (claim.kind === 'mysql_table') {
+    const { dropWriterTables } = await import('../connectors/mysql/leftovers.js');
+    return dropWriterTables(connection, claim.database, tables, { dryRun });
+  }
+  const { dropPartitionStages } = await import('../connectors/postgres/leftovers.js');
+  return dropPartitionStages(connection, claim.schema, tables, { dryRun });
+}
 
 async function dropTableClaims(
   options: ReconnectOptions,
@@ -99,25 +118,26 @@ async function dropTableClaims(
 ): Promise<void> {
   const groups = new Map<string, TableClaim[]>();
   for (const c of claims) {
-    const key = `${c.connection ?? ''}\0${c.database}`;
+    const key = `${c.kind}\0${c.connection ?? ''}\0${containerOf(c)}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   let connections: ConnectionsConfig | undefined;
   for (const group of groups.values()) {
-    const { connection: ref, database } = group[0] as TableClaim;
-    const names = group.map((c) => `${database}.${c.table}`);
+    const first = group[0] as TableClaim;
+    const { connection: ref } = first;
+    const container = containerOf(first);
+    const names = group.map((c) => `${container}.${c.table}`);
     const leave = (reason: string) => {
       for (const name of names) out.left.push({ what: `${name} on ${ref ?? 'its step config'}`, reason });
       out.kept.push(...group);
     };
     if (ref === null) {
-      leave('the step had no @mysql connection to reconnect with; drop the table by hand');
+      leave('the step had no connection reference to reconnect with; drop the table by hand');
       continue;
     }
     try {
       const { loadConnectionsConfig } = await import('../connections/config.js');
       const { resolveConnection } = await import('../connections/resolve.js');
-      const { dropWriterTables } = await import('../connectors/mysql/leftovers.js');
       connections ??= loadConnectionsConfig({
         cwd: options.cwd,
         env: options.env,
@@ -127,15 +147,11 @@ async function dropTableClaims(
         connections,
         env: options.env,
         registry: options.registry,
-        componentName: 'mysql.writer',
+        componentName: first.kind === 'mysql_table' ? 'mysql.writer' : 'postgres.writer',
       });
-      const dropped = await dropWriterTables(
-        connection,
-        database,
-        group.map((c) => c.table),
-        { dryRun },
-      );
-      out.tables.push(...dropped.map((t) => `${database}.${t}`));
+      const tables = group.map((c) => c.table);
+      const dropped = await dropClaimedTables(first, connection, tables, dryRun);
+      out.tables.push(...dropped.map((t) => `${container}.${t}`));
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
       leave(`could not reach ${ref}: ${message}; \`osiris logs gc --apply\` retries`);
@@ -170,7 +186,7 @@ export async function removeLeftovers(
   for (const claim of claims) if (claim.kind === 'file') removeFileClaim(claim, pid, out, dryRun);
   await dropTableClaims(
     options,
-    claims.filter((c): c is TableClaim => c.kind === 'mysql_table'),
+    claims.filter((c): c is TableClaim => c.kind === 'mysql_table' || c.kind === 'postgres_table'),
     out,
     dryRun,
   );

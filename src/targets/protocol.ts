@@ -56,6 +56,8 @@ export interface RunMsg extends Base {
     memory_limit?: string;
     threads?: number;
     max_file_bytes?: number;
+    /** `osiris run --full-refresh`: incremental reads start again from `initial`. */
+    full_refresh?: boolean;
   };
 }
 
@@ -202,6 +204,7 @@ export const MESSAGE_SCHEMAS: Record<ProtocolMessage['type'], object> = {
         max_parallel: { type: 'integer', minimum: 1 },
         pass_through: { type: 'boolean' },
         fuse: { type: 'boolean' },
+        full_refresh: { type: 'boolean' },
         lock_timeout_ms: int,
         memory_limit: str,
         threads: { type: 'integer', minimum: 1 },

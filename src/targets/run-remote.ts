@@ -28,6 +28,7 @@ export interface RemoteRunOptions {
   transport?: Promise<WorkerTransport>;
   progress: ProgressReporter;
   maxParallel?: number;
+  fullRefresh?: boolean;
   signal?: AbortSignal;
 }
 
@@ -65,7 +66,10 @@ export function stepSecrets(
 
 /** The secret-free build a worker runs, with its input files, and (apart) each step's secrets. */
 export function remoteBuild(
-  options: Pick<RemoteRunOptions, 'project' | 'registry' | 'loaded' | 'prepareStep' | 'maxParallel'>,
+  options: Pick<
+    RemoteRunOptions,
+    'project' | 'registry' | 'loaded' | 'prepareStep' | 'maxParallel' | 'fullRefresh'
+  >,
 ): { build: WorkerBuild; secrets: SecretsMsg['steps'] } {
   const { project, loaded } = options;
   const secrets = stepSecrets(loaded, options.prepareStep);
@@ -102,6 +106,7 @@ export function remoteBuild(
         // The worker sizes its DuckDB from these as a local run does, on the machine it runs on.
         memory_limit: project.runtime.memoryLimit,
         ...(project.runtime.threads !== undefined ? { threads: project.runtime.threads } : {}),
+        ...(options.fullRefresh ? { full_refresh: true } : {}),
       },
     },
   };

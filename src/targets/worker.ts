@@ -153,6 +153,7 @@ async function runBuild(
     fuse: project.runtime.fuse,
     lockTimeoutMs: project.runtime.lockTimeoutMs,
     maxParallel: run.options.max_parallel,
+    ...(run.options.full_refresh ? { fullRefresh: true } : {}),
     signal,
     ...(io.partitionExecutor ? { partitionExecutor: io.partitionExecutor } : {}),
   });

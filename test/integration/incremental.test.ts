@@ -298,6 +298,11 @@ connections:
     expect(eventsOf(refreshed).find((e) => e.event === 'incremental.full_refresh')).toMatchObject({
       write_mode: 'replace',
     });
+    // The same on an isolated worker process: the flag travels in the worker protocol's run message.
+    const remote = run('p2m.yaml', '--full-refresh', '--target', 'process');
+    ok(remote);
+    expect(await count()).toBe(21);
+    expect(eventsOf(remote).find((e) => e.event === 'incremental.full_refresh')).toBeDefined();
   });
 
   it('a CSV target merges the lookback window by primary_key; state commits after the rename', {

@@ -6,9 +6,12 @@
  * again, and a replace whose last partition fails leaves the target unchanged; a partitioned extractor that
  * does not feed a database writer is refused at compile time. Also postgres → mysql (create, then upsert).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProjectConfig } from '../../src/project/config.js';
+import { loadRegistry } from '../../src/registry/load.js';
+import { removeLeftovers } from '../../src/runtime/run-leftovers.js';
 import { runCliAsync, tempDir } from '../helpers/cli.js';
 import { mysqlToPostgresProject, mysqlUnavailable, postgresUnavailable } from '../helpers/databases.js';
 import { createTestDb, type MysqlTestDb } from './mysql/helpers.js';
@@ -251,6 +254,49 @@ steps:
       "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'osiris%'",
     );
     expect(left).toEqual([]);
+  });
+
+  it("a killed run's claimed staging tables are dropped by the sweep, on both servers; nothing else is", async () => {
+    const stage = 'osiris_part_0123456789ab_3';
+    await pg.exec(`CREATE TABLE ${pg.q(stage)} (id int); CREATE TABLE ${pg.q('part_keep_me')} (id int)`);
+    await my.admin.query(`CREATE TABLE ${stage} (id INT)`);
+    const runDir = join(tempDir('osiris-part-sweep-'), 'run');
+    mkdirSync(runDir);
+    const claims = [
+      {
+        kind: 'postgres_table',
+        step_id: 'load',
+        connection: '@postgres.dst',
+        schema: pg.schema,
+        table: stage,
+      },
+      // A corrupted claim naming a user table: refused by name, never dropped.
+      {
+        kind: 'postgres_table',
+        step_id: 'load',
+        connection: '@postgres.dst',
+        schema: pg.schema,
+        table: 'part_keep_me',
+      },
+      { kind: 'mysql_table', step_id: 'load', connection: '@mysql.src', database: my.name, table: stage },
+    ];
+    writeFileSync(join(runDir, 'claims.jsonl'), claims.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    const projectConfig = loadProjectConfig({ cwd: project, env: {} });
+    const report = await removeLeftovers(
+      {
+        project: projectConfig,
+        env: {},
+        cwd: project,
+        registry: loadRegistry({ projectRoot: projectConfig.root }),
+      },
+      runDir,
+      999_999,
+      { scratch: false },
+    );
+    expect(report.removed.tables.sort()).toEqual([`${my.name}.${stage}`, `${pg.schema}.${stage}`].sort());
+    expect(await staging()).toEqual([]);
+    expect(await pg.rows(`SELECT 1 FROM ${pg.q('part_keep_me')}`)).toEqual([]);
+    expect(await my.rows(`SHOW TABLES LIKE '${stage}'`)).toEqual([]);
   });
 
   it('refuses a partitioned extractor that does not feed a database writer', async () => {

@@ -142,13 +142,6 @@ async function chooseTarget(
       {},
       { hint: 'add --target queue, or drop the flag' },
     );
-  if (target !== 'local' && flags.fullRefresh)
-    throw OsirisError.of(
-      'WRK003',
-      `--full-refresh works only with --target local (not ${target}) in this version`,
-      {},
-      { hint: 'add --target local' },
-    );
   if (target !== 'local' && flags.keepData)
     throw OsirisError.of(
       'WRK003',
@@ -329,6 +322,7 @@ async function detach(
     prepareStep,
     runId,
     ...(base.maxParallel !== undefined ? { maxParallel: base.maxParallel } : {}),
+    ...(base.fullRefresh ? { fullRefresh: true } : {}),
   });
   await submitDetached(settings, { ...data, run_id: runId }, base.project);
   const pipeline = prepared.loaded.manifest.pipeline.id;

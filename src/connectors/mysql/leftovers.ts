@@ -1,12 +1,13 @@
 /**
  * Dropping the staging tables a killed run left behind (see runtime/abandoned-runs.ts). Only tables the run
  * recorded before creating them reach here, and only names with the writer's `__osiris_stage_`/`__osiris_old_`
- * tag are accepted, so a corrupted claim can never drop a user table.
+ * tag, or a partitioned copy's `osiris_part_<tag>_<n>`, are accepted, so a corrupted claim can never drop a
+ * user table.
  */
 import type { ResolvedConnection } from '../../runtime/driver.js';
 import { MysqlClient, mysqlSettings, quoteMysqlIdent } from './client.js';
 
-const WRITER_TABLE = /__osiris_(stage|old)_[0-9a-f]+$/;
+const WRITER_TABLE = /__osiris_(stage|old)_[0-9a-f]+$|^osiris_part_[0-9a-f]{12}_(\d+|all)$/;
 
 export function isWriterSideTable(table: string): boolean {
   return WRITER_TABLE.test(table);

@@ -126,16 +126,24 @@ export async function runPartitionJob(
   const readerDriver = await env.loadDriver(job.reader.component);
   const writerDriver = await env.loadDriver(job.writer.component);
   const load = async (columns: readonly ColumnInfo[]) => {
+    // Claimed before it exists: if this process dies, the abandoned-run sweep drops it (run-claims.ts).
+    const ref = target.connection ? `@${target.connection.family}.${target.connection.alias}` : null;
     if (target.family === 'mysql') {
-      // Claimed before it exists: if this process dies, the abandoned-run sweep drops it (run-claims.ts).
       const { mysqlSettings } = await import('../../connectors/mysql/client.js');
       const settings = mysqlSettings(target.connection, { config: target.config, stepId: target.id });
       readerCtx.claim({
         kind: 'mysql_table',
-        connection: target.connection ? `@${target.connection.family}.${target.connection.alias}` : null,
+        connection: ref,
         database: settings.database ?? '',
         table: stage,
       });
+    } else {
+      const { pgTarget } = await import('../../connectors/postgres/client.js');
+      const schema =
+        typeof target.config.schema === 'string'
+          ? target.config.schema
+          : (pgTarget(target.connection, target.config).schema ?? 'public');
+      readerCtx.claim({ kind: 'postgres_table', connection: ref, schema, table: stage });
     }
     const config = await prepareStage(
       target,
