@@ -38,6 +38,8 @@
 # postgres→parquet against the client tools' own dumps to a file, measured in the same run:
 #   mariadb --batch dump    (as above)
 #   psql \copy out          psql -c "\copy (SELECT * FROM osiris_bench.bench_rows) TO file"
+# osiris postgres→csv stores the server's own CSV (no DuckDB; docs/adr/0019); OSIRIS_CSV_DIRECT=0 in the
+# environment measures the DuckDB pipe instead (docs/benchmarks.md compares the two in one session).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
