@@ -112,7 +112,8 @@ export interface PgVerifyLoad {
   received: ReceivedSide;
 }
 
-async function targetProfile(
+/** The aggregates of `checks` over the rows `from` names (a FROM clause, with an optional WITH). */
+export async function targetProfile(
   client: pg.Client,
   from: { with?: string; from: string },
   checks: readonly VerifyColumn[],

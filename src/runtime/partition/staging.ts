@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MysqlClient, mysqlSettings, quoteMysqlIdent } from '../../connectors/mysql/client.js';
+import { tableProfile } from '../../connectors/mysql/write/verify.js';
 import { lockMysqlTarget } from '../../connectors/mysql/write-lock.js';
 import {
   connectPg,
@@ -27,6 +28,7 @@ import {
   pgTarget,
   SESSION_SETTINGS,
 } from '../../connectors/postgres/client.js';
+import { targetProfile } from '../../connectors/postgres/verify.js';
 import { lockWriteTarget } from '../../connectors/postgres/write-lock.js';
 import type { JsonObject } from '../../yaml/json.js';
 import { type ResolvedConnection, StepError, type StreamContext } from '../driver.js';
@@ -345,21 +347,17 @@ async function swapPostgres(req: SwapRequest): Promise<SwapOutcome> {
     const xid = (await client.query<{ x: string }>('SELECT (txid_current() % 4294967296)::text AS x')).rows[0]
       ?.x;
     const unchangedOnConflict = p.mode === 'upsert' && conflict.endsWith('DO NOTHING');
-    const verified = await verifySwap(
-      {
-        family: 'postgres',
-        stepId: step.id,
-        table: shown,
-        staged: union,
-        moved: p.verify && !unchangedOnConflict ? `${target} WHERE xmin = '${xid}'::xid` : undefined,
-        movedShown: 'the rows this swap wrote (xmin)',
-        columns: await pgColumnTypes(client, first, cols),
-        stagedRows,
-        movedRows: unchangedOnConflict ? stagedRows : Number(moved.rowCount ?? 0),
-        query: async (sql) => (await client.query(sql)).rows as Array<Record<string, unknown>>,
-      },
-      pgIdent,
-    );
+    const verified = await verifySwap({
+      stepId: step.id,
+      table: shown,
+      staged: union,
+      moved: p.verify && !unchangedOnConflict ? `${target} WHERE xmin = '${xid}'::xid` : undefined,
+      movedShown: 'the rows this swap wrote (xmin)',
+      columns: await pgColumnTypes(client, first, cols),
+      stagedRows,
+      movedRows: unchangedOnConflict ? stagedRows : Number(moved.rowCount ?? 0),
+      profile: (from, checks) => targetProfile(client, { from }, checks),
+    });
     await client.query(`DROP TABLE ${stages.map((s) => pgQualified(schema, s)).join(', ')}`);
     await client.query('COMMIT');
     return { rows: stagedRows, created, table: shown, verified };
@@ -435,21 +433,17 @@ async function swapMysql(req: SwapRequest): Promise<SwapOutcome> {
     const columns = await mysqlColumnTypes(client, stages[0] as string);
     const keys = p.mode === 'upsert' ? p.primaryKey : await mysqlPrimaryKey(client, p.table, cols);
     const check = (moved: string | undefined, movedShown: string, movedRows: number) =>
-      verifySwap(
-        {
-          family: 'mysql',
-          stepId: step.id,
-          table: shown,
-          staged: union,
-          moved: p.verify ? moved : undefined,
-          movedShown,
-          columns,
-          stagedRows,
-          movedRows,
-          query: (sql) => client.rows(sql),
-        },
-        q,
-      );
+      verifySwap({
+        stepId: step.id,
+        table: shown,
+        staged: union,
+        moved: p.verify ? moved : undefined,
+        movedShown,
+        columns,
+        stagedRows,
+        movedRows,
+        profile: (from, checks) => tableProfile(client, from, checks),
+      });
     if (!existing) {
       // DDL commits on its own in MySQL: build the whole table aside, then one atomic RENAME.
       await client.query(`DROP TABLE IF EXISTS ${q(combined)}`);

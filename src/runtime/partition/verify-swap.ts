@@ -1,14 +1,20 @@
 /**
  * Load verification of a partitioned copy's swap (docs/adr/0025, 0028). Each partition's load into its
  * staging table was verified against the rows that partition read; inside the swap's transaction, before
- * COMMIT, the staged rows are aggregated again and compared with the target's rows this swap wrote: the row
- * count and, per column, the null count, the sum of integers and decimals, min/max of dates and times. Both
- * sides are computed by the same server on the same column types, so the figures must match exactly — a
- * trigger or rule that changed rows on the way in fails the swap and rolls it back.
+ * COMMIT, the staged rows are aggregated again and compared with the target's rows this swap wrote, with the
+ * writers' own aggregates and comparison (connectors/load-verify.ts): the row count and, per column, the
+ * null count, the sum of integers and decimals, min/max of dates and times. Both sides are computed by the
+ * same server on the same column types, so the figures must match — a trigger or rule that changed rows on
+ * the way in fails the swap and rolls it back.
  */
+import {
+  type Check,
+  compareProfiles,
+  type Profile,
+  type VerifyColumn,
+} from '../../connectors/load-verify.js';
 import type { JsonObject } from '../../yaml/json.js';
 import { StepError } from '../driver.js';
-import type { Family } from './ranges.js';
 
 export interface SwapColumn {
   name: string;
@@ -17,7 +23,6 @@ export interface SwapColumn {
 }
 
 export interface SwapVerifyRequest {
-  family: Family;
   stepId: string;
   /** The target as messages show it. */
   table: string;
@@ -31,74 +36,43 @@ export interface SwapVerifyRequest {
   stagedRows: number;
   /** Rows the INSERT reported (used when `moved` is undefined). */
   movedRows: number;
-  query(sql: string): Promise<Array<Record<string, unknown>>>;
+  /** The family's aggregates of `checks` over a FROM clause, on the swap's connection (in its transaction). */
+  profile(from: string, checks: readonly VerifyColumn[]): Promise<Profile>;
 }
 
-type Check = 'sum' | 'range' | 'nulls';
-
+/** What a column of this server type is compared by; both sides share the type, so no conversion matters. */
 function checkFor(type: string): Check {
   const t = type.toLowerCase();
   if (/^(smallint|integer|bigint|numeric|tinyint|mediumint|int|decimal)\b/.test(t)) return 'sum';
-  if (/^(date|timestamp|datetime|time)\b/.test(t)) return 'range';
+  if (/^(timestamp|datetime)\b/.test(t)) return 'ts';
+  // Dates and times: min/max compared as the server's text.
+  if (/^(date|time)\b/.test(t)) return 'date';
   return 'nulls';
 }
-
-function aggregates(family: Family, c: SwapColumn, quote: (n: string) => string): string[] {
-  const x = quote(c.name);
-  const text = (v: string) => (family === 'postgres' ? `(${v})::text` : `CAST(${v} AS CHAR)`);
-  const check = checkFor(c.type);
-  const figures =
-    check === 'sum' ? [text(`SUM(${x})`)] : check === 'range' ? [text(`MIN(${x})`), text(`MAX(${x})`)] : [];
-  return [text(`COUNT(*) - COUNT(${x})`), ...figures];
-}
-
-async function profile(req: SwapVerifyRequest, from: string, quote: (n: string) => string) {
-  const parts = [
-    req.family === 'postgres' ? 'COUNT(*)::text' : 'CAST(COUNT(*) AS CHAR)',
-    ...req.columns.flatMap((c) => aggregates(req.family, c, quote)),
-  ];
-  const [row] = await req.query(`SELECT ${parts.map((p, i) => `${p} AS c${i}`).join(', ')} FROM ${from}`);
-  return parts.map((_, i) => {
-    const v = row?.[`c${i}`];
-    return v === null || v === undefined ? null : String(v);
-  });
-}
-
-const LABELS: Record<Check, string[]> = {
-  sum: ['nulls', 'sum'],
-  range: ['nulls', 'min', 'max'],
-  nulls: ['nulls'],
-};
 
 /**
  * Compares the staged rows with the rows the swap wrote; returns the evidence (the `write.verified` event's
  * shape) or throws `partition.verify_failed` naming every difference.
  */
-export async function verifySwap(req: SwapVerifyRequest, quote: (n: string) => string): Promise<JsonObject> {
+export async function verifySwap(req: SwapVerifyRequest): Promise<JsonObject> {
   if (req.moved === undefined) {
     if (req.movedRows !== req.stagedRows)
       throw mismatch(req, [`row count: staged ${req.stagedRows}, moved ${req.movedRows}`]);
     return { scope: req.movedShown, rows: [req.stagedRows, req.movedRows], columns: [], matched: true };
   }
-  const staged = await profile(req, `(${req.staged}) AS osiris_staged`, quote);
-  const moved = await profile(req, req.moved, quote);
-  const differences: string[] = [];
-  if (staged[0] !== moved[0]) differences.push(`row count: staged ${staged[0]}, target holds ${moved[0]}`);
-  const columns: JsonObject[] = [];
-  let at = 1;
-  for (const c of req.columns) {
-    const check = checkFor(c.type);
-    const evidence: JsonObject = { column: c.name, check };
-    for (const label of LABELS[check]) {
-      const [a, b] = [staged[at] ?? null, moved[at] ?? null];
-      evidence[label] = [a, b];
-      if (a !== b) differences.push(`column '${c.name}' ${label}: staged ${a}, target holds ${b}`);
-      at++;
-    }
-    columns.push(evidence);
-  }
-  if (differences.length) throw mismatch(req, differences);
-  return { scope: req.movedShown, rows: [Number(staged[0]), Number(moved[0])], columns, matched: true };
+  const checks = req.columns.map((c) => ({ input: c.name, target: c.name, check: checkFor(c.type) }));
+  const staged = await req.profile(`(${req.staged}) AS osiris_staged`, checks);
+  const moved = await req.profile(req.moved, checks);
+  const { evidence, mismatches } = compareProfiles(checks, staged, moved, req.movedShown);
+  if (mismatches.length)
+    throw mismatch(
+      req,
+      mismatches.map(
+        (m) =>
+          `${m.column === '*' ? '' : `column '${m.column}' `}${m.what}: staged ${m.received}, target holds ${m.loaded}`,
+      ),
+    );
+  return evidence;
 }
 
 function mismatch(req: SwapVerifyRequest, differences: string[]): StepError {

@@ -56,7 +56,8 @@ function aggregates(c: VerifyColumn): string[] {
   return [`COUNT(*) - COUNT(${x})`, a, b];
 }
 
-async function tableProfile(
+/** The aggregates of `checks` over the rows `from` names (a FROM clause). */
+export async function tableProfile(
   client: MysqlClient,
   from: string,
   checks: readonly VerifyColumn[],
