@@ -57,7 +57,6 @@ import {
   stepCancelled,
 } from './driver.js';
 import { messageOf } from './duckdb-errors.js';
-import { commitStateAfterRename } from './incremental/commit.js';
 import { CommitPoint, withRollback } from './retry/commit.js';
 import { StepConfig } from './step-config.js';
 import { type TargetEncoding, transcodeFile, UnencodableCharacter } from './transcode.js';
@@ -332,7 +331,8 @@ export async function writeFileAtomically(
     lock.assertHeld();
     commit.reached();
     commitTempFile(done, real);
-    commitStateAfterRename(ctx);
+    // The cursor state of incremental reads upstream, once the output is in place (docs/adr/0024).
+    ctx.incremental?.commitLocal(ctx.stepId);
     temp = undefined;
     ctx.progress(rows);
     return { rowsIn: rows, rowsWritten: rows, bytesWritten: bytes, outputs: [target] };

@@ -34,7 +34,7 @@ import { StepError } from './driver.js';
 import { type FusedChain, planFusedChains } from './fuse/plan.js';
 import { runFusedChain } from './fuse/run-chain.js';
 import { smallSourceReason } from './fuse/source-size.js';
-import { IncrementalRun } from './incremental/run.js';
+import { isIncremental } from './incremental/spec.js';
 import { type OutputPreview, previewTable, StreamPreview } from './output-preview.js';
 import type { PartitionEnv, PartitionExecutor } from './partition/copy.js';
 import type { PlaneLimits } from './plane-limits.js';
@@ -218,8 +218,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunPipel
   const outputs: string[] = [];
   let firstError: RunErrorInfo | undefined;
   const statusList = () => steps.map((s) => status.get(s.id) as StepStatus);
-  const incremental = IncrementalRun.needed(steps)
-    ? new IncrementalRun({
+  const incremental = steps.some(isIncremental)
+    ? new (await import('./incremental/run.js')).IncrementalRun({
         pipelineId: loaded.manifest.pipeline.id,
         runId: session.runId,
         projectRoot: options.project.root,

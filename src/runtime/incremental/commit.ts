@@ -1,8 +1,8 @@
 /**
- * The one call each writer makes to commit the cursor state of the incremental reads upstream of it. A
- * database writer calls it on its load's connection just before COMMIT, so the state and the rows commit
- * together; a file writer calls it right after renaming its output into place. Every function is a no-op
- * when no incremental read feeds the writer.
+ * The one call each database writer makes to commit the cursor state of the incremental reads upstream of
+ * it, on its load's connection just before COMMIT, so the state and the rows commit together. (A file writer
+ * commits right after renaming its output into place: `ctx.incremental?.commitLocal`, in file-output.ts.)
+ * Every function is a no-op when no incremental read feeds the writer.
  */
 import type pg from 'pg';
 import type { MysqlClient } from '../../connectors/mysql/client.js';
@@ -66,9 +66,4 @@ export async function commitStateInMysql(ctx: StreamContext, client: MysqlClient
   if (conflicts.length) throw conflictError(ctx, store, conflicts);
   await upsertMysqlStates(client, records);
   ctx.incremental?.staged(ctx.stepId, records, store);
-}
-
-/** File writers: right after the output was renamed into place. */
-export function commitStateAfterRename(ctx: StreamContext): void {
-  ctx.incremental?.commitLocal(ctx.stepId);
 }

@@ -11,7 +11,7 @@ import { StepError } from '../driver.js';
 import type { PreparedStep } from '../runner.js';
 import { readLocalState, writeLocalState } from './local-store.js';
 import { describeStore, openDbStore, sinkStore } from './sink.js';
-import { incrementalSpec } from './spec.js';
+import { incrementalSpec, isIncremental } from './spec.js';
 import type {
   CursorValue,
   IncrementalRunHandle,
@@ -50,8 +50,6 @@ function plain(record: StateRecord): StateRecord {
   return state;
 }
 
-const isIncremental = (step: LoadedStep) => step.mode === 'read' && step.config.incremental != null;
-
 export class IncrementalRun implements IncrementalRunHandle {
   private readonly windows = new Map<string, IncrementalWindow>();
   private readonly reads = new Map<string, Read>();
@@ -83,10 +81,6 @@ export class IncrementalRun implements IncrementalRunHandle {
   }
 
   /** Whether the run has any incremental step (the runner skips the bookkeeping otherwise). */
-  static needed(steps: readonly LoadedStep[]): boolean {
-    return steps.some(isIncremental);
-  }
-
   /** Decides an incremental extractor's window from its writers' stored states; a no-op for other steps. */
   async prepare(step: LoadedStep, prepared: PreparedStep): Promise<void> {
     const spec = incrementalSpec(step.id, prepared.config);

@@ -102,3 +102,8 @@ export function incrementalSpec(stepId: string, config: JsonObject): Incremental
       block.lookback === undefined || block.lookback === null ? undefined : String(block.lookback),
   };
 }
+
+/** Whether a step reads incrementally (the runner loads the incremental machinery only then). */
+export function isIncremental(step: { mode: string; config: { incremental?: unknown } }): boolean {
+  return step.mode === 'read' && step.config.incremental != null;
+}
