@@ -286,24 +286,17 @@ async function swapPostgres(req: SwapRequest): Promise<SwapOutcome> {
     checkStaged(step, stages, staged, req.partitionRows);
     const stagedRows = staged.reduce<number>((a, n) => a + (n ?? 0), 0);
     const first = pgQualified(schema, stages[0] as string);
-    const cols = (await pgColumns(session, first)) ?? [];
+    // The staging tables' columns and types (the first stands for all: the partitions load alike).
+    const stageColumns = await pgColumnTypes(client, first);
+    const cols = stageColumns.map((c) => c.name);
     let created = false;
     const existing = await pgColumns(session, target);
     if (existing) {
       // Columns the writer added to the staging tables (schema_evolution: add_columns) join the target in
       // this transaction, with the staging tables' types.
       const added = cols.filter((c) => !existing.includes(c));
-      if (added.length) {
-        const types = await client.query<{ name: string; type: string }>(
-          `SELECT attname::text AS name, pg_catalog.format_type(atttypid, atttypmod) AS type FROM pg_catalog.pg_attribute
-           WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
-          [first],
-        );
-        for (const c of added) {
-          const type = types.rows.find((t) => t.name === c)?.type ?? 'text';
-          await client.query(`ALTER TABLE ${target} ADD COLUMN ${pgIdent(c)} ${type}`);
-        }
-      }
+      for (const c of stageColumns.filter((s) => added.includes(s.name)))
+        await client.query(`ALTER TABLE ${target} ADD COLUMN ${pgIdent(c.name)} ${c.type}`);
     } else {
       await client.query(`CREATE TABLE ${target} (LIKE ${first} INCLUDING ALL)`);
       if (p.primaryKey.length && !(await hasPrimaryKey(session, target)))
@@ -353,7 +346,7 @@ async function swapPostgres(req: SwapRequest): Promise<SwapOutcome> {
       staged: union,
       moved: p.verify && !unchangedOnConflict ? `${target} WHERE xmin = '${xid}'::xid` : undefined,
       movedShown: 'the rows this swap wrote (xmin)',
-      columns: await pgColumnTypes(client, first, cols),
+      columns: stageColumns,
       stagedRows,
       movedRows: unchangedOnConflict ? stagedRows : Number(moved.rowCount ?? 0),
       profile: (from, checks) => targetProfile(client, { from }, checks),
@@ -505,18 +498,14 @@ async function swapMysql(req: SwapRequest): Promise<SwapOutcome> {
   }
 }
 
-/** The data types of `cols` in a Postgres table, for the swap's verification. */
-async function pgColumnTypes(
-  client: PgSession['client'],
-  qualified: string,
-  cols: readonly string[],
-): Promise<SwapColumn[]> {
+/** A Postgres table's columns in order, with their full types (for ALTER TABLE ADD COLUMN and the verification). */
+async function pgColumnTypes(client: PgSession['client'], qualified: string): Promise<SwapColumn[]> {
   const r = await client.query<{ name: string; type: string }>(
-    `SELECT attname::text AS name, pg_catalog.format_type(atttypid, NULL) AS type FROM pg_catalog.pg_attribute
-      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    `SELECT attname::text AS name, pg_catalog.format_type(atttypid, atttypmod) AS type FROM pg_catalog.pg_attribute
+      WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [qualified],
   );
-  return cols.map((name) => ({ name, type: r.rows.find((t) => t.name === name)?.type ?? 'text' }));
+  return r.rows;
 }
 
 /** The data types of a MySQL table's columns, for the swap's verification. */
